@@ -1,0 +1,75 @@
+//! Consumption history: one row per charge or refund of an order, numbered 1, 2, 3 … per
+//! order. The (order, sequence number) pair is unique, which is what makes a cycle
+//! impossible to charge twice.
+
+use chrono::{DateTime, Utc};
+
+use crate::ids::{OrderId, PlanId, ProjectId, Region};
+use crate::money::Money;
+
+/// Why a row was written (the seed's EXTRA_INFO).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ConsumptionKind {
+    /// The first charge of a new order.
+    New,
+    /// A later cycle.
+    Renew,
+    /// The first charge of an order that replaced another.
+    Switch,
+    /// The order ended; the amount is minus what was refunded (zero when nothing was).
+    End,
+}
+
+impl ConsumptionKind {
+    pub const ALL: [ConsumptionKind; 4] = [
+        ConsumptionKind::New,
+        ConsumptionKind::Renew,
+        ConsumptionKind::Switch,
+        ConsumptionKind::End,
+    ];
+
+    pub fn code(self) -> i16 {
+        match self {
+            ConsumptionKind::New => 0,
+            ConsumptionKind::Renew => 1,
+            ConsumptionKind::Switch => 2,
+            ConsumptionKind::End => 3,
+        }
+    }
+
+    pub fn from_code(code: i16) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.code() == code)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ConsumptionKind::New => "new",
+            ConsumptionKind::Renew => "renew",
+            ConsumptionKind::Switch => "switch",
+            ConsumptionKind::End => "end",
+        }
+    }
+
+    /// Whether the row pays for a period of service (as opposed to closing the order).
+    pub fn is_charge(self) -> bool {
+        self != ConsumptionKind::End
+    }
+}
+
+/// One row of consumption history.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Consumption {
+    pub order_id: OrderId,
+    /// 1, 2, 3 … within the order.
+    pub consume_id: u32,
+    pub project: ProjectId,
+    pub region: Region,
+    pub plan_id: PlanId,
+    /// Positive: taken from the balance. Negative: given back.
+    pub amount: Money,
+    /// When the paid period starts (charges) or when the order ended (end rows).
+    pub time: DateTime<Utc>,
+    /// When the paid period ends.
+    pub covered_until: DateTime<Utc>,
+    pub kind: ConsumptionKind,
+}

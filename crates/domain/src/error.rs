@@ -1,0 +1,49 @@
+//! What can go wrong, in business words. Adapters translate their failures into these
+//! variants; the HTTP layer maps each one to a status and code in a single place.
+
+use crate::money::Money;
+
+/// Result of every port and use case.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A failure of a use case or port, described in business terms.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// A parameter is missing, malformed or out of range; the message names it.
+    #[error("invalid parameters: {0}")]
+    InvalidParameter(String),
+    /// No valid credentials were presented.
+    #[error("auth failed")]
+    Unauthenticated,
+    /// The caller is known but may not do this.
+    #[error("permission denied: {0}")]
+    PermissionDenied(String),
+    /// The named thing does not exist (or is not visible in the caller's project).
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The project's balance does not cover the charge; nothing was written.
+    #[error("insufficient balance: {needed} needed, {available} available")]
+    InsufficientBalance { needed: Money, available: Money },
+    /// Another not-ended order of the project already holds this resource name.
+    #[error("duplicated resource name: {0}")]
+    DuplicateResourceName(String),
+    /// The order is not in a state that allows the action, or changed concurrently.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The plan catalog could not be reached.
+    #[error("failed to get plan: {0}")]
+    PlanCatalogUnavailable(String),
+    /// The store could not be reached (pool exhausted, connection lost, locked too long).
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// A fault that is nobody's input: a broken invariant or an unexpected store error.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// Shorthand for [`Error::InvalidParameter`].
+    pub fn invalid(detail: impl Into<String>) -> Self {
+        Error::InvalidParameter(detail.into())
+    }
+}

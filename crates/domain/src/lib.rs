@@ -1,0 +1,23 @@
+//! The serviceusage business core: money, billing cycles, orders, consumption, the ledger,
+//! the ports the outside world must implement, and the use cases that tie them together.
+//!
+//! This crate does no IO and knows no framework. It may depend on serde, chrono(-tz),
+//! async-trait and thiserror; `mockall` only behind the `mocks` feature. Database, HTTP,
+//! runtime and configuration crates belong in the adapter crates that depend on this one.
+
+pub mod consumption;
+pub mod cycle;
+pub mod error;
+pub mod ids;
+pub mod ledger;
+pub mod money;
+pub mod order;
+pub mod page;
+pub mod plan;
+pub mod ports;
+pub mod principal;
+pub mod proration;
+pub mod usecases;
+
+pub use error::{Error, Result};
+pub use money::Money;

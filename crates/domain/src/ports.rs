@@ -1,0 +1,156 @@
+//! The ports: what the domain needs from the outside world. Repositories persist orders,
+//! consumption and the ledger; gateways answer questions about plans, callers, time and
+//! identifiers. Every method documents its error contract; adapters must honour it.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::consumption::Consumption;
+use crate::error::Result;
+use crate::ids::{OrderId, PlanId, ProjectId, Region};
+use crate::ledger::{Balance, NewRecharge, Recharge};
+use crate::order::{Order, OrderStatus};
+use crate::page::{Page, PageRequest};
+use crate::plan::Plan;
+use crate::principal::Principal;
+
+/// Which orders a list returns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderFilter {
+    pub project: ProjectId,
+    pub status: OrderStatus,
+    pub region: Option<Region>,
+}
+
+/// Which consumption rows a list returns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UsageFilter {
+    pub project: ProjectId,
+    pub order: Option<OrderId>,
+    pub region: Option<Region>,
+}
+
+/// A new order and the charge that opens it, written as one unit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderOpening {
+    pub order: Order,
+    /// The first consumption row; `None` when nothing is charged up front (postpaid). Its
+    /// amount is debited from the project's balance in the same transaction.
+    pub first_charge: Option<Consumption>,
+}
+
+/// The end of an order and its closing row, written as one unit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderClosing {
+    pub order_id: OrderId,
+    /// The order's `last_consume_id` the caller computed the refund from; if it moved, the
+    /// closing is refused, so a refund is never computed from stale rows.
+    pub expected_last_consume_id: u32,
+    pub end_time: DateTime<Utc>,
+    /// The end row (sequence number `expected_last_consume_id + 1`); minus its amount is
+    /// credited back to the project's balance.
+    pub end_row: Consumption,
+}
+
+/// Orders, and the atomic units that move money with them.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait OrderRepository: Send + Sync {
+    /// The order with this id, or `None`. Errors: `Unavailable`, `Internal`.
+    async fn find(&self, id: &OrderId) -> Result<Option<Order>>;
+
+    /// A page of the project's orders with this status, newest start first.
+    /// Errors: `Unavailable`, `Internal`.
+    async fn list(&self, filter: OrderFilter, page: PageRequest) -> Result<Page<Order>>;
+
+    /// In one transaction: debit the first charge from the project's balance, insert the
+    /// order and insert the first consumption row. Nothing is written on error.
+    /// Errors: `InsufficientBalance` (balance below the charge), `DuplicateResourceName`
+    /// (a not-ended order of the same project, region and plan type holds the name),
+    /// `Unavailable`, `Internal`.
+    async fn open(&self, opening: OrderOpening) -> Result<()>;
+
+    /// In one transaction: end the order (status, end time, last consume id), credit the
+    /// refund and insert the end row. Returns the ended order. Nothing is written on error.
+    /// Errors: `NotFound`, `Conflict` (already ended, or `last_consume_id` moved),
+    /// `Unavailable`, `Internal`.
+    async fn close(&self, closing: OrderClosing) -> Result<Order>;
+}
+
+/// Consumption history.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ConsumptionRepository: Send + Sync {
+    /// A page of rows, newest time first (ties: newest row first).
+    /// Errors: `Unavailable`, `Internal`.
+    async fn list(&self, filter: UsageFilter, page: PageRequest) -> Result<Page<Consumption>>;
+
+    /// Every row of one order in sequence order. Errors: `Unavailable`, `Internal`.
+    async fn for_order(&self, order: &OrderId) -> Result<Vec<Consumption>>;
+}
+
+/// The local ledger of balances and recharges.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait LedgerRepository: Send + Sync {
+    /// The project's balance; zero (with no update time) for a project never funded.
+    /// Errors: `Unavailable`, `Internal`.
+    async fn balance(&self, project: &ProjectId) -> Result<Balance>;
+
+    /// In one transaction: record the recharge and credit the balance. Returns both.
+    /// Errors: `InvalidParameter` (the balance would overflow), `Unavailable`, `Internal`.
+    async fn recharge(&self, recharge: NewRecharge) -> Result<(Recharge, Balance)>;
+
+    /// A page of the project's recharges, newest first. Errors: `Unavailable`, `Internal`.
+    async fn list_recharges(&self, project: &ProjectId, page: PageRequest) -> Result<Page<Recharge>>;
+
+    /// Records `recharge` only if the project has no ledger entry yet; returns whether it
+    /// did. Used to fund demo projects from configuration without funding them twice.
+    /// Errors: `Unavailable`, `Internal`.
+    async fn open_account(&self, recharge: NewRecharge) -> Result<bool>;
+}
+
+/// Whether the store answers.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait StoreHealth: Send + Sync {
+    /// Errors: `Unavailable` when the store does not answer.
+    async fn ping(&self) -> Result<()>;
+}
+
+/// The plan catalog.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait PlanCatalog: Send + Sync {
+    /// The plan, or `None` if the catalog has no such plan. Errors: `PlanCatalogUnavailable`.
+    async fn get(&self, id: &PlanId) -> Result<Option<Plan>>;
+
+    /// Every plan, or those of one region. Errors: `PlanCatalogUnavailable`.
+    async fn list(&self, region: Option<Region>) -> Result<Vec<Plan>>;
+}
+
+/// Who a caller is and which projects they belong to.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait Identity: Send + Sync {
+    /// The principal a bearer token stands for. Errors: `Unauthenticated` for an unknown or
+    /// invalid token, `Unavailable` when the identity service cannot be asked.
+    async fn authenticate(&self, token: &str) -> Result<Principal>;
+
+    /// Whether the principal is a member of the project. Errors: `Unavailable`.
+    async fn is_member(&self, principal: &Principal, project: &ProjectId) -> Result<bool>;
+}
+
+/// The current time; a port so tests (and `--now`) can move it.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait Clock: Send + Sync {
+    /// Now, in UTC, at microsecond precision (what the store keeps).
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// Fresh identifiers.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait IdGenerator: Send + Sync {
+    /// A new, unguessable order id.
+    fn order_id(&self) -> OrderId;
+}

@@ -1,0 +1,69 @@
+//! The use cases: one file each, all methods of [`UseCases`], which holds the ports the
+//! configuration picked and the billing policy.
+
+use std::sync::Arc;
+
+use crate::cycle::BusinessCalendar;
+use crate::ports::{
+    Clock, ConsumptionRepository, IdGenerator, Identity, LedgerRepository, OrderRepository,
+    PlanCatalog,
+};
+
+mod authorize;
+mod balances;
+mod cancel_order;
+mod create_order;
+mod get_order;
+mod list_orders;
+mod list_plans;
+mod list_usages;
+
+pub use cancel_order::{CancelOrderRequest, CancelOutcome, OrderAction};
+pub use create_order::{CreateOrderOutcome, CreateOrderRequest, Quote};
+
+/// The adapters the use cases talk to.
+#[derive(Clone)]
+pub struct Ports {
+    pub orders: Arc<dyn OrderRepository>,
+    pub usages: Arc<dyn ConsumptionRepository>,
+    pub ledger: Arc<dyn LedgerRepository>,
+    pub plans: Arc<dyn PlanCatalog>,
+    pub identity: Arc<dyn Identity>,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn IdGenerator>,
+}
+
+/// Billing rules that deployments choose.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BillingPolicy {
+    /// The time zone whose calendar anchors cycles.
+    pub calendar: BusinessCalendar,
+    /// Whether cancelling a prepaid order refunds the unused part of its paid cycles.
+    pub refund_on_cancel: bool,
+}
+
+impl Default for BillingPolicy {
+    fn default() -> Self {
+        Self {
+            calendar: BusinessCalendar::default(),
+            refund_on_cancel: true,
+        }
+    }
+}
+
+/// Entry point to every use case.
+#[derive(Clone)]
+pub struct UseCases {
+    ports: Ports,
+    policy: BillingPolicy,
+}
+
+impl UseCases {
+    pub fn new(ports: Ports, policy: BillingPolicy) -> Self {
+        Self { ports, policy }
+    }
+
+    pub fn policy(&self) -> BillingPolicy {
+        self.policy
+    }
+}
