@@ -1,0 +1,39 @@
+# serviceusage — the commands a newcomer needs. `make run` and `make test` work on a fresh
+# Debian machine: missing system libraries are installed (as root) or named (otherwise).
+
+CARGO ?= cargo
+# Where the MySQL/MariaDB tests find a server (each test creates and drops its own database).
+SERVICEUSAGE_TEST_MYSQL_URL ?= mysql://root@127.0.0.1:3306
+export SERVICEUSAGE_TEST_MYSQL_URL
+
+.PHONY: run test lint fmt build deps check-deps clean help
+
+help:
+	@echo "make run    build and start the service on the embedded SQLite default"
+	@echo "make test   unit, integration (SQLite + MariaDB when reachable) and black-box tests"
+	@echo "make lint   rustfmt check, clippy -D warnings, dependency rule"
+	@echo "make fmt    format the code"
+
+run: deps
+	$(CARGO) build --bin serviceusage
+	./target/debug/serviceusage serve
+
+build: deps
+	$(CARGO) build --workspace --all-targets
+
+test: deps
+	@scripts/test.sh
+
+lint: deps
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	@scripts/check-dependency-rule.sh
+
+fmt:
+	$(CARGO) fmt --all
+
+deps:
+	@scripts/install-deps.sh
+
+clean:
+	$(CARGO) clean
