@@ -1,1 +1,25 @@
+//! serviceusage persistence: the domain's repository ports (orders, consumption, the
+//! ledger, store health) implemented with diesel for MySQL/MariaDB in production and an
+//! embedded SQLite file by default. The backend is chosen by the URL scheme; migrations
+//! for both are embedded and applied by [`Database::run_migrations`].
+//!
+//! Depends on `domain` (inward) and on diesel, r2d2 and tokio (for `spawn_blocking`); it
+//! knows nothing of HTTP or configuration. Rows, diesel types and SQL stay inside: callers
+//! see [`Database`], the stores and domain types only.
 
+mod backend;
+mod connection;
+mod database;
+mod error;
+mod mapping;
+mod repos;
+mod rows;
+mod schema;
+
+pub use backend::Backend;
+pub use database::Database;
+pub use error::StoreError;
+pub use repos::consumption::ConsumptionStore;
+pub use repos::health::HealthStore;
+pub use repos::ledger::LedgerStore;
+pub use repos::orders::OrderStore;

@@ -1,0 +1,116 @@
+//! The handle the service holds: a connection pool, migrations, and the one way to run
+//! diesel work — on a blocking thread, never on the async executor.
+
+use std::time::Duration;
+
+use crate::backend::{self, Backend, DbConnection};
+use crate::connection::{open_pool, DbPool, Target};
+use crate::error::{RepoError, StoreError};
+
+/// How many times a write transaction runs before contention counts as unavailability.
+const WRITE_ATTEMPTS: u32 = 4;
+/// Pause before the first retry; doubles each time. Short: the competitor has usually
+/// committed by then, and the caller is waiting on an HTTP request.
+const FIRST_BACKOFF: Duration = Duration::from_millis(20);
+
+/// A pool of connections to MySQL/MariaDB or a SQLite file. Cheap to clone.
+#[derive(Clone)]
+pub struct Database {
+    pool: DbPool,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field("backend", &self.backend)
+            .field("pool", &self.pool.state())
+            .finish()
+    }
+}
+
+impl Database {
+    /// `"sqlite://relative/or/absolute.db"` (`sqlite:///abs/path` too) or
+    /// `"mysql://user[:pw]@host[:port]/db"`. Creates the SQLite file's parent directory and
+    /// opens one connection first, so an unreachable or misnamed database fails here with
+    /// the driver's message rather than at the first request.
+    pub fn connect(url: &str, pool_size: u32) -> Result<Database, StoreError> {
+        let target = Target::parse(url)?;
+        let backend = target.backend();
+        let pool = open_pool(target, pool_size)?;
+        Ok(Database { pool, backend })
+    }
+
+    /// Applies the embedded migrations that are not applied yet. Idempotent; replicas
+    /// starting together wait for each other (MySQL advisory lock, SQLite write lock).
+    /// Blocking: call it at start-up, before serving.
+    pub fn run_migrations(&self) -> Result<(), StoreError> {
+        let mut conn = self.checkout()?;
+        backend::run_migrations(&mut conn)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    fn checkout(
+        &self,
+    ) -> Result<diesel::r2d2::PooledConnection<crate::connection::Manager>, StoreError> {
+        self.pool.get().map_err(|e| StoreError::Pool(e.to_string()))
+    }
+
+    /// Runs read-only work on a pooled connection on a blocking thread.
+    pub(crate) async fn read<T, F>(&self, work: F) -> domain::Result<T>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, RepoError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let db = self.clone();
+        Self::blocking(move || {
+            let mut conn = db.checkout()?;
+            work(&mut conn)
+        })
+        .await
+    }
+
+    /// Runs `work` as one write transaction on a blocking thread. If it loses to a
+    /// concurrent transaction (deadlock, lock wait timeout, SQLite busy) it runs again from
+    /// the start, a few times, before the store counts as unavailable. `work` must therefore
+    /// be repeatable: it gets everything it writes from its captured inputs.
+    pub(crate) async fn write<T, F>(&self, work: F) -> domain::Result<T>
+    where
+        F: Fn(&mut DbConnection) -> Result<T, RepoError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let db = self.clone();
+        Self::blocking(move || {
+            let mut backoff = FIRST_BACKOFF;
+            let mut attempt = 1;
+            loop {
+                let mut conn = db.checkout()?;
+                match backend::write_transaction(&mut conn, &work) {
+                    Err(e) if e.is_contention() && attempt < WRITE_ATTEMPTS => {
+                        log::warn!("transaction attempt {attempt} lost to a concurrent one, retrying: {e:?}");
+                        drop(conn);
+                        std::thread::sleep(backoff);
+                        backoff *= 2;
+                        attempt += 1;
+                    }
+                    outcome => return outcome,
+                }
+            }
+        })
+        .await
+    }
+
+    async fn blocking<T, F>(job: F) -> domain::Result<T>
+    where
+        F: FnOnce() -> Result<T, RepoError> + Send + 'static,
+        T: Send + 'static,
+    {
+        match tokio::task::spawn_blocking(job).await {
+            Ok(outcome) => outcome.map_err(domain::Error::from),
+            Err(join) => Err(StoreError::Task(join.to_string()).into()),
+        }
+    }
+}

@@ -1,0 +1,359 @@
+//! Rows ↔ entities. Reading parses every column with the domain's own parsers, so a row
+//! the domain would never have written (a bad status code, an id with spaces) surfaces as
+//! `Internal` naming the table, the row and the column, instead of leaking into a response.
+//! Writing truncates times to the microsecond both backends keep.
+
+use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
+
+use domain::consumption::{Consumption, ConsumptionKind};
+use domain::ids::{OrderId, PlanId, PlanType, ProjectId, Quantity, Region, ResourceName, UserName};
+use domain::ledger::{Balance, NewRecharge, Recharge};
+use domain::order::{Order, OrderStatus};
+use domain::{Error, Money};
+
+use crate::error::corrupt;
+use crate::rows::balance::BalanceRow;
+use crate::rows::consumption::{ConsumptionRow, NewConsumptionRow};
+use crate::rows::order::{NewOrderRow, OrderRow};
+use crate::rows::recharge::{NewRechargeRow, RechargeRow};
+
+const ORDERS: &str = "DF_PURCHASE_ORDER";
+const HISTORY: &str = "DF_CONSUMING_HISTORY";
+const BALANCES: &str = "DF_BALANCE";
+const RECHARGES: &str = "DF_RECHARGE";
+
+pub(crate) fn to_db_time(time: DateTime<Utc>) -> NaiveDateTime {
+    time.trunc_subsecs(6).naive_utc()
+}
+
+pub(crate) fn from_db_time(time: NaiveDateTime) -> DateTime<Utc> {
+    time.and_utc()
+}
+
+/// A sequence number as the INT column stores it.
+pub(crate) fn to_db_sequence(value: u32) -> Result<i32, Error> {
+    i32::try_from(value)
+        .map_err(|_| Error::Internal(format!("consume id {value} exceeds the INT column")))
+}
+
+/// Parses one column, naming the table, row and column on failure.
+fn column<T>(table: &str, key: &str, name: &str, parsed: domain::Result<T>) -> domain::Result<T> {
+    parsed.map_err(|e| corrupt(table, key, format_args!("bad {name}: {e}")))
+}
+
+impl TryFrom<OrderRow> for Order {
+    type Error = Error;
+
+    fn try_from(row: OrderRow) -> Result<Self, Error> {
+        let key = format!("ID={}", row.id);
+        let key = key.as_str();
+        Ok(Order {
+            id: column(ORDERS, key, "ORDER_ID", OrderId::parse(&row.order_id))?,
+            project: column(ORDERS, key, "ACCOUNT_ID", ProjectId::parse(&row.account_id))?,
+            region: column(ORDERS, key, "REGION", Region::parse(&row.region))?,
+            plan_id: column(ORDERS, key, "PLAN_ID", PlanId::parse(&row.plan_id))?,
+            plan_type: column(ORDERS, key, "PLAN_TYPE", PlanType::parse(&row.plan_type))?,
+            quantities: column(
+                ORDERS,
+                key,
+                "QUANTITIES",
+                Quantity::new(i64::from(row.quantities)),
+            )?,
+            start_time: from_db_time(row.start_time),
+            end_time: row.end_time.map(from_db_time),
+            deadline_time: from_db_time(row.deadline_time),
+            status: column(
+                ORDERS,
+                key,
+                "STATUS",
+                OrderStatus::from_code(row.status)
+                    .ok_or_else(|| Error::Internal(format!("unknown status code {}", row.status))),
+            )?,
+            creator: column(ORDERS, key, "CREATOR", UserName::parse(&row.creator))?,
+            resource_name: row
+                .resource_name
+                .as_deref()
+                .map(ResourceName::parse)
+                .transpose()
+                .map_err(|e| corrupt(ORDERS, key, format_args!("bad RESOURCE_NAME: {e}")))?,
+            last_consume_id: column(
+                ORDERS,
+                key,
+                "LAST_CONSUME_ID",
+                u32::try_from(row.last_consume_id)
+                    .map_err(|_| Error::Internal(format!("negative {}", row.last_consume_id))),
+            )?,
+        })
+    }
+}
+
+impl<'a> TryFrom<&'a Order> for NewOrderRow<'a> {
+    type Error = Error;
+
+    fn try_from(order: &'a Order) -> Result<Self, Error> {
+        let resource_name = order.resource_name.as_ref().map(ResourceName::as_str);
+        Ok(NewOrderRow {
+            order_id: order.id.as_str(),
+            account_id: order.project.as_str(),
+            region: order.region.as_str(),
+            plan_id: order.plan_id.as_str(),
+            plan_type: order.plan_type.as_str(),
+            quantities: i32::try_from(order.quantities.get()).map_err(|_| {
+                Error::Internal(format!(
+                    "quantities {} exceed the INT column",
+                    order.quantities.get()
+                ))
+            })?,
+            start_time: to_db_time(order.start_time),
+            end_time: order.end_time.map(to_db_time),
+            deadline_time: to_db_time(order.deadline_time),
+            last_consume_id: to_db_sequence(order.last_consume_id)?,
+            status: order.status.code(),
+            creator: order.creator.as_str(),
+            resource_name,
+            // Only a not-ended order holds its name against others.
+            active_resource_name: resource_name.filter(|_| order.status.is_open()),
+        })
+    }
+}
+
+impl TryFrom<ConsumptionRow> for Consumption {
+    type Error = Error;
+
+    fn try_from(row: ConsumptionRow) -> Result<Self, Error> {
+        let key = format!("ID={}", row.id);
+        let key = key.as_str();
+        Ok(Consumption {
+            order_id: column(HISTORY, key, "ORDER_ID", OrderId::parse(&row.order_id))?,
+            consume_id: column(
+                HISTORY,
+                key,
+                "CONSUME_ID",
+                u32::try_from(row.consume_id)
+                    .map_err(|_| Error::Internal(format!("negative {}", row.consume_id))),
+            )?,
+            project: column(
+                HISTORY,
+                key,
+                "ACCOUNT_ID",
+                ProjectId::parse(&row.account_id),
+            )?,
+            region: column(HISTORY, key, "REGION", Region::parse(&row.region))?,
+            plan_id: column(HISTORY, key, "PLAN_ID", PlanId::parse(&row.plan_id))?,
+            amount: Money::from_minor(row.consuming),
+            time: from_db_time(row.consume_time),
+            covered_until: from_db_time(row.deadline_time),
+            kind: column(
+                HISTORY,
+                key,
+                "KIND",
+                ConsumptionKind::from_code(row.kind)
+                    .ok_or_else(|| Error::Internal(format!("unknown kind code {}", row.kind))),
+            )?,
+        })
+    }
+}
+
+impl<'a> TryFrom<&'a Consumption> for NewConsumptionRow<'a> {
+    type Error = Error;
+
+    fn try_from(row: &'a Consumption) -> Result<Self, Error> {
+        Ok(NewConsumptionRow {
+            order_id: row.order_id.as_str(),
+            consume_id: to_db_sequence(row.consume_id)?,
+            consuming: row.amount.minor(),
+            consume_time: to_db_time(row.time),
+            deadline_time: to_db_time(row.covered_until),
+            account_id: row.project.as_str(),
+            region: row.region.as_str(),
+            plan_id: row.plan_id.as_str(),
+            kind: row.kind.code(),
+        })
+    }
+}
+
+/// The balance of `project`: its row, or zero with no update time when it has none.
+pub(crate) fn balance(project: &ProjectId, row: Option<BalanceRow>) -> Result<Balance, Error> {
+    match row {
+        None => Ok(Balance {
+            project: project.clone(),
+            amount: Money::ZERO,
+            updated_at: None,
+        }),
+        Some(row) => Ok(Balance {
+            project: column(
+                BALANCES,
+                &format!("ACCOUNT_ID={:?}", row.account_id),
+                "ACCOUNT_ID",
+                ProjectId::parse(&row.account_id),
+            )?,
+            amount: Money::from_minor(row.amount),
+            updated_at: Some(from_db_time(row.update_time)),
+        }),
+    }
+}
+
+impl TryFrom<RechargeRow> for Recharge {
+    type Error = Error;
+
+    fn try_from(row: RechargeRow) -> Result<Self, Error> {
+        let key = format!("ID={}", row.id);
+        let key = key.as_str();
+        Ok(Recharge {
+            id: row.id,
+            project: column(
+                RECHARGES,
+                key,
+                "ACCOUNT_ID",
+                ProjectId::parse(&row.account_id),
+            )?,
+            amount: Money::from_minor(row.amount),
+            comment: row.comment,
+            operator: column(RECHARGES, key, "OPERATOR", UserName::parse(&row.operator))?,
+            time: from_db_time(row.create_time),
+        })
+    }
+}
+
+impl<'a> From<&'a NewRecharge> for NewRechargeRow<'a> {
+    fn from(recharge: &'a NewRecharge) -> Self {
+        NewRechargeRow {
+            account_id: recharge.project.as_str(),
+            amount: recharge.amount.minor(),
+            comment: recharge.comment.as_deref(),
+            operator: recharge.operator.as_str(),
+            create_time: to_db_time(recharge.time),
+        }
+    }
+}
+
+/// The recorded form of a recharge just inserted with `id`: what was written, times as kept.
+pub(crate) fn recorded(recharge: &NewRecharge, id: i64) -> Recharge {
+    Recharge {
+        id,
+        project: recharge.project.clone(),
+        amount: recharge.amount,
+        comment: recharge.comment.clone(),
+        operator: recharge.operator.clone(),
+        time: from_db_time(to_db_time(recharge.time)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn order_row() -> OrderRow {
+        let t = Utc
+            .with_ymd_and_hms(2026, 1, 31, 8, 0, 0)
+            .unwrap()
+            .naive_utc();
+        OrderRow {
+            id: 7,
+            order_id: "o-1".into(),
+            account_id: "p1".into(),
+            region: "cn-north-1".into(),
+            plan_id: "plan-a".into(),
+            plan_type: "volume".into(),
+            quantities: 2,
+            start_time: t,
+            end_time: None,
+            deadline_time: t,
+            last_consume_id: 1,
+            status: 5,
+            creator: "alice".into(),
+            resource_name: Some("vol-1".into()),
+        }
+    }
+
+    #[test]
+    fn a_valid_order_row_converts() {
+        let order = Order::try_from(order_row()).unwrap();
+        assert_eq!(order.status, OrderStatus::Consuming);
+        assert_eq!(order.resource_name.unwrap().as_str(), "vol-1");
+    }
+
+    #[test]
+    fn an_unknown_status_code_is_internal_and_names_the_row() {
+        let row = OrderRow {
+            status: 3,
+            ..order_row()
+        };
+        let error = Order::try_from(row).unwrap_err();
+        let Error::Internal(text) = error else {
+            panic!("expected Internal, got {error:?}")
+        };
+        assert!(text.contains("DF_PURCHASE_ORDER row ID=7"), "{text}");
+        assert!(text.contains("STATUS"), "{text}");
+    }
+
+    #[test]
+    fn a_malformed_id_is_internal() {
+        let row = OrderRow {
+            order_id: "has space".into(),
+            ..order_row()
+        };
+        assert!(matches!(Order::try_from(row), Err(Error::Internal(t)) if t.contains("ORDER_ID")));
+    }
+
+    #[test]
+    fn a_negative_last_consume_id_is_internal() {
+        let row = OrderRow {
+            last_consume_id: -1,
+            ..order_row()
+        };
+        assert!(
+            matches!(Order::try_from(row), Err(Error::Internal(t)) if t.contains("LAST_CONSUME_ID"))
+        );
+    }
+
+    #[test]
+    fn an_unknown_consumption_kind_is_internal() {
+        let t = Utc
+            .with_ymd_and_hms(2026, 1, 31, 8, 0, 0)
+            .unwrap()
+            .naive_utc();
+        let row = ConsumptionRow {
+            id: 3,
+            order_id: "o-1".into(),
+            consume_id: 1,
+            consuming: 10,
+            consume_time: t,
+            deadline_time: t,
+            account_id: "p1".into(),
+            region: "r".into(),
+            plan_id: "plan".into(),
+            kind: 9,
+        };
+        assert!(
+            matches!(Consumption::try_from(row), Err(Error::Internal(t)) if t.contains("KIND"))
+        );
+    }
+
+    #[test]
+    fn writing_keeps_microseconds_and_drops_nanoseconds() {
+        let t = Utc.with_ymd_and_hms(2026, 1, 31, 8, 0, 0).unwrap()
+            + chrono::Duration::nanoseconds(123_456_789);
+        assert_eq!(
+            to_db_time(t).and_utc().timestamp_subsec_nanos(),
+            123_456_000
+        );
+    }
+
+    #[test]
+    fn an_ended_order_does_not_hold_its_name() {
+        let mut order = Order::try_from(order_row()).unwrap();
+        assert_eq!(
+            NewOrderRow::try_from(&order).unwrap().active_resource_name,
+            Some("vol-1")
+        );
+        order.status = OrderStatus::Ended;
+        let row = NewOrderRow::try_from(&order).unwrap();
+        assert_eq!(row.resource_name, Some("vol-1"));
+        assert_eq!(row.active_resource_name, None);
+    }
+}

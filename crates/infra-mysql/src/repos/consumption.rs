@@ -1,0 +1,55 @@
+//! Consumption history, read side (rows are written by the order transactions).
+
+use async_trait::async_trait;
+
+use domain::consumption::Consumption;
+use domain::ids::OrderId;
+use domain::page::{Page, PageRequest};
+use domain::ports::{ConsumptionRepository, UsageFilter};
+use domain::Result;
+
+use crate::database::Database;
+use crate::rows::{consumption, Window};
+
+/// [`ConsumptionRepository`] on the database.
+#[derive(Clone, Debug)]
+pub struct ConsumptionStore {
+    db: Database,
+}
+
+impl ConsumptionStore {
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+}
+
+#[async_trait]
+impl ConsumptionRepository for ConsumptionStore {
+    async fn list(&self, filter: UsageFilter, page: PageRequest) -> Result<Page<Consumption>> {
+        self.db
+            .read(move |conn| {
+                let total = consumption::count(conn, &filter)?;
+                let items = consumption::list(conn, &filter, Window::of(page))?
+                    .into_iter()
+                    .map(Consumption::try_from)
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(Page {
+                    total: u64::try_from(total).unwrap_or_default(),
+                    items,
+                })
+            })
+            .await
+    }
+
+    async fn for_order(&self, order: &OrderId) -> Result<Vec<Consumption>> {
+        let order = order.clone();
+        self.db
+            .read(move |conn| {
+                Ok(consumption::for_order(conn, order.as_str())?
+                    .into_iter()
+                    .map(Consumption::try_from)
+                    .collect::<Result<Vec<_>>>()?)
+            })
+            .await
+    }
+}

@@ -1,0 +1,120 @@
+//! The local ledger: balances and recharges.
+
+use async_trait::async_trait;
+
+use domain::ids::ProjectId;
+use domain::ledger::{Balance, NewRecharge, Recharge};
+use domain::page::{Page, PageRequest};
+use domain::ports::LedgerRepository;
+use domain::{Error, Result};
+
+use crate::backend::DbConnection;
+use crate::database::Database;
+use crate::error::{classify, Failure, RepoError};
+use crate::mapping::{self, to_db_time};
+use crate::rows::recharge::NewRechargeRow;
+use crate::rows::{balance, recharge, Window};
+
+/// [`LedgerRepository`] on the database.
+#[derive(Clone, Debug)]
+pub struct LedgerStore {
+    db: Database,
+}
+
+impl LedgerStore {
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+}
+
+#[async_trait]
+impl LedgerRepository for LedgerStore {
+    async fn balance(&self, project: &ProjectId) -> Result<Balance> {
+        let project = project.clone();
+        self.db
+            .read(move |conn| {
+                let row = balance::find(conn, project.as_str())?;
+                Ok(mapping::balance(&project, row)?)
+            })
+            .await
+    }
+
+    async fn recharge(&self, new: NewRecharge) -> Result<(Recharge, Balance)> {
+        positive(&new)?;
+        self.db.write(move |conn| record_recharge(conn, &new)).await
+    }
+
+    async fn list_recharges(
+        &self,
+        project: &ProjectId,
+        page: PageRequest,
+    ) -> Result<Page<Recharge>> {
+        let project = project.clone();
+        self.db
+            .read(move |conn| {
+                let total = recharge::count(conn, project.as_str())?;
+                let items = recharge::list(conn, project.as_str(), Window::of(page))?
+                    .into_iter()
+                    .map(Recharge::try_from)
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(Page {
+                    total: u64::try_from(total).unwrap_or_default(),
+                    items,
+                })
+            })
+            .await
+    }
+
+    async fn open_account(&self, new: NewRecharge) -> Result<bool> {
+        positive(&new)?;
+        self.db.write(move |conn| open_account(conn, &new)).await
+    }
+}
+
+/// Recharges only ever add money; the domain validates that before calling.
+fn positive(new: &NewRecharge) -> Result<()> {
+    if new.amount.is_positive() {
+        Ok(())
+    } else {
+        Err(Error::Internal(format!(
+            "recharge of project {} is not positive ({})",
+            new.project, new.amount
+        )))
+    }
+}
+
+fn record_recharge(
+    conn: &mut DbConnection,
+    new: &NewRecharge,
+) -> std::result::Result<(Recharge, Balance), RepoError> {
+    let project = new.project.as_str();
+    let credited = balance::credit(conn, project, new.amount.minor(), to_db_time(new.time))?;
+    if credited == balance::Credit::WouldOverflow {
+        return Err(RepoError::Domain(Error::invalid(format!(
+            "recharging {} would overflow the balance of project {project}",
+            new.amount
+        ))));
+    }
+    let id = recharge::insert(conn, &NewRechargeRow::from(new))?;
+    let balance = mapping::balance(&new.project, balance::find(conn, project)?)?;
+    Ok((mapping::recorded(new, id), balance))
+}
+
+/// Creating the balance row is the claim: of two concurrent openings, the second one's
+/// insert meets the first one's row (waiting for it to commit on MySQL) and gives up.
+fn open_account(
+    conn: &mut DbConnection,
+    new: &NewRecharge,
+) -> std::result::Result<bool, RepoError> {
+    let project = new.project.as_str();
+    if recharge::count(conn, project)? > 0 {
+        return Ok(false);
+    }
+    match balance::insert(conn, project, new.amount.minor(), to_db_time(new.time)) {
+        Ok(()) => {}
+        Err(e) if classify(&e) == Failure::Duplicate => return Ok(false),
+        Err(e) => return Err(e.into()),
+    }
+    recharge::insert(conn, &NewRechargeRow::from(new))?;
+    Ok(true)
+}

@@ -1,0 +1,7 @@
+//! The port implementations, one per file. Each owns its transactions: a method that
+//! writes is exactly one [`crate::Database`] write transaction.
+
+pub(crate) mod consumption;
+pub(crate) mod health;
+pub(crate) mod ledger;
+pub(crate) mod orders;

@@ -1,0 +1,88 @@
+//! DF_CONSUMING_HISTORY rows and their queries.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use domain::ports::UsageFilter;
+
+use super::Window;
+use crate::backend::{DbConnection, MultiBackend};
+use crate::schema::consuming_history::{self, dsl};
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = consuming_history)]
+pub(crate) struct ConsumptionRow {
+    pub id: i64,
+    pub order_id: String,
+    pub consume_id: i32,
+    pub consuming: i64,
+    pub consume_time: NaiveDateTime,
+    pub deadline_time: NaiveDateTime,
+    pub account_id: String,
+    pub region: String,
+    pub plan_id: String,
+    pub kind: i16,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = consuming_history)]
+pub(crate) struct NewConsumptionRow<'a> {
+    pub order_id: &'a str,
+    pub consume_id: i32,
+    pub consuming: i64,
+    pub consume_time: NaiveDateTime,
+    pub deadline_time: NaiveDateTime,
+    pub account_id: &'a str,
+    pub region: &'a str,
+    pub plan_id: &'a str,
+    pub kind: i16,
+}
+
+pub(crate) fn insert(conn: &mut DbConnection, row: &NewConsumptionRow<'_>) -> QueryResult<()> {
+    diesel::insert_into(consuming_history::table)
+        .values(row)
+        .execute(conn)
+        .map(drop)
+}
+
+fn filtered<'a>(filter: &'a UsageFilter) -> consuming_history::BoxedQuery<'a, MultiBackend> {
+    let mut query = consuming_history::table
+        .filter(dsl::account_id.eq(filter.project.as_str()))
+        .into_boxed();
+    if let Some(order) = &filter.order {
+        query = query.filter(dsl::order_id.eq(order.as_str()));
+    }
+    if let Some(region) = &filter.region {
+        query = query.filter(dsl::region.eq(region.as_str()));
+    }
+    query
+}
+
+/// Newest time first; among rows of the same time, the newest row first.
+pub(crate) fn list(
+    conn: &mut DbConnection,
+    filter: &UsageFilter,
+    window: Window,
+) -> QueryResult<Vec<ConsumptionRow>> {
+    filtered(filter)
+        .order((dsl::consume_time.desc(), dsl::id.desc()))
+        .limit(window.limit)
+        .offset(window.offset)
+        .select(ConsumptionRow::as_select())
+        .load(conn)
+}
+
+pub(crate) fn count(conn: &mut DbConnection, filter: &UsageFilter) -> QueryResult<i64> {
+    filtered(filter).count().get_result(conn)
+}
+
+pub(crate) fn for_order(
+    conn: &mut DbConnection,
+    order_id: &str,
+) -> QueryResult<Vec<ConsumptionRow>> {
+    consuming_history::table
+        .filter(dsl::order_id.eq(order_id))
+        .order(dsl::consume_id.asc())
+        .select(ConsumptionRow::as_select())
+        .load(conn)
+}

@@ -1,0 +1,126 @@
+//! DF_PURCHASE_ORDER rows and their queries.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use domain::order::OrderStatus;
+use domain::ports::OrderFilter;
+
+use super::Window;
+use crate::backend::{DbConnection, MultiBackend};
+use crate::schema::purchase_order::{self, dsl};
+
+/// Marker of the duplicate-name key in unique-violation messages (MySQL names the key,
+/// SQLite lists its columns; both contain this).
+pub(crate) const ACTIVE_RESOURCE_NAME_KEY: &str = "ACTIVE_RESOURCE_NAME";
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = purchase_order)]
+pub(crate) struct OrderRow {
+    pub id: i64,
+    pub order_id: String,
+    pub account_id: String,
+    pub region: String,
+    pub plan_id: String,
+    pub plan_type: String,
+    pub quantities: i32,
+    pub start_time: NaiveDateTime,
+    pub end_time: Option<NaiveDateTime>,
+    pub deadline_time: NaiveDateTime,
+    pub last_consume_id: i32,
+    pub status: i16,
+    pub creator: String,
+    pub resource_name: Option<String>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = purchase_order)]
+pub(crate) struct NewOrderRow<'a> {
+    pub order_id: &'a str,
+    pub account_id: &'a str,
+    pub region: &'a str,
+    pub plan_id: &'a str,
+    pub plan_type: &'a str,
+    pub quantities: i32,
+    pub start_time: NaiveDateTime,
+    pub end_time: Option<NaiveDateTime>,
+    pub deadline_time: NaiveDateTime,
+    pub last_consume_id: i32,
+    pub status: i16,
+    pub creator: &'a str,
+    pub resource_name: Option<&'a str>,
+    pub active_resource_name: Option<&'a str>,
+}
+
+/// What ending an order writes, guarded by what the caller saw.
+#[derive(Debug)]
+pub(crate) struct EndOrder<'a> {
+    pub order_id: &'a str,
+    pub expected_last_consume_id: i32,
+    pub end_time: NaiveDateTime,
+    pub last_consume_id: i32,
+}
+
+pub(crate) fn insert(conn: &mut DbConnection, row: &NewOrderRow<'_>) -> QueryResult<()> {
+    diesel::insert_into(purchase_order::table)
+        .values(row)
+        .execute(conn)
+        .map(drop)
+}
+
+pub(crate) fn find(conn: &mut DbConnection, order_id: &str) -> QueryResult<Option<OrderRow>> {
+    purchase_order::table
+        .filter(dsl::order_id.eq(order_id))
+        .select(OrderRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+fn filtered<'a>(filter: &'a OrderFilter) -> purchase_order::BoxedQuery<'a, MultiBackend> {
+    let mut query = purchase_order::table
+        .filter(dsl::account_id.eq(filter.project.as_str()))
+        .filter(dsl::status.eq(filter.status.code()))
+        .into_boxed();
+    if let Some(region) = &filter.region {
+        query = query.filter(dsl::region.eq(region.as_str()));
+    }
+    query
+}
+
+/// Newest start first; the id breaks ties so pages never overlap or skip.
+pub(crate) fn list(
+    conn: &mut DbConnection,
+    filter: &OrderFilter,
+    window: Window,
+) -> QueryResult<Vec<OrderRow>> {
+    filtered(filter)
+        .order((dsl::start_time.desc(), dsl::id.desc()))
+        .limit(window.limit)
+        .offset(window.offset)
+        .select(OrderRow::as_select())
+        .load(conn)
+}
+
+pub(crate) fn count(conn: &mut DbConnection, filter: &OrderFilter) -> QueryResult<i64> {
+    filtered(filter).count().get_result(conn)
+}
+
+/// Ends the order if it is not ended and its last consume id is still the expected one;
+/// frees its resource name. Returns whether it did.
+pub(crate) fn end(conn: &mut DbConnection, change: &EndOrder<'_>) -> QueryResult<bool> {
+    let ended = OrderStatus::Ended.code();
+    diesel::update(
+        purchase_order::table
+            .filter(dsl::order_id.eq(change.order_id))
+            .filter(dsl::status.ne(ended))
+            .filter(dsl::last_consume_id.eq(change.expected_last_consume_id)),
+    )
+    .set((
+        dsl::status.eq(ended),
+        dsl::end_time.eq(Some(change.end_time)),
+        dsl::last_consume_id.eq(change.last_consume_id),
+        dsl::active_resource_name.eq(None::<&str>),
+    ))
+    .execute(conn)
+    .map(|rows| rows == 1)
+}

@@ -1,0 +1,107 @@
+//! The tables, written by hand: `diesel print-schema` emits `Unsigned<BigInt>` and MySQL
+//! `Datetime` for MySQL, which do not compile for a connection that also speaks SQLite.
+//! Keep in step with `migrations/mysql` and `migrations/sqlite`; the integration tests
+//! run every query against both.
+
+diesel::table! {
+    /// Orders (the seed's DF_PURCHASE_ORDER).
+    #[sql_name = "DF_PURCHASE_ORDER"]
+    purchase_order (id) {
+        #[sql_name = "ID"]
+        id -> BigInt,
+        #[sql_name = "ORDER_ID"]
+        order_id -> Text,
+        /// The project.
+        #[sql_name = "ACCOUNT_ID"]
+        account_id -> Text,
+        #[sql_name = "REGION"]
+        region -> Text,
+        #[sql_name = "PLAN_ID"]
+        plan_id -> Text,
+        #[sql_name = "PLAN_TYPE"]
+        plan_type -> Text,
+        #[sql_name = "QUANTITIES"]
+        quantities -> Integer,
+        #[sql_name = "START_TIME"]
+        start_time -> Timestamp,
+        #[sql_name = "END_TIME"]
+        end_time -> Nullable<Timestamp>,
+        #[sql_name = "DEADLINE_TIME"]
+        deadline_time -> Timestamp,
+        #[sql_name = "LAST_CONSUME_ID"]
+        last_consume_id -> Integer,
+        #[sql_name = "RENEW_RETRIES"]
+        renew_retries -> Integer,
+        #[sql_name = "STATUS"]
+        status -> SmallInt,
+        #[sql_name = "CREATOR"]
+        creator -> Text,
+        #[sql_name = "RESOURCE_NAME"]
+        resource_name -> Nullable<Text>,
+        /// `RESOURCE_NAME` while the order is not ended, NULL after: the unique key on it
+        /// is the race-free duplicate-name guard.
+        #[sql_name = "ACTIVE_RESOURCE_NAME"]
+        active_resource_name -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// Consumption history (the seed's DF_CONSUMING_HISTORY).
+    #[sql_name = "DF_CONSUMING_HISTORY"]
+    consuming_history (id) {
+        #[sql_name = "ID"]
+        id -> BigInt,
+        #[sql_name = "ORDER_ID"]
+        order_id -> Text,
+        #[sql_name = "CONSUME_ID"]
+        consume_id -> Integer,
+        /// Money in ten-thousandths; positive charge, negative refund.
+        #[sql_name = "CONSUMING"]
+        consuming -> BigInt,
+        #[sql_name = "CONSUME_TIME"]
+        consume_time -> Timestamp,
+        /// Covered until.
+        #[sql_name = "DEADLINE_TIME"]
+        deadline_time -> Timestamp,
+        #[sql_name = "ACCOUNT_ID"]
+        account_id -> Text,
+        #[sql_name = "REGION"]
+        region -> Text,
+        #[sql_name = "PLAN_ID"]
+        plan_id -> Text,
+        #[sql_name = "KIND"]
+        kind -> SmallInt,
+    }
+}
+
+diesel::table! {
+    /// One balance per project.
+    #[sql_name = "DF_BALANCE"]
+    balance (account_id) {
+        #[sql_name = "ACCOUNT_ID"]
+        account_id -> Text,
+        #[sql_name = "BALANCE"]
+        amount -> BigInt,
+        #[sql_name = "UPDATE_TIME"]
+        update_time -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Recharges that fed the balances.
+    #[sql_name = "DF_RECHARGE"]
+    recharge (id) {
+        #[sql_name = "ID"]
+        id -> BigInt,
+        #[sql_name = "ACCOUNT_ID"]
+        account_id -> Text,
+        #[sql_name = "AMOUNT"]
+        amount -> BigInt,
+        #[sql_name = "COMMENT"]
+        comment -> Nullable<Text>,
+        #[sql_name = "OPERATOR"]
+        operator -> Text,
+        #[sql_name = "CREATE_TIME"]
+        create_time -> Timestamp,
+    }
+}

@@ -1,0 +1,10 @@
+-- Recharges that fed the balances, listed newest first per project.
+CREATE TABLE DF_RECHARGE (
+    ID          INTEGER   PRIMARY KEY AUTOINCREMENT,
+    ACCOUNT_ID  TEXT      NOT NULL,
+    AMOUNT      BIGINT    NOT NULL,
+    COMMENT     TEXT      NULL,
+    OPERATOR    TEXT      NOT NULL,
+    CREATE_TIME TIMESTAMP NOT NULL
+);
+CREATE INDEX IDX_RECHARGE_ACCOUNT ON DF_RECHARGE (ACCOUNT_ID, ID);
