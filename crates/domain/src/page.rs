@@ -67,3 +67,77 @@ pub struct Page<T> {
     pub total: u64,
     pub items: Vec<T>,
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    #[test]
+    fn absent_page_and_size_default_to_the_first_page_of_thirty() {
+        let request = PageRequest::parse(None, None).unwrap();
+        assert_eq!((request.page(), request.size()), (1, 30));
+        assert_eq!(request, PageRequest::default());
+    }
+
+    #[test]
+    fn parses_pages_from_one_and_sizes_from_one_to_a_hundred() {
+        let cases = [
+            (Some("1"), Some("1"), (1, 1)),
+            (Some("2"), Some("50"), (2, 50)),
+            (Some("999"), Some("100"), (999, 100)),
+            (Some("4294967295"), None, (u32::MAX, 30)),
+            (None, Some("10"), (1, 10)),
+        ];
+        for (page, size, expected) in cases {
+            let request = PageRequest::parse(page, size).unwrap();
+            assert_eq!(
+                (request.page(), request.size()),
+                expected,
+                "{page:?} {size:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_page_zero_negative_or_not_a_whole_number() {
+        for page in ["0", "-1", "", " 1", "1.5", "abc", "4294967296"] {
+            assert!(
+                matches!(
+                    PageRequest::parse(Some(page), None),
+                    Err(Error::InvalidParameter(_))
+                ),
+                "{page:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_size_zero_above_a_hundred_or_not_a_whole_number() {
+        for size in ["0", "101", "500", "-1", "", "ten", "30.0"] {
+            assert!(
+                matches!(
+                    PageRequest::parse(None, Some(size)),
+                    Err(Error::InvalidParameter(_))
+                ),
+                "{size:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn offset_skips_the_previous_pages() {
+        let offset =
+            |page: &str, size: &str| PageRequest::parse(Some(page), Some(size)).unwrap().offset();
+        assert_eq!(offset("1", "30"), 0);
+        assert_eq!(offset("2", "30"), 30);
+        assert_eq!(offset("3", "7"), 14);
+    }
+
+    #[test]
+    fn offset_of_the_last_possible_page_does_not_overflow() {
+        let request = PageRequest::parse(Some("4294967295"), Some("100")).unwrap();
+        assert_eq!(request.offset(), (u64::from(u32::MAX) - 1) * 100);
+    }
+}
