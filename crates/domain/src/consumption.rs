@@ -73,3 +73,39 @@ pub struct Consumption {
     pub covered_until: DateTime<Utc>,
     pub kind: ConsumptionKind,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kind_codes_and_labels_are_the_seeds() {
+        let kinds: Vec<(i16, &str)> = ConsumptionKind::ALL
+            .iter()
+            .map(|k| (k.code(), k.label()))
+            .collect();
+        assert_eq!(kinds, [(0, "new"), (1, "renew"), (2, "switch"), (3, "end")]);
+    }
+
+    #[test]
+    fn kind_round_trips_through_its_code() {
+        for kind in ConsumptionKind::ALL {
+            assert_eq!(ConsumptionKind::from_code(kind.code()), Some(kind));
+        }
+    }
+
+    #[test]
+    fn unknown_kind_codes_have_no_kind() {
+        for code in [-1, 4, 15, i16::MIN] {
+            assert_eq!(ConsumptionKind::from_code(code), None, "{code}");
+        }
+    }
+
+    #[test]
+    fn every_kind_but_end_pays_for_a_period() {
+        assert!(ConsumptionKind::New.is_charge());
+        assert!(ConsumptionKind::Renew.is_charge());
+        assert!(ConsumptionKind::Switch.is_charge());
+        assert!(!ConsumptionKind::End.is_charge());
+    }
+}

@@ -63,3 +63,97 @@ impl NewRecharge {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn recharge(amount: Money) -> NewRecharge {
+        NewRecharge {
+            project: ProjectId::parse("p1").unwrap(),
+            amount,
+            comment: None,
+            operator: UserName::parse("admin").unwrap(),
+            time: Utc.with_ymd_and_hms(2017, 1, 1, 0, 0, 0).unwrap(),
+        }
+    }
+
+    fn commented(comment: String) -> NewRecharge {
+        NewRecharge {
+            comment: Some(comment),
+            ..recharge(Money::from_minor(1))
+        }
+    }
+
+    fn is_invalid(result: Result<()>) -> bool {
+        matches!(result, Err(Error::InvalidParameter(_)))
+    }
+
+    #[test]
+    fn positive_amount_up_to_the_maximum_is_valid() {
+        for minor in [1, 1_000_000, MAX_RECHARGE.minor()] {
+            assert_eq!(
+                recharge(Money::from_minor(minor)).validate(),
+                Ok(()),
+                "{minor}"
+            );
+        }
+    }
+
+    #[test]
+    fn maximum_recharge_is_one_billion() {
+        assert_eq!(MAX_RECHARGE.to_string(), "1000000000.00");
+    }
+
+    #[test]
+    fn zero_or_negative_amount_is_invalid() {
+        for minor in [0, -1, i64::MIN] {
+            assert!(
+                is_invalid(recharge(Money::from_minor(minor)).validate()),
+                "{minor}"
+            );
+        }
+    }
+
+    #[test]
+    fn amount_above_the_maximum_is_invalid() {
+        for minor in [MAX_RECHARGE.minor() + 1, i64::MAX] {
+            assert!(
+                is_invalid(recharge(Money::from_minor(minor)).validate()),
+                "{minor}"
+            );
+        }
+    }
+
+    #[test]
+    fn comment_of_up_to_256_characters_is_valid() {
+        for comment in [
+            String::new(),
+            "top-up".into(),
+            "x".repeat(MAX_COMMENT_CHARS),
+        ] {
+            assert_eq!(commented(comment).validate(), Ok(()));
+        }
+    }
+
+    #[test]
+    fn comment_length_counts_characters_not_bytes() {
+        let multibyte = "充".repeat(MAX_COMMENT_CHARS);
+        assert_eq!(multibyte.len(), 3 * MAX_COMMENT_CHARS);
+        assert_eq!(commented(multibyte).validate(), Ok(()));
+    }
+
+    #[test]
+    fn comment_of_257_characters_is_invalid() {
+        assert!(is_invalid(
+            commented("x".repeat(MAX_COMMENT_CHARS + 1)).validate()
+        ));
+        assert!(is_invalid(
+            commented("充".repeat(MAX_COMMENT_CHARS + 1)).validate()
+        ));
+    }
+}

@@ -125,3 +125,134 @@ impl Order {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use chrono::TimeZone;
+
+    use super::OrderStatus::{Consuming, Ended, Ending, Pending};
+    use super::*;
+
+    fn order(status: OrderStatus) -> Order {
+        Order {
+            id: OrderId::parse("o1").unwrap(),
+            project: ProjectId::parse("p1").unwrap(),
+            region: Region::parse("r1").unwrap(),
+            plan_id: PlanId::parse("plan1").unwrap(),
+            plan_type: PlanType::parse("volume").unwrap(),
+            quantities: Quantity::ONE,
+            start_time: Utc.with_ymd_and_hms(2017, 1, 31, 10, 0, 0).unwrap(),
+            end_time: None,
+            deadline_time: Utc.with_ymd_and_hms(2017, 2, 28, 10, 0, 0).unwrap(),
+            status,
+            creator: UserName::parse("alice").unwrap(),
+            resource_name: None,
+            last_consume_id: 1,
+        }
+    }
+
+    fn noon() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2017, 2, 10, 12, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn status_codes_are_the_original_schemas() {
+        let codes: Vec<(i16, &str)> = OrderStatus::ALL
+            .iter()
+            .map(|s| (s.code(), s.label()))
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                (0, "pending"),
+                (5, "consuming"),
+                (10, "ending"),
+                (15, "ended")
+            ]
+        );
+    }
+
+    #[test]
+    fn status_round_trips_through_its_code_and_its_label() {
+        for status in OrderStatus::ALL {
+            assert_eq!(OrderStatus::from_code(status.code()), Some(status));
+            assert_eq!(OrderStatus::parse(status.label()), Ok(status));
+        }
+    }
+
+    #[test]
+    fn unknown_status_codes_have_no_status() {
+        for code in [-1, 1, 4, 6, 11, 16, 20, i16::MAX] {
+            assert_eq!(OrderStatus::from_code(code), None, "{code}");
+        }
+    }
+
+    #[test]
+    fn status_parse_rejects_unknown_and_differently_cased_labels() {
+        for text in ["", "Consuming", "CONSUMING", " ended", "renewfailed", "5"] {
+            assert!(
+                matches!(OrderStatus::parse(text), Err(Error::InvalidParameter(_))),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn status_moves_only_forward_except_ending_back_to_consuming() {
+        let table = [
+            (Pending, [false, true, false, true]),
+            (Consuming, [false, false, true, true]),
+            (Ending, [false, true, false, true]),
+            (Ended, [false, false, false, false]),
+        ];
+        for (from, allowed) in table {
+            for (to, expected) in OrderStatus::ALL.into_iter().zip(allowed) {
+                assert_eq!(from.can_become(to), expected, "{from:?} → {to:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn only_an_ended_order_is_closed() {
+        assert!(Pending.is_open() && Consuming.is_open() && Ending.is_open());
+        assert!(!Ended.is_open());
+    }
+
+    #[test]
+    fn ending_an_open_order_sets_status_and_end_time() {
+        for status in [Pending, Consuming, Ending] {
+            let mut order = order(status);
+            order.end(noon()).unwrap();
+            assert_eq!(order.status, Ended);
+            assert_eq!(order.end_time, Some(noon()));
+        }
+    }
+
+    #[test]
+    fn ending_an_ended_order_is_a_conflict_and_changes_nothing() {
+        let mut ended = order(Ended);
+        ended.end_time = Some(noon());
+        let before = ended.clone();
+        let later = noon() + chrono::Duration::days(1);
+        assert!(matches!(ended.end(later), Err(Error::Conflict(_))));
+        assert_eq!(ended, before);
+    }
+
+    #[test]
+    fn next_consume_id_follows_the_last_one() {
+        let mut order = order(Consuming);
+        order.last_consume_id = 0;
+        assert_eq!(order.next_consume_id(), Ok(1));
+        order.last_consume_id = 41;
+        assert_eq!(order.next_consume_id(), Ok(42));
+    }
+
+    #[test]
+    fn next_consume_id_past_the_largest_is_an_internal_error() {
+        let mut order = order(Consuming);
+        order.last_consume_id = u32::MAX;
+        assert!(matches!(order.next_consume_id(), Err(Error::Internal(_))));
+    }
+}

@@ -63,3 +63,103 @@ impl Plan {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    fn plan(mode: ChargingMode, price: &str) -> Plan {
+        Plan {
+            id: PlanId::parse("plan-1").unwrap(),
+            plan_type: PlanType::parse("volume").unwrap(),
+            region: Region::parse("cn-north-1").unwrap(),
+            mode,
+            price: price.parse().unwrap(),
+            cycle: Cycle::Month,
+            requires_resource_name: true,
+            description: "10 GiB volume".into(),
+        }
+    }
+
+    fn quantity(value: i64) -> Quantity {
+        Quantity::new(value).unwrap()
+    }
+
+    #[test]
+    fn cycle_price_is_the_price_times_the_quantities() {
+        let plan = plan(ChargingMode::Prepaid, "12.5");
+        assert_eq!(
+            plan.cycle_price(quantity(1)),
+            Ok(Money::from_minor(125_000))
+        );
+        assert_eq!(
+            plan.cycle_price(quantity(3)),
+            Ok(Money::from_minor(375_000))
+        );
+    }
+
+    #[test]
+    fn cycle_price_that_overflows_is_an_invalid_parameter() {
+        let mut plan = plan(ChargingMode::Prepaid, "1");
+        plan.price = Money::MAX;
+        assert!(matches!(
+            plan.cycle_price(quantity(2)),
+            Err(Error::InvalidParameter(_))
+        ));
+    }
+
+    #[test]
+    fn prepaid_plan_charges_its_first_cycle_up_front() {
+        let plan = plan(ChargingMode::Prepaid, "99");
+        assert_eq!(plan.upfront_charge(quantity(2)), Ok("198".parse().unwrap()));
+    }
+
+    #[test]
+    fn postpaid_plan_charges_nothing_up_front() {
+        let plan = plan(ChargingMode::Postpaid, "99");
+        assert_eq!(plan.upfront_charge(quantity(2)), Ok(Money::ZERO));
+    }
+
+    #[test]
+    fn charging_mode_parses_in_any_case() {
+        let cases = [
+            ("prepaid", ChargingMode::Prepaid),
+            ("Prepaid", ChargingMode::Prepaid),
+            (" postpaid ", ChargingMode::Postpaid),
+            ("POSTPAID", ChargingMode::Postpaid),
+        ];
+        for (text, mode) in cases {
+            assert_eq!(ChargingMode::parse(text), Ok(mode), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn charging_mode_rejects_other_words() {
+        for text in ["", "pre-paid", "prepay", "free"] {
+            assert!(
+                matches!(ChargingMode::parse(text), Err(Error::InvalidParameter(_))),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn plan_serializes_with_the_catalogs_field_names() {
+        let json = serde_json::to_value(plan(ChargingMode::Prepaid, "12.5")).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "planId": "plan-1",
+                "type": "volume",
+                "region": "cn-north-1",
+                "chargingMode": "prepaid",
+                "price": "12.50",
+                "cycle": "month",
+                "requiresResourceName": true,
+                "description": "10 GiB volume",
+            })
+        );
+    }
+}
