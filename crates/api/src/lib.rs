@@ -1,1 +1,13 @@
+//! The serviceusage HTTP service: configuration, the embedded default adapters, the
+//! actix-web routes and the wiring that builds the application. It may depend on every
+//! other crate of the workspace; nothing depends on it.
 
+pub mod adapters;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod dto;
+pub mod envelope;
+pub mod error;
+pub mod routes;
+pub mod startup;

@@ -1,0 +1,12 @@
+//! The embedded default adapters the configuration picks: plans and users from the
+//! configuration file, the system clock, random order ids.
+
+pub mod config_identity;
+pub mod config_plans;
+pub mod random_ids;
+pub mod system_clock;
+
+pub use config_identity::ConfigIdentity;
+pub use config_plans::ConfigPlans;
+pub use random_ids::RandomIds;
+pub use system_clock::SystemClock;

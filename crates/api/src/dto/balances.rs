@@ -1,0 +1,237 @@
+//! Balances and recharges: the recharge body, query strings and JSON.
+
+use domain::ids::ProjectId;
+use domain::ledger::{Balance, Recharge};
+use domain::page::PageRequest;
+use domain::Money;
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize};
+
+use super::list::page_request;
+use super::{required, rfc3339};
+use crate::error::ApiError;
+
+/// `POST /balances/{project}/recharges` body.
+#[derive(Debug, Default, Deserialize)]
+pub struct RechargeBody {
+    /// A decimal string such as "100.00"; a JSON number is refused (floats lose cents).
+    #[serde(default, deserialize_with = "amount_text")]
+    pub amount: Option<String>,
+    pub comment: Option<String>,
+}
+
+fn amount_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    match serde_json::Value::deserialize(deserializer)? {
+        serde_json::Value::String(text) => Ok(Some(text)),
+        serde_json::Value::Null => Ok(None),
+        other => Err(D::Error::custom(format!(
+            "amounts are decimal strings such as \"100.00\", not {}",
+            match other {
+                serde_json::Value::Number(_) => "numbers",
+                _ => "this JSON type",
+            }
+        ))),
+    }
+}
+
+/// Everything a recharge request carries.
+#[derive(Debug, Default)]
+pub struct RechargeInput {
+    pub project: String,
+    pub body: RechargeBody,
+}
+
+/// A parsed recharge request: the domain checks range and comment length.
+#[derive(Debug, PartialEq, Eq)]
+pub struct RechargeRequest {
+    pub project: ProjectId,
+    pub amount: Money,
+    pub comment: Option<String>,
+}
+
+impl TryFrom<RechargeInput> for RechargeRequest {
+    type Error = ApiError;
+
+    fn try_from(input: RechargeInput) -> Result<Self, ApiError> {
+        let project = ProjectId::parse(&input.project)?;
+        let text = input.body.amount.unwrap_or_default();
+        if text.is_empty() {
+            return Err(ApiError::invalid("amount can't be blank"));
+        }
+        let amount = text
+            .parse::<Money>()
+            .map_err(|e| ApiError::invalid(e.to_string()))?;
+        let comment = input.body.comment.filter(|c| !c.trim().is_empty());
+        Ok(RechargeRequest {
+            project,
+            amount,
+            comment,
+        })
+    }
+}
+
+/// `GET /balances/{project}/recharges` query string.
+#[derive(Debug, Default, Deserialize)]
+pub struct PageQuery {
+    pub page: Option<String>,
+    pub size: Option<String>,
+}
+
+impl TryFrom<PageQuery> for PageRequest {
+    type Error = ApiError;
+
+    fn try_from(query: PageQuery) -> Result<Self, ApiError> {
+        page_request(query.page.as_deref(), query.size.as_deref())
+    }
+}
+
+/// A path `{project}`.
+pub fn project_of(path: &str) -> Result<ProjectId, ApiError> {
+    required(Some(path), ProjectId::parse)
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BalanceJson {
+    pub project: String,
+    pub balance: Money,
+    /// Absent for a project that never had money.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
+}
+
+impl From<&Balance> for BalanceJson {
+    fn from(balance: &Balance) -> Self {
+        Self {
+            project: balance.project.to_string(),
+            balance: balance.amount,
+            updated_at: balance.updated_at.as_ref().map(rfc3339),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct RechargeJson {
+    pub id: i64,
+    pub project: String,
+    pub amount: Money,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    pub operator: String,
+    pub time: String,
+}
+
+impl From<&Recharge> for RechargeJson {
+    fn from(recharge: &Recharge) -> Self {
+        Self {
+            id: recharge.id,
+            project: recharge.project.to_string(),
+            amount: recharge.amount,
+            comment: recharge.comment.clone(),
+            operator: recharge.operator.to_string(),
+            time: rfc3339(&recharge.time),
+        }
+    }
+}
+
+/// A recorded recharge and the balance after it.
+#[derive(Debug, Serialize)]
+pub struct RechargedJson {
+    pub recharge: RechargeJson,
+    pub balance: BalanceJson,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use chrono::{TimeZone, Utc};
+    use domain::ids::UserName;
+    use serde_json::json;
+
+    use super::*;
+    use crate::dto::json::from_value;
+
+    fn recharge(body: serde_json::Value) -> Result<RechargeRequest, ApiError> {
+        let body: RechargeBody = from_value(body)?;
+        RechargeRequest::try_from(RechargeInput {
+            project: "demo".into(),
+            body,
+        })
+    }
+
+    #[test]
+    fn a_string_amount_is_parsed_exactly() {
+        let request = recharge(json!({"amount": "100.25", "comment": "top-up"})).unwrap();
+        assert_eq!(request.amount, Money::from_minor(1_002_500));
+        assert_eq!(request.comment.as_deref(), Some("top-up"));
+    }
+
+    #[test]
+    fn a_json_number_amount_is_bad_json_saying_amounts_are_strings() {
+        let error = recharge(json!({"amount": 100.25})).unwrap_err();
+        assert!(matches!(error, ApiError::BadJson(_)));
+        assert!(
+            error
+                .to_string()
+                .contains("amount: amounts are decimal strings"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn malformed_or_too_precise_or_missing_amounts_are_invalid_parameters() {
+        for body in [
+            json!({"amount": "1.00001"}),
+            json!({"amount": "ten"}),
+            json!({}),
+            json!({"amount": ""}),
+        ] {
+            let error = recharge(body.clone()).unwrap_err();
+            assert!(
+                error.to_string().starts_with("invalid parameters:"),
+                "{body}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_blank_comment_is_no_comment() {
+        assert_eq!(
+            recharge(json!({"amount": "1", "comment": "  "}))
+                .unwrap()
+                .comment,
+            None
+        );
+    }
+
+    #[test]
+    fn balance_json_omits_update_time_until_funded() {
+        let balance = Balance {
+            project: ProjectId::parse("demo").unwrap(),
+            amount: Money::ZERO,
+            updated_at: None,
+        };
+        assert_eq!(
+            serde_json::to_value(BalanceJson::from(&balance)).unwrap(),
+            json!({"project": "demo", "balance": "0.00"})
+        );
+    }
+
+    #[test]
+    fn recharge_json_has_the_contract_keys() {
+        let recharge = Recharge {
+            id: 7,
+            project: ProjectId::parse("demo").unwrap(),
+            amount: Money::from_minor(1_000_000),
+            comment: None,
+            operator: UserName::parse("admin").unwrap(),
+            time: Utc.with_ymd_and_hms(2026, 3, 1, 8, 0, 0).unwrap(),
+        };
+        assert_eq!(
+            serde_json::to_value(RechargeJson::from(&recharge)).unwrap(),
+            json!({"id": 7, "project": "demo", "amount": "100.00", "operator": "admin",
+                   "time": "2026-03-01T08:00:00.000000Z"})
+        );
+    }
+}

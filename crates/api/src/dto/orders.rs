@@ -1,0 +1,454 @@
+//! Orders: the create and cancel bodies, the query strings, and the order JSON.
+
+use domain::ids::{OrderId, PlanId, ProjectId, Quantity, Region, ResourceName};
+use domain::order::{Order, OrderStatus};
+use domain::page::PageRequest;
+use domain::ports::OrderFilter;
+use domain::usecases::{CancelOrderRequest, CreateOrderRequest, OrderAction, Quote};
+use domain::Money;
+use serde::{Deserialize, Serialize};
+
+use super::list::page_request;
+use super::{optional, required, rfc3339};
+use crate::error::ApiError;
+
+/// `POST /orders` body. Every field is optional here so that a missing one is reported by
+/// its domain parser as a 3307 naming it; a wrong JSON type is a 3302.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateOrderBody {
+    pub project: Option<String>,
+    pub plan_id: Option<String>,
+    pub quantities: Option<i64>,
+    pub region: Option<String>,
+    pub parameters: Option<OrderParameters>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderParameters {
+    pub resource_name: Option<String>,
+}
+
+/// `POST /orders` query string.
+#[derive(Debug, Default, Deserialize)]
+pub struct CreateOrderQuery {
+    pub drytry: Option<String>,
+}
+
+/// Everything a create request carries.
+#[derive(Debug, Default)]
+pub struct CreateOrderInput {
+    pub body: CreateOrderBody,
+    pub query: CreateOrderQuery,
+}
+
+/// `drytry`: `1`/`true` quote only, absent or `0`/`false` create.
+fn dry_run(value: Option<&str>) -> Result<bool, ApiError> {
+    match value {
+        None | Some("" | "0" | "false") => Ok(false),
+        Some("1" | "true") => Ok(true),
+        Some(_) => Err(ApiError::invalid("drytry must be 0, 1, true or false")),
+    }
+}
+
+impl TryFrom<CreateOrderInput> for CreateOrderRequest {
+    type Error = ApiError;
+
+    fn try_from(input: CreateOrderInput) -> Result<Self, ApiError> {
+        let body = input.body;
+        let resource_name = body.parameters.and_then(|p| p.resource_name);
+        Ok(CreateOrderRequest {
+            project: required(body.project.as_deref(), ProjectId::parse)?,
+            plan_id: required(body.plan_id.as_deref(), PlanId::parse)?,
+            quantities: body.quantities.map_or(Ok(Quantity::ONE), Quantity::new)?,
+            region: optional(body.region.as_deref(), Region::parse)?,
+            resource_name: optional(resource_name.as_deref(), ResourceName::parse)?,
+            dry_run: dry_run(input.query.drytry.as_deref())?,
+        })
+    }
+}
+
+/// `PUT /orders/{orderId}` body.
+#[derive(Debug, Default, Deserialize)]
+pub struct OrderActionBody {
+    pub action: Option<String>,
+    pub project: Option<String>,
+}
+
+/// Everything a modify request carries.
+#[derive(Debug, Default)]
+pub struct OrderActionInput {
+    pub order_id: String,
+    pub body: OrderActionBody,
+}
+
+impl TryFrom<OrderActionInput> for (OrderAction, CancelOrderRequest) {
+    type Error = ApiError;
+
+    fn try_from(input: OrderActionInput) -> Result<Self, ApiError> {
+        let order_id = OrderId::parse(&input.order_id)?;
+        let project = required(input.body.project.as_deref(), ProjectId::parse)?;
+        let action = OrderAction::parse(input.body.action.as_deref().unwrap_or_default())?;
+        Ok((action, CancelOrderRequest { project, order_id }))
+    }
+}
+
+/// `GET /orders/{orderId}` query string.
+#[derive(Debug, Default, Deserialize)]
+pub struct GetOrderQuery {
+    pub project: Option<String>,
+}
+
+/// `GET /orders` query string.
+#[derive(Debug, Default, Deserialize)]
+pub struct ListOrdersQuery {
+    pub project: Option<String>,
+    pub status: Option<String>,
+    pub region: Option<String>,
+    pub page: Option<String>,
+    pub size: Option<String>,
+}
+
+impl TryFrom<ListOrdersQuery> for (OrderFilter, PageRequest) {
+    type Error = ApiError;
+
+    fn try_from(query: ListOrdersQuery) -> Result<Self, ApiError> {
+        let filter = OrderFilter {
+            project: required(query.project.as_deref(), ProjectId::parse)?,
+            status: optional(query.status.as_deref(), OrderStatus::parse)?
+                .unwrap_or(OrderStatus::Consuming),
+            region: optional(query.region.as_deref(), Region::parse)?,
+        };
+        Ok((
+            filter,
+            page_request(query.page.as_deref(), query.size.as_deref())?,
+        ))
+    }
+}
+
+/// An order as the API shows it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderJson {
+    pub order_id: String,
+    pub project: String,
+    pub region: String,
+    pub quantities: u32,
+    pub plan_id: String,
+    pub start_time: String,
+    /// Only once the order has ended.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<String>,
+    pub deadline_time: String,
+    pub status: &'static str,
+    pub creator: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_name: Option<String>,
+}
+
+impl From<&Order> for OrderJson {
+    fn from(order: &Order) -> Self {
+        Self {
+            order_id: order.id.to_string(),
+            project: order.project.to_string(),
+            region: order.region.to_string(),
+            quantities: order.quantities.get(),
+            plan_id: order.plan_id.to_string(),
+            start_time: rfc3339(&order.start_time),
+            end_time: order.end_time.as_ref().map(rfc3339),
+            deadline_time: rfc3339(&order.deadline_time),
+            status: order.status.label(),
+            creator: order.creator.to_string(),
+            resource_name: order.resource_name.as_ref().map(ToString::to_string),
+        }
+    }
+}
+
+/// A created order and what it was charged.
+#[derive(Debug, Serialize)]
+pub struct CreatedOrderJson {
+    #[serde(flatten)]
+    pub order: OrderJson,
+    pub money: Money,
+}
+
+/// A cancelled order and what went back to the balance.
+#[derive(Debug, Serialize)]
+pub struct CancelledOrderJson {
+    #[serde(flatten)]
+    pub order: OrderJson,
+    pub refunded: Money,
+}
+
+/// What a dry run would charge.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QuoteJson {
+    pub money: Money,
+    pub project: String,
+    pub plan_id: String,
+    pub region: String,
+    pub quantities: u32,
+    pub start_time: String,
+    pub deadline_time: String,
+}
+
+impl From<&Quote> for QuoteJson {
+    fn from(quote: &Quote) -> Self {
+        Self {
+            money: quote.money,
+            project: quote.project.to_string(),
+            plan_id: quote.plan.id.to_string(),
+            region: quote.plan.region.to_string(),
+            quantities: quote.quantities.get(),
+            start_time: rfc3339(&quote.start_time),
+            deadline_time: rfc3339(&quote.deadline_time),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use chrono::{TimeZone, Utc};
+    use domain::ids::{PlanType, UserName};
+    use serde_json::json;
+
+    use super::*;
+
+    fn body(json: serde_json::Value) -> CreateOrderBody {
+        serde_json::from_value(json).unwrap()
+    }
+
+    fn create(
+        json: serde_json::Value,
+        drytry: Option<&str>,
+    ) -> Result<CreateOrderRequest, ApiError> {
+        CreateOrderRequest::try_from(CreateOrderInput {
+            body: body(json),
+            query: CreateOrderQuery {
+                drytry: drytry.map(str::to_owned),
+            },
+        })
+    }
+
+    fn message(result: Result<impl std::fmt::Debug, ApiError>) -> String {
+        result.unwrap_err().to_string()
+    }
+
+    #[test]
+    fn a_full_create_body_becomes_a_request() {
+        let request = create(
+            json!({"project": "demo", "planId": "vol-m", "quantities": 3, "region": "cn-north-1",
+                   "parameters": {"resourceName": "data-1"}}),
+            Some("1"),
+        )
+        .unwrap();
+        assert_eq!(request.project.as_str(), "demo");
+        assert_eq!(request.plan_id.as_str(), "vol-m");
+        assert_eq!(request.quantities.get(), 3);
+        assert_eq!(request.region.unwrap().as_str(), "cn-north-1");
+        assert_eq!(request.resource_name.unwrap().as_str(), "data-1");
+        assert!(request.dry_run);
+    }
+
+    #[test]
+    fn quantities_default_to_one_and_drytry_to_false() {
+        let request = create(json!({"project": "demo", "planId": "p"}), None).unwrap();
+        assert_eq!(request.quantities, Quantity::ONE);
+        assert!(!request.dry_run);
+        assert_eq!(request.region, None);
+        assert_eq!(request.resource_name, None);
+    }
+
+    #[test]
+    fn drytry_accepts_0_1_true_false_only() {
+        let base = || json!({"project": "demo", "planId": "p"});
+        for (value, expected) in [("0", false), ("false", false), ("1", true), ("true", true)] {
+            assert_eq!(
+                create(base(), Some(value)).unwrap().dry_run,
+                expected,
+                "{value}"
+            );
+        }
+        for value in ["yes", "2", "TRUE "] {
+            assert!(
+                message(create(base(), Some(value))).contains("drytry"),
+                "{value}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_missing_project_or_plan_is_blank() {
+        assert_eq!(
+            message(create(json!({"planId": "p"}), None)),
+            "invalid parameters: project can't be blank"
+        );
+        assert_eq!(
+            message(create(json!({"project": "demo"}), None)),
+            "invalid parameters: planId can't be blank"
+        );
+    }
+
+    #[test]
+    fn out_of_range_quantities_are_invalid() {
+        for q in [-1, 0, 10_001, i64::MAX] {
+            let error = message(create(
+                json!({"project": "demo", "planId": "p", "quantities": q}),
+                None,
+            ));
+            assert!(error.contains("quantities"), "{q}: {error}");
+        }
+    }
+
+    #[test]
+    fn ids_with_spaces_or_too_long_are_invalid() {
+        let long = "a".repeat(10_000);
+        for project in ["de mo", long.as_str()] {
+            let error = message(create(json!({"project": project, "planId": "p"}), None));
+            assert!(error.starts_with("invalid parameters: project"), "{error}");
+        }
+    }
+
+    #[test]
+    fn an_invalid_resource_name_is_invalid() {
+        let error = message(create(
+            json!({"project": "demo", "planId": "p", "parameters": {"resourceName": "Bad_Name"}}),
+            None,
+        ));
+        assert!(error.contains("resourceName"), "{error}");
+    }
+
+    #[test]
+    fn cancel_body_needs_a_known_action_and_a_project() {
+        let input = |action: Option<&str>, project: Option<&str>| OrderActionInput {
+            order_id: "o1".into(),
+            body: OrderActionBody {
+                action: action.map(str::to_owned),
+                project: project.map(str::to_owned),
+            },
+        };
+        let (action, request) =
+            <(OrderAction, CancelOrderRequest)>::try_from(input(Some("cancel"), Some("demo")))
+                .unwrap();
+        assert_eq!(action, OrderAction::Cancel);
+        assert_eq!(request.order_id.as_str(), "o1");
+        assert!(message(<(OrderAction, CancelOrderRequest)>::try_from(input(
+            Some("renew"),
+            Some("demo")
+        )))
+        .contains("unknown action"));
+        assert!(message(<(OrderAction, CancelOrderRequest)>::try_from(input(
+            None,
+            Some("demo")
+        )))
+        .contains("unknown action"));
+        assert!(message(<(OrderAction, CancelOrderRequest)>::try_from(input(
+            Some("cancel"),
+            None
+        )))
+        .contains("project can't be blank"));
+    }
+
+    #[test]
+    fn a_path_order_id_with_a_space_is_invalid() {
+        let input = OrderActionInput {
+            order_id: "o 1".into(),
+            body: OrderActionBody::default(),
+        };
+        assert!(message(<(OrderAction, CancelOrderRequest)>::try_from(input)).contains("orderId"));
+    }
+
+    #[test]
+    fn list_query_defaults_to_consuming_first_page() {
+        let query = ListOrdersQuery {
+            project: Some("demo".into()),
+            ..Default::default()
+        };
+        let (filter, page) = <(OrderFilter, PageRequest)>::try_from(query).unwrap();
+        assert_eq!(filter.status, OrderStatus::Consuming);
+        assert_eq!(filter.region, None);
+        assert_eq!(page, PageRequest::default());
+    }
+
+    #[test]
+    fn list_query_rejects_unknown_status_and_bad_paging() {
+        let query = |status: &str, page: &str| ListOrdersQuery {
+            project: Some("demo".into()),
+            status: Some(status.into()),
+            page: Some(page.into()),
+            ..Default::default()
+        };
+        assert!(
+            message(<(OrderFilter, PageRequest)>::try_from(query("done", "1"))).contains("status")
+        );
+        assert!(
+            message(<(OrderFilter, PageRequest)>::try_from(query("ended", "0"))).contains("page")
+        );
+    }
+
+    fn order(end: bool) -> Order {
+        let start = Utc.with_ymd_and_hms(2026, 1, 31, 10, 0, 0).unwrap();
+        Order {
+            id: OrderId::parse("o1").unwrap(),
+            project: ProjectId::parse("demo").unwrap(),
+            region: Region::parse("cn-north-1").unwrap(),
+            plan_id: PlanId::parse("cpu-m").unwrap(),
+            plan_type: PlanType::parse("cpuquota").unwrap(),
+            quantities: Quantity::new(2).unwrap(),
+            start_time: start,
+            end_time: end.then(|| Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).unwrap()),
+            deadline_time: Utc.with_ymd_and_hms(2026, 2, 28, 10, 0, 0).unwrap(),
+            status: if end {
+                OrderStatus::Ended
+            } else {
+                OrderStatus::Consuming
+            },
+            creator: UserName::parse("demo").unwrap(),
+            resource_name: None,
+            last_consume_id: 1,
+        }
+    }
+
+    #[test]
+    fn order_json_has_the_contract_keys() {
+        let json = serde_json::to_value(CreatedOrderJson {
+            order: OrderJson::from(&order(false)),
+            money: Money::from_minor(1_980_000),
+        })
+        .unwrap();
+        assert_eq!(
+            json,
+            json!({
+                "orderId": "o1", "project": "demo", "region": "cn-north-1", "quantities": 2,
+                "planId": "cpu-m", "startTime": "2026-01-31T10:00:00.000000Z",
+                "deadlineTime": "2026-02-28T10:00:00.000000Z", "status": "consuming",
+                "creator": "demo", "money": "198.00"
+            })
+        );
+    }
+
+    #[test]
+    fn an_ended_order_shows_its_end_time() {
+        let json = serde_json::to_value(OrderJson::from(&order(true))).unwrap();
+        assert_eq!(json["endTime"], "2026-02-01T00:00:00.000000Z");
+        assert_eq!(json["status"], "ended");
+    }
+
+    #[test]
+    fn a_resource_name_appears_only_when_set() {
+        let mut named = order(false);
+        named.resource_name = Some(ResourceName::parse("data-1").unwrap());
+        assert_eq!(
+            serde_json::to_value(OrderJson::from(&named)).unwrap()["resourceName"],
+            "data-1"
+        );
+        assert!(serde_json::to_value(OrderJson::from(&order(false)))
+            .unwrap()
+            .get("resourceName")
+            .is_none());
+    }
+}

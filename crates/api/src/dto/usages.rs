@@ -1,0 +1,119 @@
+//! Consumption history: the query string and the row JSON.
+
+use domain::consumption::Consumption;
+use domain::ids::{OrderId, ProjectId, Region};
+use domain::page::PageRequest;
+use domain::ports::UsageFilter;
+use domain::Money;
+use serde::{Deserialize, Serialize};
+
+use super::list::page_request;
+use super::{optional, required, rfc3339};
+use crate::error::ApiError;
+
+/// `GET /usages` query string.
+#[derive(Debug, Default, Deserialize)]
+pub struct ListUsagesQuery {
+    pub project: Option<String>,
+    pub order: Option<String>,
+    pub region: Option<String>,
+    pub page: Option<String>,
+    pub size: Option<String>,
+}
+
+impl TryFrom<ListUsagesQuery> for (UsageFilter, PageRequest) {
+    type Error = ApiError;
+
+    fn try_from(query: ListUsagesQuery) -> Result<Self, ApiError> {
+        let filter = UsageFilter {
+            project: required(query.project.as_deref(), ProjectId::parse)?,
+            order: optional(query.order.as_deref(), OrderId::parse)?,
+            region: optional(query.region.as_deref(), Region::parse)?,
+        };
+        Ok((
+            filter,
+            page_request(query.page.as_deref(), query.size.as_deref())?,
+        ))
+    }
+}
+
+/// One consumption row: a charge (positive `money`) or a refund (negative).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageJson {
+    pub order_id: String,
+    pub consume_id: u32,
+    pub project: String,
+    pub region: String,
+    pub time: String,
+    /// Until when the row's money covers the order.
+    pub deadline_time: String,
+    pub money: Money,
+    pub plan_id: String,
+    /// `new`, `renew`, `switch` or `end`.
+    pub kind: &'static str,
+}
+
+impl From<&Consumption> for UsageJson {
+    fn from(row: &Consumption) -> Self {
+        Self {
+            order_id: row.order_id.to_string(),
+            consume_id: row.consume_id,
+            project: row.project.to_string(),
+            region: row.region.to_string(),
+            time: rfc3339(&row.time),
+            deadline_time: rfc3339(&row.covered_until),
+            money: row.amount,
+            plan_id: row.plan_id.to_string(),
+            kind: row.kind.label(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use chrono::{TimeZone, Utc};
+    use domain::consumption::ConsumptionKind;
+    use domain::ids::PlanId;
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_refund_row_shows_negative_money_and_its_kind() {
+        let row = Consumption {
+            order_id: OrderId::parse("o1").unwrap(),
+            consume_id: 2,
+            project: ProjectId::parse("demo").unwrap(),
+            region: Region::parse("cn-north-1").unwrap(),
+            plan_id: PlanId::parse("cpu-m").unwrap(),
+            amount: Money::from_minor(-495_000),
+            time: Utc.with_ymd_and_hms(2026, 1, 16, 0, 0, 0).unwrap(),
+            covered_until: Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).unwrap(),
+            kind: ConsumptionKind::End,
+        };
+        assert_eq!(
+            serde_json::to_value(UsageJson::from(&row)).unwrap(),
+            json!({
+                "orderId": "o1", "consumeId": 2, "project": "demo", "region": "cn-north-1",
+                "time": "2026-01-16T00:00:00.000000Z", "deadlineTime": "2026-02-01T00:00:00.000000Z",
+                "money": "-49.50", "planId": "cpu-m", "kind": "end"
+            })
+        );
+    }
+
+    #[test]
+    fn the_query_needs_a_project_and_checks_the_order_id() {
+        let error = <(UsageFilter, PageRequest)>::try_from(ListUsagesQuery::default()).unwrap_err();
+        assert!(error.to_string().contains("project can't be blank"));
+        let query = ListUsagesQuery {
+            project: Some("demo".into()),
+            order: Some("a b".into()),
+            ..Default::default()
+        };
+        let error = <(UsageFilter, PageRequest)>::try_from(query).unwrap_err();
+        assert!(error.to_string().contains("orderId"), "{error}");
+    }
+}
