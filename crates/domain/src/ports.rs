@@ -102,7 +102,11 @@ pub trait LedgerRepository: Send + Sync {
     async fn recharge(&self, recharge: NewRecharge) -> Result<(Recharge, Balance)>;
 
     /// A page of the project's recharges, newest first. Errors: `Unavailable`, `Internal`.
-    async fn list_recharges(&self, project: &ProjectId, page: PageRequest) -> Result<Page<Recharge>>;
+    async fn list_recharges(
+        &self,
+        project: &ProjectId,
+        page: PageRequest,
+    ) -> Result<Page<Recharge>>;
 
     /// Records `recharge` only if the project has no ledger entry yet; returns whether it
     /// did. Used to fund demo projects from configuration without funding them twice.

@@ -68,6 +68,9 @@ impl UseCases {
         check_region(&plan, request.region.as_ref())?;
         check_resource_name(&plan, request.resource_name.as_ref())?;
 
+        // A postpaid order pays nothing now, but one whose cycle price overflows could never
+        // be settled, so it is refused up front like a prepaid one.
+        plan.cycle_price(request.quantities)?;
         let money = plan.upfront_charge(request.quantities)?;
         let start_time = self.ports.clock.now();
         let deadline_time = self

@@ -67,3 +67,6 @@ impl UseCases {
         self.policy
     }
 }
+
+#[cfg(test)]
+mod tests;

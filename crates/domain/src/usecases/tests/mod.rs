@@ -1,0 +1,213 @@
+//! Use cases against mocked ports. A mock without an expectation panics when called, so a
+//! test that sets none for a port also proves the use case never touched it; `never()` is
+//! spelled out where that is the point of the test.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod authenticate;
+mod balances;
+mod cancel_order;
+mod create_order;
+mod get_order;
+mod list_orders;
+mod list_plans;
+mod list_usages;
+
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+
+use super::{BillingPolicy, Ports, UseCases};
+use crate::consumption::{Consumption, ConsumptionKind};
+use crate::cycle::Cycle;
+use crate::ids::{OrderId, PlanId, PlanType, ProjectId, Quantity, Region, UserName};
+use crate::money::Money;
+use crate::order::{Order, OrderStatus};
+use crate::plan::{ChargingMode, Plan};
+use crate::ports::{
+    MockClock, MockConsumptionRepository, MockIdGenerator, MockIdentity, MockLedgerRepository,
+    MockOrderRepository, MockPlanCatalog,
+};
+use crate::principal::Principal;
+
+/// One mock per port; tests set expectations, then build the use cases.
+#[derive(Default)]
+pub(super) struct Mocks {
+    pub orders: MockOrderRepository,
+    pub usages: MockConsumptionRepository,
+    pub ledger: MockLedgerRepository,
+    pub plans: MockPlanCatalog,
+    pub identity: MockIdentity,
+    pub clock: MockClock,
+    pub ids: MockIdGenerator,
+}
+
+impl Mocks {
+    /// Callers are members of [`project`] and of no other project.
+    pub fn new() -> Self {
+        let mut mocks = Self::default();
+        mocks
+            .identity
+            .expect_is_member()
+            .returning(|_, asked| Ok(*asked == project()));
+        mocks
+    }
+
+    /// The clock reads `now`.
+    pub fn at(mut self, now: DateTime<Utc>) -> Self {
+        self.clock.expect_now().return_const(now);
+        self
+    }
+
+    /// The order repository holds `order` (and only it).
+    pub fn holding(mut self, order: Order) -> Self {
+        self.orders
+            .expect_find()
+            .returning(move |id| Ok((*id == order.id).then(|| order.clone())));
+        self
+    }
+
+    pub fn build(self) -> UseCases {
+        self.build_with(BillingPolicy::default())
+    }
+
+    pub fn build_with(self, policy: BillingPolicy) -> UseCases {
+        UseCases::new(
+            Ports {
+                orders: Arc::new(self.orders),
+                usages: Arc::new(self.usages),
+                ledger: Arc::new(self.ledger),
+                plans: Arc::new(self.plans),
+                identity: Arc::new(self.identity),
+                clock: Arc::new(self.clock),
+                ids: Arc::new(self.ids),
+            },
+            policy,
+        )
+    }
+}
+
+/// Holds what a mock was called with, for assertions after the call.
+pub(super) struct Captured<T>(Arc<Mutex<Option<T>>>);
+
+impl<T> Captured<T> {
+    pub fn new() -> Self {
+        Self(Arc::new(Mutex::new(None)))
+    }
+
+    /// A handle to move into a mock's `returning` closure.
+    pub fn handle(&self) -> Self {
+        Self(Arc::clone(&self.0))
+    }
+
+    pub fn put(&self, value: T) {
+        *self.0.lock().unwrap() = Some(value);
+    }
+
+    pub fn take(&self) -> T {
+        self.0
+            .lock()
+            .unwrap()
+            .take()
+            .expect("the mock was not called")
+    }
+}
+
+pub(super) fn utc(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+pub(super) fn money(text: &str) -> Money {
+    text.parse().unwrap()
+}
+
+/// The project the callers of these tests belong to.
+pub(super) fn project() -> ProjectId {
+    ProjectId::parse("demo").unwrap()
+}
+
+/// A project no caller belongs to.
+pub(super) fn other_project() -> ProjectId {
+    ProjectId::parse("other").unwrap()
+}
+
+pub(super) fn region() -> Region {
+    Region::parse("cn-north-1").unwrap()
+}
+
+/// A member of [`project`].
+pub(super) fn member() -> Principal {
+    Principal {
+        user: UserName::parse("alice").unwrap(),
+        admin: false,
+    }
+}
+
+pub(super) fn admin() -> Principal {
+    Principal {
+        user: UserName::parse("root").unwrap(),
+        admin: true,
+    }
+}
+
+/// A prepaid monthly plan at 99.00 that takes no resource name.
+pub(super) fn prepaid_plan() -> Plan {
+    Plan {
+        id: PlanId::parse("quota-2c4g").unwrap(),
+        plan_type: PlanType::parse("resources").unwrap(),
+        region: region(),
+        mode: ChargingMode::Prepaid,
+        price: money("99"),
+        cycle: Cycle::Month,
+        requires_resource_name: false,
+        description: "2 CPU cores / 4 GB RAM".into(),
+    }
+}
+
+pub(super) fn order_id() -> OrderId {
+    OrderId::parse("order-1").unwrap()
+}
+
+/// A consuming order of [`project`], paid for January 2017 with one row.
+pub(super) fn consuming_order() -> Order {
+    let plan = prepaid_plan();
+    Order {
+        id: order_id(),
+        project: project(),
+        region: plan.region,
+        plan_id: plan.id,
+        plan_type: plan.plan_type,
+        quantities: Quantity::ONE,
+        start_time: utc("2017-01-01T00:00:00Z"),
+        end_time: None,
+        deadline_time: utc("2017-02-01T00:00:00Z"),
+        status: OrderStatus::Consuming,
+        creator: member().user,
+        resource_name: None,
+        last_consume_id: 1,
+    }
+}
+
+/// A consumption row of [`consuming_order`].
+pub(super) fn charge_row(
+    consume_id: u32,
+    amount: &str,
+    from: &str,
+    until: &str,
+    kind: ConsumptionKind,
+) -> Consumption {
+    let order = consuming_order();
+    Consumption {
+        order_id: order.id,
+        consume_id,
+        project: order.project,
+        region: order.region,
+        plan_id: order.plan_id,
+        amount: money(amount),
+        time: utc(from),
+        covered_until: utc(until),
+        kind,
+    }
+}
