@@ -114,3 +114,78 @@ impl Database {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::Arc;
+
+    use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+    use super::*;
+
+    fn deadlock() -> RepoError {
+        DieselError::DatabaseError(
+            DatabaseErrorKind::SerializationFailure,
+            Box::new("Deadlock found when trying to get lock".to_owned()),
+        )
+        .into()
+    }
+
+    fn sqlite() -> (tempfile::TempDir, Database) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let db = Database::connect(&url, 1).unwrap();
+        (dir, db)
+    }
+
+    #[tokio::test]
+    async fn a_transaction_lost_to_contention_runs_again() {
+        let (_dir, db) = sqlite();
+        let attempts = Arc::new(AtomicU32::new(0));
+        let seen = attempts.clone();
+        let outcome = db
+            .write(move |_| match seen.fetch_add(1, Ordering::SeqCst) {
+                0 | 1 => Err(deadlock()),
+                _ => Ok(7),
+            })
+            .await;
+        assert_eq!(outcome, Ok(7));
+        assert_eq!(attempts.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn contention_that_persists_makes_the_store_unavailable() {
+        let (_dir, db) = sqlite();
+        let attempts = Arc::new(AtomicU32::new(0));
+        let seen = attempts.clone();
+        let outcome: domain::Result<()> = db
+            .write(move |_| {
+                seen.fetch_add(1, Ordering::SeqCst);
+                Err(deadlock())
+            })
+            .await;
+        assert!(
+            matches!(outcome, Err(domain::Error::Unavailable(_))),
+            "{outcome:?}"
+        );
+        assert_eq!(attempts.load(Ordering::SeqCst), WRITE_ATTEMPTS);
+    }
+
+    #[tokio::test]
+    async fn business_outcomes_are_not_retried() {
+        let (_dir, db) = sqlite();
+        let attempts = Arc::new(AtomicU32::new(0));
+        let seen = attempts.clone();
+        let outcome: domain::Result<()> = db
+            .write(move |_| {
+                seen.fetch_add(1, Ordering::SeqCst);
+                Err(RepoError::Domain(domain::Error::Conflict("moved".into())))
+            })
+            .await;
+        assert_eq!(outcome, Err(domain::Error::Conflict("moved".into())));
+        assert_eq!(attempts.load(Ordering::SeqCst), 1);
+    }
+}

@@ -162,34 +162,8 @@ mod tests {
 
     use super::*;
 
-    struct Info(&'static str);
-
-    impl diesel::result::DatabaseErrorInformation for Info {
-        fn message(&self) -> &str {
-            self.0
-        }
-        fn details(&self) -> Option<&str> {
-            None
-        }
-        fn hint(&self) -> Option<&str> {
-            None
-        }
-        fn table_name(&self) -> Option<&str> {
-            None
-        }
-        fn column_name(&self) -> Option<&str> {
-            None
-        }
-        fn constraint_name(&self) -> Option<&str> {
-            None
-        }
-        fn statement_position(&self) -> Option<i32> {
-            None
-        }
-    }
-
     fn db_error(kind: DatabaseErrorKind, message: &'static str) -> DieselError {
-        DieselError::DatabaseError(kind, Box::new(Info(message)))
+        DieselError::DatabaseError(kind, Box::new(message.to_owned()))
     }
 
     #[test]

@@ -1,0 +1,13 @@
+//! Repository tests: every body runs against SQLite and against MariaDB, each on a fresh
+//! database (see `common`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+mod concurrency;
+mod connect;
+mod ledger;
+mod migrations;
+mod orders;
+mod usages;
