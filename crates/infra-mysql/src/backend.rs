@@ -163,6 +163,13 @@ fn acquire_migration_lock(conn: &mut MysqlConnection) -> Result<(), StoreError> 
     }
 }
 
+/// Per-connection MySQL settings: a fixed strict SQL mode, so an over-long value or a bad
+/// date fails instead of being silently truncated, whatever the server's default is, and
+/// a server without InnoDB fails rather than quietly creating non-transactional tables.
+pub fn prepare_mysql(conn: &mut MysqlConnection) -> diesel::QueryResult<()> {
+    conn.batch_execute("SET SESSION sql_mode = 'TRADITIONAL,NO_ENGINE_SUBSTITUTION'")
+}
+
 /// Per-connection SQLite settings. `busy_timeout` comes first so that the statements after
 /// it (and every later one) wait for a writer instead of failing at once.
 pub fn prepare_sqlite(conn: &mut SqliteConnection) -> diesel::QueryResult<()> {

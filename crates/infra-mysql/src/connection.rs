@@ -42,7 +42,8 @@ impl Target {
             });
         }
         match url.strip_prefix("sqlite://") {
-            Some(path) if !path.is_empty() => Ok(Target::Sqlite {
+            // An in-memory database would be a different, empty one per pooled connection.
+            Some(path) if !path.is_empty() && !path.contains(":memory:") => Ok(Target::Sqlite {
                 path: path.to_owned(),
             }),
             _ => Err(StoreError::UnsupportedUrl {
@@ -103,9 +104,12 @@ impl ManageConnection for Manager {
             message,
         };
         match &self.target {
-            Target::Mysql { url, .. } => MysqlConnection::establish(url)
-                .map(DbConnection::Mysql)
-                .map_err(|e| failed(e.to_string())),
+            Target::Mysql { url, .. } => {
+                let mut conn =
+                    MysqlConnection::establish(url).map_err(|e| failed(e.to_string()))?;
+                backend::prepare_mysql(&mut conn).map_err(|e| failed(e.to_string()))?;
+                Ok(DbConnection::Mysql(conn))
+            }
             Target::Sqlite { path } => {
                 let mut conn =
                     SqliteConnection::establish(path).map_err(|e| failed(e.to_string()))?;
@@ -181,7 +185,13 @@ mod tests {
 
     #[test]
     fn unknown_scheme_and_empty_sqlite_path_are_rejected_by_name() {
-        for url in ["postgres://x@h/db", "sqlite://", "data/su.db", ""] {
+        for url in [
+            "postgres://x@h/db",
+            "sqlite://",
+            "sqlite://:memory:",
+            "data/su.db",
+            "",
+        ] {
             let error = Target::parse(url).unwrap_err();
             let text = error.to_string();
             assert!(text.contains("unsupported database url"), "{text}");

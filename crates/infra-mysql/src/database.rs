@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use diesel::Connection;
+
 use crate::backend::{self, Backend, DbConnection};
 use crate::connection::{open_pool, DbPool, Target};
 use crate::error::{RepoError, StoreError};
@@ -59,7 +61,8 @@ impl Database {
         self.pool.get().map_err(|e| StoreError::Pool(e.to_string()))
     }
 
-    /// Runs read-only work on a pooled connection on a blocking thread.
+    /// Runs read-only work on a pooled connection on a blocking thread, in one (plain)
+    /// transaction so that its statements see one snapshot: a page and its total agree.
     pub(crate) async fn read<T, F>(&self, work: F) -> domain::Result<T>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, RepoError> + Send + 'static,
@@ -68,7 +71,7 @@ impl Database {
         let db = self.clone();
         Self::blocking(move || {
             let mut conn = db.checkout()?;
-            work(&mut conn)
+            DbConnection::transaction(&mut conn, work)
         })
         .await
     }

@@ -77,7 +77,8 @@ fn check_opening(opening: &OrderOpening) -> Result<()> {
     let expected_last = opening.first_charge.as_ref().map_or(0, |c| c.consume_id);
     if order.last_consume_id != expected_last {
         return Err(Error::Internal(format!(
-            "order {} opens with last consume id {} but its first row is #{expected_last}",
+            "order {} opens with last consume id {}, expected {expected_last} (its first \
+             row's number, 0 without one)",
             order.id, order.last_consume_id
         )));
     }

@@ -48,6 +48,28 @@ macro_rules! both_backends {
 }
 pub(crate) use both_backends;
 
+/// Runs a statement on a connection of its own (outside the stores), of the test
+/// database's kind: the query is built twice because each backend types it differently.
+macro_rules! raw {
+    ($test_db:expr, |$conn:ident| $statement:expr) => {
+        match $test_db.sqlite_path() {
+            None => {
+                let $conn = &mut MysqlConnection::establish(&$test_db.url()).expect("raw mysql");
+                $statement
+            }
+            Some(path) => {
+                let $conn = &mut SqliteConnection::establish(path).expect("raw sqlite");
+                // As the store's own connections do.
+                diesel::connection::SimpleConnection::batch_execute(
+                    $conn,
+                    "PRAGMA foreign_keys = ON",
+                )?;
+                $statement
+            }
+        }
+    };
+}
+
 /// A migrated database that disappears with the value.
 pub struct TestDb {
     pub db: Database,
@@ -145,38 +167,38 @@ impl TestDb {
     ) -> diesel::QueryResult<usize> {
         use diesel::sql_types::{BigInt, Integer, SmallInt, Text, Timestamp};
         let at = t("2026-03-01T00:00:00Z").naive_utc();
-        macro_rules! insert {
-            ($conn:expr) => {
-                diesel::sql_query(
-                    "INSERT INTO DF_CONSUMING_HISTORY (ORDER_ID, CONSUME_ID, CONSUMING, \
-                     CONSUME_TIME, DEADLINE_TIME, ACCOUNT_ID, REGION, PLAN_ID, KIND) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                )
-                .bind::<Text, _>(order_id)
-                .bind::<Integer, _>(consume_id)
-                .bind::<BigInt, _>(1_i64)
-                .bind::<Timestamp, _>(at)
-                .bind::<Timestamp, _>(at)
-                .bind::<Text, _>("p1")
-                .bind::<Text, _>("r1")
-                .bind::<Text, _>("plan-m")
-                .bind::<SmallInt, _>(1_i16)
-                .execute($conn)
-            };
-        }
+        raw!(self, |conn| diesel::sql_query(
+            "INSERT INTO DF_CONSUMING_HISTORY (ORDER_ID, CONSUME_ID, CONSUMING, \
+             CONSUME_TIME, DEADLINE_TIME, ACCOUNT_ID, REGION, PLAN_ID, KIND) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind::<Text, _>(order_id)
+        .bind::<Integer, _>(consume_id)
+        .bind::<BigInt, _>(1_i64)
+        .bind::<Timestamp, _>(at)
+        .bind::<Timestamp, _>(at)
+        .bind::<Text, _>("p1")
+        .bind::<Text, _>("r1")
+        .bind::<Text, _>("plan-m")
+        .bind::<SmallInt, _>(1_i16)
+        .execute(conn))
+    }
+
+    /// Overwrites an order's status code, as a foreign writer or a bad migration might.
+    pub fn set_status_code(&self, order_id: &str, code: i16) -> diesel::QueryResult<usize> {
+        use diesel::sql_types::{SmallInt, Text};
+        raw!(self, |conn| diesel::sql_query(
+            "UPDATE DF_PURCHASE_ORDER SET STATUS = ? WHERE ORDER_ID = ?"
+        )
+        .bind::<SmallInt, _>(code)
+        .bind::<Text, _>(order_id)
+        .execute(conn))
+    }
+
+    fn sqlite_path(&self) -> Option<&str> {
         match &self.place {
-            Place::Mysql { .. } => {
-                insert!(&mut MysqlConnection::establish(&self.url()).expect("raw mysql"))
-            }
-            Place::Sqlite { path, .. } => {
-                let mut conn = SqliteConnection::establish(path).expect("raw sqlite");
-                // As the store's own connections do.
-                diesel::connection::SimpleConnection::batch_execute(
-                    &mut conn,
-                    "PRAGMA foreign_keys = ON",
-                )?;
-                insert!(&mut conn)
-            }
+            Place::Sqlite { path, .. } => Some(path),
+            Place::Mysql { .. } => None,
         }
     }
 }

@@ -475,3 +475,19 @@ both_backends!(
 both_backends!(a_row_for_an_unknown_order_is_rejected, |db| {
     assert!(db.insert_history_row("ghost", 1).is_err());
 });
+
+both_backends!(
+    a_stored_order_with_an_unknown_status_is_an_internal_error,
+    |db| {
+        orders(&db)
+            .open(opening_uncharged(&order("o-1")))
+            .await
+            .unwrap();
+        assert_eq!(db.set_status_code("o-1", 7).unwrap(), 1);
+        let error = orders(&db).find(&order_id("o-1")).await.unwrap_err();
+        assert!(
+            matches!(&error, Error::Internal(m) if m.contains("STATUS") && m.contains("7")),
+            "{error:?}"
+        );
+    }
+);
