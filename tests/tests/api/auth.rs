@@ -1,0 +1,142 @@
+//! Tokens and project membership: every endpoint but /healthz needs a valid bearer token,
+//! and a member of one project cannot touch another's orders, balance or history.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{spawn_app, ALICE, CPU, DEMO};
+
+/// Every business endpoint, with a body where it takes one.
+fn endpoints(order_id: &str) -> Vec<(Method, String, Option<serde_json::Value>)> {
+    vec![
+        (Method::GET, "/plans".into(), None),
+        (Method::GET, "/orders?project=demo".into(), None),
+        (
+            Method::POST,
+            "/orders".into(),
+            Some(json!({"project": "demo", "planId": CPU})),
+        ),
+        (
+            Method::GET,
+            format!("/orders/{order_id}?project=demo"),
+            None,
+        ),
+        (
+            Method::PUT,
+            format!("/orders/{order_id}"),
+            Some(json!({"action": "cancel", "project": "demo"})),
+        ),
+        (Method::GET, "/usages?project=demo".into(), None),
+        (Method::GET, "/balances/demo".into(), None),
+        (Method::GET, "/balances/demo/recharges".into(), None),
+        (
+            Method::POST,
+            "/balances/demo/recharges".into(),
+            Some(json!({"amount": "5.00"})),
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn a_missing_wrong_or_malformed_token_is_401_and_changes_nothing() {
+    let app = spawn_app().await;
+    let order = app.create_order(DEMO, "demo", CPU).await;
+    let id = order.data()["orderId"].as_str().unwrap().to_owned();
+    let before = app.snapshot("demo").await;
+    let headers: [Option<&str>; 6] = [
+        None,
+        Some("Bearer wrong-token"),
+        Some("Bearer"),
+        Some("Basic ZGVtbzpkZW1v"),
+        Some("demo-token"),
+        Some("Bearer demo-token-and-more"),
+    ];
+    for (method, path, body) in endpoints(&id) {
+        for header in headers {
+            let mut request = app.request(method.clone(), &path, None);
+            if let Some(value) = header {
+                request = request.header(reqwest::header::AUTHORIZATION, value);
+            }
+            if let Some(body) = &body {
+                request = request.json(body);
+            }
+            let reply = app.send(request).await;
+            assert_eq!(
+                (reply.status.as_u16(), reply.code()),
+                (401, 3305),
+                "{method} {path} with {header:?}: {reply:?}"
+            );
+        }
+    }
+    assert_eq!(app.snapshot("demo").await, before);
+}
+
+#[tokio::test]
+async fn a_member_of_one_project_cannot_touch_another_projects_data() {
+    let app = spawn_app().await;
+    let order = app.create_order(DEMO, "demo", CPU).await;
+    let id = order.data()["orderId"].as_str().unwrap().to_owned();
+    let before = app.snapshot("demo").await;
+    for (method, path, body) in endpoints(&id) {
+        if path == "/plans" {
+            continue;
+        }
+        let mut request = app.request(method.clone(), &path, Some(ALICE));
+        if let Some(body) = &body {
+            request = request.json(body);
+        }
+        let reply = app.send(request).await;
+        assert_eq!(
+            (reply.status.as_u16(), reply.code()),
+            (403, 3306),
+            "{method} {path}: {reply:?}"
+        );
+    }
+    assert_eq!(app.snapshot("demo").await, before);
+}
+
+#[tokio::test]
+async fn an_order_id_of_another_project_is_not_found_in_ones_own() {
+    let app = spawn_app().await;
+    let order = app.create_order(DEMO, "demo", CPU).await;
+    let id = order.data()["orderId"].as_str().unwrap().to_owned();
+    let before = app.snapshot("demo").await;
+    app.get(&format!("/orders/{id}?project=alice-project"), ALICE)
+        .await
+        .expect(404, 3318);
+    app.put(
+        &format!("/orders/{id}"),
+        ALICE,
+        json!({"action": "cancel", "project": "alice-project"}),
+    )
+    .await
+    .expect(404, 3318);
+    app.get("/orders/no-such-order?project=demo", DEMO)
+        .await
+        .expect(404, 3318);
+    assert_eq!(app.snapshot("demo").await, before);
+    assert_eq!(
+        app.get(&format!("/usages?project=alice-project&order={id}"), ALICE)
+            .await
+            .data()["total"],
+        0
+    );
+}
+
+#[tokio::test]
+async fn only_admins_recharge() {
+    let app = spawn_app().await;
+    let before = app.snapshot("demo").await;
+    app.post("/balances/demo/recharges", DEMO, json!({"amount": "5.00"}))
+        .await
+        .expect(403, 3306);
+    app.post(
+        "/balances/alice-project/recharges",
+        ALICE,
+        json!({"amount": "5.00"}),
+    )
+    .await
+    .expect(403, 3306);
+    assert_eq!(app.snapshot("demo").await, before);
+    assert_eq!(app.balance("alice-project").await, "0.00");
+}

@@ -1,0 +1,13 @@
+//! Black-box tests: each test starts the real `serviceusage` binary (build it first with
+//! `cargo build -p api --bin serviceusage`) on its own database and talks HTTP to it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod auth;
+mod bad_input;
+mod balances;
+mod concurrency;
+mod health;
+mod helpers;
+mod orders;
+mod process;

@@ -1,0 +1,137 @@
+//! The binary as a process: `migrate`, refused configurations, configuration layers.
+
+use diesel::sql_types::Text;
+use diesel::{Connection, QueryableByName, RunQueryDsl, SqliteConnection};
+
+use crate::helpers::{command, run_to_end, SqliteDir, TestApp, DEMO};
+
+#[derive(QueryableByName)]
+struct Table {
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+#[test]
+fn migrate_exits_0_and_creates_the_tables() {
+    let dir = SqliteDir::new();
+    let mut migrate = command(&dir.url());
+    migrate.arg("migrate");
+    let output = run_to_end(migrate);
+    assert!(output.status.success(), "{output:?}");
+    assert!(!String::from_utf8_lossy(&output.stdout).contains("listening"));
+
+    let mut connection = SqliteConnection::establish(&dir.path().to_string_lossy()).unwrap();
+    let tables: Vec<String> =
+        diesel::sql_query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .load::<Table>(&mut connection)
+            .unwrap()
+            .into_iter()
+            .map(|t| t.name)
+            .collect();
+    for expected in [
+        "DF_BALANCE",
+        "DF_CONSUMING_HISTORY",
+        "DF_PURCHASE_ORDER",
+        "DF_RECHARGE",
+    ] {
+        assert!(
+            tables.iter().any(|t| t == expected),
+            "{expected} missing from {tables:?}"
+        );
+    }
+
+    // Idempotent: a second run changes nothing and succeeds.
+    let mut again = command(&dir.url());
+    again.arg("migrate");
+    assert!(run_to_end(again).status.success());
+}
+
+/// Runs the binary with one variable changed and expects it to refuse to start.
+fn refused_with(variable: &str, value: &str, key: &str) {
+    let dir = SqliteDir::new();
+    let mut serve = command(&dir.url());
+    serve.env(variable, value);
+    let output = run_to_end(serve);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "{variable}={value}: {stderr}"
+    );
+    assert!(stderr.contains(key), "{variable}={value}: {stderr}");
+    assert!(
+        !dir.path().exists(),
+        "a refused start must not create the database"
+    );
+}
+
+#[test]
+fn pool_size_0_is_refused_naming_the_key() {
+    refused_with(
+        "SERVICEUSAGE__DATABASE__POOL_SIZE",
+        "0",
+        "database.pool_size",
+    );
+}
+
+#[test]
+fn an_unknown_time_zone_is_refused_naming_the_key() {
+    refused_with(
+        "SERVICEUSAGE__BILLING__TIME_ZONE",
+        "Mars/Olympus_Mons",
+        "billing.time_zone",
+    );
+}
+
+#[test]
+fn a_bad_bind_address_is_refused_naming_the_key() {
+    refused_with(
+        "SERVICEUSAGE__SERVER__BIND",
+        "not-an-address",
+        "server.bind",
+    );
+}
+
+#[test]
+fn a_bad_database_url_is_refused_naming_the_key() {
+    refused_with(
+        "SERVICEUSAGE__DATABASE__URL",
+        "postgres://localhost/x",
+        "database.url",
+    );
+}
+
+#[test]
+fn an_unreadable_override_file_is_refused() {
+    let dir = SqliteDir::new();
+    let mut serve = command(&dir.url());
+    serve.env("SERVICEUSAGE_CONFIG", dir.dir.path().join("missing.toml"));
+    let output = run_to_end(serve);
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+}
+
+#[tokio::test]
+async fn the_file_named_by_serviceusage_config_overrides_the_default_file() {
+    let dir = SqliteDir::new();
+    let override_file = dir.dir.path().join("override.toml");
+    std::fs::write(
+        &override_file,
+        r#"
+        [[users]]
+        name = "carol"
+        token = "carol-token"
+        projects = ["carol-project"]
+        "#,
+    )
+    .unwrap();
+    let mut serve = command(&dir.url());
+    serve.env("SERVICEUSAGE_CONFIG", &override_file);
+    let app = TestApp::spawn_command(serve, dir);
+    app.get("/balances/carol-project", "carol-token")
+        .await
+        .expect(200, 0);
+    // The override file replaces the whole users list.
+    app.get("/balances/demo", DEMO).await.expect(401, 3305);
+    // Keys it does not set still come from config/default.toml.
+    assert_eq!(app.get("/plans", "carol-token").await.data()["total"], 5);
+}
