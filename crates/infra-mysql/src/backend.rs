@@ -115,7 +115,7 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<(), StoreError> {
             acquire_migration_lock(inner)?;
             let outcome = inner
                 .run_pending_migrations(MYSQL_MIGRATIONS)
-                .map(drop)
+                .map(|applied| log_applied(Backend::Mysql, applied.len()))
                 .map_err(|e| StoreError::Migration(e.to_string()));
             let released = diesel::select(
                 sql::<Nullable<BigInt>>("RELEASE_LOCK(")
@@ -130,16 +130,21 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<(), StoreError> {
         DbConnection::Sqlite(inner) => {
             AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")
                 .map_err(|e| StoreError::Migration(e.to_string()))?;
-            finish_transaction(conn, |conn| match conn {
-                DbConnection::Sqlite(inner) => inner
-                    .run_pending_migrations(SQLITE_MIGRATIONS)
-                    .map(drop)
-                    .map_err(|e| StoreError::Migration(e.to_string())),
-                DbConnection::Mysql(_) => Err(StoreError::Migration(
-                    "connection changed backend during migrations".into(),
-                )),
+            // The enum is a migration connection too; this runs on the SQLite inside.
+            finish_transaction(conn, |conn| {
+                conn.run_pending_migrations(SQLITE_MIGRATIONS)
+                    .map(|applied| log_applied(Backend::Sqlite, applied.len()))
+                    .map_err(|e| StoreError::Migration(e.to_string()))
             })
         }
+    }
+}
+
+fn log_applied(backend: Backend, count: usize) {
+    if count == 0 {
+        log::info!("{backend} schema is up to date");
+    } else {
+        log::info!("applied {count} {backend} migration(s)");
     }
 }
 

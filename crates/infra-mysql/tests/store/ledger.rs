@@ -3,7 +3,10 @@ use domain::page::PageRequest;
 use domain::ports::LedgerRepository;
 use domain::{Error, Money};
 
-use crate::common::{both_backends, money, page, project, recharge_of, t};
+use domain::ports::OrderRepository;
+use infra_mysql::OrderStore;
+
+use crate::common::{both_backends, closing, money, opening, order, page, project, recharge_of, t};
 
 both_backends!(a_project_never_funded_has_zero_and_no_update_time, |db| {
     let balance = db.ledger().balance(&project("p1")).await.unwrap();
@@ -180,5 +183,25 @@ both_backends!(concurrent_open_accounts_fund_the_project_once, |db| {
     assert_eq!(
         db.ledger().balance(&project("p1")).await.unwrap().amount,
         money(5_000)
+    );
+});
+
+both_backends!(open_account_leaves_a_project_with_a_balance_alone, |db| {
+    // A refund to a never-funded project creates its balance without any recharge.
+    let orders = OrderStore::new(db.db.clone());
+    let o = order("o-1");
+    orders.open(opening(&o, 0)).await.unwrap();
+    orders
+        .close(closing(&o, 300, "2026-02-01T00:00:00Z"))
+        .await
+        .unwrap();
+    let ledger = db.ledger();
+    assert!(!ledger
+        .open_account(recharge_of("p1", 5_000, "2026-02-02T00:00:00Z"))
+        .await
+        .unwrap());
+    assert_eq!(
+        ledger.balance(&project("p1")).await.unwrap().amount,
+        money(300)
     );
 });
