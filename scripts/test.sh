@@ -26,7 +26,16 @@ fi
 
 # The black-box tests start the real binary: build it first.
 cargo build --bin serviceusage
-cargo test --workspace
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+cargo test --workspace 2>&1 | tee "$log" || status=$?
+read -r passed failed < <(awk '/^test result:/ {
+    for (i = 1; i < NF; i++) {
+      if ($(i + 1) ~ /^passed/) p += $i
+      if ($(i + 1) ~ /^failed/) f += $i
+    }
+  } END { print p + 0, f + 0 }' "$log")
 
 if [ "$mysql_up" = "0" ]; then
   skipped=$(cargo test --workspace -q -- --list 2>/dev/null | grep -E '(^|::)mysql_[A-Za-z0-9_]*: test' | sed 's/: test$//' || true)
@@ -39,3 +48,11 @@ if [ "$mysql_up" = "0" ]; then
   echo "## Start MariaDB (or set SERVICEUSAGE_TEST_MYSQL_URL) and re-run make test."
   echo "######################################################################"
 fi
+
+# One closing line for the whole run (cargo's own last line is a doc-test run of one crate).
+if [ "$mysql_up" = "0" ]; then
+  echo "tests: $((passed - count)) passed, ${failed} failed, ${count} skipped"
+else
+  echo "tests: ${passed} passed, ${failed} failed"
+fi
+exit "$status"
