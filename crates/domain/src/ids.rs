@@ -44,22 +44,11 @@ fn check(
     Ok(())
 }
 
-macro_rules! identifier {
-    ($(#[$doc:meta])* $name:ident, $param:literal, $max:literal, $allowed:path, $described:expr) => {
-        $(#[$doc])*
-        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name(String);
-
+/// The accessors every string-backed name shares: read it, print it, serialise it as a
+/// plain JSON string.
+macro_rules! string_name {
+    ($name:ident) => {
         impl $name {
-            /// Longest accepted value, in bytes; the database column is at least this wide.
-            pub const MAX_LEN: usize = $max;
-
-            /// Parses a value received from outside, naming the parameter in the error.
-            pub fn parse(text: &str) -> Result<Self> {
-                check($param, text, $max, $allowed, $described)?;
-                Ok(Self(text.to_owned()))
-            }
-
             pub fn as_str(&self) -> &str {
                 &self.0
             }
@@ -78,10 +67,34 @@ macro_rules! identifier {
         }
 
         impl Serialize for $name {
-            fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+            fn serialize<S: Serializer>(
+                &self,
+                serializer: S,
+            ) -> std::result::Result<S::Ok, S::Error> {
                 serializer.serialize_str(&self.0)
             }
         }
+    };
+}
+
+macro_rules! identifier {
+    ($(#[$doc:meta])* $name:ident, $param:literal, $max:literal, $allowed:path, $described:expr) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Longest accepted value, in bytes; the database column is at least this wide.
+            pub const MAX_LEN: usize = $max;
+
+            /// Parses a value received from outside, naming the parameter in the error.
+            pub fn parse(text: &str) -> Result<Self> {
+                check($param, text, $max, $allowed, $described)?;
+                Ok(Self(text.to_owned()))
+            }
+        }
+
+        string_name!($name);
     };
 }
 
@@ -127,23 +140,9 @@ impl PlanType {
             Err(Error::invalid(format!("plan type is invalid: {text:?}")))
         }
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl fmt::Display for PlanType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl Serialize for PlanType {
-    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
-    }
-}
+string_name!(PlanType);
 
 /// The name of the platform resource an order provides (a volume, a service instance):
 /// a DNS-1123 label, because the platform names resources that way.
@@ -174,23 +173,9 @@ impl ResourceName {
             )))
         }
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl fmt::Display for ResourceName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl Serialize for ResourceName {
-    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
-    }
-}
+string_name!(ResourceName);
 
 /// How many units of a plan an order buys; the charge is price × quantities.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
