@@ -11,12 +11,14 @@ pub mod error;
 pub mod ids;
 pub mod ledger;
 pub mod money;
+pub mod notification;
 pub mod order;
 pub mod page;
 pub mod plan;
 pub mod ports;
 pub mod principal;
 pub mod proration;
+pub mod renewal;
 pub mod usecases;
 
 pub use error::{Error, Result};

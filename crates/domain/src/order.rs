@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 
 use crate::error::{Error, Result};
 use crate::ids::{OrderId, PlanId, PlanType, ProjectId, Quantity, Region, ResourceName, UserName};
+use crate::plan::ChargingMode;
 
 /// Where an order is in its life: `pending` → `consuming` → `ending` → `ended`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -90,6 +91,9 @@ pub struct Order {
     pub region: Region,
     pub plan_id: PlanId,
     pub plan_type: PlanType,
+    /// Fixed when the order opens: a plan later edited in the catalog does not turn a
+    /// prepaid order into a postpaid one.
+    pub mode: ChargingMode,
     pub quantities: Quantity,
     pub start_time: DateTime<Utc>,
     /// Set once the order has ended.
@@ -101,6 +105,10 @@ pub struct Order {
     pub resource_name: Option<ResourceName>,
     /// Sequence number of the order's latest consumption row; 0 before the first.
     pub last_consume_id: u32,
+    /// Failed renewal attempts since the last successful charge.
+    pub renew_retries: u32,
+    /// When the last renewal-failed warning went out; at most one per warning interval.
+    pub last_warned_at: Option<DateTime<Utc>>,
 }
 
 impl Order {
@@ -142,6 +150,7 @@ mod tests {
             region: Region::parse("r1").unwrap(),
             plan_id: PlanId::parse("plan1").unwrap(),
             plan_type: PlanType::parse("volume").unwrap(),
+            mode: ChargingMode::Prepaid,
             quantities: Quantity::ONE,
             start_time: Utc.with_ymd_and_hms(2017, 1, 31, 10, 0, 0).unwrap(),
             end_time: None,
@@ -150,6 +159,8 @@ mod tests {
             creator: UserName::parse("alice").unwrap(),
             resource_name: None,
             last_consume_id: 1,
+            renew_retries: 0,
+            last_warned_at: None,
         }
     }
 

@@ -7,12 +7,16 @@ use chrono::{DateTime, Utc};
 
 use crate::consumption::Consumption;
 use crate::error::Result;
+use std::sync::Arc;
+
 use crate::ids::{OrderId, PlanId, ProjectId, Region};
 use crate::ledger::{Balance, NewRecharge, Recharge};
+use crate::notification::Notification;
 use crate::order::{Order, OrderStatus};
 use crate::page::{Page, PageRequest};
 use crate::plan::Plan;
 use crate::principal::Principal;
+use crate::renewal::{RenewalBatch, RenewalCursor, RenewalDecision, RenewalQueue, RenewalRules};
 
 /// Which orders a list returns.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,7 +43,7 @@ pub struct OrderOpening {
     pub first_charge: Option<Consumption>,
 }
 
-/// The end of an order and its closing row, written as one unit.
+/// The end of an order and its closing rows, written as one unit.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OrderClosing {
     pub order_id: OrderId,
@@ -47,8 +51,11 @@ pub struct OrderClosing {
     /// closing is refused, so a refund is never computed from stale rows.
     pub expected_last_consume_id: u32,
     pub end_time: DateTime<Utc>,
-    /// The end row (sequence number `expected_last_consume_id + 1`); minus its amount is
-    /// credited back to the project's balance.
+    /// Charges for usage not yet paid (a postpaid order's cycles up to the end), numbered
+    /// from `expected_last_consume_id + 1`; their sum is debited from the balance.
+    pub settlement: Vec<Consumption>,
+    /// The end row, numbered after the settlement rows; minus its amount is credited back
+    /// to the project's balance.
     pub end_row: Consumption,
 }
 
@@ -75,6 +82,70 @@ pub trait OrderRepository: Send + Sync {
     /// Errors: `NotFound`, `Conflict` (already ended, or `last_consume_id` moved),
     /// `Unavailable`, `Internal`.
     async fn close(&self, closing: OrderClosing) -> Result<Order>;
+
+    /// In one transaction: close the old order (as [`OrderRepository::close`]) and open the
+    /// new one (as [`OrderRepository::open`]); the balance moves by the net of the refund,
+    /// the settlement and the new charge, and must cover it. Returns the ended old order.
+    /// Nothing is written on error. Errors: those of `close` and `open`.
+    async fn switch(&self, closing: OrderClosing, opening: OrderOpening) -> Result<Order>;
+}
+
+/// What one renewal batch did: every claimed order's decision, written or not, and where
+/// the batch stopped (`None` when nothing was left to claim).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BatchOutcome {
+    pub decisions: Vec<RenewalDecision>,
+    pub next: Option<RenewalCursor>,
+}
+
+/// The renewal engine's store: claiming due orders without a coordinator.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait RenewalRepository: Send + Sync {
+    /// The distinct plans of the queue's orders due by `due_by`, so a run can ask the
+    /// catalog once per plan. Errors: `Unavailable`, `Internal`.
+    async fn due_plans(&self, queue: RenewalQueue, due_by: DateTime<Utc>) -> Result<Vec<PlanId>>;
+
+    /// In one transaction: claim the batch's orders, skipping those another transaction
+    /// holds; lock their projects' balances; call `rules` for each order in (deadline, id)
+    /// order with what its project's balance still holds; write each decision that changes
+    /// something — rows, order state (refused unless the order still has the decision's
+    /// `before` state), balance debit. Replicas and retries never charge a cycle twice: a
+    /// claimed order is held until commit and the (order, consume id) key is unique.
+    /// Errors: `Unavailable` (after retrying deadlocks and lock waits), `Internal`.
+    async fn renew_batch(
+        &self,
+        batch: RenewalBatch,
+        rules: Arc<dyn RenewalRules>,
+    ) -> Result<BatchOutcome>;
+}
+
+/// Which notifications a list returns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotificationFilter {
+    pub project: ProjectId,
+    pub order: Option<OrderId>,
+}
+
+/// Where events about orders go once the change they describe is committed.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait Notifier: Send + Sync {
+    /// Sends (or records) the events, in order. Errors: `Unavailable`, `Internal`; callers
+    /// log them and go on, since the change itself is already committed.
+    async fn notify(&self, events: Vec<Notification>) -> Result<()>;
+}
+
+/// The notifications kept for projects to read.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait NotificationRepository: Send + Sync {
+    /// A page of the project's notifications, newest first. Errors: `Unavailable`, `Internal`.
+    async fn list(
+        &self,
+        filter: NotificationFilter,
+        page: PageRequest,
+    ) -> Result<Page<Notification>>;
 }
 
 /// Consumption history.

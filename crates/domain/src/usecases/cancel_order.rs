@@ -39,6 +39,8 @@ pub struct CancelOrderRequest {
 pub struct CancelOutcome {
     pub order: Order,
     pub refunded: Money,
+    /// What a postpaid order's unpaid usage up to the cancel cost.
+    pub settled: Money,
 }
 
 impl UseCases {
@@ -87,9 +89,14 @@ impl UseCases {
                 order_id: order.id,
                 expected_last_consume_id,
                 end_time: now,
+                settlement: Vec::new(),
                 end_row,
             })
             .await?;
-        Ok(CancelOutcome { order, refunded })
+        Ok(CancelOutcome {
+            order,
+            refunded,
+            settled: Money::ZERO,
+        })
     }
 }

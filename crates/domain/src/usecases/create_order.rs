@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use crate::consumption::{Consumption, ConsumptionKind};
 use crate::error::{Error, Result};
-use crate::ids::{PlanId, ProjectId, Quantity, Region, ResourceName};
+use crate::ids::{OrderId, PlanId, ProjectId, Quantity, Region, ResourceName};
 use crate::money::Money;
 use crate::order::{Order, OrderStatus};
 use crate::plan::{ChargingMode, Plan};
@@ -24,14 +24,25 @@ pub struct CreateOrderRequest {
     /// If given, must be the plan's region.
     pub region: Option<Region>,
     pub resource_name: Option<ResourceName>,
+    /// The open order of the same project and plan type this one replaces (a plan
+    /// switch): it ends, its unused remainder is refunded, in the same transaction.
+    pub replaces: Option<OrderId>,
     /// Quote only; write nothing.
     pub dry_run: bool,
 }
 
-/// What a dry run answers: the charge and the order's first period.
+/// What a dry run answers: the net charge, its parts, and the order's first period.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Quote {
+    /// What the balance pays: `charge + settlement − refund` (negative: it gains).
     pub money: Money,
+    /// The new order's upfront charge.
+    pub charge: Money,
+    /// The replaced order's unused remainder, given back.
+    pub refund: Money,
+    /// The replaced order's usage not yet paid (postpaid), charged.
+    pub settlement: Money,
+    pub replaces: Option<OrderId>,
     pub project: ProjectId,
     pub plan: Plan,
     pub quantities: Quantity,
@@ -43,7 +54,13 @@ pub struct Quote {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CreateOrderOutcome {
     Quoted(Quote),
-    Created { order: Order, charged: Money },
+    Created {
+        order: Order,
+        /// The net amount the balance paid (see [`Quote::money`]).
+        charged: Money,
+        /// The order the switch ended.
+        replaced: Option<Box<Order>>,
+    },
 }
 
 impl UseCases {
@@ -82,6 +99,10 @@ impl UseCases {
         if request.dry_run {
             return Ok(CreateOrderOutcome::Quoted(Quote {
                 money,
+                charge: money,
+                refund: Money::ZERO,
+                settlement: Money::ZERO,
+                replaces: None,
                 project: request.project,
                 plan,
                 quantities: request.quantities,
@@ -96,6 +117,7 @@ impl UseCases {
             region: plan.region.clone(),
             plan_id: plan.id.clone(),
             plan_type: plan.plan_type.clone(),
+            mode: plan.mode,
             quantities: request.quantities,
             start_time,
             end_time: None,
@@ -104,6 +126,8 @@ impl UseCases {
             creator: principal.user.clone(),
             resource_name: request.resource_name,
             last_consume_id: 0,
+            renew_retries: 0,
+            last_warned_at: None,
         };
         // A prepaid order records its first cycle even at a price of zero, so every paid
         // cycle has its row; a postpaid order has nothing to record until it settles.
@@ -133,6 +157,7 @@ impl UseCases {
         Ok(CreateOrderOutcome::Created {
             order,
             charged: money,
+            replaced: None,
         })
     }
 }

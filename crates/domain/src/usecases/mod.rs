@@ -5,21 +5,25 @@ use std::sync::Arc;
 
 use crate::cycle::BusinessCalendar;
 use crate::ports::{
-    Clock, ConsumptionRepository, IdGenerator, Identity, LedgerRepository, OrderRepository,
-    PlanCatalog,
+    Clock, ConsumptionRepository, IdGenerator, Identity, LedgerRepository, NotificationRepository,
+    Notifier, OrderRepository, PlanCatalog, RenewalRepository,
 };
+use crate::renewal::RenewalSettings;
 
 mod authorize;
 mod balances;
 mod cancel_order;
 mod create_order;
 mod get_order;
+mod list_notifications;
 mod list_orders;
 mod list_plans;
 mod list_usages;
+mod renew;
 
 pub use cancel_order::{CancelOrderRequest, CancelOutcome, OrderAction};
 pub use create_order::{CreateOrderOutcome, CreateOrderRequest, Quote};
+pub use renew::{RenewalReport, RenewalTally};
 
 /// The adapters the use cases talk to.
 #[derive(Clone)]
@@ -27,6 +31,9 @@ pub struct Ports {
     pub orders: Arc<dyn OrderRepository>,
     pub usages: Arc<dyn ConsumptionRepository>,
     pub ledger: Arc<dyn LedgerRepository>,
+    pub renewals: Arc<dyn RenewalRepository>,
+    pub notifier: Arc<dyn Notifier>,
+    pub notifications: Arc<dyn NotificationRepository>,
     pub plans: Arc<dyn PlanCatalog>,
     pub identity: Arc<dyn Identity>,
     pub clock: Arc<dyn Clock>,
@@ -40,6 +47,7 @@ pub struct BillingPolicy {
     pub calendar: BusinessCalendar,
     /// Whether cancelling a prepaid order refunds the unused part of its paid cycles.
     pub refund_on_cancel: bool,
+    pub renewal: RenewalSettings,
 }
 
 impl Default for BillingPolicy {
@@ -47,6 +55,7 @@ impl Default for BillingPolicy {
         Self {
             calendar: BusinessCalendar::default(),
             refund_on_cancel: true,
+            renewal: RenewalSettings::default(),
         }
     }
 }
