@@ -1,0 +1,94 @@
+//! The service's tables as the migrations create them (only what seeding and checking
+//! touch, at most diesel's default 16 columns), declared here rather than imported: the tests read the database as an outsider.
+
+diesel::table! {
+    #[sql_name = "DF_PURCHASE_ORDER"]
+    purchase_order (order_id) {
+        #[sql_name = "ORDER_ID"]
+        order_id -> Text,
+        #[sql_name = "ACCOUNT_ID"]
+        account_id -> Text,
+        #[sql_name = "REGION"]
+        region -> Text,
+        #[sql_name = "PLAN_ID"]
+        plan_id -> Text,
+        #[sql_name = "PLAN_TYPE"]
+        plan_type -> Text,
+        #[sql_name = "CHARGING_MODE"]
+        charging_mode -> SmallInt,
+        #[sql_name = "QUANTITIES"]
+        quantities -> Integer,
+        #[sql_name = "START_TIME"]
+        start_time -> Timestamp,
+        #[sql_name = "DEADLINE_TIME"]
+        deadline_time -> Timestamp,
+        #[sql_name = "LAST_CONSUME_ID"]
+        last_consume_id -> Integer,
+        #[sql_name = "RENEW_RETRIES"]
+        renew_retries -> Integer,
+        #[sql_name = "STATUS"]
+        status -> SmallInt,
+        #[sql_name = "CREATOR"]
+        creator -> Text,
+        #[sql_name = "RESOURCE_NAME"]
+        resource_name -> Nullable<Text>,
+        #[sql_name = "ACTIVE_RESOURCE_NAME"]
+        active_resource_name -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    #[sql_name = "DF_CONSUMING_HISTORY"]
+    consuming_history (id) {
+        #[sql_name = "ID"]
+        id -> BigInt,
+        #[sql_name = "ORDER_ID"]
+        order_id -> Text,
+        #[sql_name = "CONSUME_ID"]
+        consume_id -> Integer,
+        #[sql_name = "CONSUMING"]
+        consuming -> BigInt,
+        #[sql_name = "CONSUME_TIME"]
+        consume_time -> Timestamp,
+        #[sql_name = "DEADLINE_TIME"]
+        deadline_time -> Timestamp,
+        #[sql_name = "ACCOUNT_ID"]
+        account_id -> Text,
+        #[sql_name = "REGION"]
+        region -> Text,
+        #[sql_name = "PLAN_ID"]
+        plan_id -> Text,
+        #[sql_name = "KIND"]
+        kind -> SmallInt,
+    }
+}
+
+diesel::table! {
+    #[sql_name = "DF_BALANCE"]
+    balance (account_id) {
+        #[sql_name = "ACCOUNT_ID"]
+        account_id -> Text,
+        #[sql_name = "BALANCE"]
+        amount -> BigInt,
+        #[sql_name = "UPDATE_TIME"]
+        update_time -> Timestamp,
+    }
+}
+
+diesel::table! {
+    #[sql_name = "DF_RECHARGE"]
+    recharge (id) {
+        #[sql_name = "ID"]
+        id -> BigInt,
+        #[sql_name = "ACCOUNT_ID"]
+        account_id -> Text,
+        #[sql_name = "AMOUNT"]
+        amount -> BigInt,
+        #[sql_name = "COMMENT"]
+        comment -> Nullable<Text>,
+        #[sql_name = "OPERATOR"]
+        operator -> Text,
+        #[sql_name = "CREATE_TIME"]
+        create_time -> Timestamp,
+    }
+}
