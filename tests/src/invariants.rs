@@ -167,18 +167,6 @@ fn summarize(ids: &[i32]) -> String {
     }
 }
 
-/// Number of consumption rows of every order that has any.
-pub fn rows_per_order(db: &mut Db) -> Result<BTreeMap<String, u32>> {
-    let ids: Vec<String> = on_backend!(&mut *db, |c| consuming_history::table
-        .select(consuming_history::order_id)
-        .load(c))?;
-    let mut counts = BTreeMap::new();
-    for id in ids {
-        *counts.entry(id).or_insert(0) += 1;
-    }
-    Ok(counts)
-}
-
 #[cfg(test)]
 mod tests {
     use super::summarize;

@@ -10,6 +10,7 @@
 pub mod calendar;
 pub mod catalog;
 pub mod db;
+pub mod inspect;
 pub mod invariants;
 pub mod rng;
 mod schema;

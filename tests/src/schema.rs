@@ -92,3 +92,5 @@ diesel::table! {
         create_time -> Timestamp,
     }
 }
+
+diesel::allow_tables_to_appear_in_same_query!(purchase_order, consuming_history);

@@ -268,6 +268,11 @@ impl TestApp {
         Self::start(command, Store::Sqlite(dir))
     }
 
+    /// Starts a prepared command on a MariaDB database (dropped with the app).
+    pub fn spawn_command_mysql(command: Command, database: MysqlDatabase) -> Self {
+        Self::start(command, Store::Mysql(database))
+    }
+
     fn start(command: Command, store: Store) -> Self {
         let (child, address) = start_child(command);
         Self {

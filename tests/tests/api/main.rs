@@ -11,3 +11,6 @@ mod health;
 mod helpers;
 mod orders;
 mod process;
+mod renewal_concurrency;
+mod renewal_runs;
+mod renewal_year;
