@@ -6,13 +6,14 @@ CARGO ?= cargo
 SERVICEUSAGE_TEST_MYSQL_URL ?= mysql://root@127.0.0.1:3306
 export SERVICEUSAGE_TEST_MYSQL_URL
 
-.PHONY: run test lint fmt build deps check-deps clean help
+.PHONY: run test lint fmt build deps check-deps clean help bench-renewal
 
 help:
 	@echo "make run    build and start the service on the embedded SQLite default"
 	@echo "make test   unit, integration (SQLite + MariaDB when reachable) and black-box tests"
 	@echo "make lint   rustfmt check, clippy -D warnings, dependency rule"
 	@echo "make fmt    format the code"
+	@echo "make bench-renewal [N=100000]  renewal throughput on MariaDB vs the raw-SQL ceiling"
 
 run: deps
 	$(CARGO) build --bin serviceusage
@@ -34,6 +35,16 @@ fmt:
 
 deps:
 	@scripts/install-deps.sh
+
+# Due orders the renewal benchmark seeds (not part of `make test`).
+N ?= 100000
+# Where cargo puts the release binary (CARGO_TARGET_DIR is honoured, relative or not).
+RELEASE_BIN = $(abspath $(or $(CARGO_TARGET_DIR),target))/release/serviceusage
+
+bench-renewal: deps
+	$(CARGO) build --release -p api --bin serviceusage
+	SERVICEUSAGE_BIN=$(RELEASE_BIN) SERVICEUSAGE_BENCH_ORDERS=$(N) \
+		$(CARGO) bench -p blackbox-tests --bench renewal
 
 clean:
 	$(CARGO) clean

@@ -108,12 +108,11 @@ impl MysqlServer {
 
     /// Creates a database named `prefix` + a random suffix and returns its URL.
     pub fn create_database(&self, prefix: &str) -> Result<String> {
-        let mut conn = MysqlConnection::establish(&self.base_url).map_err(|source| {
-            Error::Connect {
+        let mut conn =
+            MysqlConnection::establish(&self.base_url).map_err(|source| Error::Connect {
                 url: self.base_url.clone(),
                 source,
-            }
-        })?;
+            })?;
         let suffix = uuid::Uuid::new_v4().simple().to_string();
         let name = format!("{prefix}_{}", &suffix[..12]);
         // A database name cannot be a bound parameter; this one is generated right here.
@@ -124,17 +123,18 @@ impl MysqlServer {
 
     /// Drops the database of a URL made by [`MysqlServer::create_database`].
     pub fn drop_database(&self, url: &str) -> Result<()> {
-        let Some(name) = url.rsplit('/').next().filter(|n| {
-            !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        }) else {
+        let Some(name) = url
+            .rsplit('/')
+            .next()
+            .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        else {
             return Err(Error::Url(url.to_owned()));
         };
-        let mut conn = MysqlConnection::establish(&self.base_url).map_err(|source| {
-            Error::Connect {
+        let mut conn =
+            MysqlConnection::establish(&self.base_url).map_err(|source| Error::Connect {
                 url: self.base_url.clone(),
                 source,
-            }
-        })?;
+            })?;
         diesel::sql_query(format!("DROP DATABASE IF EXISTS `{name}`")).execute(&mut conn)?;
         Ok(())
     }

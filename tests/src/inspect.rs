@@ -71,8 +71,7 @@ pub fn renew_rows(db: &mut Db, mode: i16) -> Result<Vec<RenewRow>> {
     let rows: Vec<(String, String, NaiveDateTime, i32, NaiveDateTime)> =
         on_backend!(&mut *db, |c| consuming_history::table
             .inner_join(
-                purchase_order::table
-                    .on(purchase_order::order_id.eq(consuming_history::order_id)),
+                purchase_order::table.on(purchase_order::order_id.eq(consuming_history::order_id)),
             )
             .filter(consuming_history::kind.eq(RENEW))
             .filter(purchase_order::charging_mode.eq(mode))

@@ -13,5 +13,5 @@ pub mod db;
 pub mod inspect;
 pub mod invariants;
 pub mod rng;
-mod schema;
+pub mod schema;
 pub mod seed;

@@ -42,7 +42,10 @@ fn seeded(test_name: &str, orders: usize) -> Option<(MysqlDatabase, Vec<NewOrder
         },
     )
     .unwrap();
-    eprintln!("{test_name}: seeded {orders} due orders in {:?}", started.elapsed());
+    eprintln!(
+        "{test_name}: seeded {orders} due orders in {:?}",
+        started.elapsed()
+    );
     Some((database, seeded))
 }
 
@@ -84,7 +87,10 @@ fn mysql_two_concurrent_renewal_runs_charge_each_cycle_once() {
         return;
     };
     let started = Instant::now();
-    let runs = [spawn_renew(&database.url(), now()), spawn_renew(&database.url(), now())];
+    let runs = [
+        spawn_renew(&database.url(), now()),
+        spawn_renew(&database.url(), now()),
+    ];
     for run in runs {
         let output = run.wait_with_output().unwrap();
         let stdout = String::from_utf8_lossy(&output.stdout);
@@ -129,7 +135,10 @@ fn mysql_a_renewal_run_killed_mid_run_is_completed_by_the_next_run() {
         renewed < orders.len(),
         "the run finished before it was killed; the test proves nothing"
     );
-    eprintln!("{test}: {renewed} of {} orders renewed at the kill", orders.len());
+    eprintln!(
+        "{test}: {renewed} of {} orders renewed at the kill",
+        orders.len()
+    );
     // At the kill: no charge without its row, no order advanced without its charge. Due
     // orders are still consuming, so the deadline rule is not checked yet.
     invariants::check(&mut db, NaiveDateTime::MIN, &BTreeMap::new())
@@ -138,6 +147,10 @@ fn mysql_a_renewal_run_killed_mid_run_is_completed_by_the_next_run() {
 
     let started = Instant::now();
     let stdout = renew_once(&database.url(), now());
-    eprintln!("{test}: re-run in {:?}: {}", started.elapsed(), summary(&stdout));
+    eprintln!(
+        "{test}: re-run in {:?}: {}",
+        started.elapsed(),
+        summary(&stdout)
+    );
     assert_each_cycle_charged_once(&database, &orders);
 }

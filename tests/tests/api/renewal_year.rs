@@ -106,7 +106,9 @@ async fn simulated_year(app: TestApp, url: String) {
 
     for n in 0..PROJECTS {
         let units = 500 + rng.below(2500);
-        app.recharge(&project(n), &amount(units)).await.expect(200, 0);
+        app.recharge(&project(n), &amount(units))
+            .await
+            .expect(200, 0);
     }
 
     let mut renewal_time = std::time::Duration::ZERO;
@@ -123,7 +125,9 @@ async fn simulated_year(app: TestApp, url: String) {
         for n in 0..PROJECTS {
             if rng.chance(20) {
                 let units = 200 + rng.below(2800);
-                app.recharge(&project(n), &amount(units)).await.expect(200, 0);
+                app.recharge(&project(n), &amount(units))
+                    .await
+                    .expect(200, 0);
                 tally.recharges += 1;
             }
         }
@@ -198,8 +202,14 @@ async fn simulated_year(app: TestApp, url: String) {
     // The year exercised what it claims to.
     let rows = rows_per_order(&mut db).unwrap();
     assert!(tally.opened > 900, "{tally:?}");
-    assert!(tally.cancels.get(&200).copied().unwrap_or(0) > 20, "{tally:?}");
-    assert!(tally.switches.get(&200).copied().unwrap_or(0) > 10, "{tally:?}");
+    assert!(
+        tally.cancels.get(&200).copied().unwrap_or(0) > 20,
+        "{tally:?}"
+    );
+    assert!(
+        tally.switches.get(&200).copied().unwrap_or(0) > 10,
+        "{tally:?}"
+    );
     assert!(rows.values().any(|&n| n >= 12), "no order renewed all year");
     assert!(
         renewals.iter().any(|row| on_a_clamping_day(row.start)),
