@@ -83,9 +83,10 @@ impl RenewalRepository for RenewalStore {
     }
 }
 
-/// A cursor that precedes every order: MySQL's earliest DATETIME and the empty id.
+/// A cursor that precedes every order: the Unix epoch and the empty id. Not MySQL's
+/// earliest DATETIME: bound through diesel's MySQL driver, year 1000 matched no row.
 fn first_cursor() -> NaiveDateTime {
-    NaiveDate::from_ymd_opt(1000, 1, 1)
+    NaiveDate::from_ymd_opt(1970, 1, 1)
         .and_then(|day| day.and_hms_opt(0, 0, 0))
         .unwrap_or(NaiveDateTime::MIN)
 }
@@ -175,9 +176,10 @@ fn lock_balances(
         .collect())
 }
 
-/// The rules' side of the contract: a decision about this order, rows that continue its
-/// sequence and charge, a new state that names the last row. A violation is a bug in the
-/// rules; writing it would corrupt the ledger.
+/// The rules' side of the contract: a decision about this order, rows that continue the
+/// sequence of its `before` state and charge, a new state that names the last row. A
+/// violation is a bug in the rules; writing it would corrupt the ledger. Whether `before`
+/// is still the order's state is the guarded UPDATE's job.
 fn check(order: &Order, decision: &RenewalDecision) -> Result<()> {
     let bug = |what: String| {
         Err(Error::Internal(format!(
@@ -185,13 +187,13 @@ fn check(order: &Order, decision: &RenewalDecision) -> Result<()> {
             order.id
         )))
     };
-    if decision.before != *order {
-        return bug("decided from another state than the one claimed".into());
-    }
-    if decision.after.id != order.id || decision.after.project != order.project {
+    if decision.before.id != order.id
+        || decision.after.id != order.id
+        || decision.after.project != order.project
+    {
         return bug(format!("its new state is order {}", decision.after.id));
     }
-    let mut previous = order.last_consume_id;
+    let mut previous = decision.before.last_consume_id;
     for row in &decision.rows {
         if row.order_id != order.id || row.project != order.project {
             return bug(format!(

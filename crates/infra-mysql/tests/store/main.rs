@@ -9,5 +9,7 @@ mod concurrency;
 mod connect;
 mod ledger;
 mod migrations;
+mod notifications;
 mod orders;
+mod renewals;
 mod usages;
