@@ -12,4 +12,5 @@ mod migrations;
 mod notifications;
 mod orders;
 mod renewals;
+mod switching;
 mod usages;
