@@ -12,6 +12,7 @@ mod get_order;
 mod list_orders;
 mod list_plans;
 mod list_usages;
+mod renew;
 
 use std::sync::{Arc, Mutex};
 
