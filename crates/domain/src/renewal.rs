@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::consumption::{Consumption, ConsumptionKind};
+use crate::cycle::Cycle;
 use crate::ids::{OrderId, PlanId};
 use crate::money::Money;
 use crate::notification::{Notification, NotificationKind};
@@ -236,16 +237,49 @@ impl RenewalRun {
         Ok(Period { from, until, price })
     }
 
-    /// The deadline after charging `period`.
+    /// The deadline after charging `period`: prepaid, its end; postpaid, the end of the
+    /// cycle after it. A postpaid order with `last_consume_id = k - 1` pays cycle `k`, so
+    /// its next deadline is the end of cycle `k + 1`.
     fn deadline_after(&self, order: &Order, plan: &Plan, period: &Period) -> Option<DateTime<Utc>> {
         match order.mode {
             ChargingMode::Prepaid => Some(period.until),
             ChargingMode::Postpaid => self.policy.calendar.cycle_end(
                 order.start_time,
                 plan.cycle,
-                order.last_consume_id.checked_add(1)?,
+                order.last_consume_id.checked_add(2)?,
             ),
         }
+    }
+
+    /// Where the order's paid time ends, given the cycle it cannot pay: prepaid, its
+    /// deadline; postpaid, the start of the unpaid cycle. A withdrawn plan's cycle is no
+    /// longer known, so it is the one (month or year) whose boundary the deadline is:
+    /// the two never share the end of cycle `k` for `k >= 1`.
+    fn paid_until(&self, order: &Order) -> Result<DateTime<Utc>, String> {
+        if order.mode == ChargingMode::Prepaid {
+            return Ok(order.deadline_time);
+        }
+        let calendar = &self.policy.calendar;
+        let cycles = match self.plans.get(&order.plan_id) {
+            Some(PlanLookup::Found(plan)) => vec![plan.cycle],
+            _ => vec![Cycle::Month, Cycle::Year],
+        };
+        let unpaid = order
+            .last_consume_id
+            .checked_add(1)
+            .ok_or_else(|| format!("order {} has too many rows", order.id))?;
+        cycles
+            .into_iter()
+            .find(|cycle| {
+                calendar.cycle_end(order.start_time, *cycle, unpaid) == Some(order.deadline_time)
+            })
+            .and_then(|cycle| calendar.cycle_end(order.start_time, cycle, order.last_consume_id))
+            .ok_or_else(|| {
+                format!(
+                    "deadline {} is no cycle boundary of order {}",
+                    order.deadline_time, order.id
+                )
+            })
     }
 
     fn event(
@@ -310,20 +344,17 @@ impl RenewalRun {
     }
 
     /// The unpaid path: run on, enter the grace period, or end at the paid-until instant.
-    fn handle_unpaid(
-        &self,
-        decision: &mut RenewalDecision,
-        paid_until: DateTime<Utc>,
-        why: String,
-    ) {
+    /// Errors (nothing is then written) when the order cannot be ended.
+    fn handle_unpaid(&self, decision: &mut RenewalDecision, why: String) -> Result<(), String> {
+        let paid_until = self.paid_until(&decision.after)?;
         let order = &mut decision.after;
         let overdue_since = order.deadline_time;
-        if self.now >= overdue_since + self.policy.renewal.grace {
-            let Ok(consume_id) = order.next_consume_id() else {
-                decision.outcome =
-                    RenewalOutcome::Skipped(format!("order {} has too many rows", order.id));
-                return;
-            };
+        let settings = &self.policy.renewal;
+        let ends = overdue_since
+            .checked_add_signed(settings.grace)
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        if self.now >= ends {
+            let consume_id = order.next_consume_id().map_err(|e| e.to_string())?;
             order.status = OrderStatus::Ended;
             order.end_time = Some(paid_until);
             order.last_consume_id = consume_id;
@@ -342,26 +373,27 @@ impl RenewalRun {
             let event = self.event(order, NotificationKind::OrderEnded, None, message);
             decision.events.push(event);
             decision.outcome = RenewalOutcome::Ended;
-            return;
+            return Ok(());
         }
         order.renew_retries = order.renew_retries.saturating_add(1);
         if self.now >= overdue_since && order.status == OrderStatus::Consuming {
             order.status = OrderStatus::Ending;
-            let ends = overdue_since + self.policy.renewal.grace;
             let message =
                 format!("unpaid since {overdue_since}; ends on {ends} unless paid: {why}");
             let event = self.event(order, NotificationKind::OrderEnding, None, message);
             decision.events.push(event);
         }
-        let warned_recently = order
-            .last_warned_at
-            .is_some_and(|at| self.now < at + self.policy.renewal.warning_interval);
+        let warned_recently = order.last_warned_at.is_some_and(|at| {
+            at.checked_add_signed(settings.warning_interval)
+                .is_none_or(|again| self.now < again)
+        });
         if !warned_recently {
             order.last_warned_at = Some(self.now);
             let event = self.event(order, NotificationKind::RenewalFailed, None, why);
             decision.events.push(event);
         }
         decision.outcome = RenewalOutcome::Unpaid;
+        Ok(())
     }
 }
 
@@ -386,40 +418,26 @@ impl RenewalRules for RenewalRun {
             Ok(shortfall) => shortfall,
             Err(why) => return RenewalDecision::untouched(order, RenewalOutcome::Skipped(why)),
         };
-        if !decision.rows.is_empty() {
+        if let Some(last) = decision.rows.last() {
             let after = &decision.after;
             let amount = decision.debit();
             let message = format!(
                 "{} cycle(s) charged, {amount} in all; paid until {}",
                 decision.rows.len(),
-                after.deadline_time
+                last.covered_until
             );
             let event = self.event(after, NotificationKind::OrderRenewed, Some(amount), message);
             decision.events.push(event);
             decision.outcome = RenewalOutcome::Renewed;
         }
         if let Some(why) = shortfall {
-            let paid_until = match decision.after.mode {
-                ChargingMode::Prepaid => decision.after.deadline_time,
-                ChargingMode::Postpaid => match self.plans.get(&order.plan_id) {
-                    Some(PlanLookup::Found(plan)) => {
-                        match self.next_period(&decision.after, plan) {
-                            Ok(period) => period.from,
-                            Err(why) => {
-                                return RenewalDecision::untouched(
-                                    order,
-                                    RenewalOutcome::Skipped(why),
-                                )
-                            }
-                        }
-                    }
-                    // Without the plan the cycle boundaries are unknown; the last paid one
-                    // is where the latest charge row ended, which the deadline stands for.
-                    _ => decision.after.deadline_time,
-                },
-            };
-            self.handle_unpaid(&mut decision, paid_until, why);
+            if let Err(why) = self.handle_unpaid(&mut decision, why) {
+                return RenewalDecision::untouched(order, RenewalOutcome::Skipped(why));
+            }
         }
         decision
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,17 +1,24 @@
 //! The one place that knows there are two databases. Everything else talks to
 //! [`DbConnection`] through diesel's backend-neutral query builder; what cannot be said
-//! neutrally (write-transaction start, last insert id, migration locking) is matched per
-//! variant here, so a third backend or a dialect change touches this file only.
+//! neutrally (write-transaction start and isolation, last insert id, migration locking,
+//! the renewal claim's row locks) is matched per variant here, so a third backend or a
+//! dialect change touches this file only.
 
+use chrono::NaiveDateTime;
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::dsl::sql;
 use diesel::mysql::MysqlConnection;
+use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable};
 use diesel::sqlite::SqliteConnection;
-use diesel::{Connection, RunQueryDsl};
+
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::error::StoreError;
+use crate::rows::consumption::NewConsumptionRow;
+use crate::rows::notification::NewNotificationRow;
+use crate::rows::order::OrderRow;
+use crate::schema::{balance, consuming_history, notification, purchase_order};
 
 const MYSQL_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/mysql");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
@@ -50,6 +57,17 @@ impl std::fmt::Display for Backend {
     }
 }
 
+/// How strictly a write transaction is isolated from concurrent ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Isolation {
+    /// The server's default (REPEATABLE READ on MariaDB).
+    Default,
+    /// MariaDB READ COMMITTED: locking reads take no gap locks, so a claim's range scan
+    /// does not block orders being inserted into its range. Safe for work that reads only
+    /// rows it locks. SQLite serialises writers anyway and ignores it.
+    ReadCommitted,
+}
+
 /// Runs `work` in a transaction that is ready to write from its first statement.
 ///
 /// On SQLite a plain `BEGIN` takes the write lock only at the first write, and a reader that
@@ -57,13 +75,23 @@ impl std::fmt::Display for Backend {
 /// `BEGIN IMMEDIATE` takes it up front, so concurrent writers queue instead. The begin goes
 /// through the inner connection's transaction manager, so nested transactions inside
 /// `work` still become savepoints and commit/rollback go through the enum as usual.
-pub fn write_transaction<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
+pub fn write_transaction<T, E, F>(
+    conn: &mut DbConnection,
+    isolation: Isolation,
+    work: F,
+) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
     match conn {
-        DbConnection::Mysql(_) => conn.transaction(work),
+        DbConnection::Mysql(inner) => {
+            if isolation == Isolation::ReadCommitted {
+                // Without SESSION it applies to the next transaction only.
+                inner.batch_execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")?;
+            }
+            conn.transaction(work)
+        }
         DbConnection::Sqlite(inner) => {
             AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
             finish_transaction(conn, work)
@@ -89,6 +117,107 @@ where
             Err(rollback_error) => Err(rollback_error.into()),
         },
     }
+}
+
+/// One renewal claim: the queue's orders due by `due_by`, strictly after the cursor in
+/// (deadline, order id) order, at most `limit`.
+#[derive(Debug)]
+pub(crate) struct Claim<'a> {
+    pub mode: i16,
+    pub status: i16,
+    pub due_by: NaiveDateTime,
+    pub after_deadline: NaiveDateTime,
+    pub after_order_id: &'a str,
+    pub limit: i64,
+}
+
+/// The claim query, built once per backend (its select clause is typed per backend).
+/// One shape for every batch: the first batch's cursor precedes every order.
+macro_rules! claim_query {
+    ($claim:expr) => {{
+        use crate::schema::purchase_order::dsl;
+        let claim: &Claim<'_> = $claim;
+        purchase_order::table
+            .filter(dsl::charging_mode.eq(claim.mode))
+            .filter(dsl::status.eq(claim.status))
+            .filter(dsl::deadline_time.le(claim.due_by))
+            .filter(dsl::deadline_time.ge(claim.after_deadline))
+            .filter(
+                dsl::deadline_time
+                    .gt(claim.after_deadline)
+                    .or(dsl::order_id.gt(claim.after_order_id)),
+            )
+            .order((dsl::deadline_time.asc(), dsl::order_id.asc()))
+            .limit(claim.limit)
+            .select(OrderRow::as_select())
+    }};
+}
+
+/// Claims the orders for a renewal batch. MariaDB: `FOR UPDATE SKIP LOCKED`, so each
+/// claimed order is held until commit and concurrent runs take disjoint batches instead
+/// of waiting for each other. SQLite: a plain read; the `BEGIN IMMEDIATE` around it
+/// already excludes every other writer.
+pub(crate) fn claim(conn: &mut DbConnection, claim: &Claim<'_>) -> QueryResult<Vec<OrderRow>> {
+    match conn {
+        DbConnection::Mysql(inner) => claim_query!(claim).for_update().skip_locked().load(inner),
+        DbConnection::Sqlite(inner) => claim_query!(claim).load(inner),
+    }
+}
+
+/// The claim as MariaDB receives it, for tests and logs.
+#[cfg(test)]
+pub(crate) fn claim_sql_mysql(claim: &Claim<'_>) -> String {
+    diesel::debug_query::<diesel::mysql::Mysql, _>(&claim_query!(claim).for_update().skip_locked())
+        .to_string()
+}
+
+/// Locks and reads the projects' balances, in ACCOUNT_ID order so that two transactions
+/// locking overlapping sets cannot deadlock on them. A project without a balance row is
+/// absent. SQLite: a plain read under the write lock.
+pub(crate) fn lock_balances(
+    conn: &mut DbConnection,
+    projects: &[&str],
+) -> QueryResult<Vec<(String, i64)>> {
+    macro_rules! balances {
+        () => {
+            balance::table
+                .filter(balance::account_id.eq_any(projects))
+                .order(balance::account_id.asc())
+                .select((balance::account_id, balance::amount))
+        };
+    }
+    match conn {
+        DbConnection::Mysql(inner) => balances!().for_update().load(inner),
+        DbConnection::Sqlite(inner) => balances!().load(inner),
+    }
+}
+
+/// A multi-row `INSERT` of `rows` into `table`: diesel builds it for each backend but not
+/// for the enum (its dialect has no common DEFAULT-keyword rule), so it runs on the inner
+/// connection.
+macro_rules! insert_batch {
+    ($conn:expr, $table:expr, $rows:expr) => {
+        match $conn {
+            DbConnection::Mysql(inner) => diesel::insert_into($table).values($rows).execute(inner),
+            DbConnection::Sqlite(inner) => diesel::insert_into($table).values($rows).execute(inner),
+        }
+    };
+}
+
+/// Consumption rows in one statement.
+pub(crate) fn insert_consumption(
+    conn: &mut DbConnection,
+    rows: &[NewConsumptionRow<'_>],
+) -> QueryResult<usize> {
+    insert_batch!(conn, consuming_history::table, rows)
+}
+
+/// Notification rows in one statement.
+pub(crate) fn insert_notifications(
+    conn: &mut DbConnection,
+    rows: &[NewNotificationRow<'_>],
+) -> QueryResult<usize> {
+    insert_batch!(conn, notification::table, rows)
 }
 
 /// The auto-increment id of the row the last `INSERT` on this connection created.
@@ -187,4 +316,38 @@ pub fn prepare_sqlite(conn: &mut SqliteConnection) -> diesel::QueryResult<()> {
 /// starts), so readers never wait for the writer.
 pub fn enable_wal(conn: &mut SqliteConnection) -> diesel::QueryResult<()> {
     conn.batch_execute("PRAGMA journal_mode = WAL;")
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    #[test]
+    fn the_mysql_claim_skips_rows_other_transactions_hold_and_follows_the_renewal_index() {
+        let at = chrono::DateTime::from_timestamp(1_800_000_000, 0)
+            .unwrap()
+            .naive_utc();
+        let sql = claim_sql_mysql(&Claim {
+            mode: 0,
+            status: 5,
+            due_by: at,
+            after_deadline: at,
+            after_order_id: "o-1",
+            limit: 500,
+        });
+        assert!(sql.contains("FOR UPDATE SKIP LOCKED"), "{sql}");
+        assert!(
+            sql.contains(
+                "ORDER BY `DF_PURCHASE_ORDER`.`DEADLINE_TIME` ASC, \
+                 `DF_PURCHASE_ORDER`.`ORDER_ID` ASC LIMIT ?"
+            ),
+            "{sql}"
+        );
+        assert!(
+            sql.contains("`DF_PURCHASE_ORDER`.`CHARGING_MODE` = ?"),
+            "{sql}"
+        );
+    }
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use diesel::Connection;
 
-use crate::backend::{self, Backend, DbConnection};
+use crate::backend::{self, Backend, DbConnection, Isolation};
 use crate::connection::{open_pool, DbPool, Target};
 use crate::error::{RepoError, StoreError};
 
@@ -85,13 +85,22 @@ impl Database {
         F: Fn(&mut DbConnection) -> Result<T, RepoError> + Send + 'static,
         T: Send + 'static,
     {
+        self.write_at(Isolation::Default, work).await
+    }
+
+    /// [`Database::write`] at a chosen isolation level.
+    pub(crate) async fn write_at<T, F>(&self, isolation: Isolation, work: F) -> domain::Result<T>
+    where
+        F: Fn(&mut DbConnection) -> Result<T, RepoError> + Send + 'static,
+        T: Send + 'static,
+    {
         let db = self.clone();
         Self::blocking(move || {
             let mut backoff = FIRST_BACKOFF;
             let mut attempt = 1;
             loop {
                 let mut conn = db.checkout()?;
-                match backend::write_transaction(&mut conn, &work) {
+                match backend::write_transaction(&mut conn, isolation, &work) {
                     Err(e) if e.is_contention() && attempt < WRITE_ATTEMPTS => {
                         log::warn!("transaction attempt {attempt} lost to a concurrent one, retrying: {e:?}");
                         drop(conn);

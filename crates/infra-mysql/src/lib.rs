@@ -1,5 +1,5 @@
 //! serviceusage persistence: the domain's repository ports (orders, consumption, the
-//! ledger, store health) implemented with diesel for MySQL/MariaDB in production and an
+//! ledger, store health, renewal claims, notifications) implemented with diesel for MySQL/MariaDB in production and an
 //! embedded SQLite file by default. The backend is chosen by the URL scheme; migrations
 //! for both are embedded and applied by [`Database::run_migrations`].
 //!
@@ -22,4 +22,6 @@ pub use error::StoreError;
 pub use repos::consumption::ConsumptionStore;
 pub use repos::health::HealthStore;
 pub use repos::ledger::LedgerStore;
+pub use repos::notifications::NotificationStore;
 pub use repos::orders::OrderStore;
+pub use repos::renewals::RenewalStore;

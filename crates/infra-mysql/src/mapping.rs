@@ -8,12 +8,15 @@ use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
 use domain::consumption::{Consumption, ConsumptionKind};
 use domain::ids::{OrderId, PlanId, PlanType, ProjectId, Quantity, Region, ResourceName, UserName};
 use domain::ledger::{Balance, NewRecharge, Recharge};
+use domain::notification::{Notification, NotificationKind};
 use domain::order::{Order, OrderStatus};
+use domain::plan::ChargingMode;
 use domain::{Error, Money};
 
 use crate::error::corrupt;
 use crate::rows::balance::BalanceRow;
 use crate::rows::consumption::{ConsumptionRow, NewConsumptionRow};
+use crate::rows::notification::{NewNotificationRow, NotificationRow, MESSAGE_CHARS};
 use crate::rows::order::{NewOrderRow, OrderRow};
 use crate::rows::recharge::{NewRechargeRow, RechargeRow};
 
@@ -21,6 +24,31 @@ const ORDERS: &str = "DF_PURCHASE_ORDER";
 const HISTORY: &str = "DF_CONSUMING_HISTORY";
 const BALANCES: &str = "DF_BALANCE";
 const RECHARGES: &str = "DF_RECHARGE";
+const NOTIFICATIONS: &str = "DF_NOTIFICATION";
+
+/// CHARGING_MODE: 0 prepaid (the default of orders older than the column), 1 postpaid.
+pub(crate) fn mode_code(mode: ChargingMode) -> i16 {
+    match mode {
+        ChargingMode::Prepaid => 0,
+        ChargingMode::Postpaid => 1,
+    }
+}
+
+fn mode_from_code(code: i16) -> domain::Result<ChargingMode> {
+    match code {
+        0 => Ok(ChargingMode::Prepaid),
+        1 => Ok(ChargingMode::Postpaid),
+        other => Err(Error::Internal(format!(
+            "unknown charging mode code {other}"
+        ))),
+    }
+}
+
+/// A counter as the INT column stores it.
+fn to_db_count(value: u32, what: &str) -> Result<i32, Error> {
+    i32::try_from(value)
+        .map_err(|_| Error::Internal(format!("{what} {value} exceeds the INT column")))
+}
 
 pub(crate) fn to_db_time(time: DateTime<Utc>) -> NaiveDateTime {
     time.trunc_subsecs(6).naive_utc()
@@ -53,6 +81,12 @@ impl TryFrom<OrderRow> for Order {
             region: column(ORDERS, key, "REGION", Region::parse(&row.region))?,
             plan_id: column(ORDERS, key, "PLAN_ID", PlanId::parse(&row.plan_id))?,
             plan_type: column(ORDERS, key, "PLAN_TYPE", PlanType::parse(&row.plan_type))?,
+            mode: column(
+                ORDERS,
+                key,
+                "CHARGING_MODE",
+                mode_from_code(row.charging_mode),
+            )?,
             quantities: column(
                 ORDERS,
                 key,
@@ -83,6 +117,14 @@ impl TryFrom<OrderRow> for Order {
                 u32::try_from(row.last_consume_id)
                     .map_err(|_| Error::Internal(format!("negative {}", row.last_consume_id))),
             )?,
+            renew_retries: column(
+                ORDERS,
+                key,
+                "RENEW_RETRIES",
+                u32::try_from(row.renew_retries)
+                    .map_err(|_| Error::Internal(format!("negative {}", row.renew_retries))),
+            )?,
+            last_warned_at: row.last_warned_at.map(from_db_time),
         })
     }
 }
@@ -98,6 +140,7 @@ impl<'a> TryFrom<&'a Order> for NewOrderRow<'a> {
             region: order.region.as_str(),
             plan_id: order.plan_id.as_str(),
             plan_type: order.plan_type.as_str(),
+            charging_mode: mode_code(order.mode),
             quantities: i32::try_from(order.quantities.get()).map_err(|_| {
                 Error::Internal(format!(
                     "quantities {} exceed the INT column",
@@ -108,6 +151,8 @@ impl<'a> TryFrom<&'a Order> for NewOrderRow<'a> {
             end_time: order.end_time.map(to_db_time),
             deadline_time: to_db_time(order.deadline_time),
             last_consume_id: to_db_sequence(order.last_consume_id)?,
+            renew_retries: to_db_count(order.renew_retries, "renew retries")?,
+            last_warned_at: order.last_warned_at.map(to_db_time),
             status: order.status.code(),
             creator: order.creator.as_str(),
             resource_name,
@@ -239,6 +284,61 @@ pub(crate) fn recorded(recharge: &NewRecharge, id: i64) -> Recharge {
     }
 }
 
+/// The first `chars` characters of `text`: a long message is cut rather than refused.
+fn clip(text: &str, chars: usize) -> &str {
+    text.char_indices()
+        .nth(chars)
+        .map_or(text, |(end, _)| &text[..end])
+}
+
+impl TryFrom<NotificationRow> for Notification {
+    type Error = Error;
+
+    fn try_from(row: NotificationRow) -> Result<Self, Error> {
+        let key = format!("ID={}", row.id);
+        let key = key.as_str();
+        Ok(Notification {
+            kind: column(
+                NOTIFICATIONS,
+                key,
+                "KIND",
+                NotificationKind::from_label(&row.kind)
+                    .ok_or_else(|| Error::Internal(format!("unknown kind {:?}", row.kind))),
+            )?,
+            project: column(
+                NOTIFICATIONS,
+                key,
+                "ACCOUNT_ID",
+                ProjectId::parse(&row.account_id),
+            )?,
+            region: column(NOTIFICATIONS, key, "REGION", Region::parse(&row.region))?,
+            order_id: column(
+                NOTIFICATIONS,
+                key,
+                "ORDER_ID",
+                OrderId::parse(&row.order_id),
+            )?,
+            time: from_db_time(row.create_time),
+            amount: row.amount.map(Money::from_minor),
+            message: row.message,
+        })
+    }
+}
+
+impl<'a> From<&'a Notification> for NewNotificationRow<'a> {
+    fn from(event: &'a Notification) -> Self {
+        NewNotificationRow {
+            account_id: event.project.as_str(),
+            region: event.region.as_str(),
+            order_id: event.order_id.as_str(),
+            kind: event.kind.label(),
+            amount: event.amount.map(Money::minor),
+            message: clip(&event.message, MESSAGE_CHARS),
+            create_time: to_db_time(event.time),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -259,11 +359,14 @@ mod tests {
             region: "cn-north-1".into(),
             plan_id: "plan-a".into(),
             plan_type: "volume".into(),
+            charging_mode: 0,
             quantities: 2,
             start_time: t,
             end_time: None,
             deadline_time: t,
             last_consume_id: 1,
+            renew_retries: 0,
+            last_warned_at: None,
             status: 5,
             creator: "alice".into(),
             resource_name: Some("vol-1".into()),

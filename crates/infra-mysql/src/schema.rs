@@ -20,6 +20,9 @@ diesel::table! {
         plan_id -> Text,
         #[sql_name = "PLAN_TYPE"]
         plan_type -> Text,
+        /// 0 prepaid, 1 postpaid; fixed when the order opens.
+        #[sql_name = "CHARGING_MODE"]
+        charging_mode -> SmallInt,
         #[sql_name = "QUANTITIES"]
         quantities -> Integer,
         #[sql_name = "START_TIME"]
@@ -32,6 +35,8 @@ diesel::table! {
         last_consume_id -> Integer,
         #[sql_name = "RENEW_RETRIES"]
         renew_retries -> Integer,
+        #[sql_name = "LAST_WARNED_AT"]
+        last_warned_at -> Nullable<Timestamp>,
         #[sql_name = "STATUS"]
         status -> SmallInt,
         #[sql_name = "CREATOR"]
@@ -101,6 +106,32 @@ diesel::table! {
         comment -> Nullable<Text>,
         #[sql_name = "OPERATOR"]
         operator -> Text,
+        #[sql_name = "CREATE_TIME"]
+        create_time -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Events about orders, kept for projects to read.
+    #[sql_name = "DF_NOTIFICATION"]
+    notification (id) {
+        #[sql_name = "ID"]
+        id -> BigInt,
+        /// The project.
+        #[sql_name = "ACCOUNT_ID"]
+        account_id -> Text,
+        #[sql_name = "REGION"]
+        region -> Text,
+        #[sql_name = "ORDER_ID"]
+        order_id -> Text,
+        /// The kind's label (`order_renewed`, …).
+        #[sql_name = "KIND"]
+        kind -> Text,
+        /// Money moved, in ten-thousandths; NULL when none.
+        #[sql_name = "AMOUNT"]
+        amount -> Nullable<BigInt>,
+        #[sql_name = "MESSAGE"]
+        message -> Text,
         #[sql_name = "CREATE_TIME"]
         create_time -> Timestamp,
     }

@@ -4,4 +4,6 @@
 pub(crate) mod consumption;
 pub(crate) mod health;
 pub(crate) mod ledger;
+pub(crate) mod notifications;
 pub(crate) mod orders;
+pub(crate) mod renewals;

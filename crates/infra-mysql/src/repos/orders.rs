@@ -1,10 +1,15 @@
-//! Orders, and the two transactions that move money with them: opening (debit + order +
-//! first row) and closing (end + refund + end row).
+//! Orders, and the transactions that move money with them: opening (debit + order + first
+//! row), closing (end + settlement and refund + rows) and switching (both in one).
+//!
+//! Each transaction moves the project's balance once, by the net of what it charges and
+//! refunds: a debit guarded by `BALANCE >= net` (so concurrent spenders never overdraw) or
+//! a credit guarded against overflow. A net the balance cannot cover is
+//! `InsufficientBalance`, and the transaction rolls back whole.
 
 use async_trait::async_trait;
 
 use domain::consumption::Consumption;
-use domain::ids::OrderId;
+use domain::ids::{OrderId, ProjectId};
 use domain::order::{Order, OrderStatus};
 use domain::page::{Page, PageRequest};
 use domain::ports::{OrderClosing, OrderFilter, OrderOpening, OrderRepository};
@@ -14,6 +19,7 @@ use crate::backend::DbConnection;
 use crate::database::Database;
 use crate::error::{violates_key, RepoError};
 use crate::mapping::{to_db_sequence, to_db_time};
+use crate::rows::consumption::NewConsumptionRow;
 use crate::rows::order::{EndOrder, NewOrderRow, ACTIVE_RESOURCE_NAME_KEY};
 use crate::rows::{balance, consumption, order, Window};
 
@@ -69,6 +75,20 @@ impl OrderRepository for OrderStore {
         check_closing(&closing)?;
         self.db.write(move |conn| close(conn, &closing)).await
     }
+
+    async fn switch(&self, closing: OrderClosing, opening: OrderOpening) -> Result<Order> {
+        check_closing(&closing)?;
+        check_opening(&opening)?;
+        if closing.end_row.project != opening.order.project {
+            return Err(Error::Internal(format!(
+                "switch from order {} of project {} to order {} of project {}",
+                closing.order_id, closing.end_row.project, opening.order.id, opening.order.project
+            )));
+        }
+        self.db
+            .write(move |conn| switch(conn, &closing, &opening))
+            .await
+    }
 }
 
 /// The caller's invariants; a violation is a bug upstream, not a client error.
@@ -99,36 +119,142 @@ fn check_opening(opening: &OrderOpening) -> Result<()> {
     Ok(())
 }
 
+/// Settlement rows: positive charges of this order numbered from the expected last consume
+/// id on; then the end row, numbered after them, refunding (or zero).
 fn check_closing(closing: &OrderClosing) -> Result<()> {
-    let row = &closing.end_row;
-    if row.order_id != closing.order_id {
+    let id = &closing.order_id;
+    let mut previous = closing.expected_last_consume_id;
+    for row in closing.settlement.iter().chain([&closing.end_row]) {
+        if row.order_id != *id || row.project != closing.end_row.project {
+            return Err(Error::Internal(format!(
+                "closing row #{} of order {id} belongs to order {} of project {}",
+                row.consume_id, row.order_id, row.project
+            )));
+        }
+        if Some(row.consume_id) != previous.checked_add(1) {
+            return Err(Error::Internal(format!(
+                "closing row of order {id} is #{} but should follow #{previous}",
+                row.consume_id
+            )));
+        }
+        previous = row.consume_id;
+    }
+    if let Some(row) = closing
+        .settlement
+        .iter()
+        .find(|row| row.amount.is_negative())
+    {
         return Err(Error::Internal(format!(
-            "end row of order {} belongs to order {}",
-            closing.order_id, row.order_id
+            "settlement row #{} of order {id} refunds {} instead of charging",
+            row.consume_id, row.amount
         )));
     }
-    if Some(row.consume_id) != closing.expected_last_consume_id.checked_add(1) {
+    if closing.end_row.amount.is_positive() {
         return Err(Error::Internal(format!(
-            "end row of order {} is #{} but should follow #{}",
-            closing.order_id, row.consume_id, closing.expected_last_consume_id
-        )));
-    }
-    if row.amount.is_positive() {
-        return Err(Error::Internal(format!(
-            "end row of order {} charges {} instead of refunding",
-            closing.order_id, row.amount
+            "end row of order {id} charges {} instead of refunding",
+            closing.end_row.amount
         )));
     }
     Ok(())
 }
 
 fn open(conn: &mut DbConnection, opening: &OrderOpening) -> std::result::Result<(), RepoError> {
-    let new_order = &opening.order;
-    if let Some(charge) = &opening.first_charge {
-        if charge.amount.is_positive() {
-            take_from_balance(conn, charge)?;
+    let charge = opening
+        .first_charge
+        .as_ref()
+        .map_or(Money::ZERO, |c| c.amount);
+    let at = opening.order.start_time;
+    move_balance(conn, &opening.order.project, charge, at)?;
+    insert_order(conn, &opening.order)?;
+    insert_rows(conn, opening.first_charge.iter())
+}
+
+fn close(conn: &mut DbConnection, closing: &OrderClosing) -> std::result::Result<Order, RepoError> {
+    let ended = end_order(conn, closing)?;
+    move_balance(
+        conn,
+        &ended.project,
+        closing_net(closing)?,
+        closing.end_time,
+    )?;
+    insert_rows(conn, closing_rows(closing))?;
+    Ok(ended)
+}
+
+/// The old order ends and the new one opens; the balance moves once, by the net.
+fn switch(
+    conn: &mut DbConnection,
+    closing: &OrderClosing,
+    opening: &OrderOpening,
+) -> std::result::Result<Order, RepoError> {
+    let ended = end_order(conn, closing)?;
+    let charge = opening
+        .first_charge
+        .as_ref()
+        .map_or(Money::ZERO, |c| c.amount);
+    let net = add(closing_net(closing)?, charge, &closing.order_id)?;
+    move_balance(conn, &ended.project, net, closing.end_time)?;
+    insert_order(conn, &opening.order)?;
+    insert_rows(
+        conn,
+        closing_rows(closing).chain(opening.first_charge.iter()),
+    )?;
+    Ok(ended)
+}
+
+fn closing_rows(closing: &OrderClosing) -> impl Iterator<Item = &Consumption> {
+    closing.settlement.iter().chain([&closing.end_row])
+}
+
+/// What closing takes from the balance: the settlement less the refund (negative when it
+/// gives money back).
+fn closing_net(closing: &OrderClosing) -> Result<Money> {
+    closing_rows(closing).try_fold(Money::ZERO, |sum, row| {
+        add(sum, row.amount, &closing.order_id)
+    })
+}
+
+fn add(sum: Money, amount: Money, order: &OrderId) -> Result<Money> {
+    sum.checked_add(amount)
+        .ok_or_else(|| Error::Internal(format!("the amounts of order {order} overflow")))
+}
+
+/// Debits a positive `net` if the balance covers it (else `InsufficientBalance`), credits a
+/// negative one; zero touches nothing.
+fn move_balance(
+    conn: &mut DbConnection,
+    project: &ProjectId,
+    net: Money,
+    at: chrono::DateTime<chrono::Utc>,
+) -> std::result::Result<(), RepoError> {
+    let at = to_db_time(at);
+    if net.is_positive() {
+        if balance::debit(conn, project.as_str(), net.minor(), at)? {
+            return Ok(());
+        }
+        let available = balance::find(conn, project.as_str())?
+            .map_or(Money::ZERO, |row| Money::from_minor(row.amount));
+        return Err(RepoError::Domain(Error::InsufficientBalance {
+            needed: net,
+            available,
+        }));
+    }
+    if net.is_negative() {
+        let refund = net
+            .checked_neg()
+            .ok_or_else(|| Error::Internal(format!("refund of {net} overflows")))?;
+        if balance::credit(conn, project.as_str(), refund.minor(), at)?
+            == balance::Credit::WouldOverflow
+        {
+            return Err(RepoError::Domain(Error::Internal(format!(
+                "refunding {refund} to project {project} would overflow its balance"
+            ))));
         }
     }
+    Ok(())
+}
+
+fn insert_order(conn: &mut DbConnection, new_order: &Order) -> std::result::Result<(), RepoError> {
     let row = NewOrderRow::try_from(new_order)?;
     order::insert(conn, &row).map_err(|e| {
         if violates_key(&e, ACTIVE_RESOURCE_NAME_KEY) {
@@ -140,40 +266,33 @@ fn open(conn: &mut DbConnection, opening: &OrderOpening) -> std::result::Result<
         } else {
             RepoError::from(e)
         }
-    })?;
-    if let Some(charge) = &opening.first_charge {
-        consumption::insert(conn, &charge.try_into()?)?;
-    }
-    Ok(())
+    })
 }
 
-fn take_from_balance(
+fn insert_rows<'a>(
     conn: &mut DbConnection,
-    charge: &Consumption,
+    rows: impl Iterator<Item = &'a Consumption>,
 ) -> std::result::Result<(), RepoError> {
-    let project = charge.project.as_str();
-    let amount = charge.amount.minor();
-    if balance::debit(conn, project, amount, to_db_time(charge.time))? {
-        return Ok(());
-    }
-    let available =
-        balance::find(conn, project)?.map_or(Money::ZERO, |row| Money::from_minor(row.amount));
-    Err(RepoError::Domain(Error::InsufficientBalance {
-        needed: charge.amount,
-        available,
-    }))
+    let rows = rows
+        .map(NewConsumptionRow::try_from)
+        .collect::<Result<Vec<_>>>()?;
+    Ok(consumption::insert_all(conn, &rows)?)
 }
 
-fn close(conn: &mut DbConnection, closing: &OrderClosing) -> std::result::Result<Order, RepoError> {
+/// Ends the order if it still has the state the closing was computed from; returns it
+/// as ended.
+fn end_order(
+    conn: &mut DbConnection,
+    closing: &OrderClosing,
+) -> std::result::Result<Order, RepoError> {
     let order_id = closing.order_id.as_str();
-    let end_row = &closing.end_row;
     let ended = order::end(
         conn,
         &EndOrder {
             order_id,
             expected_last_consume_id: to_db_sequence(closing.expected_last_consume_id)?,
             end_time: to_db_time(closing.end_time),
-            last_consume_id: to_db_sequence(end_row.consume_id)?,
+            last_consume_id: to_db_sequence(closing.end_row.consume_id)?,
         },
     )?;
     if !ended {
@@ -182,31 +301,12 @@ fn close(conn: &mut DbConnection, closing: &OrderClosing) -> std::result::Result
     let row = order::find(conn, order_id)?
         .ok_or_else(|| Error::Internal(format!("order {order_id} vanished while ending")))?;
     let ended_order = Order::try_from(row)?;
-    if end_row.project != ended_order.project {
+    if closing.end_row.project != ended_order.project {
         return Err(RepoError::Domain(Error::Internal(format!(
             "end row of order {order_id} names project {} instead of {}",
-            end_row.project, ended_order.project
+            closing.end_row.project, ended_order.project
         ))));
     }
-    let refund = end_row
-        .amount
-        .checked_neg()
-        .ok_or_else(|| Error::Internal(format!("refund of order {order_id} overflows")))?;
-    if refund.is_positive() {
-        let credited = balance::credit(
-            conn,
-            ended_order.project.as_str(),
-            refund.minor(),
-            to_db_time(closing.end_time),
-        )?;
-        if credited == balance::Credit::WouldOverflow {
-            return Err(RepoError::Domain(Error::Internal(format!(
-                "refunding {refund} to project {} would overflow its balance",
-                ended_order.project
-            ))));
-        }
-    }
-    consumption::insert(conn, &end_row.try_into()?)?;
     Ok(ended_order)
 }
 

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use domain::ports::UsageFilter;
 
 use super::Window;
-use crate::backend::{DbConnection, MultiBackend};
+use crate::backend::{self, DbConnection, MultiBackend};
 use crate::schema::consuming_history::{self, dsl};
 
 #[derive(Debug, Queryable, Selectable)]
@@ -38,11 +38,19 @@ pub(crate) struct NewConsumptionRow<'a> {
     pub kind: i16,
 }
 
-pub(crate) fn insert(conn: &mut DbConnection, row: &NewConsumptionRow<'_>) -> QueryResult<()> {
-    diesel::insert_into(consuming_history::table)
-        .values(row)
-        .execute(conn)
-        .map(drop)
+/// Rows per INSERT statement: 9 parameters each keeps a statement far below SQLite's
+/// 32,766 and MySQL's 65,535 placeholders.
+const ROWS_PER_INSERT: usize = 1_000;
+
+/// Inserts the rows with as few statements as the placeholder limits allow.
+pub(crate) fn insert_all(
+    conn: &mut DbConnection,
+    rows: &[NewConsumptionRow<'_>],
+) -> QueryResult<()> {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        backend::insert_consumption(conn, chunk)?;
+    }
+    Ok(())
 }
 
 fn filtered<'a>(filter: &'a UsageFilter) -> consuming_history::BoxedQuery<'a, MultiBackend> {

@@ -23,11 +23,14 @@ pub(crate) struct OrderRow {
     pub region: String,
     pub plan_id: String,
     pub plan_type: String,
+    pub charging_mode: i16,
     pub quantities: i32,
     pub start_time: NaiveDateTime,
     pub end_time: Option<NaiveDateTime>,
     pub deadline_time: NaiveDateTime,
     pub last_consume_id: i32,
+    pub renew_retries: i32,
+    pub last_warned_at: Option<NaiveDateTime>,
     pub status: i16,
     pub creator: String,
     pub resource_name: Option<String>,
@@ -41,11 +44,14 @@ pub(crate) struct NewOrderRow<'a> {
     pub region: &'a str,
     pub plan_id: &'a str,
     pub plan_type: &'a str,
+    pub charging_mode: i16,
     pub quantities: i32,
     pub start_time: NaiveDateTime,
     pub end_time: Option<NaiveDateTime>,
     pub deadline_time: NaiveDateTime,
     pub last_consume_id: i32,
+    pub renew_retries: i32,
+    pub last_warned_at: Option<NaiveDateTime>,
     pub status: i16,
     pub creator: &'a str,
     pub resource_name: Option<&'a str>,
@@ -123,4 +129,60 @@ pub(crate) fn end(conn: &mut DbConnection, change: &EndOrder<'_>) -> QueryResult
     ))
     .execute(conn)
     .map(|rows| rows == 1)
+}
+
+/// A renewal decision's new state for one order, guarded by the state it was decided from.
+#[derive(Debug)]
+pub(crate) struct RenewOrder<'a> {
+    pub order_id: &'a str,
+    pub expected_last_consume_id: i32,
+    pub expected_status: i16,
+    pub status: i16,
+    pub deadline_time: NaiveDateTime,
+    pub end_time: Option<NaiveDateTime>,
+    pub last_consume_id: i32,
+    pub renew_retries: i32,
+    pub last_warned_at: Option<NaiveDateTime>,
+}
+
+/// Writes the new state if the order still has the expected one; an ended order also
+/// frees its resource name. Returns whether it did. Two fixed statement shapes, so each
+/// stays one cached prepared statement.
+pub(crate) fn renew(conn: &mut DbConnection, change: &RenewOrder<'_>) -> QueryResult<bool> {
+    let target = purchase_order::table
+        .filter(dsl::order_id.eq(change.order_id))
+        .filter(dsl::last_consume_id.eq(change.expected_last_consume_id))
+        .filter(dsl::status.eq(change.expected_status));
+    let state = (
+        dsl::status.eq(change.status),
+        dsl::deadline_time.eq(change.deadline_time),
+        dsl::end_time.eq(change.end_time),
+        dsl::last_consume_id.eq(change.last_consume_id),
+        dsl::renew_retries.eq(change.renew_retries),
+        dsl::last_warned_at.eq(change.last_warned_at),
+    );
+    let updated = if change.status == OrderStatus::Ended.code() {
+        diesel::update(target)
+            .set((state, dsl::active_resource_name.eq(None::<&str>)))
+            .execute(conn)?
+    } else {
+        diesel::update(target).set(state).execute(conn)?
+    };
+    Ok(updated == 1)
+}
+
+/// The distinct plans of a queue's orders due by `due_by`.
+pub(crate) fn due_plans(
+    conn: &mut DbConnection,
+    mode: i16,
+    status: i16,
+    due_by: NaiveDateTime,
+) -> QueryResult<Vec<String>> {
+    purchase_order::table
+        .filter(dsl::charging_mode.eq(mode))
+        .filter(dsl::status.eq(status))
+        .filter(dsl::deadline_time.le(due_by))
+        .select(dsl::plan_id)
+        .distinct()
+        .load(conn)
 }

@@ -16,6 +16,7 @@ use domain::ids::{OrderId, PlanId, PlanType, ProjectId, Quantity, Region, Resour
 use domain::ledger::NewRecharge;
 use domain::order::{Order, OrderStatus};
 use domain::page::PageRequest;
+use domain::plan::ChargingMode;
 use domain::ports::{LedgerRepository, OrderClosing, OrderFilter, OrderOpening};
 use domain::Money;
 use infra_mysql::{Database, LedgerStore};
@@ -278,6 +279,7 @@ pub fn order(id: &str) -> Order {
         region: Region::parse("r1").expect("region"),
         plan_id: PlanId::parse("plan-m").expect("plan"),
         plan_type: PlanType::parse("volume").expect("plan type"),
+        mode: ChargingMode::Prepaid,
         quantities: Quantity::new(2).expect("quantity"),
         start_time: start,
         end_time: None,
@@ -286,6 +288,8 @@ pub fn order(id: &str) -> Order {
         creator: UserName::parse("alice@example.com").expect("user"),
         resource_name: None,
         last_consume_id: 1,
+        renew_retries: 0,
+        last_warned_at: None,
     }
 }
 
@@ -350,6 +354,7 @@ pub fn closing(order: &Order, refund: i64, at: &str) -> OrderClosing {
         order_id: order.id.clone(),
         expected_last_consume_id: order.last_consume_id,
         end_time: at,
+        settlement: Vec::new(),
         end_row: Consumption {
             order_id: order.id.clone(),
             consume_id: order.last_consume_id + 1,

@@ -9,5 +9,8 @@ mod concurrency;
 mod connect;
 mod ledger;
 mod migrations;
+mod notifications;
 mod orders;
+mod renewals;
+mod switching;
 mod usages;

@@ -13,6 +13,7 @@ fn request() -> CreateOrderRequest {
         quantities: Quantity::ONE,
         region: None,
         resource_name: None,
+        replaces: None,
         dry_run: false,
     }
 }
@@ -76,7 +77,14 @@ impl Mocks {
 
 fn created(outcome: CreateOrderOutcome) -> (Order, Money) {
     match outcome {
-        CreateOrderOutcome::Created { order, charged } => (order, charged),
+        CreateOrderOutcome::Created {
+            order,
+            charged,
+            replaced: None,
+        } => (order, charged),
+        CreateOrderOutcome::Created { replaced, .. } => {
+            panic!("a plain create replaced {replaced:?}")
+        }
         CreateOrderOutcome::Quoted(quote) => panic!("expected a created order, got {quote:?}"),
     }
 }
@@ -281,6 +289,10 @@ async fn dry_run_quotes_the_charge_and_writes_nothing() {
         outcome,
         CreateOrderOutcome::Quoted(Quote {
             money: money("198"),
+            charge: money("198"),
+            refund: Money::ZERO,
+            settlement: Money::ZERO,
+            replaces: None,
             project: project(),
             plan: prepaid_plan(),
             quantities: Quantity::new(2).unwrap(),

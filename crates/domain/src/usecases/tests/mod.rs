@@ -12,6 +12,7 @@ mod get_order;
 mod list_orders;
 mod list_plans;
 mod list_usages;
+mod renew;
 
 use std::sync::{Arc, Mutex};
 
@@ -26,7 +27,8 @@ use crate::order::{Order, OrderStatus};
 use crate::plan::{ChargingMode, Plan};
 use crate::ports::{
     MockClock, MockConsumptionRepository, MockIdGenerator, MockIdentity, MockLedgerRepository,
-    MockOrderRepository, MockPlanCatalog,
+    MockNotificationRepository, MockNotifier, MockOrderRepository, MockPlanCatalog,
+    MockRenewalRepository,
 };
 use crate::principal::Principal;
 
@@ -36,6 +38,9 @@ pub(super) struct Mocks {
     pub orders: MockOrderRepository,
     pub usages: MockConsumptionRepository,
     pub ledger: MockLedgerRepository,
+    pub renewals: MockRenewalRepository,
+    pub notifier: MockNotifier,
+    pub notifications: MockNotificationRepository,
     pub plans: MockPlanCatalog,
     pub identity: MockIdentity,
     pub clock: MockClock,
@@ -77,6 +82,9 @@ impl Mocks {
                 orders: Arc::new(self.orders),
                 usages: Arc::new(self.usages),
                 ledger: Arc::new(self.ledger),
+                renewals: Arc::new(self.renewals),
+                notifier: Arc::new(self.notifier),
+                notifications: Arc::new(self.notifications),
                 plans: Arc::new(self.plans),
                 identity: Arc::new(self.identity),
                 clock: Arc::new(self.clock),
@@ -179,6 +187,7 @@ pub(super) fn consuming_order() -> Order {
         region: plan.region,
         plan_id: plan.id,
         plan_type: plan.plan_type,
+        mode: plan.mode,
         quantities: Quantity::ONE,
         start_time: utc("2017-01-01T00:00:00Z"),
         end_time: None,
@@ -187,6 +196,8 @@ pub(super) fn consuming_order() -> Order {
         creator: member().user,
         resource_name: None,
         last_consume_id: 1,
+        renew_retries: 0,
+        last_warned_at: None,
     }
 }
 

@@ -1,0 +1,80 @@
+//! DF_NOTIFICATION rows and their queries.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use domain::ports::NotificationFilter;
+
+use super::Window;
+use crate::backend::{self, DbConnection, MultiBackend};
+use crate::schema::notification::{self, dsl};
+
+/// MESSAGE is a VARCHAR(1024) on MySQL; strict mode refuses anything longer.
+pub(crate) const MESSAGE_CHARS: usize = 1024;
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = notification)]
+pub(crate) struct NotificationRow {
+    pub id: i64,
+    pub account_id: String,
+    pub region: String,
+    pub order_id: String,
+    pub kind: String,
+    pub amount: Option<i64>,
+    pub message: String,
+    pub create_time: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = notification)]
+pub(crate) struct NewNotificationRow<'a> {
+    pub account_id: &'a str,
+    pub region: &'a str,
+    pub order_id: &'a str,
+    pub kind: &'a str,
+    pub amount: Option<i64>,
+    pub message: &'a str,
+    pub create_time: NaiveDateTime,
+}
+
+/// Rows per INSERT statement: 7 parameters each stays far below either backend's limit.
+const ROWS_PER_INSERT: usize = 1_000;
+
+/// Inserts the rows in one statement (more only beyond [`ROWS_PER_INSERT`]).
+pub(crate) fn insert_all(
+    conn: &mut DbConnection,
+    rows: &[NewNotificationRow<'_>],
+) -> QueryResult<()> {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        backend::insert_notifications(conn, chunk)?;
+    }
+    Ok(())
+}
+
+fn filtered<'a>(filter: &'a NotificationFilter) -> notification::BoxedQuery<'a, MultiBackend> {
+    let mut query = notification::table
+        .filter(dsl::account_id.eq(filter.project.as_str()))
+        .into_boxed();
+    if let Some(order) = &filter.order {
+        query = query.filter(dsl::order_id.eq(order.as_str()));
+    }
+    query
+}
+
+/// Newest first: the id is the insertion order.
+pub(crate) fn list(
+    conn: &mut DbConnection,
+    filter: &NotificationFilter,
+    window: Window,
+) -> QueryResult<Vec<NotificationRow>> {
+    filtered(filter)
+        .order(dsl::id.desc())
+        .limit(window.limit)
+        .offset(window.offset)
+        .select(NotificationRow::as_select())
+        .load(conn)
+}
+
+pub(crate) fn count(conn: &mut DbConnection, filter: &NotificationFilter) -> QueryResult<i64> {
+    filtered(filter).count().get_result(conn)
+}
