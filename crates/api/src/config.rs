@@ -7,7 +7,9 @@ use std::collections::HashSet;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::time::Duration;
 
+use chrono::TimeDelta;
 use config::builder::DefaultState;
 use config::{ConfigBuilder, Environment, File, Map};
 use domain::cycle::{BusinessCalendar, Cycle};
@@ -15,6 +17,7 @@ use domain::ids::{PlanId, PlanType, ProjectId, Region, UserName};
 use domain::ledger::MAX_RECHARGE;
 use domain::plan::{ChargingMode, Plan};
 use domain::principal::Principal;
+use domain::renewal::RenewalSettings;
 use domain::usecases::BillingPolicy;
 use domain::Money;
 use serde::Deserialize;
@@ -27,6 +30,9 @@ const ENV_PREFIX: &str = "SERVICEUSAGE";
 const ENV_SEPARATOR: &str = "__";
 /// Upper bound on database connections: more only adds lock contention.
 pub const MAX_POOL_SIZE: u32 = 256;
+/// Upper bound on orders per renewal batch: one batch is one transaction holding its row
+/// locks, and a larger one would hold them (and the claimed balances) too long.
+pub const MAX_RENEWAL_BATCH: u32 = 10_000;
 
 /// Why the configuration cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -49,7 +55,9 @@ fn invalid(key: impl Into<String>, reason: impl fmt::Display) -> ConfigError {
 pub struct Settings {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
+    /// Includes the renewal rules (`[renewal]` margin, grace, warning interval, batch size).
     pub billing: BillingPolicy,
+    pub renewal_job: RenewalJobSettings,
     pub plans: Vec<Plan>,
     pub users: Vec<StaticUser>,
     pub opening_balances: Vec<OpeningBalance>,
@@ -64,6 +72,13 @@ pub struct ServerSettings {
 pub struct DatabaseSettings {
     pub url: String,
     pub pool_size: u32,
+}
+
+/// When the server's background renewal job runs (`[renewal]` enabled, interval_seconds).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RenewalJobSettings {
+    pub enabled: bool,
+    pub interval: Duration,
 }
 
 /// A user of the embedded identity adapter.
@@ -157,6 +172,7 @@ struct RawSettings {
     server: RawServer,
     database: RawDatabase,
     billing: RawBilling,
+    renewal: RawRenewal,
     plans: Vec<RawPlan>,
     users: Vec<RawUser>,
     ledger: RawLedger,
@@ -204,6 +220,31 @@ impl Default for RawBilling {
         Self {
             time_zone: "UTC".into(),
             refund_on_cancel: true,
+        }
+    }
+}
+
+/// `[renewal]`. Numbers are read signed so that a negative value is reported as such.
+#[derive(Debug, Deserialize)]
+#[serde(default)]
+struct RawRenewal {
+    margin_days: i64,
+    grace_days: i64,
+    warning_interval_hours: i64,
+    batch_size: i64,
+    interval_seconds: i64,
+    enabled: bool,
+}
+
+impl Default for RawRenewal {
+    fn default() -> Self {
+        Self {
+            margin_days: 7,
+            grace_days: 7,
+            warning_interval_hours: 24,
+            batch_size: 500,
+            interval_seconds: 60,
+            enabled: true,
         }
     }
 }
@@ -264,10 +305,12 @@ impl RawSettings {
                 ),
             )
         })?;
+        let (renewal, renewal_job) = self.renewal.validate()?;
         Ok(Settings {
             server: ServerSettings { bind },
             database: self.database.validate()?,
-            billing: self.billing.validate()?,
+            billing: self.billing.validate(renewal)?,
+            renewal_job,
             plans: validate_plans(self.plans)?,
             users: validate_users(self.users)?,
             opening_balances: validate_openings(self.ledger.opening_balances)?,
@@ -300,7 +343,7 @@ impl RawDatabase {
 }
 
 impl RawBilling {
-    fn validate(self) -> Result<BillingPolicy, ConfigError> {
+    fn validate(self, renewal: RenewalSettings) -> Result<BillingPolicy, ConfigError> {
         let calendar = BusinessCalendar::from_name(&self.time_zone).map_err(|_| {
             invalid(
                 "billing.time_zone",
@@ -313,7 +356,59 @@ impl RawBilling {
         Ok(BillingPolicy {
             calendar,
             refund_on_cancel: self.refund_on_cancel,
+            renewal,
         })
+    }
+}
+
+/// A whole number of at least 1 and at most `max`, or an error naming `key`.
+fn positive(key: &str, value: i64, max: i64) -> Result<i64, ConfigError> {
+    if (1..=max).contains(&value) {
+        Ok(value)
+    } else {
+        Err(invalid(
+            key,
+            format!("must be from 1 to {max}, not {value}"),
+        ))
+    }
+}
+
+impl RawRenewal {
+    /// Upper bounds keep the durations representable and catch unit mistakes (seconds
+    /// written where days were meant): ten years of days, hours or seconds.
+    const MAX_DAYS: i64 = 3_660;
+    const MAX_HOURS: i64 = Self::MAX_DAYS * 24;
+    const MAX_SECONDS: i64 = Self::MAX_HOURS * 3_600;
+
+    fn validate(self) -> Result<(RenewalSettings, RenewalJobSettings), ConfigError> {
+        let margin = positive("renewal.margin_days", self.margin_days, Self::MAX_DAYS)?;
+        let grace = positive("renewal.grace_days", self.grace_days, Self::MAX_DAYS)?;
+        let warning = positive(
+            "renewal.warning_interval_hours",
+            self.warning_interval_hours,
+            Self::MAX_HOURS,
+        )?;
+        let batch_size = positive(
+            "renewal.batch_size",
+            self.batch_size,
+            i64::from(MAX_RENEWAL_BATCH),
+        )?;
+        let interval = positive(
+            "renewal.interval_seconds",
+            self.interval_seconds,
+            Self::MAX_SECONDS,
+        )?;
+        let settings = RenewalSettings {
+            margin: TimeDelta::days(margin),
+            grace: TimeDelta::days(grace),
+            warning_interval: TimeDelta::hours(warning),
+            batch_size: u32::try_from(batch_size).map_err(|e| invalid("renewal.batch_size", e))?,
+        };
+        let job = RenewalJobSettings {
+            enabled: self.enabled,
+            interval: Duration::from_secs(interval.unsigned_abs()),
+        };
+        Ok((settings, job))
     }
 }
 
@@ -705,6 +800,83 @@ mod tests {
             error.contains("ledger.opening_balances[1].project"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn renewal_defaults_to_7_days_margin_and_grace_daily_warnings_500_a_batch_every_minute() {
+        let settings = load("", &[]).unwrap();
+        assert_eq!(settings.billing.renewal, RenewalSettings::default());
+        assert_eq!(
+            settings.renewal_job,
+            RenewalJobSettings {
+                enabled: true,
+                interval: Duration::from_secs(60),
+            }
+        );
+    }
+
+    #[test]
+    fn the_renewal_section_maps_into_the_policy_and_the_job() {
+        let toml = format!(
+            "{VALID}\n[renewal]\nmargin_days = 3\ngrace_days = 14\nwarning_interval_hours = 6\n\
+             batch_size = 10000\ninterval_seconds = 5\nenabled = false\n"
+        );
+        let settings = load(&toml, &[]).unwrap();
+        assert_eq!(
+            settings.billing.renewal,
+            RenewalSettings {
+                margin: TimeDelta::days(3),
+                grace: TimeDelta::days(14),
+                warning_interval: TimeDelta::hours(6),
+                batch_size: 10_000,
+            }
+        );
+        assert_eq!(
+            settings.renewal_job,
+            RenewalJobSettings {
+                enabled: false,
+                interval: Duration::from_secs(5),
+            }
+        );
+    }
+
+    #[test]
+    fn renewal_environment_variables_override_the_file() {
+        let settings = load(
+            VALID,
+            &[
+                ("SERVICEUSAGE__RENEWAL__GRACE_DAYS", "10"),
+                ("SERVICEUSAGE__RENEWAL__ENABLED", "false"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(settings.billing.renewal.grace, TimeDelta::days(10));
+        assert!(!settings.renewal_job.enabled);
+    }
+
+    #[test]
+    fn renewal_numbers_must_be_positive_and_in_range_naming_the_key() {
+        let cases = [
+            ("MARGIN_DAYS", "0", "renewal.margin_days"),
+            ("GRACE_DAYS", "-1", "renewal.grace_days"),
+            (
+                "WARNING_INTERVAL_HOURS",
+                "0",
+                "renewal.warning_interval_hours",
+            ),
+            ("BATCH_SIZE", "0", "renewal.batch_size"),
+            ("BATCH_SIZE", "10001", "renewal.batch_size"),
+            ("INTERVAL_SECONDS", "0", "renewal.interval_seconds"),
+            ("INTERVAL_SECONDS", "soon", "renewal.interval_seconds"),
+            ("MARGIN_DAYS", "100000", "renewal.margin_days"),
+        ];
+        for (var, value, key) in cases {
+            let error = error_of(VALID, &[(&format!("SERVICEUSAGE__RENEWAL__{var}"), value)]);
+            assert!(error.contains(key), "{var}={value}: {error}");
+        }
+        for (var, value) in [("BATCH_SIZE", "1"), ("INTERVAL_SECONDS", "1")] {
+            assert!(load(VALID, &[(&format!("SERVICEUSAGE__RENEWAL__{var}"), value)]).is_ok());
+        }
     }
 
     #[test]

@@ -9,5 +9,8 @@ pub mod config;
 pub mod dto;
 pub mod envelope;
 pub mod error;
+pub mod jobs;
 pub mod routes;
 pub mod startup;
+#[cfg(test)]
+mod test_support;

@@ -2,12 +2,13 @@
 
 use std::process::ExitCode;
 
-use api::cli::{Cli, Command};
+use api::cli::{Cli, Command, RenewArgs};
 use api::config::Settings;
+use api::jobs::{renew_once, RenewOnceError};
 use api::startup::{self, Application, StartupError};
 use clap::Parser;
 
-/// Exit status for a configuration that cannot be used.
+/// Exit status for a configuration that cannot be used (clap uses it for usage errors too).
 const EXIT_BAD_CONFIG: u8 = 2;
 
 fn main() -> ExitCode {
@@ -21,8 +22,9 @@ fn main() -> ExitCode {
         }
     };
     let outcome = match cli.command() {
-        Command::Serve => serve(settings),
-        Command::Migrate => startup::migrate(&settings.database),
+        Command::Serve => serve(settings).map_err(|e| e.to_string()),
+        Command::Migrate => startup::migrate(&settings.database).map_err(|e| e.to_string()),
+        Command::Renew(args) => renew(settings, args).map_err(|e| e.to_string()),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -40,4 +42,10 @@ fn serve(settings: Settings) -> Result<(), StartupError> {
             .run_until_stopped()
             .await
     })
+}
+
+fn renew(settings: Settings, args: RenewArgs) -> Result<(), RenewOnceError> {
+    actix_web::rt::System::new()
+        .block_on(renew_once(settings, args.now))
+        .map(drop)
 }

@@ -12,11 +12,15 @@ use domain::ids::UserName;
 use domain::ledger::NewRecharge;
 use domain::ports::{Clock, LedgerRepository, StoreHealth};
 use domain::usecases::{Ports, UseCases};
-use infra_mysql::{ConsumptionStore, Database, HealthStore, LedgerStore, OrderStore, StoreError};
+use infra_mysql::{
+    ConsumptionStore, Database, HealthStore, LedgerStore, NotificationStore, OrderStore,
+    RenewalStore, StoreError,
+};
 
 use crate::adapters::{ConfigIdentity, ConfigPlans, RandomIds, SystemClock};
 use crate::config::{DatabaseSettings, OpeningBalance, Settings};
 use crate::dto::json::json_config;
+use crate::jobs::RenewalJob;
 use crate::routes::{self, path_config, query_config, API_PREFIX};
 
 /// What every handler shares.
@@ -51,6 +55,7 @@ const CONFIG_OPERATOR: &str = "config";
 pub struct Application {
     address: SocketAddr,
     server: Server,
+    renewal_job: RenewalJob,
 }
 
 impl Application {
@@ -60,21 +65,17 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Application, StartupError> {
         // Connecting and migrating block, but nothing else runs on this thread yet.
         let database = connect(&settings.database)?;
-        let ledger: Arc<dyn LedgerRepository> = Arc::new(LedgerStore::new(database.clone()));
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        open_accounts(ledger.as_ref(), clock.as_ref(), &settings.opening_balances).await?;
-
-        let ports = Ports {
-            orders: Arc::new(OrderStore::new(database.clone())),
-            usages: Arc::new(ConsumptionStore::new(database.clone())),
-            ledger,
-            plans: Arc::new(ConfigPlans::new(settings.plans.clone())),
-            identity: Arc::new(ConfigIdentity::new(settings.users.clone())),
-            clock,
-            ids: Arc::new(RandomIds),
-        };
+        let ports = ports(&settings, &database, Arc::new(SystemClock));
+        open_accounts(
+            ports.ledger.as_ref(),
+            ports.clock.as_ref(),
+            &settings.opening_balances,
+        )
+        .await?;
+        let usecases = UseCases::new(ports, settings.billing);
+        let renewal_job = RenewalJob::new(usecases.clone(), settings.renewal_job);
         let state = web::Data::new(AppState {
-            usecases: UseCases::new(ports, settings.billing),
+            usecases,
             health: Arc::new(HealthStore::new(database)),
         });
 
@@ -97,7 +98,11 @@ impl Application {
         .run();
 
         announce(address, &settings);
-        Ok(Application { address, server })
+        Ok(Application {
+            address,
+            server,
+            renewal_job,
+        })
     }
 
     pub fn address(&self) -> SocketAddr {
@@ -105,8 +110,15 @@ impl Application {
     }
 
     /// Serves until the process gets SIGINT or SIGTERM, then finishes running requests.
+    /// The renewal job runs beside the server and stops with it: a run in progress may
+    /// finish its batches (see [`crate::jobs::renewal_job`]).
     pub async fn run_until_stopped(self) -> Result<(), StartupError> {
-        Ok(self.server.await?)
+        let job = self.renewal_job.spawn();
+        let served = self.server.await;
+        if let Some(job) = job {
+            job.stop().await;
+        }
+        Ok(served?)
     }
 }
 
@@ -115,7 +127,27 @@ pub fn migrate(settings: &DatabaseSettings) -> Result<(), StartupError> {
     connect(settings).map(drop)
 }
 
-fn connect(settings: &DatabaseSettings) -> Result<Database, StartupError> {
+/// The adapters the configuration picks, all on `database`, reading the time from `clock`.
+/// The server and `serviceusage renew` both build their ports here, so a run from the
+/// command line renews exactly as the server's job does.
+pub fn ports(settings: &Settings, database: &Database, clock: Arc<dyn Clock>) -> Ports {
+    let notifications = Arc::new(NotificationStore::new(database.clone()));
+    Ports {
+        orders: Arc::new(OrderStore::new(database.clone())),
+        usages: Arc::new(ConsumptionStore::new(database.clone())),
+        ledger: Arc::new(LedgerStore::new(database.clone())),
+        renewals: Arc::new(RenewalStore::new(database.clone())),
+        notifier: notifications.clone(),
+        notifications,
+        plans: Arc::new(ConfigPlans::new(settings.plans.clone())),
+        identity: Arc::new(ConfigIdentity::new(settings.users.clone())),
+        clock,
+        ids: Arc::new(RandomIds),
+    }
+}
+
+/// Opens the pool and applies pending migrations (blocking).
+pub fn connect(settings: &DatabaseSettings) -> Result<Database, StartupError> {
     let database = Database::connect(&settings.url, settings.pool_size)?;
     database.run_migrations()?;
     log::info!(

@@ -1,12 +1,14 @@
 //! The embedded default adapters the configuration picks: plans and users from the
-//! configuration file, the system clock, random order ids.
+//! configuration file, the system clock (or a fixed one for `renew --now`), random order ids.
 
 pub mod config_identity;
 pub mod config_plans;
+pub mod fixed_clock;
 pub mod random_ids;
 pub mod system_clock;
 
 pub use config_identity::ConfigIdentity;
 pub use config_plans::ConfigPlans;
+pub use fixed_clock::FixedClock;
 pub use random_ids::RandomIds;
 pub use system_clock::SystemClock;

@@ -5,6 +5,7 @@
 pub mod balances;
 pub mod json;
 pub mod list;
+pub mod notifications;
 pub mod orders;
 pub mod plans;
 pub mod usages;

@@ -9,6 +9,7 @@ use domain::Money;
 use serde::{Deserialize, Serialize};
 
 use super::list::page_request;
+use super::plans::mode_label;
 use super::{optional, required, rfc3339};
 use crate::error::ApiError;
 
@@ -22,6 +23,8 @@ pub struct CreateOrderBody {
     pub quantities: Option<i64>,
     pub region: Option<String>,
     pub parameters: Option<OrderParameters>,
+    /// The open order this one replaces (a plan switch).
+    pub replaces: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -64,6 +67,7 @@ impl TryFrom<CreateOrderInput> for CreateOrderRequest {
             quantities: body.quantities.map_or(Ok(Quantity::ONE), Quantity::new)?,
             region: optional(body.region.as_deref(), Region::parse)?,
             resource_name: optional(resource_name.as_deref(), ResourceName::parse)?,
+            replaces: optional(body.replaces.as_deref(), OrderId::parse)?,
             dry_run: dry_run(input.query.drytry.as_deref())?,
         })
     }
@@ -136,6 +140,8 @@ pub struct OrderJson {
     pub region: String,
     pub quantities: u32,
     pub plan_id: String,
+    /// `prepaid` or `postpaid`, fixed when the order opened.
+    pub charging_mode: &'static str,
     pub start_time: String,
     /// Only once the order has ended.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -145,6 +151,8 @@ pub struct OrderJson {
     pub creator: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_name: Option<String>,
+    /// Renewal attempts the balance could not cover since the last successful charge.
+    pub renew_retries: u32,
 }
 
 impl From<&Order> for OrderJson {
@@ -155,37 +163,67 @@ impl From<&Order> for OrderJson {
             region: order.region.to_string(),
             quantities: order.quantities.get(),
             plan_id: order.plan_id.to_string(),
+            charging_mode: mode_label(order.mode),
             start_time: rfc3339(&order.start_time),
             end_time: order.end_time.as_ref().map(rfc3339),
             deadline_time: rfc3339(&order.deadline_time),
             status: order.status.label(),
             creator: order.creator.to_string(),
             resource_name: order.resource_name.as_ref().map(ToString::to_string),
+            renew_retries: order.renew_retries,
         }
     }
 }
 
-/// A created order and what it was charged.
+/// A created order and the net amount its balance paid. After a plan switch, `replaces`
+/// names the ended order and `replaced` shows it as it is now.
 #[derive(Debug, Serialize)]
 pub struct CreatedOrderJson {
     #[serde(flatten)]
     pub order: OrderJson,
+    /// `charge + settlement − refund`; negative when the balance gained.
     pub money: Money,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replaced: Option<OrderJson>,
 }
 
-/// A cancelled order and what went back to the balance.
+impl CreatedOrderJson {
+    pub fn new(order: &Order, charged: Money, replaced: Option<&Order>) -> Self {
+        Self {
+            order: OrderJson::from(order),
+            money: charged,
+            replaces: replaced.map(|old| old.id.to_string()),
+            replaced: replaced.map(OrderJson::from),
+        }
+    }
+}
+
+/// A cancelled order, what went back to the balance, and what its unpaid (postpaid) usage
+/// up to the cancel cost.
 #[derive(Debug, Serialize)]
 pub struct CancelledOrderJson {
     #[serde(flatten)]
     pub order: OrderJson,
     pub refunded: Money,
+    pub settled: Money,
 }
 
-/// What a dry run would charge.
+/// What a create would charge: the net, its parts, and the new order's first period.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct QuoteJson {
+    /// `charge + settlement − refund`; negative when the balance would gain.
     pub money: Money,
+    /// The new order's upfront charge.
+    pub charge: Money,
+    /// The replaced order's unused remainder, given back.
+    pub refund: Money,
+    /// The replaced order's unpaid usage (postpaid), charged.
+    pub settlement: Money,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<String>,
     pub project: String,
     pub plan_id: String,
     pub region: String,
@@ -198,6 +236,10 @@ impl From<&Quote> for QuoteJson {
     fn from(quote: &Quote) -> Self {
         Self {
             money: quote.money,
+            charge: quote.charge,
+            refund: quote.refund,
+            settlement: quote.settlement,
+            replaces: quote.replaces.as_ref().map(ToString::to_string),
             project: quote.project.to_string(),
             plan_id: quote.plan.id.to_string(),
             region: quote.plan.region.to_string(),
@@ -213,7 +255,9 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use chrono::{TimeZone, Utc};
+    use domain::cycle::Cycle;
     use domain::ids::{PlanType, UserName};
+    use domain::plan::{ChargingMode, Plan};
     use serde_json::json;
 
     use super::*;
@@ -410,24 +454,156 @@ mod tests {
             creator: UserName::parse("demo").unwrap(),
             resource_name: None,
             last_consume_id: 1,
+            mode: ChargingMode::Prepaid,
+            renew_retries: 0,
+            last_warned_at: None,
         }
     }
 
     #[test]
     fn order_json_has_the_contract_keys() {
-        let json = serde_json::to_value(CreatedOrderJson {
-            order: OrderJson::from(&order(false)),
-            money: Money::from_minor(1_980_000),
-        })
+        let json = serde_json::to_value(CreatedOrderJson::new(
+            &order(false),
+            Money::from_minor(1_980_000),
+            None,
+        ))
         .unwrap();
         assert_eq!(
             json,
             json!({
                 "orderId": "o1", "project": "demo", "region": "cn-north-1", "quantities": 2,
-                "planId": "cpu-m", "startTime": "2026-01-31T10:00:00.000000Z",
+                "planId": "cpu-m", "chargingMode": "prepaid",
+                "startTime": "2026-01-31T10:00:00.000000Z",
                 "deadlineTime": "2026-02-28T10:00:00.000000Z", "status": "consuming",
-                "creator": "demo", "money": "198.00"
+                "creator": "demo", "renewRetries": 0, "money": "198.00"
             })
+        );
+    }
+
+    #[test]
+    fn a_postpaid_order_in_retry_shows_its_mode_and_retries() {
+        let mut retried = order(false);
+        retried.mode = ChargingMode::Postpaid;
+        retried.renew_retries = 3;
+        retried.status = OrderStatus::Ending;
+        let json = serde_json::to_value(OrderJson::from(&retried)).unwrap();
+        assert_eq!(json["chargingMode"], "postpaid");
+        assert_eq!(json["renewRetries"], 3);
+        assert_eq!(json["status"], "ending");
+    }
+
+    #[test]
+    fn a_switch_shows_the_net_and_the_replaced_order() {
+        let mut new = order(false);
+        new.id = OrderId::parse("o2").unwrap();
+        let old = order(true);
+        let json = serde_json::to_value(CreatedOrderJson::new(
+            &new,
+            Money::from_minor(-12_345),
+            Some(&old),
+        ))
+        .unwrap();
+        assert_eq!(json["orderId"], "o2");
+        assert_eq!(json["money"], "-1.2345");
+        assert_eq!(json["replaces"], "o1");
+        assert_eq!(json["replaced"]["status"], "ended");
+        assert_eq!(json["replaced"]["endTime"], "2026-02-01T00:00:00.000000Z");
+    }
+
+    #[test]
+    fn a_cancel_shows_refund_and_settlement() {
+        let json = serde_json::to_value(CancelledOrderJson {
+            order: OrderJson::from(&order(true)),
+            refunded: Money::ZERO,
+            settled: Money::from_minor(330_000),
+        })
+        .unwrap();
+        assert_eq!(json["refunded"], "0.00");
+        assert_eq!(json["settled"], "33.00");
+        assert_eq!(json["status"], "ended");
+    }
+
+    fn quote(replaces: Option<&str>) -> Quote {
+        Quote {
+            money: Money::from_minor(-50_000),
+            charge: Money::from_minor(990_000),
+            refund: Money::from_minor(1_100_000),
+            settlement: Money::from_minor(60_000),
+            replaces: replaces.map(|id| OrderId::parse(id).unwrap()),
+            project: ProjectId::parse("demo").unwrap(),
+            plan: Plan {
+                id: PlanId::parse("cpu-m").unwrap(),
+                plan_type: PlanType::parse("cpuquota").unwrap(),
+                region: Region::parse("cn-north-1").unwrap(),
+                mode: ChargingMode::Prepaid,
+                price: Money::from_minor(990_000),
+                cycle: Cycle::Month,
+                requires_resource_name: false,
+                description: String::new(),
+            },
+            quantities: Quantity::ONE,
+            start_time: Utc.with_ymd_and_hms(2026, 1, 31, 10, 0, 0).unwrap(),
+            deadline_time: Utc.with_ymd_and_hms(2026, 2, 28, 10, 0, 0).unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_switch_quote_shows_the_net_and_its_parts_as_strings() {
+        assert_eq!(
+            serde_json::to_value(QuoteJson::from(&quote(Some("o1")))).unwrap(),
+            json!({
+                "money": "-5.00", "charge": "99.00", "refund": "110.00", "settlement": "6.00",
+                "replaces": "o1", "project": "demo", "planId": "cpu-m", "region": "cn-north-1",
+                "quantities": 1, "startTime": "2026-01-31T10:00:00.000000Z",
+                "deadlineTime": "2026-02-28T10:00:00.000000Z"
+            })
+        );
+    }
+
+    #[test]
+    fn a_plain_quote_has_no_replaces() {
+        let json = serde_json::to_value(QuoteJson::from(&quote(None))).unwrap();
+        assert!(json.get("replaces").is_none(), "{json}");
+    }
+
+    #[test]
+    fn replaces_is_parsed_as_an_order_id() {
+        let request = create(
+            json!({"project": "demo", "planId": "p", "replaces": "0123abcd"}),
+            Some("1"),
+        )
+        .unwrap();
+        assert_eq!(request.replaces.unwrap().as_str(), "0123abcd");
+        let absent = create(json!({"project": "demo", "planId": "p"}), None).unwrap();
+        assert_eq!(absent.replaces, None);
+        let empty = create(
+            json!({"project": "demo", "planId": "p", "replaces": ""}),
+            None,
+        )
+        .unwrap();
+        assert_eq!(empty.replaces, None);
+    }
+
+    #[test]
+    fn a_malformed_replaces_is_invalid_and_a_non_string_is_bad_json() {
+        let long = "a".repeat(65);
+        for id in ["a b", long.as_str(), "o/1"] {
+            let error = message(create(
+                json!({"project": "demo", "planId": "p", "replaces": id}),
+                None,
+            ));
+            assert!(
+                error.starts_with("invalid parameters: orderId"),
+                "{id}: {error}"
+            );
+        }
+        let error = crate::dto::json::from_value::<CreateOrderBody>(
+            json!({"project": "demo", "planId": "p", "replaces": 7}),
+        )
+        .unwrap_err();
+        assert!(
+            error.to_string().contains("replaces: invalid type"),
+            "{error}"
         );
     }
 

@@ -28,16 +28,21 @@ pub struct PlanJson {
     pub description: String,
 }
 
+/// `prepaid` or `postpaid`, as plans, orders and renewal reports show a charging mode.
+pub fn mode_label(mode: ChargingMode) -> &'static str {
+    match mode {
+        ChargingMode::Prepaid => "prepaid",
+        ChargingMode::Postpaid => "postpaid",
+    }
+}
+
 impl From<&Plan> for PlanJson {
     fn from(plan: &Plan) -> Self {
         Self {
             plan_id: plan.id.to_string(),
             plan_type: plan.plan_type.to_string(),
             region: plan.region.to_string(),
-            charging_mode: match plan.mode {
-                ChargingMode::Prepaid => "prepaid",
-                ChargingMode::Postpaid => "postpaid",
-            },
+            charging_mode: mode_label(plan.mode),
             price: plan.price,
             cycle: plan.cycle.as_str(),
             requires_resource_name: plan.requires_resource_name,

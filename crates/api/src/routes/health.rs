@@ -23,30 +23,19 @@ mod tests {
     use std::sync::Arc;
 
     use actix_web::{test, App};
-    use domain::ports::{
-        MockClock, MockConsumptionRepository, MockIdGenerator, MockIdentity, MockLedgerRepository,
-        MockOrderRepository, MockPlanCatalog, MockStoreHealth,
-    };
-    use domain::usecases::{BillingPolicy, Ports, UseCases};
+    use domain::ports::MockStoreHealth;
+    use domain::usecases::{BillingPolicy, UseCases};
     use serde_json::{json, Value};
 
     use super::*;
     use crate::routes::configure;
+    use crate::test_support::MockPorts;
 
     fn state(ping: domain::Result<()>) -> web::Data<AppState> {
         let mut health = MockStoreHealth::new();
         health.expect_ping().returning(move || ping.clone());
-        let ports = Ports {
-            orders: Arc::new(MockOrderRepository::new()),
-            usages: Arc::new(MockConsumptionRepository::new()),
-            ledger: Arc::new(MockLedgerRepository::new()),
-            plans: Arc::new(MockPlanCatalog::new()),
-            identity: Arc::new(MockIdentity::new()),
-            clock: Arc::new(MockClock::new()),
-            ids: Arc::new(MockIdGenerator::new()),
-        };
         web::Data::new(AppState {
-            usecases: UseCases::new(ports, BillingPolicy::default()),
+            usecases: UseCases::new(MockPorts::default().into_ports(), BillingPolicy::default()),
             health: Arc::new(health),
         })
     }

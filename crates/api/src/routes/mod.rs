@@ -8,6 +8,7 @@ use crate::error::ApiError;
 
 pub mod balances;
 pub mod health;
+pub mod notifications;
 pub mod orders;
 pub mod plans;
 pub mod usages;
@@ -30,6 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .route(web::put().to(orders::modify)),
                 )
                 .service(resource("/usages").route(web::get().to(usages::list)))
+                .service(resource("/notifications").route(web::get().to(notifications::list)))
                 .service(resource("/plans").route(web::get().to(plans::list)))
                 .service(resource("/balances/{project}").route(web::get().to(balances::get)))
                 .service(

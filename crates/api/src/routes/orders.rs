@@ -18,7 +18,7 @@ use crate::envelope::ok;
 use crate::error::ApiError;
 use crate::startup::AppState;
 
-/// `POST /orders[?drytry=1]`.
+/// `POST /orders[?drytry=1]`, with `"replaces": "<orderId>"` for a plan switch.
 pub async fn create(
     Caller(principal): Caller,
     state: web::Data<AppState>,
@@ -32,10 +32,11 @@ pub async fn create(
     Ok(
         match state.usecases.create_order(&principal, request).await? {
             CreateOrderOutcome::Quoted(quote) => ok(QuoteJson::from(&quote)),
-            CreateOrderOutcome::Created { order, charged } => ok(CreatedOrderJson {
-                order: OrderJson::from(&order),
-                money: charged,
-            }),
+            CreateOrderOutcome::Created {
+                order,
+                charged,
+                replaced,
+            } => ok(CreatedOrderJson::new(&order, charged, replaced.as_deref())),
         },
     )
 }
@@ -57,6 +58,7 @@ pub async fn modify(
             Ok(ok(CancelledOrderJson {
                 order: OrderJson::from(&outcome.order),
                 refunded: outcome.refunded,
+                settled: outcome.settled,
             }))
         }
     }

@@ -1,0 +1,171 @@
+//! The server's renewal job: one renewal run at start, then one every
+//! `renewal.interval_seconds`, never two at once in one process. Other processes (replicas,
+//! a `serviceusage renew --once` from cron) may run at the same time; the store's claim
+//! (`FOR UPDATE SKIP LOCKED` plus a compare-and-set on each order) keeps them from charging
+//! a cycle twice.
+
+use std::time::{Duration, Instant};
+
+use domain::usecases::UseCases;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio::time::{interval, timeout, MissedTickBehavior};
+
+use super::report::{batch_line, summary_line};
+use crate::config::RenewalJobSettings;
+
+/// How long the server waits, once stopped, for a run in progress to finish its batches
+/// before abandoning it. An abandoned batch rolls back and the next run redoes it; only
+/// the notifications of a batch committed in that instant could be lost.
+const STOP_GRACE: Duration = Duration::from_secs(30);
+
+/// The job, built with the server and started with it.
+pub struct RenewalJob {
+    usecases: UseCases,
+    settings: RenewalJobSettings,
+}
+
+/// A started job; [`RunningJob::stop`] ends it.
+pub struct RunningJob {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl RenewalJob {
+    pub fn new(usecases: UseCases, settings: RenewalJobSettings) -> Self {
+        Self { usecases, settings }
+    }
+
+    /// Starts the loop on the current actix runtime; `None` when `renewal.enabled` is false.
+    pub fn spawn(self) -> Option<RunningJob> {
+        if !self.settings.enabled {
+            log::info!("renewal job disabled (renewal.enabled = false)");
+            return None;
+        }
+        log::info!(
+            "renewal job: first run now, then every {}s",
+            self.settings.interval.as_secs()
+        );
+        let (stop, stopped) = watch::channel(false);
+        let task = actix_web::rt::spawn(self.run(stopped));
+        Some(RunningJob { stop, task })
+    }
+
+    async fn run(self, mut stopped: watch::Receiver<bool>) {
+        let mut ticks = interval(self.settings.interval);
+        // A run longer than the interval delays the next one instead of causing a burst.
+        ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            // The run itself is not raced against the stop signal: it ends between batches
+            // only when the grace period of `stop` runs out.
+            tokio::select! {
+                _ = ticks.tick() => run_once(&self.usecases).await,
+                _ = stopped.changed() => return,
+            }
+        }
+    }
+}
+
+impl RunningJob {
+    /// Lets a run in progress finish (for at most [`STOP_GRACE`]) and ends the loop.
+    pub async fn stop(self) {
+        // The receiver lives as long as the loop; if the loop is gone there is nothing to stop.
+        let _ = self.stop.send(true);
+        let abort = self.task.abort_handle();
+        if timeout(STOP_GRACE, self.task).await.is_err() {
+            log::warn!(
+                "renewal run still busy {}s after stop; abandoned (its open batch rolls back)",
+                STOP_GRACE.as_secs()
+            );
+            abort.abort();
+        }
+    }
+}
+
+/// One run: the summary at info when it did something, an error logged and never raised,
+/// so a database outage costs one run, not the server.
+async fn run_once(usecases: &UseCases) {
+    let started = Instant::now();
+    let mut progress =
+        |queue, number, tally: &_| log::debug!("{}", batch_line(queue, number, tally));
+    match usecases.renew_due(&mut progress).await {
+        Ok(report) if report.total.claimed > 0 => {
+            log::info!("{}", summary_line(&report, started.elapsed()));
+        }
+        Ok(_) => log::debug!("renewal: nothing due"),
+        Err(error) => log::error!("renewal run failed (retried next interval): {error}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    use chrono::{TimeZone, Utc};
+    use domain::ports::MockRenewalRepository;
+    use domain::usecases::BillingPolicy;
+
+    use super::*;
+    use crate::test_support::ports_with;
+
+    fn settings(enabled: bool) -> RenewalJobSettings {
+        RenewalJobSettings {
+            enabled,
+            interval: Duration::from_millis(10),
+        }
+    }
+
+    /// Use cases whose store counts `due_plans` calls (once per queue per run) and fails
+    /// them when `fail` is set.
+    fn counting(calls: Arc<AtomicUsize>, fail: bool) -> UseCases {
+        let mut renewals = MockRenewalRepository::new();
+        renewals.expect_due_plans().returning(move |_, _| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            if fail {
+                Err(domain::Error::Unavailable("connection refused".into()))
+            } else {
+                Ok(Vec::new())
+            }
+        });
+        let now = Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap();
+        UseCases::new(ports_with(renewals, now), BillingPolicy::default())
+    }
+
+    #[actix_web::test]
+    async fn a_disabled_job_never_starts() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let job = RenewalJob::new(counting(calls.clone(), false), settings(false));
+        assert!(job.spawn().is_none());
+        assert_eq!(calls.load(Ordering::SeqCst), 0);
+    }
+
+    #[actix_web::test]
+    async fn the_job_runs_at_start_and_again_every_interval_until_stopped() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let running = RenewalJob::new(counting(calls.clone(), false), settings(true))
+            .spawn()
+            .unwrap();
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        running.stop().await;
+        let runs = calls.load(Ordering::SeqCst) / 4;
+        assert!(runs >= 2, "{runs} runs");
+        let after_stop = calls.load(Ordering::SeqCst);
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(calls.load(Ordering::SeqCst), after_stop);
+    }
+
+    #[actix_web::test]
+    async fn a_failing_run_does_not_end_the_job() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let running = RenewalJob::new(counting(calls.clone(), true), settings(true))
+            .spawn()
+            .unwrap();
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        running.stop().await;
+        // A failed run stops at its first queue, so each run asks once.
+        assert!(calls.load(Ordering::SeqCst) >= 2);
+    }
+}
