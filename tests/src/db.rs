@@ -1,6 +1,7 @@
 //! A direct connection to the service's database, bypassing the service: SQLite
 //! (`sqlite://path`) or MariaDB (`mysql://…`), the same URLs the service takes.
 
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::{Connection, ConnectionError, MysqlConnection, RunQueryDsl, SqliteConnection};
 
 /// What can go wrong while seeding or checking.
@@ -58,35 +59,29 @@ impl Db {
         }
     }
 
-    /// Runs `work` in one transaction.
+    /// Runs `work` in one transaction, through diesel's transaction manager so that what
+    /// diesel nests inside (SQLite's emulated multi-row INSERT) becomes a savepoint.
     pub fn transaction<T>(&mut self, work: impl FnOnce(&mut Db) -> Result<T>) -> Result<T> {
-        diesel::sql_query(match self {
-            Db::Mysql(_) => "BEGIN",
+        match self {
+            Db::Mysql(c) => AnsiTransactionManager::begin_transaction(c)?,
             // The write lock up front, as the service takes it (no upgrade deadlock).
-            Db::Sqlite(_) => "BEGIN IMMEDIATE",
-        })
-        .execute_on(self)?;
+            Db::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        }
         match work(self) {
             Ok(value) => {
-                diesel::sql_query("COMMIT").execute_on(self)?;
+                on_backend!(&mut *self, |c| AnsiTransactionManager::commit_transaction(
+                    c
+                ))?;
                 Ok(value)
             }
             Err(error) => {
-                let _ = diesel::sql_query("ROLLBACK").execute_on(self);
+                let _ = on_backend!(
+                    &mut *self,
+                    |c| AnsiTransactionManager::rollback_transaction(c)
+                );
                 Err(error)
             }
         }
-    }
-}
-
-/// `execute` on whichever backend the connection is.
-trait ExecuteOn {
-    fn execute_on(self, db: &mut Db) -> diesel::QueryResult<usize>;
-}
-
-impl ExecuteOn for diesel::query_builder::SqlQuery {
-    fn execute_on(self, db: &mut Db) -> diesel::QueryResult<usize> {
-        on_backend!(db, |c| self.execute(c))
     }
 }
 
