@@ -1,6 +1,9 @@
 //! Renewal runs racing each other and dying mid-run, on MariaDB, over thousands of due
 //! orders seeded straight into the database: every due cycle is charged exactly once
 //! (rows per order = the rows the calendar says it owes) and the ledger balances.
+//!
+//! Restarting MariaDB itself mid-run is not tested: these tests share the developer's or
+//! CI's server, which no test starts and none may stop.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
