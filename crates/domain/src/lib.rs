@@ -19,6 +19,7 @@ pub mod ports;
 pub mod principal;
 pub mod proration;
 pub mod renewal;
+pub mod settlement;
 pub mod usecases;
 
 pub use error::{Error, Result};

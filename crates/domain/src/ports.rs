@@ -77,10 +77,12 @@ pub trait OrderRepository: Send + Sync {
     /// `Unavailable`, `Internal`.
     async fn open(&self, opening: OrderOpening) -> Result<()>;
 
-    /// In one transaction: end the order (status, end time, last consume id), credit the
-    /// refund and insert the end row. Returns the ended order. Nothing is written on error.
+    /// In one transaction: end the order (status, end time, last consume id), debit the
+    /// settlement, credit the refund and insert the settlement rows and the end row.
+    /// Returns the ended order. Nothing is written on error.
     /// Errors: `NotFound`, `Conflict` (already ended, or `last_consume_id` moved),
-    /// `Unavailable`, `Internal`.
+    /// `InsufficientBalance` (the balance does not cover the settlement), `Unavailable`,
+    /// `Internal`.
     async fn close(&self, closing: OrderClosing) -> Result<Order>;
 
     /// In one transaction: close the old order (as [`OrderRepository::close`]) and open the

@@ -1,15 +1,15 @@
-//! Cancelling an order: it ends now, and (by default) the unused part of its prepaid cycles
-//! is refunded, pro rata by the second and rounded up, in the same transaction that ends it.
+//! Cancelling an order: it ends now, in one transaction with its closing rows. A prepaid
+//! order gets back (by default) the unused part of its paid cycles, pro rata by the
+//! microsecond and rounded up; a postpaid order pays for what it used since its last charge.
 
-use crate::consumption::{Consumption, ConsumptionKind};
 use crate::error::{Error, Result};
 use crate::ids::{OrderId, ProjectId};
 use crate::money::Money;
+use crate::notification::NotificationKind;
 use crate::order::Order;
-use crate::ports::OrderClosing;
 use crate::principal::Principal;
-use crate::proration::unused_remainder;
 
+use super::events::notice;
 use super::UseCases;
 
 /// What a `PUT /orders/{id}` asks for. Only cancel exists today.
@@ -44,59 +44,42 @@ pub struct CancelOutcome {
 }
 
 impl UseCases {
-    /// Ends an order of the project now.
+    /// Ends an order of the project now and, once committed, sends `order_ended`.
     ///
     /// Errors: `PermissionDenied`, `NotFound`, `Conflict` (already ended, or changed while
-    /// cancelling: retry), `Unavailable`.
+    /// cancelling: retry), `InsufficientBalance` (a postpaid order's settlement is not
+    /// covered; nothing changes), `PlanCatalogUnavailable` (postpaid), `Unavailable`.
     pub async fn cancel_order(
         &self,
         principal: &Principal,
         request: CancelOrderRequest,
     ) -> Result<CancelOutcome> {
         self.authorize(principal, &request.project).await?;
-        let mut order = self
+        let order = self
             .find_in_project(&request.project, &request.order_id)
             .await?;
         let now = self.ports.clock.now();
-        let expected_last_consume_id = order.last_consume_id;
-        let consume_id = order.next_consume_id()?;
-        order.end(now)?;
-
-        let refunded = if self.policy.refund_on_cancel {
-            let rows = self.ports.usages.for_order(&order.id).await?;
-            unused_remainder(&rows, now)?
-        } else {
-            Money::ZERO
-        };
-        let amount = refunded
-            .checked_neg()
-            .ok_or_else(|| Error::Internal("refund overflowed".into()))?;
-        let end_row = Consumption {
-            order_id: order.id.clone(),
-            consume_id,
-            project: order.project.clone(),
-            region: order.region.clone(),
-            plan_id: order.plan_id.clone(),
-            amount,
-            time: now,
-            covered_until: order.deadline_time,
-            kind: ConsumptionKind::End,
-        };
-        let order = self
-            .ports
-            .orders
-            .close(OrderClosing {
-                order_id: order.id,
-                expected_last_consume_id,
-                end_time: now,
-                settlement: Vec::new(),
-                end_row,
-            })
+        let ending = self
+            .ending(&order, now, self.policy.refund_on_cancel)
             .await?;
+        let net = ending.net()?;
+        let order = self.ports.orders.close(ending.closing).await?;
+        let message = format!(
+            "cancelled: {} settled, {} refunded",
+            ending.settled, ending.refunded
+        );
+        self.send(vec![notice(
+            &order,
+            NotificationKind::OrderEnded,
+            now,
+            net,
+            message,
+        )])
+        .await;
         Ok(CancelOutcome {
             order,
-            refunded,
-            settled: Money::ZERO,
+            refunded: ending.refunded,
+            settled: ending.settled,
         })
     }
 }

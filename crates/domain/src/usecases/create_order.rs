@@ -1,6 +1,8 @@
 //! Creating an order: a prepaid order is charged its first cycle at once, with the debit,
-//! the order and consumption row #1 written in one transaction. A dry run quotes the charge
-//! and writes nothing.
+//! the order and consumption row #1 written in one transaction. A plan switch (`replaces`)
+//! also ends the old order in that transaction, and the balance moves by the net of the
+//! new charge, the old order's settlement and its refund. A dry run quotes the net and its
+//! parts and writes nothing.
 
 use chrono::{DateTime, Utc};
 
@@ -8,11 +10,14 @@ use crate::consumption::{Consumption, ConsumptionKind};
 use crate::error::{Error, Result};
 use crate::ids::{OrderId, PlanId, ProjectId, Quantity, Region, ResourceName};
 use crate::money::Money;
+use crate::notification::NotificationKind;
 use crate::order::{Order, OrderStatus};
 use crate::plan::{ChargingMode, Plan};
 use crate::ports::OrderOpening;
 use crate::principal::Principal;
 
+use super::closing::Ending;
+use super::events::notice;
 use super::UseCases;
 
 /// A validated request to create an order.
@@ -64,10 +69,14 @@ pub enum CreateOrderOutcome {
 }
 
 impl UseCases {
-    /// Creates an order (or quotes it, for a dry run).
+    /// Creates an order (or quotes it, for a dry run); with `replaces`, switches the old
+    /// order to it. Once committed, sends `order_created` (and `order_switched` for the old
+    /// order).
     ///
     /// Errors: `PermissionDenied`, `InvalidParameter` (unknown plan, other region, resource
-    /// name missing or not allowed, quantities too large for the price),
+    /// name missing, not allowed or not the replaced order's, quantities too large for the
+    /// price, replaced order of another plan type or region), `NotFound` (replaced order
+    /// not in the project), `Conflict` (replaced order already ended, or changed meanwhile),
     /// `InsufficientBalance`, `DuplicateResourceName`, `PlanCatalogUnavailable`,
     /// `Unavailable`.
     pub async fn create_order(
@@ -83,26 +92,48 @@ impl UseCases {
             .await?
             .ok_or_else(|| Error::invalid(format!("unknown plan: {}", request.plan_id)))?;
         check_region(&plan, request.region.as_ref())?;
-        check_resource_name(&plan, request.resource_name.as_ref())?;
+        let old = match &request.replaces {
+            Some(id) => {
+                let old = self.find_in_project(&request.project, id).await?;
+                check_replaceable(&old, &plan)?;
+                Some(old)
+            }
+            None => None,
+        };
+        let resource_name = resource_name(&plan, request.resource_name, old.as_ref())?;
 
         // A postpaid order pays nothing now, but one whose cycle price overflows could never
         // be settled, so it is refused up front like a prepaid one.
         plan.cycle_price(request.quantities)?;
-        let money = plan.upfront_charge(request.quantities)?;
+        let charge = plan.upfront_charge(request.quantities)?;
         let start_time = self.ports.clock.now();
         let deadline_time = self
             .policy
             .calendar
             .cycle_end(start_time, plan.cycle, 1)
             .ok_or_else(|| Error::Internal("cycle end out of range".into()))?;
+        // A switch always refunds the old order's unused remainder: the customer moves
+        // their service, they do not give it up.
+        let ending = match &old {
+            Some(old) => Some(self.ending(old, start_time, true).await?),
+            None => None,
+        };
+        let (refund, settlement) = ending
+            .as_ref()
+            .map_or((Money::ZERO, Money::ZERO), |e| (e.refunded, e.settled));
+        let money = ending
+            .as_ref()
+            .map_or(Ok(Money::ZERO), Ending::net)?
+            .checked_add(charge)
+            .ok_or_else(|| Error::Internal("switch amount overflowed".into()))?;
 
         if request.dry_run {
             return Ok(CreateOrderOutcome::Quoted(Quote {
                 money,
-                charge: money,
-                refund: Money::ZERO,
-                settlement: Money::ZERO,
-                replaces: None,
+                charge,
+                refund,
+                settlement,
+                replaces: request.replaces,
                 project: request.project,
                 plan,
                 quantities: request.quantities,
@@ -124,7 +155,7 @@ impl UseCases {
             deadline_time,
             status: OrderStatus::Consuming,
             creator: principal.user.clone(),
-            resource_name: request.resource_name,
+            resource_name,
             last_consume_id: 0,
             renew_retries: 0,
             last_warned_at: None,
@@ -139,25 +170,61 @@ impl UseCases {
                 project: order.project.clone(),
                 region: order.region.clone(),
                 plan_id: order.plan_id.clone(),
-                amount: money,
+                amount: charge,
                 time: start_time,
                 covered_until: deadline_time,
-                kind: ConsumptionKind::New,
+                kind: match ending {
+                    Some(_) => ConsumptionKind::Switch,
+                    None => ConsumptionKind::New,
+                },
             })
         } else {
             None
         };
-        self.ports
-            .orders
-            .open(OrderOpening {
-                order: order.clone(),
-                first_charge,
-            })
-            .await?;
+        let opening = OrderOpening {
+            order: order.clone(),
+            first_charge,
+        };
+        let created = |order: &Order, message: String| {
+            notice(
+                order,
+                NotificationKind::OrderCreated,
+                start_time,
+                charge,
+                message,
+            )
+        };
+        let Some(ending) = ending else {
+            self.ports.orders.open(opening).await?;
+            let message = format!("opened on plan {}", plan.id);
+            self.send(vec![created(&order, message)]).await;
+            return Ok(CreateOrderOutcome::Created {
+                order,
+                charged: money,
+                replaced: None,
+            });
+        };
+        let old_net = ending.net()?;
+        let replaced = self.ports.orders.switch(ending.closing, opening).await?;
+        let switched = notice(
+            &replaced,
+            NotificationKind::OrderSwitched,
+            start_time,
+            old_net,
+            format!(
+                "switched to order {} on plan {}: {} settled, {} refunded",
+                order.id, plan.id, ending.settled, ending.refunded
+            ),
+        );
+        let message = format!(
+            "opened on plan {}, replacing order {}",
+            plan.id, replaced.id
+        );
+        self.send(vec![switched, created(&order, message)]).await;
         Ok(CreateOrderOutcome::Created {
             order,
             charged: money,
-            replaced: None,
+            replaced: Some(Box::new(replaced)),
         })
     }
 }
@@ -172,16 +239,45 @@ fn check_region(plan: &Plan, requested: Option<&Region>) -> Result<()> {
     }
 }
 
-fn check_resource_name(plan: &Plan, name: Option<&ResourceName>) -> Result<()> {
-    match (plan.requires_resource_name, name) {
-        (true, None) => Err(Error::invalid(format!(
-            "plan {} needs parameters.resourceName",
-            plan.id
-        ))),
-        (false, Some(_)) => Err(Error::invalid(format!(
+/// A switch replaces a running order with one of the same kind of service in the same place.
+fn check_replaceable(old: &Order, plan: &Plan) -> Result<()> {
+    if !matches!(old.status, OrderStatus::Consuming | OrderStatus::Ending) {
+        return Err(Error::Conflict(format!(
+            "order {} is {} and cannot be replaced",
+            old.id,
+            old.status.label()
+        )));
+    }
+    if old.plan_type != plan.plan_type || old.region != plan.region {
+        return Err(Error::invalid(format!(
+            "order {} is a {} in {}; plan {} is a {} in {}",
+            old.id, old.plan_type, old.region, plan.id, plan.plan_type, plan.region
+        )));
+    }
+    Ok(())
+}
+
+/// The new order's resource name: the request's, or on a switch the replaced order's when
+/// the request names none. A switch keeps the resource, so naming another one is refused.
+fn resource_name(
+    plan: &Plan,
+    requested: Option<ResourceName>,
+    old: Option<&Order>,
+) -> Result<Option<ResourceName>> {
+    let inherited = old.and_then(|o| o.resource_name.clone());
+    match (plan.requires_resource_name, requested, inherited) {
+        (false, Some(_), _) => Err(Error::invalid(format!(
             "plan {} takes no parameters.resourceName",
             plan.id
         ))),
-        _ => Ok(()),
+        (false, None, _) => Ok(None),
+        (true, Some(name), Some(held)) if name != held => Err(Error::invalid(format!(
+            "parameters.resourceName {name} differs from {held}, the name of the replaced order"
+        ))),
+        (true, Some(name), _) | (true, None, Some(name)) => Ok(Some(name)),
+        (true, None, None) => Err(Error::invalid(format!(
+            "plan {} needs parameters.resourceName",
+            plan.id
+        ))),
     }
 }

@@ -154,15 +154,4 @@ impl UseCases {
         }
         plans
     }
-
-    /// Hands committed events to the notifier; a failure is logged, never undone.
-    pub(super) async fn send(&self, events: Vec<crate::notification::Notification>) {
-        if events.is_empty() {
-            return;
-        }
-        let count = events.len();
-        if let Err(e) = self.ports.notifier.notify(events).await {
-            log::error!("{count} notification(s) could not be recorded: {e}");
-        }
-    }
 }

@@ -83,6 +83,7 @@ async fn cancel(order: Order, rows: Vec<Consumption>, now: &str) -> (CancelOutco
         .holding(order)
         .with_rows(rows)
         .closing_into(&closing)
+        .notifying()
         .build();
     let outcome = use_cases.cancel_order(&member(), request()).await.unwrap();
     (outcome, closing.take())
@@ -159,16 +160,176 @@ async fn cancel_after_the_paid_period_refunds_nothing() {
 }
 
 #[tokio::test]
-async fn cancel_of_a_postpaid_order_refunds_nothing() {
-    let postpaid = Order {
+async fn cancel_sends_order_ended_with_what_went_back() {
+    let sent = Sent::default();
+    let use_cases = Mocks::new()
+        .at(utc(NOON_JAN_11))
+        .holding(consuming_order())
+        .with_rows(vec![january_row()])
+        .closing_into(&Captured::new())
+        .notifying_into(&sent)
+        .build();
+    use_cases.cancel_order(&member(), request()).await.unwrap();
+    let events = sent.lock().unwrap().clone();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].kind, NotificationKind::OrderEnded);
+    assert_eq!(events[0].order_id, order_id());
+    assert_eq!(events[0].time, utc(NOON_JAN_11));
+    assert_eq!(events[0].amount, Some(Money::from_minor(-JANUARY_REFUND)));
+}
+
+/// The catalog's postpaid plan of [`postpaid_order`]: 100.00 a month.
+fn postpaid_plan() -> Plan {
+    Plan {
+        mode: ChargingMode::Postpaid,
+        price: money("100"),
+        ..prepaid_plan()
+    }
+}
+
+/// A postpaid order started Jan 1 2017 with nothing billed (its first cycle is January).
+fn postpaid_order() -> Order {
+    Order {
+        mode: ChargingMode::Postpaid,
         last_consume_id: 0,
         ..consuming_order()
-    };
-    let (outcome, closing) = cancel(postpaid, vec![], NOON_JAN_11).await;
-    assert_eq!(outcome.refunded, Money::ZERO);
-    assert_eq!(closing.end_row.amount, Money::ZERO);
-    assert_eq!(closing.end_row.consume_id, 1);
+    }
+}
+
+/// Cancels [`postpaid_order`] at `now` with the catalog serving `plans`; rows are never read.
+async fn cancel_postpaid(
+    plans: Vec<Plan>,
+    now: &str,
+) -> (
+    CancelOutcome,
+    OrderClosing,
+    Vec<crate::notification::Notification>,
+) {
+    let closing = Captured::new();
+    let sent = Sent::default();
+    let mut mocks = Mocks::new()
+        .at(utc(now))
+        .holding(postpaid_order())
+        .serving_plans(plans)
+        .closing_into(&closing)
+        .notifying_into(&sent);
+    mocks.usages.expect_for_order().never();
+    let outcome = mocks
+        .build()
+        .cancel_order(&member(), request())
+        .await
+        .unwrap();
+    let events = sent.lock().unwrap().clone();
+    (outcome, closing.take(), events)
+}
+
+#[tokio::test]
+async fn cancel_of_a_postpaid_order_mid_cycle_settles_the_used_share_rounded_down() {
+    let (outcome, closing, events) = cancel_postpaid(vec![postpaid_plan()], NOON_JAN_11).await;
+    // 100.00 × 10.5 / 31 days = 33.87096… → 33.8709.
+    let used = Money::from_minor(338_709);
+    assert_eq!((outcome.settled, outcome.refunded), (used, Money::ZERO));
+    assert_eq!(closing.settlement.len(), 1);
+    let row = &closing.settlement[0];
+    assert_eq!(
+        (
+            row.consume_id,
+            row.amount,
+            row.time,
+            row.covered_until,
+            row.kind
+        ),
+        (
+            1,
+            used,
+            utc("2017-01-01T00:00:00Z"),
+            utc(NOON_JAN_11),
+            ConsumptionKind::Renew
+        )
+    );
+    assert_eq!(
+        (closing.end_row.consume_id, closing.end_row.amount),
+        (2, Money::ZERO)
+    );
     assert_eq!(closing.expected_last_consume_id, 0);
+    assert_eq!(events[0].amount, Some(used));
+}
+
+#[tokio::test]
+async fn cancel_of_a_postpaid_order_settles_every_unbilled_cycle_then_the_running_one() {
+    let (outcome, closing, _) =
+        cancel_postpaid(vec![postpaid_plan()], "2017-03-15T00:00:00Z").await;
+    let amounts: Vec<_> = closing
+        .settlement
+        .iter()
+        .map(|row| (row.consume_id, row.amount))
+        .collect();
+    // January and February in full, 14 of March's 31 days: 45.1612.
+    assert_eq!(
+        amounts,
+        [
+            (1, money("100")),
+            (2, money("100")),
+            (3, Money::from_minor(451_612))
+        ]
+    );
+    assert_eq!(outcome.settled, Money::from_minor(2_451_612));
+    assert_eq!(closing.end_row.consume_id, 4);
+}
+
+#[tokio::test]
+async fn cancel_of_a_postpaid_order_whose_plan_was_withdrawn_settles_nothing() {
+    let (outcome, closing, events) = cancel_postpaid(vec![], NOON_JAN_11).await;
+    assert_eq!(outcome.settled, Money::ZERO);
+    assert!(closing.settlement.is_empty());
+    assert_eq!(
+        (closing.end_row.consume_id, closing.end_row.amount),
+        (1, Money::ZERO)
+    );
+    assert_eq!(events[0].amount, None);
+}
+
+#[tokio::test]
+async fn postpaid_settlement_the_balance_cannot_cover_fails_and_notifies_nobody() {
+    let error = Error::InsufficientBalance {
+        needed: Money::from_minor(338_709),
+        available: money("1"),
+    };
+    let refusal = error.clone();
+    let mut mocks = Mocks::new()
+        .at(utc(NOON_JAN_11))
+        .holding(postpaid_order())
+        .serving_plans(vec![postpaid_plan()]);
+    mocks
+        .orders
+        .expect_close()
+        .times(1)
+        .returning(move |_| Err(refusal.clone()));
+    mocks.notifier.expect_notify().never();
+    let got = mocks
+        .build()
+        .cancel_order(&member(), request())
+        .await
+        .unwrap_err();
+    assert_eq!(got, error);
+}
+
+#[tokio::test]
+async fn postpaid_cancel_with_the_catalog_down_fails_and_closes_nothing() {
+    let mut mocks = Mocks::new()
+        .at(utc(NOON_JAN_11))
+        .holding(postpaid_order())
+        .never_closes();
+    mocks
+        .plans
+        .expect_get()
+        .returning(|_| Err(Error::PlanCatalogUnavailable("timeout".into())));
+    let error = mocks
+        .build()
+        .cancel_order(&member(), request())
+        .await
+        .unwrap_err();
+    assert_eq!(error, Error::PlanCatalogUnavailable("timeout".into()));
 }
 
 #[tokio::test]
@@ -177,7 +338,8 @@ async fn cancel_without_refund_policy_refunds_nothing_and_reads_no_rows() {
     let mut mocks = Mocks::new()
         .at(utc(NOON_JAN_11))
         .holding(consuming_order())
-        .closing_into(&closing);
+        .closing_into(&closing)
+        .notifying();
     mocks.usages.expect_for_order().never();
     let use_cases = mocks.build_with(BillingPolicy {
         refund_on_cancel: false,
@@ -303,6 +465,7 @@ async fn admin_cancels_without_a_membership_check() {
         .holding(consuming_order())
         .with_rows(vec![january_row()])
         .closing_into(&closing)
+        .notifying()
         .build();
     let outcome = use_cases.cancel_order(&admin(), request()).await.unwrap();
     assert_eq!(outcome.refunded, Money::from_minor(JANUARY_REFUND));

@@ -102,6 +102,7 @@ async fn create(
         .serving(plan)
         .with_order_id()
         .opening_into(&opening)
+        .notifying()
         .build();
     let (order, charged) = created(use_cases.create_order(&member(), request).await.unwrap());
     (order, charged, opening.take())
@@ -182,6 +183,7 @@ async fn deadline_is_taken_in_the_business_time_zone() {
         .serving(prepaid_plan())
         .with_order_id()
         .opening_into(&Captured::new())
+        .notifying()
         .build_with(BillingPolicy {
             calendar: crate::cycle::BusinessCalendar::from_name("Asia/Shanghai").unwrap(),
             ..BillingPolicy::default()
@@ -345,6 +347,7 @@ async fn admin_creates_in_any_project_without_a_membership_check() {
         .serving(prepaid_plan())
         .with_order_id()
         .opening_into(&opening)
+        .notifying()
         .build();
     let request = CreateOrderRequest {
         project: other_project(),
@@ -493,4 +496,59 @@ async fn duplicate_resource_name_from_the_repository_propagates() {
 async fn store_unavailable_while_opening_propagates() {
     let error = Error::Unavailable("pool exhausted".into());
     assert_eq!(refused_by_the_repository(error.clone()).await, error);
+}
+
+#[tokio::test]
+async fn create_sends_order_created_with_the_charge_after_opening() {
+    let sent = Sent::default();
+    let use_cases = Mocks::new()
+        .at(utc(JAN_31))
+        .serving(prepaid_plan())
+        .with_order_id()
+        .opening_into(&Captured::new())
+        .notifying_into(&sent)
+        .build();
+    use_cases.create_order(&member(), request()).await.unwrap();
+    let events = sent.lock().unwrap().clone();
+    assert_eq!(
+        sent_events(&sent),
+        [(NotificationKind::OrderCreated, "order-1".to_string())]
+    );
+    assert_eq!(events[0].amount, Some(money("99")));
+    assert_eq!(events[0].time, utc(JAN_31));
+}
+
+#[tokio::test]
+async fn a_failed_create_notifies_nobody() {
+    let mut mocks = Mocks::new()
+        .at(utc(JAN_31))
+        .serving(prepaid_plan())
+        .with_order_id()
+        .opening_fails(Error::Unavailable("pool exhausted".into()));
+    mocks.notifier.expect_notify().never();
+    let error = mocks
+        .build()
+        .create_order(&member(), request())
+        .await
+        .unwrap_err();
+    assert_eq!(error, Error::Unavailable("pool exhausted".into()));
+}
+
+#[tokio::test]
+async fn a_notifier_failure_does_not_undo_a_created_order() {
+    let mut mocks = Mocks::new()
+        .at(utc(JAN_31))
+        .serving(prepaid_plan())
+        .with_order_id()
+        .opening_into(&Captured::new());
+    mocks
+        .notifier
+        .expect_notify()
+        .times(1)
+        .returning(|_| Err(Error::Unavailable("notification table locked".into())));
+    let outcome = mocks.build().create_order(&member(), request()).await;
+    assert!(
+        matches!(outcome, Ok(CreateOrderOutcome::Created { .. })),
+        "{outcome:?}"
+    );
 }

@@ -13,6 +13,7 @@ mod list_orders;
 mod list_plans;
 mod list_usages;
 mod renew;
+mod switch_order;
 
 use std::sync::{Arc, Mutex};
 
@@ -23,6 +24,7 @@ use crate::consumption::{Consumption, ConsumptionKind};
 use crate::cycle::Cycle;
 use crate::ids::{OrderId, PlanId, PlanType, ProjectId, Quantity, Region, UserName};
 use crate::money::Money;
+use crate::notification::{Notification, NotificationKind};
 use crate::order::{Order, OrderStatus};
 use crate::plan::{ChargingMode, Plan};
 use crate::ports::{
@@ -72,6 +74,29 @@ impl Mocks {
         self
     }
 
+    /// The catalog serves these plans; others are unknown.
+    pub fn serving_plans(mut self, plans: Vec<Plan>) -> Self {
+        self.plans
+            .expect_get()
+            .returning(move |id| Ok(plans.iter().find(|p| p.id == *id).cloned()));
+        self
+    }
+
+    /// The notifier accepts every event, appending them to `sent`.
+    pub fn notifying_into(mut self, sent: &Sent) -> Self {
+        let sent = Arc::clone(sent);
+        self.notifier.expect_notify().returning(move |events| {
+            sent.lock().unwrap().extend(events);
+            Ok(())
+        });
+        self
+    }
+
+    /// The notifier accepts every event.
+    pub fn notifying(self) -> Self {
+        self.notifying_into(&Sent::default())
+    }
+
     pub fn build(self) -> UseCases {
         self.build_with(BillingPolicy::default())
     }
@@ -93,6 +118,18 @@ impl Mocks {
             policy,
         )
     }
+}
+
+/// Every event handed to the notifier, in order.
+pub(super) type Sent = Arc<Mutex<Vec<Notification>>>;
+
+/// The kinds and orders of the events sent.
+pub(super) fn sent_events(sent: &Sent) -> Vec<(NotificationKind, String)> {
+    sent.lock()
+        .unwrap()
+        .iter()
+        .map(|e| (e.kind, e.order_id.to_string()))
+        .collect()
 }
 
 /// Holds what a mock was called with, for assertions after the call.

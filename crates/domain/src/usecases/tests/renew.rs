@@ -125,20 +125,12 @@ impl Mocks {
     }
 
     /// The notifier accepts events, journaling them.
-    fn notifying(mut self, journal: &Journal) -> Self {
+    fn journaling_events(mut self, journal: &Journal) -> Self {
         let journal = Arc::clone(journal);
         self.notifier.expect_notify().returning(move |events| {
             journal.lock().unwrap().push(Step::Notify(events));
             Ok(())
         });
-        self
-    }
-
-    /// The catalog serves these plans; others are unknown.
-    fn catalog(mut self, plans: Vec<Plan>) -> Self {
-        self.plans
-            .expect_get()
-            .returning(move |id| Ok(plans.iter().find(|p| p.id == *id).cloned()));
         self
     }
 }
@@ -178,8 +170,8 @@ async fn run_drains_each_queue_batch_by_batch_passing_the_cursor_along() {
     ];
     let mocks = Mocks::new()
         .storing(orders, money("10000"), &journal)
-        .notifying(&journal)
-        .catalog(vec![prepaid_plan()]);
+        .journaling_events(&journal)
+        .serving_plans(vec![prepaid_plan()]);
     run(mocks, 2).await;
     let cursor = |deadline: &str, id: &str| {
         Some(RenewalCursor {
@@ -222,7 +214,7 @@ async fn queues_without_due_plans_are_not_claimed_from() {
     let journal = Journal::default();
     let mocks = Mocks::new()
         .storing(vec![], money("10000"), &journal)
-        .catalog(vec![]);
+        .serving_plans(vec![]);
     let (report, heard) = run(mocks, 500).await;
     assert!(steps(&journal).is_empty());
     assert_eq!(report, RenewalReport::default());
@@ -238,8 +230,8 @@ async fn each_batchs_events_go_to_the_notifier_right_after_it() {
     ];
     let mocks = Mocks::new()
         .storing(orders, money("10000"), &journal)
-        .notifying(&journal)
-        .catalog(vec![prepaid_plan()]);
+        .journaling_events(&journal)
+        .serving_plans(vec![prepaid_plan()]);
     run(mocks, 1).await;
     let shape: Vec<_> = steps(&journal)
         .into_iter()
@@ -293,7 +285,7 @@ async fn a_notifier_failure_does_not_fail_the_run() {
             money("10000"),
             &journal,
         )
-        .catalog(vec![prepaid_plan()]);
+        .serving_plans(vec![prepaid_plan()]);
     mocks
         .notifier
         .expect_notify()
@@ -321,7 +313,7 @@ async fn orders_of_a_plan_the_catalog_cannot_answer_for_are_skipped_and_others_r
             money("10000"),
             &journal,
         )
-        .notifying(&journal);
+        .journaling_events(&journal);
     let reachable = prepaid_plan();
     mocks.plans.expect_get().times(2).returning(move |id| {
         if *id == reachable.id {
@@ -346,8 +338,8 @@ async fn orders_of_a_plan_the_catalog_no_longer_has_are_unpaid() {
             money("10000"),
             &journal,
         )
-        .notifying(&journal)
-        .catalog(vec![]);
+        .journaling_events(&journal)
+        .serving_plans(vec![]);
     let (report, _) = run(mocks, 500).await;
     assert_eq!(report.total.unpaid, 1);
     assert_eq!(report.total.charged, Money::ZERO);
@@ -378,8 +370,8 @@ async fn the_report_and_progress_count_what_each_batch_did() {
     ];
     let mocks = Mocks::new()
         .storing(orders, money("250"), &journal)
-        .notifying(&journal)
-        .catalog(vec![prepaid_plan()]);
+        .journaling_events(&journal)
+        .serving_plans(vec![prepaid_plan()]);
     let (report, heard) = run(mocks, 2).await;
     let first = RenewalTally {
         claimed: 2,
@@ -425,7 +417,7 @@ async fn the_report_and_progress_count_what_each_batch_did() {
 
 #[tokio::test]
 async fn a_store_failure_fails_the_run() {
-    let mut mocks = Mocks::new().catalog(vec![prepaid_plan()]);
+    let mut mocks = Mocks::new().serving_plans(vec![prepaid_plan()]);
     mocks
         .renewals
         .expect_due_plans()
