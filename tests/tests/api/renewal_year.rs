@@ -34,7 +34,7 @@ use std::time::Instant;
 use blackbox_tests::calendar::{cycle_end, midnight, on_a_clamping_day};
 use blackbox_tests::catalog::{self, Plan, PREPAID};
 use blackbox_tests::db::Db;
-use blackbox_tests::inspect::{open_orders, renew_rows, rows_per_order};
+use blackbox_tests::inspect::{open_orders, renew_rows, rows_per_order, OpenOrder};
 use blackbox_tests::invariants;
 use blackbox_tests::rng::Rng;
 use blackbox_tests::seed::{open_order, NewOrder};
@@ -98,6 +98,25 @@ fn switch_target(plan_id: &str) -> Option<&'static str> {
     }
 }
 
+/// After a cancel or a switch: the order ended (200), or nothing changed (402).
+async fn assert_status(app: &TestApp, order: &OpenOrder, expected: &str) {
+    let reply = app
+        .get(
+            &format!("/orders/{}?project={}", order.order_id, order.project),
+            ADMIN,
+        )
+        .await;
+    reply.expect(200, 0);
+    let status = reply.data()["status"].as_str().unwrap();
+    match expected {
+        "open" => assert!(
+            matches!(status, "consuming" | "ending"),
+            "{order:?} refused but now {status}"
+        ),
+        _ => assert_eq!(status, expected, "{order:?}"),
+    }
+}
+
 async fn simulated_year(app: TestApp, url: String) {
     let started = Instant::now();
     let mut rng = Rng::new(2026);
@@ -148,6 +167,7 @@ async fn simulated_year(app: TestApp, url: String) {
                 let status = reply.status.as_u16();
                 // 402: a postpaid order whose settlement the balance cannot cover.
                 assert!(matches!(status, 200 | 402), "cancel: {reply:?}");
+                assert_status(&app, order, if status == 200 { "ended" } else { "open" }).await;
                 *tally.cancels.entry(status).or_default() += 1;
             }
         }
@@ -171,6 +191,7 @@ async fn simulated_year(app: TestApp, url: String) {
                 let status = reply.status.as_u16();
                 // 402: the net of charge, settlement and refund is not covered.
                 assert!(matches!(status, 200 | 402), "switch: {reply:?}");
+                assert_status(&app, order, if status == 200 { "ended" } else { "open" }).await;
                 *tally.switches.entry(status).or_default() += 1;
             }
         }
