@@ -14,10 +14,12 @@ use diesel::sqlite::SqliteConnection;
 
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
+use domain::order::OrderStatus;
+
 use crate::error::StoreError;
 use crate::rows::consumption::NewConsumptionRow;
 use crate::rows::notification::NewNotificationRow;
-use crate::rows::order::OrderRow;
+use crate::rows::order::{self, OrderRow, RenewOrder};
 use crate::schema::{balance, consuming_history, notification, purchase_order};
 
 const MYSQL_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/mysql");
@@ -218,6 +220,143 @@ pub(crate) fn insert_notifications(
     rows: &[NewNotificationRow<'_>],
 ) -> QueryResult<usize> {
     insert_batch!(conn, notification::table, rows)
+}
+
+/// Orders per batched `UPDATE` on MariaDB: 17 placeholders each stays far below the
+/// protocol's 65,535.
+const ORDERS_PER_UPDATE: usize = 500;
+
+/// Writes the renewed orders' new states, each guarded by its expected state, and returns
+/// how many were written (fewer than asked means some guard failed).
+///
+/// MariaDB: one `UPDATE … SET col = CASE ORDER_ID WHEN ? THEN ? … END … WHERE ORDER_ID IN
+/// (…) AND LAST_CONSUME_ID = CASE … AND STATUS = CASE …` per 500 orders, since a round trip
+/// per order dominated a batch (see docs/benchmarks.md). Every value is a bound parameter;
+/// the text holds only placeholders. SQLite is in-process: one guarded statement per order.
+pub(crate) fn renew_orders(
+    conn: &mut DbConnection,
+    changes: &[RenewOrder<'_>],
+) -> QueryResult<usize> {
+    match conn {
+        DbConnection::Mysql(inner) => changes
+            .chunks(ORDERS_PER_UPDATE)
+            .try_fold(0, |sum, chunk| Ok(sum + renew_orders_mysql(inner, chunk)?)),
+        DbConnection::Sqlite(_) => changes.iter().try_fold(0, |sum, change| {
+            Ok(sum + usize::from(order::renew(conn, change)?))
+        }),
+    }
+}
+
+fn case_arms(n: usize) -> String {
+    format!("CASE ORDER_ID{} END", " WHEN ? THEN ?".repeat(n))
+}
+
+fn renew_orders_sql(changes: &[RenewOrder<'_>]) -> String {
+    let n = changes.len();
+    let ended = changes
+        .iter()
+        .filter(|c| c.status == OrderStatus::Ended.code())
+        .count();
+    let free_names = if ended == 0 {
+        String::new()
+    } else {
+        format!(
+            ", ACTIVE_RESOURCE_NAME = CASE ORDER_ID{} ELSE ACTIVE_RESOURCE_NAME END",
+            " WHEN ? THEN NULL".repeat(ended)
+        )
+    };
+    let arms = case_arms(n);
+    format!(
+        "UPDATE DF_PURCHASE_ORDER SET STATUS = {arms}, DEADLINE_TIME = {arms}, \
+         END_TIME = {arms}, LAST_CONSUME_ID = {arms}, RENEW_RETRIES = {arms}, \
+         LAST_WARNED_AT = {arms}{free_names} WHERE ORDER_ID IN ({}) \
+         AND LAST_CONSUME_ID = {arms} AND STATUS = {arms}",
+        vec!["?"; n].join(", ")
+    )
+}
+
+fn renew_orders_mysql(
+    conn: &mut MysqlConnection,
+    changes: &[RenewOrder<'_>],
+) -> QueryResult<usize> {
+    use diesel::mysql::Mysql;
+    use diesel::sql_types::{Integer, SmallInt, Text, Timestamp};
+
+    let mut query = diesel::sql_query(renew_orders_sql(changes)).into_boxed::<Mysql>();
+    macro_rules! arms {
+        ($ty:ty, $field:ident) => {
+            for change in changes {
+                query = query
+                    .bind::<Text, _>(change.order_id)
+                    .bind::<$ty, _>(change.$field);
+            }
+        };
+    }
+    arms!(SmallInt, status);
+    arms!(Timestamp, deadline_time);
+    arms!(Nullable<Timestamp>, end_time);
+    arms!(Integer, last_consume_id);
+    arms!(Integer, renew_retries);
+    arms!(Nullable<Timestamp>, last_warned_at);
+    for change in changes
+        .iter()
+        .filter(|c| c.status == OrderStatus::Ended.code())
+    {
+        query = query.bind::<Text, _>(change.order_id);
+    }
+    for change in changes {
+        query = query.bind::<Text, _>(change.order_id);
+    }
+    arms!(Integer, expected_last_consume_id);
+    arms!(SmallInt, expected_status);
+    query.execute(conn)
+}
+
+/// Takes each `(project, amount)` from its balance if the balance covers it; returns how
+/// many were taken. MariaDB: one `UPDATE` per 500 projects, built like [`renew_orders`];
+/// SQLite: one guarded statement per project.
+pub(crate) fn debit_all(
+    conn: &mut DbConnection,
+    debits: &[(&str, i64)],
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
+    match conn {
+        DbConnection::Mysql(inner) => debits
+            .chunks(ORDERS_PER_UPDATE)
+            .try_fold(0, |sum, chunk| Ok(sum + debit_all_mysql(inner, chunk, at)?)),
+        DbConnection::Sqlite(_) => debits.iter().try_fold(0, |sum, &(project, amount)| {
+            Ok(sum + usize::from(crate::rows::balance::debit(conn, project, amount, at)?))
+        }),
+    }
+}
+
+fn debit_all_mysql(
+    conn: &mut MysqlConnection,
+    debits: &[(&str, i64)],
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
+    use diesel::mysql::Mysql;
+    use diesel::sql_types::{Text, Timestamp};
+
+    let n = debits.len();
+    let arms = format!("CASE ACCOUNT_ID{} END", " WHEN ? THEN ?".repeat(n));
+    let sql = format!(
+        "UPDATE DF_BALANCE SET BALANCE = BALANCE - {arms}, UPDATE_TIME = ? \
+         WHERE ACCOUNT_ID IN ({}) AND BALANCE >= {arms}",
+        vec!["?"; n].join(", ")
+    );
+    let mut query = diesel::sql_query(sql).into_boxed::<Mysql>();
+    for &(project, amount) in debits {
+        query = query.bind::<Text, _>(project).bind::<BigInt, _>(amount);
+    }
+    query = query.bind::<Timestamp, _>(at);
+    for &(project, _) in debits {
+        query = query.bind::<Text, _>(project);
+    }
+    for &(project, amount) in debits {
+        query = query.bind::<Text, _>(project).bind::<BigInt, _>(amount);
+    }
+    query.execute(conn)
 }
 
 /// The auto-increment id of the row the last `INSERT` on this connection created.

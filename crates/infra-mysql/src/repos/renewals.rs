@@ -33,7 +33,7 @@ use crate::error::{corrupt, RepoError};
 use crate::mapping::{mode_code, to_db_sequence, to_db_time};
 use crate::rows::consumption::NewConsumptionRow;
 use crate::rows::order::RenewOrder;
-use crate::rows::{balance, consumption, order};
+use crate::rows::{consumption, order};
 
 /// [`RenewalRepository`] on the database.
 #[derive(Clone, Debug)]
@@ -229,11 +229,20 @@ fn write(
     debits: &BTreeMap<String, Money>,
 ) -> std::result::Result<(), RepoError> {
     let mut rows: Vec<NewConsumptionRow<'_>> = Vec::new();
+    let mut changes = Vec::new();
     for decision in decisions.iter().filter(|d| d.changes()) {
-        update_order(conn, decision)?;
+        changes.push(renewed_order(decision)?);
         for row in &decision.rows {
             rows.push(NewConsumptionRow::try_from(row)?);
         }
+    }
+    let written = backend::renew_orders(conn, &changes)?;
+    if written != changes.len() {
+        return Err(RepoError::Domain(Error::Internal(format!(
+            "{} of {} claimed orders changed while claimed; the batch is rolled back",
+            changes.len() - written,
+            changes.len()
+        ))));
     }
     consumption::insert_all(conn, &rows)?;
     // The run's instant, which its events carry; a debit always comes with an event.
@@ -247,45 +256,33 @@ fn write(
         )
         .max()
         .map(to_db_time);
-    for (project, total) in debits {
-        let Some(at) = at else { break };
-        if !balance::debit(conn, project, total.minor(), at)? {
-            return Err(RepoError::Domain(Error::Internal(format!(
-                "project {project}'s balance no longer covers the {total} its locked \
-                 balance allowed"
-            ))));
-        }
+    let Some(at) = at else {
+        return Ok(());
+    };
+    let debits: Vec<(&str, i64)> = debits
+        .iter()
+        .map(|(project, total)| (project.as_str(), total.minor()))
+        .collect();
+    if backend::debit_all(conn, &debits, at)? != debits.len() {
+        return Err(RepoError::Domain(Error::Internal(
+            "a balance no longer covers what its locked row allowed; the batch is rolled back"
+                .into(),
+        )));
     }
     Ok(())
 }
 
-fn update_order(
-    conn: &mut DbConnection,
-    decision: &RenewalDecision,
-) -> std::result::Result<(), RepoError> {
+fn renewed_order(decision: &RenewalDecision) -> std::result::Result<RenewOrder<'_>, RepoError> {
     let (before, after) = (&decision.before, &decision.after);
-    let changed = order::renew(
-        conn,
-        &RenewOrder {
-            order_id: before.id.as_str(),
-            expected_last_consume_id: to_db_sequence(before.last_consume_id)?,
-            expected_status: before.status.code(),
-            status: after.status.code(),
-            deadline_time: to_db_time(after.deadline_time),
-            end_time: after.end_time.map(to_db_time),
-            last_consume_id: to_db_sequence(after.last_consume_id)?,
-            renew_retries: i32::try_from(after.renew_retries).unwrap_or(i32::MAX),
-            last_warned_at: after.last_warned_at.map(to_db_time),
-        },
-    )?;
-    if changed {
-        Ok(())
-    } else {
-        Err(RepoError::Domain(Error::Internal(format!(
-            "order {} is no longer {} with last consume id {}: it changed while claimed",
-            before.id,
-            before.status.label(),
-            before.last_consume_id
-        ))))
-    }
+    Ok(RenewOrder {
+        order_id: before.id.as_str(),
+        expected_last_consume_id: to_db_sequence(before.last_consume_id)?,
+        expected_status: before.status.code(),
+        status: after.status.code(),
+        deadline_time: to_db_time(after.deadline_time),
+        end_time: after.end_time.map(to_db_time),
+        last_consume_id: to_db_sequence(after.last_consume_id)?,
+        renew_retries: i32::try_from(after.renew_retries).unwrap_or(i32::MAX),
+        last_warned_at: after.last_warned_at.map(to_db_time),
+    })
 }
