@@ -183,6 +183,12 @@ pub struct CreatedOrderJson {
     pub order: OrderJson,
     /// `charge + settlement − refund`; negative when the balance gained.
     pub money: Money,
+    /// The new order's upfront charge.
+    pub charge: Money,
+    /// The replaced order's unused remainder, given back.
+    pub refund: Money,
+    /// The replaced order's unpaid (postpaid) usage, charged.
+    pub settlement: Money,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replaces: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -190,10 +196,14 @@ pub struct CreatedOrderJson {
 }
 
 impl CreatedOrderJson {
+    /// A plain create: the net is the whole charge.
     pub fn new(order: &Order, charged: Money, replaced: Option<&Order>) -> Self {
         Self {
             order: OrderJson::from(order),
             money: charged,
+            charge: charged,
+            refund: Money::ZERO,
+            settlement: Money::ZERO,
             replaces: replaced.map(|old| old.id.to_string()),
             replaced: replaced.map(OrderJson::from),
         }
@@ -475,7 +485,8 @@ mod tests {
                 "planId": "cpu-m", "chargingMode": "prepaid",
                 "startTime": "2026-01-31T10:00:00.000000Z",
                 "deadlineTime": "2026-02-28T10:00:00.000000Z", "status": "consuming",
-                "creator": "demo", "renewRetries": 0, "money": "198.00"
+                "creator": "demo", "renewRetries": 0, "money": "198.00",
+                "charge": "198.00", "refund": "0.00", "settlement": "0.00"
             })
         );
     }
@@ -497,14 +508,17 @@ mod tests {
         let mut new = order(false);
         new.id = OrderId::parse("o2").unwrap();
         let old = order(true);
-        let json = serde_json::to_value(CreatedOrderJson::new(
-            &new,
-            Money::from_minor(-12_345),
-            Some(&old),
-        ))
+        let json = serde_json::to_value(CreatedOrderJson {
+            charge: Money::from_minor(10_000),
+            refund: Money::from_minor(22_345),
+            ..CreatedOrderJson::new(&new, Money::from_minor(-12_345), Some(&old))
+        })
         .unwrap();
         assert_eq!(json["orderId"], "o2");
         assert_eq!(json["money"], "-1.2345");
+        assert_eq!(json["charge"], "1.00");
+        assert_eq!(json["refund"], "2.2345");
+        assert_eq!(json["settlement"], "0.00");
         assert_eq!(json["replaces"], "o1");
         assert_eq!(json["replaced"]["status"], "ended");
         assert_eq!(json["replaced"]["endTime"], "2026-02-01T00:00:00.000000Z");

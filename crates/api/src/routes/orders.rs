@@ -35,8 +35,16 @@ pub async fn create(
             CreateOrderOutcome::Created {
                 order,
                 charged,
+                charge,
+                refund,
+                settlement,
                 replaced,
-            } => ok(CreatedOrderJson::new(&order, charged, replaced.as_deref())),
+            } => ok(CreatedOrderJson {
+                charge,
+                refund,
+                settlement,
+                ..CreatedOrderJson::new(&order, charged, replaced.as_deref())
+            }),
         },
     )
 }

@@ -63,6 +63,10 @@ pub enum CreateOrderOutcome {
         order: Order,
         /// The net amount the balance paid (see [`Quote::money`]).
         charged: Money,
+        /// Its parts, as in [`Quote`].
+        charge: Money,
+        refund: Money,
+        settlement: Money,
         /// The order the switch ended.
         replaced: Option<Box<Order>>,
     },
@@ -201,6 +205,9 @@ impl UseCases {
             return Ok(CreateOrderOutcome::Created {
                 order,
                 charged: money,
+                charge,
+                refund,
+                settlement,
                 replaced: None,
             });
         };
@@ -224,6 +231,9 @@ impl UseCases {
         Ok(CreateOrderOutcome::Created {
             order,
             charged: money,
+            charge,
+            refund,
+            settlement,
             replaced: Some(Box::new(replaced)),
         })
     }

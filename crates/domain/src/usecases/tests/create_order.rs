@@ -80,8 +80,17 @@ fn created(outcome: CreateOrderOutcome) -> (Order, Money) {
         CreateOrderOutcome::Created {
             order,
             charged,
+            charge,
+            refund,
+            settlement,
             replaced: None,
-        } => (order, charged),
+        } => {
+            assert_eq!(
+                (charge, refund, settlement),
+                (charged, Money::ZERO, Money::ZERO)
+            );
+            (order, charged)
+        }
         CreateOrderOutcome::Created { replaced, .. } => {
             panic!("a plain create replaced {replaced:?}")
         }

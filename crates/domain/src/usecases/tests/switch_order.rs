@@ -108,8 +108,17 @@ async fn switch(mocks: Mocks, request: CreateOrderRequest) -> (Order, Money, Ord
         CreateOrderOutcome::Created {
             order,
             charged,
+            charge,
+            refund,
+            settlement,
             replaced: Some(replaced),
-        } => (order, charged, *replaced, written),
+        } => {
+            let net = charge
+                .checked_add(settlement)
+                .and_then(|sum| sum.checked_sub(refund));
+            assert_eq!(net, Some(charged), "the net is the sum of its parts");
+            (order, charged, *replaced, written)
+        }
         other => panic!("expected a switch, got {other:?}"),
     }
 }
