@@ -6,13 +6,14 @@ CARGO ?= cargo
 SERVICEUSAGE_TEST_MYSQL_URL ?= mysql://root@127.0.0.1:3306
 export SERVICEUSAGE_TEST_MYSQL_URL
 
-.PHONY: run test lint fmt build deps check-deps clean help bench-renewal
+.PHONY: run test lint fmt build deps check-deps clean help bench-renewal test-crash
 
 help:
 	@echo "make run    build and start the service on the embedded SQLite default"
 	@echo "make test   unit, integration (SQLite + MariaDB when reachable) and black-box tests"
 	@echo "make lint   rustfmt check, clippy -D warnings, dependency rule"
 	@echo "make fmt    format the code"
+	@echo "make test-crash  SIGKILLs MariaDB mid-renewal and restarts it (not in make test)"
 	@echo "make bench-renewal [N=100000]  renewal throughput on MariaDB vs the raw-SQL ceiling"
 
 run: deps
@@ -35,6 +36,12 @@ fmt:
 
 deps:
 	@scripts/install-deps.sh
+
+# Kills and restarts the MariaDB at 127.0.0.1:3306 mid-renewal: never alongside other tests.
+test-crash: deps
+	$(CARGO) build -p api --bin serviceusage
+	SERVICEUSAGE_TEST_KILL_MARIADB=1 $(CARGO) test -p blackbox-tests --test api -- \
+		--ignored --exact renewal_crash::mysql_crash_mariadb_killed_mid_renewal_run_loses_and_doubles_nothing
 
 # Due orders the renewal benchmark seeds (not part of `make test`).
 N ?= 100000

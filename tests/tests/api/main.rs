@@ -12,5 +12,6 @@ mod helpers;
 mod orders;
 mod process;
 mod renewal_concurrency;
+mod renewal_crash;
 mod renewal_runs;
 mod renewal_year;
