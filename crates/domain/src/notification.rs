@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::ids::{OrderId, ProjectId, Region};
 use crate::money::Money;
+use crate::order::Order;
 
 /// Why a notification was sent. Labels are part of the API and of webhook payloads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -67,6 +68,27 @@ pub struct Notification {
     pub amount: Option<Money>,
     /// A sentence for people, e.g. "balance 3.00 does not cover 99.00; ends on …".
     pub message: String,
+}
+
+impl Notification {
+    /// An event about `order` at `time`; `amount` is what it moved, left out when zero.
+    pub fn about(
+        order: &Order,
+        kind: NotificationKind,
+        time: DateTime<Utc>,
+        amount: Money,
+        message: String,
+    ) -> Self {
+        Self {
+            kind,
+            project: order.project.clone(),
+            region: order.region.clone(),
+            order_id: order.id.clone(),
+            time,
+            amount: (!amount.is_zero()).then_some(amount),
+            message,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -286,18 +286,10 @@ impl RenewalRun {
         &self,
         order: &Order,
         kind: NotificationKind,
-        amount: Option<Money>,
+        amount: Money,
         message: String,
     ) -> Notification {
-        Notification {
-            kind,
-            project: order.project.clone(),
-            region: order.region.clone(),
-            order_id: order.id.clone(),
-            time: self.now,
-            amount,
-            message,
-        }
+        Notification::about(order, kind, self.now, amount, message)
     }
 
     /// Charges every due cycle the balance covers. Returns why it stopped early, if it did.
@@ -370,7 +362,7 @@ impl RenewalRun {
                 kind: ConsumptionKind::End,
             });
             let message = format!("ended at {paid_until}, its grace period having run out: {why}");
-            let event = self.event(order, NotificationKind::OrderEnded, None, message);
+            let event = self.event(order, NotificationKind::OrderEnded, Money::ZERO, message);
             decision.events.push(event);
             decision.outcome = RenewalOutcome::Ended;
             return Ok(());
@@ -380,7 +372,7 @@ impl RenewalRun {
             order.status = OrderStatus::Ending;
             let message =
                 format!("unpaid since {overdue_since}; ends on {ends} unless paid: {why}");
-            let event = self.event(order, NotificationKind::OrderEnding, None, message);
+            let event = self.event(order, NotificationKind::OrderEnding, Money::ZERO, message);
             decision.events.push(event);
         }
         let warned_recently = order.last_warned_at.is_some_and(|at| {
@@ -389,7 +381,7 @@ impl RenewalRun {
         });
         if !warned_recently {
             order.last_warned_at = Some(self.now);
-            let event = self.event(order, NotificationKind::RenewalFailed, None, why);
+            let event = self.event(order, NotificationKind::RenewalFailed, Money::ZERO, why);
             decision.events.push(event);
         }
         decision.outcome = RenewalOutcome::Unpaid;
@@ -426,7 +418,7 @@ impl RenewalRules for RenewalRun {
                 decision.rows.len(),
                 last.covered_until
             );
-            let event = self.event(after, NotificationKind::OrderRenewed, Some(amount), message);
+            let event = self.event(after, NotificationKind::OrderRenewed, amount, message);
             decision.events.push(event);
             decision.outcome = RenewalOutcome::Renewed;
         }

@@ -5,11 +5,10 @@
 use crate::error::{Error, Result};
 use crate::ids::{OrderId, ProjectId};
 use crate::money::Money;
-use crate::notification::NotificationKind;
+use crate::notification::{Notification, NotificationKind};
 use crate::order::Order;
 use crate::principal::Principal;
 
-use super::events::notice;
 use super::UseCases;
 
 /// What a `PUT /orders/{id}` asks for. Only cancel exists today.
@@ -68,7 +67,7 @@ impl UseCases {
             "cancelled: {} settled, {} refunded",
             ending.settled, ending.refunded
         );
-        self.send(vec![notice(
+        self.send(vec![Notification::about(
             &order,
             NotificationKind::OrderEnded,
             now,

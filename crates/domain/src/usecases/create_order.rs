@@ -10,14 +10,13 @@ use crate::consumption::{Consumption, ConsumptionKind};
 use crate::error::{Error, Result};
 use crate::ids::{OrderId, PlanId, ProjectId, Quantity, Region, ResourceName};
 use crate::money::Money;
-use crate::notification::NotificationKind;
+use crate::notification::{Notification, NotificationKind};
 use crate::order::{Order, OrderStatus};
 use crate::plan::{ChargingMode, Plan};
 use crate::ports::OrderOpening;
 use crate::principal::Principal;
 
 use super::closing::Ending;
-use super::events::notice;
 use super::UseCases;
 
 /// A validated request to create an order.
@@ -190,7 +189,7 @@ impl UseCases {
             first_charge,
         };
         let created = |order: &Order, message: String| {
-            notice(
+            Notification::about(
                 order,
                 NotificationKind::OrderCreated,
                 start_time,
@@ -213,7 +212,7 @@ impl UseCases {
         };
         let old_net = ending.net()?;
         let replaced = self.ports.orders.switch(ending.closing, opening).await?;
-        let switched = notice(
+        let switched = Notification::about(
             &replaced,
             NotificationKind::OrderSwitched,
             start_time,
