@@ -2,8 +2,8 @@
 //! orders seeded straight into the database: every due cycle is charged exactly once
 //! (rows per order = the rows the calendar says it owes) and the ledger balances.
 //!
-//! Restarting MariaDB itself mid-run is not tested: these tests share the developer's or
-//! CI's server, which no test starts and none may stop.
+//! MariaDB itself killed mid-run is `renewal_crash`, run on demand by `make test-crash`:
+//! it would break every other test sharing the server.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -20,7 +20,7 @@ use crate::renewal_runs::{migrate, renew_once, spawn_renew, summary};
 
 /// The runs' clock: a Friday night after a month end, so that orders anchored on the
 /// 29th–31st are among the due ones.
-fn now() -> NaiveDateTime {
+pub(crate) fn now() -> NaiveDateTime {
     NaiveDate::from_ymd_opt(2027, 3, 5)
         .and_then(|day| day.and_hms_opt(23, 30, 0))
         .unwrap()
@@ -53,7 +53,7 @@ fn seeded(test_name: &str, orders: usize) -> Option<(MysqlDatabase, Vec<NewOrder
 }
 
 /// Every order has exactly the rows its cycles call for, and the invariants hold.
-fn assert_each_cycle_charged_once(database: &MysqlDatabase, orders: &[NewOrder]) {
+pub(crate) fn assert_each_cycle_charged_once(database: &MysqlDatabase, orders: &[NewOrder]) {
     let mut db = Db::connect(&database.url()).unwrap();
     let counts = rows_per_order(&mut db).unwrap();
     let wrong: Vec<String> = orders

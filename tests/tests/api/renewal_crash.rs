@@ -17,11 +17,12 @@ use std::time::{Duration, Instant};
 use blackbox_tests::db::Db;
 use blackbox_tests::inspect::rows_per_order;
 use blackbox_tests::invariants;
-use blackbox_tests::seed::{seed_due, DueOrders, NewOrder};
-use chrono::{NaiveDate, NaiveDateTime};
+use blackbox_tests::seed::{seed_due, DueOrders};
+use chrono::NaiveDateTime;
 use diesel::{Connection, MysqlConnection, RunQueryDsl};
 
 use crate::helpers::MysqlDatabase;
+use crate::renewal_concurrency::{assert_each_cycle_charged_once, now};
 use crate::renewal_runs::{migrate, renew_once, spawn_renew, summary};
 
 /// The opt-in: without it the test would take down a server other tests may be using.
@@ -30,14 +31,6 @@ const KILL_SWITCH: &str = "SERVICEUSAGE_TEST_KILL_MARIADB";
 const PATIENCE: Duration = Duration::from_secs(60);
 const MARIADBD: &str = "/usr/sbin/mariadbd";
 const ADDRESS: &str = "127.0.0.1:3306";
-
-/// The same clock as the kill -9 test of `renewal_concurrency`: due orders anchored on the
-/// 29th–31st are among those renewed.
-fn now() -> NaiveDateTime {
-    NaiveDate::from_ymd_opt(2027, 3, 5)
-        .and_then(|day| day.and_hms_opt(23, 30, 0))
-        .unwrap()
-}
 
 /// Starts MariaDB as `.ci/run` does (a no-op if it runs) and waits until it answers a query.
 fn start_mariadb(base_url: &str) -> Duration {
@@ -118,29 +111,6 @@ fn wait_or_kill(run: &mut Child) -> ExitStatus {
         }
         thread::sleep(Duration::from_millis(100));
     }
-}
-
-/// Every order has exactly the rows its cycles call for, and the invariants hold.
-fn assert_each_cycle_charged_once(database: &MysqlDatabase, orders: &[NewOrder]) {
-    let mut db = Db::connect(&database.url()).unwrap();
-    let counts = rows_per_order(&mut db).unwrap();
-    let wrong: Vec<String> = orders
-        .iter()
-        .filter_map(|order| {
-            let want = order.rows_after_renewal_at(now());
-            let have = counts.get(&order.order_id).copied().unwrap_or(0);
-            (have != want).then(|| format!("{}: {have} rows, {want} expected", order.order_id))
-        })
-        .collect();
-    assert!(
-        wrong.is_empty(),
-        "{} orders charged wrongly, e.g. {:?}",
-        wrong.len(),
-        &wrong[..wrong.len().min(10)]
-    );
-    invariants::check(&mut db, now(), &BTreeMap::new())
-        .unwrap()
-        .assert_holds();
 }
 
 #[test]
