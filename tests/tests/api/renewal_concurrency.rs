@@ -128,12 +128,7 @@ fn mysql_a_renewal_run_killed_mid_run_is_completed_by_the_next_run() {
     drop(lines);
     eprintln!("{test}: killed ({status}) after `{first}`");
 
-    let mut db = Db::connect(&database.url()).unwrap();
-    let counts = rows_per_order(&mut db).unwrap();
-    let renewed = orders
-        .iter()
-        .filter(|order| counts.get(&order.order_id).copied().unwrap_or(0) > 1)
-        .count();
+    let renewed = renewed_so_far(&database, &orders);
     assert!(
         renewed < orders.len(),
         "the run finished before it was killed; the test proves nothing"
@@ -144,6 +139,7 @@ fn mysql_a_renewal_run_killed_mid_run_is_completed_by_the_next_run() {
     );
     // At the kill: no charge without its row, no order advanced without its charge. Due
     // orders are still consuming, so the deadline rule is not checked yet.
+    let mut db = Db::connect(&database.url()).unwrap();
     invariants::check(&mut db, NaiveDateTime::MIN, &BTreeMap::new())
         .unwrap()
         .assert_holds();
@@ -156,4 +152,14 @@ fn mysql_a_renewal_run_killed_mid_run_is_completed_by_the_next_run() {
         summary(&stdout)
     );
     assert_each_cycle_charged_once(&database, &orders);
+}
+
+/// How many of `orders` have more than their opening row: renewed at least once.
+pub(crate) fn renewed_so_far(database: &MysqlDatabase, orders: &[NewOrder]) -> usize {
+    let mut db = Db::connect(&database.url()).unwrap();
+    let counts = rows_per_order(&mut db).unwrap();
+    orders
+        .iter()
+        .filter(|order| counts.get(&order.order_id).copied().unwrap_or(0) > 1)
+        .count()
 }

@@ -15,14 +15,13 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use blackbox_tests::db::Db;
-use blackbox_tests::inspect::rows_per_order;
 use blackbox_tests::invariants;
 use blackbox_tests::seed::{seed_due, DueOrders};
 use chrono::NaiveDateTime;
 use diesel::{Connection, MysqlConnection, RunQueryDsl};
 
 use crate::helpers::MysqlDatabase;
-use crate::renewal_concurrency::{assert_each_cycle_charged_once, now};
+use crate::renewal_concurrency::{assert_each_cycle_charged_once, now, renewed_so_far};
 use crate::renewal_runs::{migrate, renew_once, spawn_renew, summary};
 
 /// The opt-in: without it the test would take down a server other tests may be using.
@@ -179,12 +178,7 @@ fn mysql_crash_mariadb_killed_mid_renewal_run_loses_and_doubles_nothing() {
     let recovered = start_mariadb(&base_url);
     eprintln!("{test}: MariaDB answered {recovered:?} after its restart");
 
-    let mut db = Db::connect(&database.url()).unwrap();
-    let counts = rows_per_order(&mut db).unwrap();
-    let renewed = orders
-        .iter()
-        .filter(|order| counts.get(&order.order_id).copied().unwrap_or(0) > 1)
-        .count();
+    let renewed = renewed_so_far(&database, &orders);
     eprintln!(
         "{test}: {renewed} of {} orders renewed after recovery",
         orders.len()
@@ -196,6 +190,7 @@ fn mysql_crash_mariadb_killed_mid_renewal_run_loses_and_doubles_nothing() {
     );
     // After recovery: no charge without its row, no order advanced without its charge.
     // Due orders are still consuming, so the deadline rule is not checked yet.
+    let mut db = Db::connect(&database.url()).unwrap();
     invariants::check(&mut db, NaiveDateTime::MIN, &BTreeMap::new())
         .unwrap()
         .assert_holds();
