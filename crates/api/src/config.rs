@@ -472,6 +472,7 @@ fn validate_users(raw: Vec<RawUser>) -> Result<Vec<StaticUser>, ConfigError> {
             principal: Principal {
                 user: name,
                 admin: user.admin,
+                credential: None,
             },
             token: user.token,
             projects,

@@ -22,7 +22,10 @@ pub enum Code {
     Conflict = 3309,
     FailedToGetPlan = 3315,
     InsufficientBalance = 3316,
+    ChargedButNotProvisioned = 3317,
     NotFound = 3318,
+    ProvisioningFailed = 3319,
+    DependencyUnavailable = 3320,
 }
 
 impl Code {
@@ -68,6 +71,14 @@ impl ApiError {
                 D::InsufficientBalance { .. } => {
                     (StatusCode::PAYMENT_REQUIRED, Code::InsufficientBalance)
                 }
+                D::PaymentDeclined(_) => (StatusCode::PAYMENT_REQUIRED, Code::InsufficientBalance),
+                D::ProvisioningFailed(_) => (StatusCode::BAD_GATEWAY, Code::ProvisioningFailed),
+                D::ChargedButNotProvisioned(_) => {
+                    (StatusCode::BAD_GATEWAY, Code::ChargedButNotProvisioned)
+                }
+                D::DependencyUnavailable(_) => {
+                    (StatusCode::SERVICE_UNAVAILABLE, Code::DependencyUnavailable)
+                }
                 D::DuplicateResourceName(_) => (StatusCode::CONFLICT, Code::FailedToCreateOrder),
                 D::Conflict(_) => (StatusCode::CONFLICT, Code::Conflict),
                 D::PlanCatalogUnavailable(_) => {
@@ -91,6 +102,12 @@ impl ApiError {
             Code::Unknown => "unknown error".to_owned(),
             Code::StorageUnavailable => "storage unavailable".to_owned(),
             Code::FailedToGetPlan => "failed to get plan".to_owned(),
+            // The platform's own words may name hosts: the log has them.
+            Code::DependencyUnavailable => "a platform service is unavailable".to_owned(),
+            Code::ProvisioningFailed => "failed to create resource".to_owned(),
+            Code::ChargedButNotProvisioned => {
+                "charged but failed to create resource; the charge was refunded".to_owned()
+            }
             Code::ParseJsonFailed
             | Code::UnsupportedUrl
             | Code::AuthFailed
@@ -165,6 +182,18 @@ mod tests {
             (D::Conflict("already ended".into()), 409, 3309),
             (D::PlanCatalogUnavailable("timeout".into()), 503, 3315),
             (D::Unavailable("pool timed out".into()), 503, 3304),
+            (D::PaymentDeclined("code 1309".into()), 402, 3316),
+            (
+                D::ProvisioningFailed("volume service: 500".into()),
+                502,
+                3319,
+            ),
+            (D::ChargedButNotProvisioned("quota: 500".into()), 502, 3317),
+            (
+                D::DependencyUnavailable("charge service: timeout".into()),
+                503,
+                3320,
+            ),
             (D::Internal("broken invariant".into()), 500, 3300),
         ]
     }

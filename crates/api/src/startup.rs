@@ -141,6 +141,9 @@ pub fn ports(settings: &Settings, database: &Database, clock: Arc<dyn Clock>) ->
         notifications,
         plans: Arc::new(ConfigPlans::new(settings.plans.clone())),
         identity: Arc::new(ConfigIdentity::new(settings.users.clone())),
+        charging: Arc::new(crate::adapters::skeleton::SkeletonCharging),
+        credits: Arc::new(crate::adapters::skeleton::SkeletonCharging),
+        provisioning: Arc::new(crate::adapters::skeleton::SkeletonCharging),
         clock,
         ids: Arc::new(RandomIds),
     }

@@ -33,6 +33,23 @@ pub enum Error {
     /// The plan catalog could not be reached.
     #[error("failed to get plan: {0}")]
     PlanCatalogUnavailable(String),
+    /// The charge service declined a deduction for want of balance (its code 1309); it
+    /// does not say how much the balance holds. Nothing was taken.
+    #[error("insufficient balance: {0}")]
+    PaymentDeclined(String),
+    /// A platform service (charge, identity, provisioning, webhook receiver) could not be
+    /// reached or answered with a server error. For a payment the outcome is unknown, and
+    /// retrying with the same reason resolves it.
+    #[error("service unavailable: {0}")]
+    DependencyUnavailable(String),
+    /// The platform refused or failed to create the order's resource before anything was
+    /// charged; nothing was written.
+    #[error("failed to create resource: {0}")]
+    ProvisioningFailed(String),
+    /// The order was charged, then its resource could not be created; the charge was
+    /// refunded and the order ended.
+    #[error("charged but failed to create resource: {0}")]
+    ChargedButNotProvisioned(String),
     /// The store could not be reached (pool exhausted, connection lost, locked too long).
     #[error("storage unavailable: {0}")]
     Unavailable(String),

@@ -14,6 +14,7 @@ use crate::ledger::{Balance, NewRecharge, Recharge};
 use crate::notification::Notification;
 use crate::order::{Order, OrderStatus};
 use crate::page::{Page, PageRequest};
+use crate::payment::{MoneyKeeper, Payment, RegionScope};
 use crate::plan::Plan;
 use crate::principal::Principal;
 use crate::renewal::{RenewalBatch, RenewalCursor, RenewalDecision, RenewalQueue, RenewalRules};
@@ -39,8 +40,12 @@ pub struct UsageFilter {
 pub struct OrderOpening {
     pub order: Order,
     /// The first consumption row; `None` when nothing is charged up front (postpaid). Its
-    /// amount is debited from the project's balance in the same transaction.
+    /// amount is debited from the project's balance in the same transaction when the
+    /// store keeps the money.
     pub first_charge: Option<Consumption>,
+    /// `Store`: the store debits its ledger. `ChargeService`: the caller has already taken
+    /// the money; the store writes the rows and leaves its ledger alone.
+    pub keeper: MoneyKeeper,
 }
 
 /// The end of an order and its closing rows, written as one unit.
@@ -57,6 +62,13 @@ pub struct OrderClosing {
     /// The end row, numbered after the settlement rows; minus its amount is credited back
     /// to the project's balance.
     pub end_row: Consumption,
+    /// `Store`: the store moves the settlement and the refund in its ledger.
+    /// `ChargeService`: the store leaves its ledger alone; money owed back goes in `credit`.
+    pub keeper: MoneyKeeper,
+    /// Only with `ChargeService`: a credit the store queues (see [`CreditQueue`]) in the
+    /// same transaction, so the charge service is paid back even if the process dies right
+    /// after the commit.
+    pub credit: Option<Payment>,
 }
 
 /// Orders, and the atomic units that move money with them.
@@ -104,9 +116,27 @@ pub struct BatchOutcome {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait RenewalRepository: Send + Sync {
-    /// The distinct plans of the queue's orders due by `due_by`, so a run can ask the
-    /// catalog once per plan. Errors: `Unavailable`, `Internal`.
-    async fn due_plans(&self, queue: RenewalQueue, due_by: DateTime<Utc>) -> Result<Vec<PlanId>>;
+    /// The distinct plans of the queue's orders in `regions` due by `due_by`, so a run can
+    /// ask the catalog once per plan. Errors: `Unavailable`, `Internal`.
+    async fn due_plans(
+        &self,
+        queue: RenewalQueue,
+        due_by: DateTime<Utc>,
+        regions: RegionScope,
+    ) -> Result<Vec<PlanId>>;
+
+    /// Up to `batch.limit` orders of the batch (queue, regions, due by, after the cursor),
+    /// in (deadline, id) order, without claiming them: used where money moves through a
+    /// charge service, which cannot happen inside a store transaction.
+    /// Errors: `Unavailable`, `Internal`.
+    async fn due_orders(&self, batch: RenewalBatch) -> Result<Vec<Order>>;
+
+    /// In one transaction: write the decision's rows and the order's new state, only if
+    /// the order still has the decision's `before` state (status and last consume id);
+    /// never touches the store's ledger (the money already moved through the charge
+    /// service). Returns false, writing nothing, when the order had changed (another run
+    /// recorded it first). Errors: `Unavailable`, `Internal`.
+    async fn record(&self, decision: RenewalDecision) -> Result<bool>;
 
     /// In one transaction: claim the batch's orders, skipping those another transaction
     /// holds; lock their projects' balances; call `rules` for each order in (deadline, id)
@@ -148,6 +178,73 @@ pub trait NotificationRepository: Send + Sync {
         filter: NotificationFilter,
         page: PageRequest,
     ) -> Result<Page<Notification>>;
+}
+
+/// A charge service: balances kept outside the store. Every payment is named by its
+/// [`crate::payment::PaymentReason`]; the adapter must make sure (and document how) that a
+/// payment with a reason and direction already taken is not taken again.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait Charging: Send + Sync {
+    /// Who keeps the region's balances. Regions the charge service does not keep are the
+    /// store's ledger's, and their money never goes through this port.
+    fn keeper(&self, region: &Region) -> MoneyKeeper;
+
+    /// The regions kept by the charge service (the renewal engine renews them one order
+    /// at a time, charging before it records).
+    fn charged_regions(&self) -> Vec<Region>;
+
+    /// Takes `payment.amount` from the project's balance (`payment.direction` is
+    /// `Deduction`). A repeat of a taken payment succeeds without taking it again.
+    /// Errors: `PaymentDeclined` (insufficient balance; nothing taken),
+    /// `DependencyUnavailable` (outcome unknown: retry with the same payment),
+    /// `Internal` (the service refused the request itself).
+    async fn deduct(&self, payment: &Payment) -> Result<()>;
+
+    /// Gives `payment.amount` back (`payment.direction` is `Credit`); a repeat succeeds
+    /// without giving it twice. Errors: `DependencyUnavailable`, `Internal`.
+    async fn credit(&self, payment: &Payment) -> Result<()>;
+}
+
+/// A credit waiting to be delivered to the charge service.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueuedCredit {
+    pub id: u64,
+    pub payment: Payment,
+    /// Delivery attempts so far.
+    pub attempts: u32,
+}
+
+/// Credits owed by the charge service, queued in the store with the rows that record them
+/// and delivered at least once (the reason makes a repeat harmless).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait CreditQueue: Send + Sync {
+    /// Up to `limit` undelivered credits whose next attempt is due at `now`, oldest first.
+    /// Errors: `Unavailable`, `Internal`.
+    async fn due(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<QueuedCredit>>;
+
+    /// Marks the credit delivered. Errors: `Unavailable`, `Internal`.
+    async fn delivered(&self, id: u64, at: DateTime<Utc>) -> Result<()>;
+
+    /// Records a failed attempt and when to try next. Errors: `Unavailable`, `Internal`.
+    async fn failed(&self, id: u64, next_attempt: DateTime<Utc>, error: String) -> Result<()>;
+}
+
+/// Creates and releases the platform resources orders provide (see
+/// [`crate::provisioning::ResourceKind`]). The adapter reads what it needs (sizes, service
+/// names) from the order's plan itself.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait Provisioning: Send + Sync {
+    /// Creates the order's resource (sets the quota). Idempotent for the same order.
+    /// Errors: `DuplicateResourceName` (the platform already has another resource of that
+    /// name), `ProvisioningFailed` (refused or failed), `DependencyUnavailable`, `Internal`.
+    async fn provision(&self, order: &Order) -> Result<()>;
+
+    /// Releases the order's resource (resets the quota). Releasing what is already gone
+    /// succeeds. Errors: `ProvisioningFailed`, `DependencyUnavailable`, `Internal`.
+    async fn release(&self, order: &Order) -> Result<()>;
 }
 
 /// Consumption history.

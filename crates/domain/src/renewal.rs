@@ -103,6 +103,9 @@ pub struct RenewalCursor {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RenewalBatch {
     pub queue: RenewalQueue,
+    /// The regions the batch covers: the store-kept ones for a claiming batch, the
+    /// charge-service ones for [`crate::ports::RenewalRepository::due_orders`].
+    pub regions: crate::payment::RegionScope,
     pub due_by: DateTime<Utc>,
     pub after: Option<RenewalCursor>,
     pub limit: u32,

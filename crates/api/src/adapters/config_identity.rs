@@ -60,6 +60,7 @@ mod tests {
             principal: Principal {
                 user: UserName::parse(name).unwrap(),
                 admin,
+                credential: None,
             },
             token: token.into(),
             projects: projects

@@ -5,6 +5,7 @@ pub mod config_identity;
 pub mod config_plans;
 pub mod fixed_clock;
 pub mod random_ids;
+pub mod skeleton;
 pub mod system_clock;
 
 pub use config_identity::ConfigIdentity;

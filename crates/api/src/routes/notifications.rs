@@ -56,6 +56,7 @@ mod tests {
             Ok(Principal {
                 user: UserName::parse(user).unwrap(),
                 admin,
+                credential: None,
             })
         });
         mocks

@@ -98,6 +98,8 @@ impl UseCases {
                 end_time: now,
                 settlement,
                 end_row,
+                keeper: crate::payment::MoneyKeeper::Store,
+                credit: None,
             },
             refunded,
             settled,

@@ -187,6 +187,7 @@ impl UseCases {
         let opening = OrderOpening {
             order: order.clone(),
             first_charge,
+            keeper: crate::payment::MoneyKeeper::Store,
         };
         let created = |order: &Order, message: String| {
             Notification::about(

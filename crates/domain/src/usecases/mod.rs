@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use crate::cycle::BusinessCalendar;
 use crate::ports::{
-    Clock, ConsumptionRepository, IdGenerator, Identity, LedgerRepository, NotificationRepository,
-    Notifier, OrderRepository, PlanCatalog, RenewalRepository,
+    Charging, Clock, ConsumptionRepository, CreditQueue, IdGenerator, Identity, LedgerRepository,
+    NotificationRepository, Notifier, OrderRepository, PlanCatalog, Provisioning,
+    RenewalRepository,
 };
 use crate::renewal::RenewalSettings;
 
@@ -38,6 +39,11 @@ pub struct Ports {
     pub notifications: Arc<dyn NotificationRepository>,
     pub plans: Arc<dyn PlanCatalog>,
     pub identity: Arc<dyn Identity>,
+    /// Which regions' money a charge service keeps, and the way to it.
+    pub charging: Arc<dyn Charging>,
+    /// Credits owed through the charge service, queued with their rows.
+    pub credits: Arc<dyn CreditQueue>,
+    pub provisioning: Arc<dyn Provisioning>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGenerator>,
 }

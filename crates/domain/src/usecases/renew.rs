@@ -95,7 +95,11 @@ impl UseCases {
         let mut report = RenewalReport::default();
         for queue in RenewalQueue::ALL {
             let due_by = queue.due_by(now, &settings);
-            let plan_ids = self.ports.renewals.due_plans(queue, due_by).await?;
+            let plan_ids = self
+                .ports
+                .renewals
+                .due_plans(queue, due_by, crate::payment::RegionScope::All)
+                .await?;
             if plan_ids.is_empty() {
                 continue;
             }
@@ -108,6 +112,7 @@ impl UseCases {
             loop {
                 let batch = RenewalBatch {
                     queue,
+                    regions: crate::payment::RegionScope::All,
                     due_by,
                     after,
                     limit: settings.batch_size.max(1),

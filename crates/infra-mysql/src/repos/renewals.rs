@@ -49,7 +49,20 @@ impl RenewalStore {
 
 #[async_trait]
 impl RenewalRepository for RenewalStore {
-    async fn due_plans(&self, queue: RenewalQueue, due_by: DateTime<Utc>) -> Result<Vec<PlanId>> {
+    async fn due_orders(&self, _batch: RenewalBatch) -> Result<Vec<Order>> {
+        Err(Error::Internal("SKELETON: due_orders".into()))
+    }
+
+    async fn record(&self, _decision: RenewalDecision) -> Result<bool> {
+        Err(Error::Internal("SKELETON: record".into()))
+    }
+
+    async fn due_plans(
+        &self,
+        queue: RenewalQueue,
+        due_by: DateTime<Utc>,
+        _regions: domain::payment::RegionScope,
+    ) -> Result<Vec<PlanId>> {
         self.db
             .read(move |conn| {
                 let plans = order::due_plans(

@@ -187,6 +187,7 @@ pub(super) fn member() -> Principal {
     Principal {
         user: UserName::parse("alice").unwrap(),
         admin: false,
+        credential: None,
     }
 }
 
@@ -194,6 +195,7 @@ pub(super) fn admin() -> Principal {
     Principal {
         user: UserName::parse("root").unwrap(),
         admin: true,
+        credential: None,
     }
 }
 
