@@ -27,10 +27,11 @@ use crate::money::Money;
 use crate::notification::{Notification, NotificationKind};
 use crate::order::{Order, OrderStatus};
 use crate::plan::{ChargingMode, Plan};
+use crate::payment::MoneyKeeper;
 use crate::ports::{
-    MockClock, MockConsumptionRepository, MockIdGenerator, MockIdentity, MockLedgerRepository,
-    MockNotificationRepository, MockNotifier, MockOrderRepository, MockPlanCatalog,
-    MockRenewalRepository,
+    MockCharging, MockClock, MockConsumptionRepository, MockCreditQueue, MockIdGenerator,
+    MockIdentity, MockLedgerRepository, MockNotificationRepository, MockNotifier,
+    MockOrderRepository, MockPlanCatalog, MockProvisioning, MockRenewalRepository,
 };
 use crate::principal::Principal;
 
@@ -45,6 +46,12 @@ pub(super) struct Mocks {
     pub notifications: MockNotificationRepository,
     pub plans: MockPlanCatalog,
     pub identity: MockIdentity,
+    /// `None`: the store keeps every region's money, so no payment leaves it.
+    pub charging: Option<MockCharging>,
+    /// `None`: no credit is ever due.
+    pub credits: Option<MockCreditQueue>,
+    /// `None`: every resource is created and released without trouble.
+    pub provisioning: Option<MockProvisioning>,
     pub clock: MockClock,
     pub ids: MockIdGenerator,
 }
@@ -112,12 +119,41 @@ impl Mocks {
                 notifications: Arc::new(self.notifications),
                 plans: Arc::new(self.plans),
                 identity: Arc::new(self.identity),
+                charging: Arc::new(self.charging.unwrap_or_else(store_kept)),
+                credits: Arc::new(self.credits.unwrap_or_else(nothing_due)),
+                provisioning: Arc::new(self.provisioning.unwrap_or_else(provisioning_works)),
                 clock: Arc::new(self.clock),
                 ids: Arc::new(self.ids),
             },
             policy,
         )
     }
+}
+
+/// The store keeps every region's money: no region is the charge service's, and no payment
+/// may be sent.
+fn store_kept() -> MockCharging {
+    let mut charging = MockCharging::new();
+    charging.expect_keeper().return_const(MoneyKeeper::Store);
+    charging.expect_charged_regions().return_const(Vec::new());
+    charging.expect_deduct().never();
+    charging.expect_credit().never();
+    charging
+}
+
+/// A credit queue with nothing due.
+fn nothing_due() -> MockCreditQueue {
+    let mut credits = MockCreditQueue::new();
+    credits.expect_due().returning(|_, _| Ok(Vec::new()));
+    credits
+}
+
+/// Provisioning that succeeds at everything.
+fn provisioning_works() -> MockProvisioning {
+    let mut provisioning = MockProvisioning::new();
+    provisioning.expect_provision().returning(|_| Ok(()));
+    provisioning.expect_release().returning(|_| Ok(()));
+    provisioning
 }
 
 /// Every event handed to the notifier, in order.

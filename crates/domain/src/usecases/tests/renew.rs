@@ -82,7 +82,7 @@ impl Mocks {
         let plans_of = Arc::clone(&held);
         self.renewals
             .expect_due_plans()
-            .returning(move |queue, due_by| {
+            .returning(move |queue, due_by, _| {
                 let ids: BTreeSet<_> = plans_of
                     .iter()
                     .filter(|o| queue_of(o) == queue && o.deadline_time <= due_by)
@@ -421,7 +421,7 @@ async fn a_store_failure_fails_the_run() {
     mocks
         .renewals
         .expect_due_plans()
-        .returning(|_, _| Ok(vec![prepaid_plan().id]));
+        .returning(|_, _, _| Ok(vec![prepaid_plan().id]));
     mocks
         .renewals
         .expect_renew_batch()
@@ -439,7 +439,7 @@ async fn a_failure_listing_due_plans_fails_the_run() {
         .renewals
         .expect_due_plans()
         .times(1)
-        .returning(|_, _| Err(Error::Unavailable("lost connection".into())));
+        .returning(|_, _, _| Err(Error::Unavailable("lost connection".into())));
     mocks.renewals.expect_renew_batch().never();
     let use_cases = mocks.at(utc(NOW)).build();
     let error = use_cases.renew_due(&mut |_, _, _| {}).await.unwrap_err();
