@@ -1,8 +1,13 @@
 //! Creating an order: a prepaid order is charged its first cycle at once, with the debit,
 //! the order and consumption row #1 written in one transaction. A plan switch (`replaces`)
 //! also ends the old order in that transaction, and the balance moves by the net of the
-//! new charge, the old order's settlement and its refund. A dry run quotes the net and its
-//! parts and writes nothing.
+//! new charge, the old order's settlement and its refund (see `switch_order`). A dry run
+//! quotes the net and its parts, writes nothing and calls no platform service.
+//!
+//! Where a charge service keeps the region's money, the charge is deducted there first
+//! (named `order:{id}:1`, the row that records it) and given back if the rows then cannot
+//! be written. The order's platform resource is created around the charge as a saga (see
+//! `provision`).
 
 use chrono::{DateTime, Utc};
 
@@ -12,11 +17,13 @@ use crate::ids::{OrderId, PlanId, ProjectId, Quantity, Region, ResourceName};
 use crate::money::Money;
 use crate::notification::{Notification, NotificationKind};
 use crate::order::{Order, OrderStatus};
+use crate::payment::MoneyKeeper;
 use crate::plan::{ChargingMode, Plan};
 use crate::ports::OrderOpening;
 use crate::principal::Principal;
 
 use super::closing::Ending;
+use super::payments::deduction;
 use super::UseCases;
 
 /// A validated request to create an order.
@@ -80,8 +87,12 @@ impl UseCases {
     /// name missing, not allowed or not the replaced order's, quantities too large for the
     /// price, replaced order of another plan type or region), `NotFound` (replaced order
     /// not in the project), `Conflict` (replaced order already ended, or changed meanwhile),
-    /// `InsufficientBalance`, `DuplicateResourceName`, `PlanCatalogUnavailable`,
-    /// `Unavailable`.
+    /// `InsufficientBalance` or `PaymentDeclined` (the balance, local or the charge
+    /// service's, does not cover it), `DuplicateResourceName` (in the store or on the
+    /// platform), `ProvisioningFailed` (the resource could not be created; nothing charged),
+    /// `ChargedButNotProvisioned` (the quota could not be set; the order ended, refunded),
+    /// `DependencyUnavailable` (a platform service did not answer; nothing written),
+    /// `PlanCatalogUnavailable`, `Unavailable`.
     pub async fn create_order(
         &self,
         principal: &Principal,
@@ -187,55 +198,65 @@ impl UseCases {
         let opening = OrderOpening {
             order: order.clone(),
             first_charge,
-            keeper: crate::payment::MoneyKeeper::Store,
+            keeper: self.ports.charging.keeper(&plan.region),
         };
-        let created = |order: &Order, message: String| {
-            Notification::about(
-                order,
-                NotificationKind::OrderCreated,
-                start_time,
-                charge,
-                message,
-            )
+        let replaced = match ending {
+            None => {
+                self.open_order(opening, &plan, charge).await?;
+                None
+            }
+            Some(ending) => {
+                let replaced = self
+                    .switch_order(ending, opening, &plan, money, charge)
+                    .await?;
+                Some(Box::new(replaced))
+            }
         };
-        let Some(ending) = ending else {
-            self.ports.orders.open(opening).await?;
-            let message = format!("opened on plan {}", plan.id);
-            self.send(vec![created(&order, message)]).await;
-            return Ok(CreateOrderOutcome::Created {
-                order,
-                charged: money,
-                charge,
-                refund,
-                settlement,
-                replaced: None,
-            });
-        };
-        let old_net = ending.net()?;
-        let replaced = self.ports.orders.switch(ending.closing, opening).await?;
-        let switched = Notification::about(
-            &replaced,
-            NotificationKind::OrderSwitched,
-            start_time,
-            old_net,
-            format!(
-                "switched to order {} on plan {}: {} settled, {} refunded",
-                order.id, plan.id, ending.settled, ending.refunded
-            ),
-        );
-        let message = format!(
-            "opened on plan {}, replacing order {}",
-            plan.id, replaced.id
-        );
-        self.send(vec![switched, created(&order, message)]).await;
         Ok(CreateOrderOutcome::Created {
             order,
             charged: money,
             charge,
             refund,
             settlement,
-            replaced: Some(Box::new(replaced)),
+            replaced,
         })
+    }
+
+    /// Writes a new order as a saga: its resource first if that comes before the charge,
+    /// then the charge (through the charge service when it keeps the region's money) and
+    /// the rows, then its quota if it provides one. Sends `order_created` once written.
+    async fn open_order(&self, opening: OrderOpening, plan: &Plan, charge: Money) -> Result<()> {
+        let order = opening.order.clone();
+        let keeper = opening.keeper;
+        let provisioned = self.provision_before_charge(&order).await?;
+        let deduction = match keeper {
+            MoneyKeeper::Store => None,
+            MoneyKeeper::ChargeService => opening
+                .first_charge
+                .as_ref()
+                .and_then(|row| deduction(row, row.amount)),
+        };
+        log::info!("order {}: opening it on plan {}", order.id, plan.id);
+        let opened = self
+            .paid_write(deduction.as_ref(), || self.ports.orders.open(opening))
+            .await;
+        if let Err(e) = opened {
+            log::info!("order {}: not opened: {e}", order.id);
+            if provisioned {
+                self.release_resource(&order).await;
+            }
+            return Err(e);
+        }
+        log::info!("order {}: opened, {charge} charged", order.id);
+        let created = Notification::about(
+            &order,
+            NotificationKind::OrderCreated,
+            order.start_time,
+            charge,
+            format!("opened on plan {}", plan.id),
+        );
+        self.finish_opening(&order, charge, keeper, vec![created])
+            .await
     }
 }
 

@@ -16,16 +16,21 @@ mod balances;
 mod cancel_order;
 mod closing;
 mod create_order;
+mod deliver_credits;
 mod events;
 mod get_order;
 mod list_notifications;
 mod list_orders;
 mod list_plans;
 mod list_usages;
+mod payments;
+mod provision;
 mod renew;
+mod switch_order;
 
 pub use cancel_order::{CancelOrderRequest, CancelOutcome, OrderAction};
 pub use create_order::{CreateOrderOutcome, CreateOrderRequest, Quote};
+pub use deliver_credits::CreditTally;
 pub use renew::{RenewalReport, RenewalTally};
 
 /// The adapters the use cases talk to.

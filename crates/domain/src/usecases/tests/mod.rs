@@ -26,8 +26,8 @@ use crate::ids::{OrderId, PlanId, PlanType, ProjectId, Quantity, Region, UserNam
 use crate::money::Money;
 use crate::notification::{Notification, NotificationKind};
 use crate::order::{Order, OrderStatus};
-use crate::plan::{ChargingMode, Plan};
 use crate::payment::MoneyKeeper;
+use crate::plan::{ChargingMode, Plan};
 use crate::ports::{
     MockCharging, MockClock, MockConsumptionRepository, MockCreditQueue, MockIdGenerator,
     MockIdentity, MockLedgerRepository, MockNotificationRepository, MockNotifier,

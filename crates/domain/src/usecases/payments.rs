@@ -1,0 +1,115 @@
+//! Money a charge service keeps, as the use cases move it. A payment cannot share the
+//! store's transaction, so it is taken first and the rows are written after; each payment
+//! is named by the row that records it, which makes a repeat harmless. If the rows then
+//! cannot be written, the payment is given back under the same name, so the project never
+//! pays for rows that do not exist.
+
+use std::future::Future;
+
+use crate::consumption::Consumption;
+use crate::error::{Error, Result};
+use crate::money::Money;
+use crate::payment::{Payment, PaymentDirection, PaymentReason};
+
+use super::UseCases;
+
+/// The payment of `amount` that `row` records, moving money in `direction`. Its reason is
+/// the row's (order, consume id), the charge service's idempotency key.
+pub(super) fn payment_for(
+    row: &Consumption,
+    amount: Money,
+    direction: PaymentDirection,
+) -> Payment {
+    Payment {
+        project: row.project.clone(),
+        region: row.region.clone(),
+        amount,
+        direction,
+        reason: PaymentReason {
+            order: row.order_id.clone(),
+            consume_id: row.consume_id,
+        },
+    }
+}
+
+/// The deduction of `amount` that `row` records, or `None` when there is nothing to take:
+/// the charge service is never asked for zero.
+pub(super) fn deduction(row: &Consumption, amount: Money) -> Option<Payment> {
+    amount
+        .is_positive()
+        .then(|| payment_for(row, amount, PaymentDirection::Deduction))
+}
+
+/// The credit of `amount` that `row` records, or `None` when nothing goes back.
+pub(super) fn credit(row: &Consumption, amount: Money) -> Option<Payment> {
+    amount
+        .is_positive()
+        .then(|| payment_for(row, amount, PaymentDirection::Credit))
+}
+
+impl UseCases {
+    /// Takes `deduction` (if any) through the charge service, then runs `write`; if the
+    /// write fails, gives the deduction back under the same reason and returns the write's
+    /// error. A deduction the charge service declines or cannot answer leaves nothing
+    /// written: with an unknown outcome the same reason is retried later, never compensated,
+    /// since a credit for money never taken would be a gift.
+    ///
+    /// Errors: those of [`crate::ports::Charging::deduct`], then those of `write`.
+    pub(super) async fn paid_write<T, W, F>(
+        &self,
+        deduction: Option<&Payment>,
+        write: W,
+    ) -> Result<T>
+    where
+        W: FnOnce() -> F,
+        F: Future<Output = Result<T>>,
+    {
+        if let Some(payment) = deduction {
+            log::info!(
+                "order {}: deducting {} in {} ({})",
+                payment.reason.order,
+                payment.amount,
+                payment.region,
+                payment.reason
+            );
+            self.ports.charging.deduct(payment).await.inspect_err(|e| {
+                log::info!(
+                    "order {}: deduction {} not taken: {e}",
+                    payment.reason.order,
+                    payment.reason
+                );
+            })?;
+        }
+        let written = write().await;
+        if let (Err(e), Some(payment)) = (&written, deduction) {
+            self.compensate(payment, e).await;
+        }
+        written
+    }
+
+    /// Gives back a deduction whose rows could not be written. A failure here leaves the
+    /// project charged for nothing, so it is logged as an error with everything needed to
+    /// credit it by hand.
+    async fn compensate(&self, taken: &Payment, cause: &Error) {
+        let order = &taken.reason.order;
+        log::warn!(
+            "order {order}: rows not written ({cause}); crediting {} back ({})",
+            taken.amount,
+            taken.reason
+        );
+        let refund = Payment {
+            direction: PaymentDirection::Credit,
+            ..taken.clone()
+        };
+        if let Err(e) = self.ports.charging.credit(&refund).await {
+            log::error!(
+                "order {order}: {} deducted from project {} in {} for rows never written could \
+                 not be credited back ({}): {e}",
+                taken.amount,
+                taken.project,
+                taken.region,
+                taken.reason
+            );
+        }
+    }
+}
