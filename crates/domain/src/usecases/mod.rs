@@ -26,6 +26,7 @@ mod list_usages;
 mod payments;
 mod provision;
 mod renew;
+mod renew_charged;
 mod switch_order;
 
 pub use cancel_order::{CancelOrderRequest, CancelOutcome, OrderAction};
