@@ -7,13 +7,17 @@
 mod authenticate;
 mod balances;
 mod cancel_order;
+mod cancel_remote;
 mod create_order;
+mod create_remote;
+mod deliver_credits;
 mod get_order;
 mod list_orders;
 mod list_plans;
 mod list_usages;
 mod renew;
 mod switch_order;
+mod switch_remote;
 
 use std::sync::{Arc, Mutex};
 
@@ -22,11 +26,12 @@ use chrono::{DateTime, Utc};
 use super::{BillingPolicy, Ports, UseCases};
 use crate::consumption::{Consumption, ConsumptionKind};
 use crate::cycle::Cycle;
+use crate::error::{Error, Result};
 use crate::ids::{OrderId, PlanId, PlanType, ProjectId, Quantity, Region, UserName};
 use crate::money::Money;
 use crate::notification::{Notification, NotificationKind};
 use crate::order::{Order, OrderStatus};
-use crate::payment::MoneyKeeper;
+use crate::payment::{MoneyKeeper, Payment, PaymentDirection};
 use crate::plan::{ChargingMode, Plan};
 use crate::ports::{
     MockCharging, MockClock, MockConsumptionRepository, MockCreditQueue, MockIdGenerator,
@@ -104,6 +109,88 @@ impl Mocks {
         self.notifying_into(&Sent::default())
     }
 
+    /// A charge service keeps [`region`]'s money (other regions stay the store's).
+    /// Deductions are answered by `deduct`, credits by `credit`; each is journaled in
+    /// `calls` as "deduct {reason} {amount}" or "credit {reason} {amount}".
+    pub fn charged_remotely(
+        mut self,
+        calls: &Calls,
+        mut deduct: impl FnMut(&Payment) -> Result<()> + Send + 'static,
+        mut credit: impl FnMut(&Payment) -> Result<()> + Send + 'static,
+    ) -> Self {
+        let mut charging = MockCharging::new();
+        charging.expect_keeper().returning(|asked| {
+            if *asked == region() {
+                MoneyKeeper::ChargeService
+            } else {
+                MoneyKeeper::Store
+            }
+        });
+        charging
+            .expect_charged_regions()
+            .returning(|| vec![region()]);
+        let journal = Arc::clone(calls);
+        charging.expect_deduct().returning(move |payment| {
+            assert_eq!(payment.direction, PaymentDirection::Deduction);
+            journal
+                .lock()
+                .unwrap()
+                .push(format!("deduct {} {}", payment.reason, payment.amount));
+            deduct(payment)
+        });
+        let journal = Arc::clone(calls);
+        charging.expect_credit().returning(move |payment| {
+            assert_eq!(payment.direction, PaymentDirection::Credit);
+            journal
+                .lock()
+                .unwrap()
+                .push(format!("credit {} {}", payment.reason, payment.amount));
+            credit(payment)
+        });
+        self.charging = Some(charging);
+        self
+    }
+
+    /// Provisioning answers with `provision` and `release`, journaled in `calls` as
+    /// "provision {order}" and "release {order}".
+    pub fn provisioning_into(
+        mut self,
+        calls: &Calls,
+        mut provision: impl FnMut(&Order) -> Result<()> + Send + 'static,
+        mut release: impl FnMut(&Order) -> Result<()> + Send + 'static,
+    ) -> Self {
+        let mut provisioning = MockProvisioning::new();
+        let journal = Arc::clone(calls);
+        provisioning.expect_provision().returning(move |order| {
+            journal
+                .lock()
+                .unwrap()
+                .push(format!("provision {}", order.id));
+            provision(order)
+        });
+        let journal = Arc::clone(calls);
+        provisioning.expect_release().returning(move |order| {
+            journal
+                .lock()
+                .unwrap()
+                .push(format!("release {}", order.id));
+            release(order)
+        });
+        self.provisioning = Some(provisioning);
+        self
+    }
+
+    /// The credit queue is asked for due credits exactly `times` times (nothing is due).
+    pub fn delivering(mut self, times: usize) -> Self {
+        let mut credits = MockCreditQueue::new();
+        credits
+            .expect_due()
+            .times(times)
+            .returning(|_, _| Ok(Vec::new()));
+        self.credits = Some(credits);
+        self
+    }
+
     pub fn build(self) -> UseCases {
         self.build_with(BillingPolicy::default())
     }
@@ -156,6 +243,34 @@ fn provisioning_works() -> MockProvisioning {
     provisioning
 }
 
+/// The outward calls of a test in order, as text: payments, provisioning, and the store
+/// writes a test chooses to journal.
+pub(super) type Calls = Arc<Mutex<Vec<String>>>;
+
+pub(super) fn calls(journal: &Calls) -> Vec<String> {
+    journal.lock().unwrap().clone()
+}
+
+/// A charge service or platform that does what it is asked.
+pub(super) fn works<T>(_: &T) -> Result<()> {
+    Ok(())
+}
+
+/// A charge service declining for want of balance (its code 1309).
+pub(super) fn declines(_: &Payment) -> Result<()> {
+    Err(Error::PaymentDeclined("code 1309".into()))
+}
+
+/// A platform service that times out.
+pub(super) fn times_out<T>(_: &T) -> Result<()> {
+    Err(Error::DependencyUnavailable("timed out".into()))
+}
+
+/// A charge service that refuses the request itself.
+pub(super) fn refuses<T>(_: &T) -> Result<()> {
+    Err(Error::Internal("400 bad request".into()))
+}
+
 /// Every event handed to the notifier, in order.
 pub(super) type Sent = Arc<Mutex<Vec<Notification>>>;
 
@@ -170,6 +285,12 @@ pub(super) fn sent_events(sent: &Sent) -> Vec<(NotificationKind, String)> {
 
 /// Holds what a mock was called with, for assertions after the call.
 pub(super) struct Captured<T>(Arc<Mutex<Option<T>>>);
+
+impl<T> Default for Captured<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 impl<T> Captured<T> {
     pub fn new() -> Self {
