@@ -16,6 +16,7 @@ mod list_orders;
 mod list_plans;
 mod list_usages;
 mod renew;
+mod renew_charged;
 mod switch_order;
 mod switch_remote;
 

@@ -445,3 +445,38 @@ async fn a_failure_listing_due_plans_fails_the_run() {
     let error = use_cases.renew_due(&mut |_, _, _| {}).await.unwrap_err();
     assert_eq!(error, Error::Unavailable("lost connection".into()));
 }
+
+#[tokio::test]
+async fn an_order_the_store_ended_has_its_resource_released_after_the_batch() {
+    // Nothing left. Unpaid since Jan 1, grace over on Jan 8: ended. Paid until Feb 1:
+    // only unpaid, and it keeps its resource.
+    let (journal, calls) = (Journal::default(), Calls::default());
+    let orders = vec![
+        due("order-b", "2017-01-01T00:00:00Z"),
+        due("order-c", "2017-02-01T00:00:00Z"),
+    ];
+    let mocks = Mocks::new()
+        .storing(orders, Money::ZERO, &journal)
+        .provisioning_into(&calls, works, works)
+        .journaling_events(&journal)
+        .serving_plans(vec![prepaid_plan()]);
+    let (report, _) = run(mocks, 500).await;
+    assert_eq!((report.total.ended, report.total.unpaid), (1, 1));
+    assert_eq!(super::calls(&calls), ["release order-b"]);
+}
+
+#[tokio::test]
+async fn a_release_that_fails_does_not_fail_the_run() {
+    let (journal, calls) = (Journal::default(), Calls::default());
+    let mocks = Mocks::new()
+        .storing(
+            vec![due("order-b", "2017-01-01T00:00:00Z")],
+            Money::ZERO,
+            &journal,
+        )
+        .provisioning_into(&calls, works, times_out)
+        .journaling_events(&journal)
+        .serving_plans(vec![prepaid_plan()]);
+    let (report, _) = run(mocks, 500).await;
+    assert_eq!(report.total.ended, 1);
+}
