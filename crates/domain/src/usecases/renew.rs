@@ -108,7 +108,10 @@ impl UseCases {
     /// Errors: `Unavailable` (the store), `Internal`. A catalog that cannot be asked about a
     /// plan, or a charge service that cannot be reached, is not an error: the orders
     /// concerned are skipped and retried next run.
-    pub async fn renew_due(&self, progress: &mut Progress<'_>) -> Result<RenewalReport> {
+    pub async fn renew_due(
+        &self,
+        progress: &mut (dyn FnMut(RenewalQueue, u64, &RenewalTally) + Send),
+    ) -> Result<RenewalReport> {
         let now = self.ports.clock.now();
         let charged = self.ports.charging.charged_regions();
         let mut report = RenewalReport::default();
@@ -136,8 +139,8 @@ impl UseCases {
     ) -> Result<()> {
         let settings = self.policy.renewal;
         let due_by = queue.due_by(now, &settings);
-        // An empty exception list is every region; said so, a store need not build an
-        // empty `NOT IN`.
+        // With no charged region the scope is every region, and says so: a store then
+        // never has to express an empty exception list.
         let regions = if charged.is_empty() {
             RegionScope::All
         } else {

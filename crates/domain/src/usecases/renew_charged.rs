@@ -14,8 +14,9 @@ use crate::ids::Region;
 use crate::money::Money;
 use crate::order::Order;
 use crate::payment::RegionScope;
-use crate::renewal::{RenewalBatch, RenewalCursor, RenewalDecision, RenewalQueue, RenewalRules};
-use crate::renewal::{RenewalRun, RenewalSettings};
+use crate::renewal::{
+    RenewalBatch, RenewalCursor, RenewalDecision, RenewalQueue, RenewalRules, RenewalRun,
+};
 
 use super::payments::deduction;
 use super::renew::Progress;
@@ -46,7 +47,7 @@ impl UseCases {
         report: &mut RenewalReport,
         progress: &mut Progress<'_>,
     ) -> Result<()> {
-        let settings: RenewalSettings = self.policy.renewal;
+        let settings = self.policy.renewal;
         let due_by = queue.due_by(now, &settings);
         let scope = RegionScope::Only(regions.to_vec());
         let plan_ids = self
