@@ -16,6 +16,7 @@ use domain::ids::{OrderId, PlanId, PlanType, ProjectId, Quantity, Region, Resour
 use domain::ledger::NewRecharge;
 use domain::order::{Order, OrderStatus};
 use domain::page::PageRequest;
+use domain::payment::MoneyKeeper;
 use domain::plan::ChargingMode;
 use domain::ports::{LedgerRepository, OrderClosing, OrderFilter, OrderOpening};
 use domain::Money;
@@ -344,6 +345,7 @@ pub fn opening(order: &Order, amount: i64) -> OrderOpening {
     OrderOpening {
         order: order.clone(),
         first_charge: Some(first_charge(order, amount)),
+        keeper: MoneyKeeper::Store,
     }
 }
 
@@ -366,6 +368,8 @@ pub fn closing(order: &Order, refund: i64, at: &str) -> OrderClosing {
             covered_until: order.deadline_time,
             kind: ConsumptionKind::End,
         },
+        keeper: MoneyKeeper::Store,
+        credit: None,
     }
 }
 
@@ -394,6 +398,7 @@ pub fn opening_uncharged(order: &Order) -> OrderOpening {
     OrderOpening {
         order,
         first_charge: None,
+        keeper: MoneyKeeper::Store,
     }
 }
 

@@ -7,6 +7,7 @@ use chrono::TimeDelta;
 use domain::consumption::{Consumption, ConsumptionKind};
 use domain::ids::PlanId;
 use domain::order::{Order, OrderStatus};
+use domain::payment::RegionScope;
 use domain::plan::ChargingMode;
 use domain::ports::{ConsumptionRepository, LedgerRepository, OrderRepository, RenewalRepository};
 use domain::renewal::{RenewalBatch, RenewalDecision, RenewalOutcome, RenewalQueue, RenewalRules};
@@ -91,6 +92,7 @@ fn prepaid_consuming() -> RenewalQueue {
 fn batch(limit: u32) -> RenewalBatch {
     RenewalBatch {
         queue: prepaid_consuming(),
+        regions: RegionScope::All,
         due_by: t("2026-03-01T00:00:00Z"),
         after: None,
         limit,
@@ -196,7 +198,11 @@ both_backends!(due_plans_lists_each_plan_of_due_orders_once, |db| {
         .unwrap();
 
     let mut plans = renewals(&db)
-        .due_plans(prepaid_consuming(), t("2026-03-01T00:00:00Z"))
+        .due_plans(
+            prepaid_consuming(),
+            t("2026-03-01T00:00:00Z"),
+            RegionScope::All,
+        )
         .await
         .unwrap();
     plans.sort_by(|a, b| a.as_str().cmp(b.as_str()));
@@ -325,6 +331,7 @@ async fn run(store: RenewalStore, limit: u32) -> usize {
     for queue in RenewalQueue::ALL {
         let mut request = RenewalBatch {
             queue,
+            regions: RegionScope::All,
             due_by: t("2026-03-01T00:00:00Z"),
             after: None,
             limit,
