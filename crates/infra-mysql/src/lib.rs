@@ -20,6 +20,7 @@ pub use backend::Backend;
 pub use database::Database;
 pub use error::StoreError;
 pub use repos::consumption::ConsumptionStore;
+pub use repos::credits::CreditStore;
 pub use repos::health::HealthStore;
 pub use repos::ledger::LedgerStore;
 pub use repos::notifications::NotificationStore;

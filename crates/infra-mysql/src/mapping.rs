@@ -10,12 +10,15 @@ use domain::ids::{OrderId, PlanId, PlanType, ProjectId, Quantity, Region, Resour
 use domain::ledger::{Balance, NewRecharge, Recharge};
 use domain::notification::{Notification, NotificationKind};
 use domain::order::{Order, OrderStatus};
+use domain::payment::{Payment, PaymentDirection, PaymentReason};
 use domain::plan::ChargingMode;
+use domain::ports::QueuedCredit;
 use domain::{Error, Money};
 
 use crate::error::corrupt;
 use crate::rows::balance::BalanceRow;
 use crate::rows::consumption::{ConsumptionRow, NewConsumptionRow};
+use crate::rows::credit::{CreditRow, NewCreditRow};
 use crate::rows::notification::{NewNotificationRow, NotificationRow, MESSAGE_CHARS};
 use crate::rows::order::{NewOrderRow, OrderRow};
 use crate::rows::recharge::{NewRechargeRow, RechargeRow};
@@ -25,6 +28,7 @@ const HISTORY: &str = "DF_CONSUMING_HISTORY";
 const BALANCES: &str = "DF_BALANCE";
 const RECHARGES: &str = "DF_RECHARGE";
 const NOTIFICATIONS: &str = "DF_NOTIFICATION";
+const CREDITS: &str = "DF_CREDIT_QUEUE";
 
 /// CHARGING_MODE: 0 prepaid (the default of orders older than the column), 1 postpaid.
 pub(crate) fn mode_code(mode: ChargingMode) -> i16 {
@@ -62,6 +66,26 @@ pub(crate) fn from_db_time(time: NaiveDateTime) -> DateTime<Utc> {
 pub(crate) fn to_db_sequence(value: u32) -> Result<i32, Error> {
     i32::try_from(value)
         .map_err(|_| Error::Internal(format!("consume id {value} exceeds the INT column")))
+}
+
+/// A counter or sequence number read from its INT column.
+pub(crate) fn unsigned(table: &str, key: &str, name: &str, value: i32) -> domain::Result<u32> {
+    column(
+        table,
+        key,
+        name,
+        u32::try_from(value).map_err(|_| Error::Internal(format!("negative {value}"))),
+    )
+}
+
+/// An auto-increment id as callers see it.
+pub(crate) fn row_id(table: &str, key: &str, value: i64) -> domain::Result<u64> {
+    column(
+        table,
+        key,
+        "ID",
+        u64::try_from(value).map_err(|_| Error::Internal(format!("negative {value}"))),
+    )
 }
 
 /// Parses one column, naming the table, row and column on failure.
@@ -285,7 +309,7 @@ pub(crate) fn recorded(recharge: &NewRecharge, id: i64) -> Recharge {
 }
 
 /// The first `chars` characters of `text`: a long message is cut rather than refused.
-fn clip(text: &str, chars: usize) -> &str {
+pub(crate) fn clip(text: &str, chars: usize) -> &str {
     text.char_indices()
         .nth(chars)
         .map_or(text, |(end, _)| &text[..end])
@@ -336,6 +360,51 @@ impl<'a> From<&'a Notification> for NewNotificationRow<'a> {
             message: clip(&event.message, MESSAGE_CHARS),
             create_time: to_db_time(event.time),
         }
+    }
+}
+
+/// A credit queued at `at`, due at once and not yet tried.
+pub(crate) fn queued_credit(
+    payment: &Payment,
+    at: NaiveDateTime,
+) -> Result<NewCreditRow<'_>, Error> {
+    Ok(NewCreditRow {
+        order_id: payment.reason.order.as_str(),
+        consume_id: to_db_sequence(payment.reason.consume_id)?,
+        account_id: payment.project.as_str(),
+        region: payment.region.as_str(),
+        amount: payment.amount.minor(),
+        created_at: at,
+        attempts: 0,
+        next_attempt_at: at,
+    })
+}
+
+impl TryFrom<CreditRow> for QueuedCredit {
+    type Error = Error;
+
+    fn try_from(row: CreditRow) -> Result<Self, Error> {
+        let key = format!("ID={}", row.id);
+        let key = key.as_str();
+        Ok(QueuedCredit {
+            id: row_id(CREDITS, key, row.id)?,
+            payment: Payment {
+                project: column(
+                    CREDITS,
+                    key,
+                    "ACCOUNT_ID",
+                    ProjectId::parse(&row.account_id),
+                )?,
+                region: column(CREDITS, key, "REGION", Region::parse(&row.region))?,
+                amount: Money::from_minor(row.amount),
+                direction: PaymentDirection::Credit,
+                reason: PaymentReason {
+                    order: column(CREDITS, key, "ORDER_ID", OrderId::parse(&row.order_id))?,
+                    consume_id: unsigned(CREDITS, key, "CONSUME_ID", row.consume_id)?,
+                },
+            },
+            attempts: unsigned(CREDITS, key, "ATTEMPTS", row.attempts)?,
+        })
     }
 }
 

@@ -2,6 +2,7 @@
 //! writes is exactly one [`crate::Database`] write transaction.
 
 pub(crate) mod consumption;
+pub(crate) mod credits;
 pub(crate) mod health;
 pub(crate) mod ledger;
 pub(crate) mod notifications;

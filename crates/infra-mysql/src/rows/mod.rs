@@ -4,6 +4,7 @@
 
 pub(crate) mod balance;
 pub(crate) mod consumption;
+pub(crate) mod credit;
 pub(crate) mod notification;
 pub(crate) mod order;
 pub(crate) mod recharge;

@@ -5,8 +5,10 @@
 
 mod common;
 
+mod charge_service;
 mod concurrency;
 mod connect;
+mod credits;
 mod ledger;
 mod migrations;
 mod notifications;
