@@ -13,6 +13,8 @@ mod ledger;
 mod migrations;
 mod notifications;
 mod orders;
+mod renewal_records;
+mod renewal_regions;
 mod renewals;
 mod switching;
 mod usages;
