@@ -26,3 +26,4 @@ pub use repos::ledger::LedgerStore;
 pub use repos::notifications::NotificationStore;
 pub use repos::orders::OrderStore;
 pub use repos::renewals::RenewalStore;
+pub use repos::resources::{ProvisionedResource, ResourceStore};

@@ -13,15 +13,18 @@ use domain::order::{Order, OrderStatus};
 use domain::payment::{Payment, PaymentDirection, PaymentReason};
 use domain::plan::ChargingMode;
 use domain::ports::QueuedCredit;
+use domain::provisioning::ResourceKind;
 use domain::{Error, Money};
 
 use crate::error::corrupt;
+use crate::repos::resources::ProvisionedResource;
 use crate::rows::balance::BalanceRow;
 use crate::rows::consumption::{ConsumptionRow, NewConsumptionRow};
 use crate::rows::credit::{CreditRow, NewCreditRow};
 use crate::rows::notification::{NewNotificationRow, NotificationRow, MESSAGE_CHARS};
 use crate::rows::order::{NewOrderRow, OrderRow};
 use crate::rows::recharge::{NewRechargeRow, RechargeRow};
+use crate::rows::resource::ResourceRow;
 
 const ORDERS: &str = "DF_PURCHASE_ORDER";
 const HISTORY: &str = "DF_CONSUMING_HISTORY";
@@ -29,6 +32,7 @@ const BALANCES: &str = "DF_BALANCE";
 const RECHARGES: &str = "DF_RECHARGE";
 const NOTIFICATIONS: &str = "DF_NOTIFICATION";
 const CREDITS: &str = "DF_CREDIT_QUEUE";
+const RESOURCES: &str = "DF_RESOURCE";
 
 /// CHARGING_MODE: 0 prepaid (the default of orders older than the column), 1 postpaid.
 pub(crate) fn mode_code(mode: ChargingMode) -> i16 {
@@ -408,6 +412,52 @@ impl TryFrom<CreditRow> for QueuedCredit {
     }
 }
 
+/// KIND of DF_RESOURCE: the plan type's name for it.
+pub(crate) fn kind_label(kind: ResourceKind) -> &'static str {
+    match kind {
+        ResourceKind::Volume => "volume",
+        ResourceKind::ServiceInstance => "bsi",
+        ResourceKind::Quota => "quota",
+    }
+}
+
+fn kind_from_label(label: &str) -> domain::Result<ResourceKind> {
+    match label {
+        "volume" => Ok(ResourceKind::Volume),
+        "bsi" => Ok(ResourceKind::ServiceInstance),
+        "quota" => Ok(ResourceKind::Quota),
+        other => Err(Error::Internal(format!("unknown resource kind {other:?}"))),
+    }
+}
+
+impl TryFrom<ResourceRow> for ProvisionedResource {
+    type Error = Error;
+
+    fn try_from(row: ResourceRow) -> Result<Self, Error> {
+        let key = format!("ORDER_ID={:?}", row.order_id);
+        let key = key.as_str();
+        Ok(ProvisionedResource {
+            order_id: column(RESOURCES, key, "ORDER_ID", OrderId::parse(&row.order_id))?,
+            project: column(
+                RESOURCES,
+                key,
+                "ACCOUNT_ID",
+                ProjectId::parse(&row.account_id),
+            )?,
+            region: column(RESOURCES, key, "REGION", Region::parse(&row.region))?,
+            kind: column(RESOURCES, key, "KIND", kind_from_label(&row.kind))?,
+            name: row
+                .name
+                .as_deref()
+                .map(ResourceName::parse)
+                .transpose()
+                .map_err(|e| corrupt(RESOURCES, key, format_args!("bad NAME: {e}")))?,
+            created_at: from_db_time(row.created_at),
+            released_at: row.released_at.map(from_db_time),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -527,5 +577,17 @@ mod tests {
         let row = NewOrderRow::try_from(&order).unwrap();
         assert_eq!(row.resource_name, Some("vol-1"));
         assert_eq!(row.active_resource_name, None);
+    }
+
+    #[test]
+    fn every_resource_kind_reads_back_from_its_label() {
+        for kind in [
+            ResourceKind::Volume,
+            ResourceKind::ServiceInstance,
+            ResourceKind::Quota,
+        ] {
+            assert_eq!(kind_from_label(kind_label(kind)), Ok(kind));
+        }
+        assert!(kind_from_label("gpu").is_err());
     }
 }

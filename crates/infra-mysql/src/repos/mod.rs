@@ -8,3 +8,4 @@ pub(crate) mod ledger;
 pub(crate) mod notifications;
 pub(crate) mod orders;
 pub(crate) mod renewals;
+pub(crate) mod resources;

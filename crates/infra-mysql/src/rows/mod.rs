@@ -8,6 +8,7 @@ pub(crate) mod credit;
 pub(crate) mod notification;
 pub(crate) mod order;
 pub(crate) mod recharge;
+pub(crate) mod resource;
 
 /// A page as SQL wants it: `LIMIT` and `OFFSET` as signed numbers.
 #[derive(Clone, Copy, Debug)]

@@ -442,3 +442,12 @@ pub fn closed_by_charge_service(mut closing: OrderClosing) -> OrderClosing {
     closing.credit = refund_credit(&closing);
     closing
 }
+
+/// A clock stopped at one instant.
+pub struct StoppedClock(pub DateTime<Utc>);
+
+impl domain::ports::Clock for StoppedClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.0
+    }
+}

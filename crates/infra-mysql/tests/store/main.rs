@@ -16,5 +16,6 @@ mod orders;
 mod renewal_records;
 mod renewal_regions;
 mod renewals;
+mod resources;
 mod switching;
 mod usages;
