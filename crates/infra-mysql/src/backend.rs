@@ -20,7 +20,8 @@ use crate::error::StoreError;
 use crate::rows::consumption::NewConsumptionRow;
 use crate::rows::notification::NewNotificationRow;
 use crate::rows::order::{self, OrderRow, Regions, RenewOrder};
-use crate::schema::{balance, consuming_history, notification, purchase_order};
+use crate::rows::webhook_delivery::NewDeliveryRow;
+use crate::schema::{balance, consuming_history, notification, purchase_order, webhook_delivery};
 
 const MYSQL_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/mysql");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
@@ -254,6 +255,14 @@ pub(crate) fn insert_notifications(
     rows: &[NewNotificationRow<'_>],
 ) -> QueryResult<usize> {
     insert_batch!(conn, notification::table, rows)
+}
+
+/// Webhook delivery rows in one statement.
+pub(crate) fn insert_deliveries(
+    conn: &mut DbConnection,
+    rows: &[NewDeliveryRow<'_>],
+) -> QueryResult<usize> {
+    insert_batch!(conn, webhook_delivery::table, rows)
 }
 
 /// Orders per batched `UPDATE` on MariaDB: 17 placeholders each stays far below the

@@ -18,6 +18,7 @@ use domain::{Error, Money};
 
 use crate::error::corrupt;
 use crate::repos::resources::ProvisionedResource;
+use crate::repos::webhook_outbox::WebhookDelivery;
 use crate::rows::balance::BalanceRow;
 use crate::rows::consumption::{ConsumptionRow, NewConsumptionRow};
 use crate::rows::credit::{CreditRow, NewCreditRow};
@@ -25,6 +26,7 @@ use crate::rows::notification::{NewNotificationRow, NotificationRow, MESSAGE_CHA
 use crate::rows::order::{NewOrderRow, OrderRow};
 use crate::rows::recharge::{NewRechargeRow, RechargeRow};
 use crate::rows::resource::ResourceRow;
+use crate::rows::webhook_delivery::DeliveryRow;
 
 const ORDERS: &str = "DF_PURCHASE_ORDER";
 const HISTORY: &str = "DF_CONSUMING_HISTORY";
@@ -33,6 +35,7 @@ const RECHARGES: &str = "DF_RECHARGE";
 const NOTIFICATIONS: &str = "DF_NOTIFICATION";
 const CREDITS: &str = "DF_CREDIT_QUEUE";
 const RESOURCES: &str = "DF_RESOURCE";
+const DELIVERIES: &str = "DF_WEBHOOK_DELIVERY";
 
 /// CHARGING_MODE: 0 prepaid (the default of orders older than the column), 1 postpaid.
 pub(crate) fn mode_code(mode: ChargingMode) -> i16 {
@@ -454,6 +457,22 @@ impl TryFrom<ResourceRow> for ProvisionedResource {
                 .map_err(|e| corrupt(RESOURCES, key, format_args!("bad NAME: {e}")))?,
             created_at: from_db_time(row.created_at),
             released_at: row.released_at.map(from_db_time),
+        })
+    }
+}
+
+impl TryFrom<(DeliveryRow, NotificationRow)> for WebhookDelivery {
+    type Error = Error;
+
+    fn try_from((row, notification): (DeliveryRow, NotificationRow)) -> Result<Self, Error> {
+        let key = format!("ID={}", row.id);
+        let key = key.as_str();
+        Ok(WebhookDelivery {
+            id: row_id(DELIVERIES, key, row.id)?,
+            endpoint: row.endpoint,
+            notification_id: row_id(NOTIFICATIONS, key, row.notification_id)?,
+            notification: Notification::try_from(notification)?,
+            attempts: unsigned(DELIVERIES, key, "ATTEMPTS", row.attempts)?,
         })
     }
 }

@@ -9,3 +9,4 @@ pub(crate) mod notifications;
 pub(crate) mod orders;
 pub(crate) mod renewals;
 pub(crate) mod resources;
+pub(crate) mod webhook_outbox;

@@ -197,6 +197,11 @@ impl TestDb {
         .execute(conn))
     }
 
+    /// Runs a fixed statement with a connection of its own, past the stores.
+    pub fn execute(&self, statement: &str) -> diesel::QueryResult<usize> {
+        raw!(self, |conn| diesel::sql_query(statement).execute(conn))
+    }
+
     fn sqlite_path(&self) -> Option<&str> {
         match &self.place {
             Place::Sqlite { path, .. } => Some(path),

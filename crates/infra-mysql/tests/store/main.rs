@@ -19,3 +19,4 @@ mod renewals;
 mod resources;
 mod switching;
 mod usages;
+mod webhooks;
