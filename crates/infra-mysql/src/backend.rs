@@ -19,8 +19,9 @@ use domain::order::OrderStatus;
 use crate::error::StoreError;
 use crate::rows::consumption::NewConsumptionRow;
 use crate::rows::notification::NewNotificationRow;
-use crate::rows::order::{self, OrderRow, RenewOrder};
-use crate::schema::{balance, consuming_history, notification, purchase_order};
+use crate::rows::order::{self, OrderRow, Regions, RenewOrder};
+use crate::rows::webhook_delivery::NewDeliveryRow;
+use crate::schema::{balance, consuming_history, notification, purchase_order, webhook_delivery};
 
 const MYSQL_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/mysql");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
@@ -121,22 +122,24 @@ where
     }
 }
 
-/// One renewal claim: the queue's orders due by `due_by`, strictly after the cursor in
-/// (deadline, order id) order, at most `limit`.
+/// One renewal claim: the queue's orders in `regions` due by `due_by`, strictly after the
+/// cursor in (deadline, order id) order, at most `limit`.
 #[derive(Debug)]
 pub(crate) struct Claim<'a> {
     pub mode: i16,
     pub status: i16,
+    pub regions: Regions<'a>,
     pub due_by: NaiveDateTime,
     pub after_deadline: NaiveDateTime,
     pub after_order_id: &'a str,
     pub limit: i64,
 }
 
-/// The claim query, built once per backend (its select clause is typed per backend).
-/// One shape for every batch: the first batch's cursor precedes every order.
+/// The claim query, built once per backend (its select clause is typed per backend), with
+/// an optional region filter. One shape for every batch: the first batch's cursor precedes
+/// every order.
 macro_rules! claim_query {
-    ($claim:expr) => {{
+    ($claim:expr $(, $regions:expr)?) => {{
         use crate::schema::purchase_order::dsl;
         let claim: &Claim<'_> = $claim;
         purchase_order::table
@@ -149,9 +152,32 @@ macro_rules! claim_query {
                     .gt(claim.after_deadline)
                     .or(dsl::order_id.gt(claim.after_order_id)),
             )
+            $(.filter($regions))?
             .order((dsl::deadline_time.asc(), dsl::order_id.asc()))
             .limit(claim.limit)
             .select(OrderRow::as_select())
+    }};
+}
+
+/// Runs `$run` on the claim query of `$claim`'s region scope, bound to `$query`: each scope
+/// is a query of its own type, since diesel cannot lock a boxed query.
+macro_rules! with_claim_query {
+    ($claim:expr, |$query:ident| $run:expr) => {{
+        let claim: &Claim<'_> = $claim;
+        match &claim.regions {
+            Regions::All => {
+                let $query = claim_query!(claim);
+                $run
+            }
+            Regions::Only(names) => {
+                let $query = claim_query!(claim, purchase_order::region.eq_any(names));
+                $run
+            }
+            Regions::Except(names) => {
+                let $query = claim_query!(claim, purchase_order::region.ne_all(names));
+                $run
+            }
+        }
     }};
 }
 
@@ -161,16 +187,25 @@ macro_rules! claim_query {
 /// already excludes every other writer.
 pub(crate) fn claim(conn: &mut DbConnection, claim: &Claim<'_>) -> QueryResult<Vec<OrderRow>> {
     match conn {
-        DbConnection::Mysql(inner) => claim_query!(claim).for_update().skip_locked().load(inner),
-        DbConnection::Sqlite(inner) => claim_query!(claim).load(inner),
+        DbConnection::Mysql(inner) => {
+            with_claim_query!(claim, |query| query.for_update().skip_locked().load(inner))
+        }
+        DbConnection::Sqlite(inner) => with_claim_query!(claim, |query| query.load(inner)),
     }
+}
+
+/// The orders a claim would take, read without locking any: the same selection and order.
+pub(crate) fn peek(conn: &mut DbConnection, claim: &Claim<'_>) -> QueryResult<Vec<OrderRow>> {
+    with_claim_query!(claim, |query| query.load(conn))
 }
 
 /// The claim as MariaDB receives it, for tests and logs.
 #[cfg(test)]
 pub(crate) fn claim_sql_mysql(claim: &Claim<'_>) -> String {
-    diesel::debug_query::<diesel::mysql::Mysql, _>(&claim_query!(claim).for_update().skip_locked())
-        .to_string()
+    with_claim_query!(claim, |query| {
+        diesel::debug_query::<diesel::mysql::Mysql, _>(&query.for_update().skip_locked())
+            .to_string()
+    })
 }
 
 /// Locks and reads the projects' balances, in ACCOUNT_ID order so that two transactions
@@ -220,6 +255,14 @@ pub(crate) fn insert_notifications(
     rows: &[NewNotificationRow<'_>],
 ) -> QueryResult<usize> {
     insert_batch!(conn, notification::table, rows)
+}
+
+/// Webhook delivery rows in one statement.
+pub(crate) fn insert_deliveries(
+    conn: &mut DbConnection,
+    rows: &[NewDeliveryRow<'_>],
+) -> QueryResult<usize> {
+    insert_batch!(conn, webhook_delivery::table, rows)
 }
 
 /// Orders per batched `UPDATE` on MariaDB: 17 placeholders each stays far below the
@@ -471,6 +514,7 @@ mod tests {
         let sql = claim_sql_mysql(&Claim {
             mode: 0,
             status: 5,
+            regions: Regions::All,
             due_by: at,
             after_deadline: at,
             after_order_id: "o-1",
@@ -488,5 +532,37 @@ mod tests {
             sql.contains("`DF_PURCHASE_ORDER`.`CHARGING_MODE` = ?"),
             "{sql}"
         );
+    }
+
+    #[test]
+    fn a_region_scope_filters_beside_the_renewal_index_and_keeps_the_lock() {
+        let at = chrono::DateTime::from_timestamp(1_800_000_000, 0)
+            .unwrap()
+            .naive_utc();
+        let claim = |regions| Claim {
+            mode: 0,
+            status: 5,
+            regions,
+            due_by: at,
+            after_deadline: at,
+            after_order_id: "o-1",
+            limit: 500,
+        };
+        let order_by = "ORDER BY `DF_PURCHASE_ORDER`.`DEADLINE_TIME` ASC, \
+                        `DF_PURCHASE_ORDER`.`ORDER_ID` ASC LIMIT ?";
+        let only = claim_sql_mysql(&claim(Regions::Only(vec!["r1", "r2"])));
+        assert!(
+            only.contains("`DF_PURCHASE_ORDER`.`REGION` IN (?, ?)"),
+            "{only}"
+        );
+        let except = claim_sql_mysql(&claim(Regions::Except(vec!["r1"])));
+        assert!(
+            except.contains("`DF_PURCHASE_ORDER`.`REGION` NOT IN (?)"),
+            "{except}"
+        );
+        for sql in [only, except] {
+            assert!(sql.contains("FOR UPDATE SKIP LOCKED"), "{sql}");
+            assert!(sql.contains(order_by), "{sql}");
+        }
     }
 }

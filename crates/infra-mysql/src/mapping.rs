@@ -10,21 +10,32 @@ use domain::ids::{OrderId, PlanId, PlanType, ProjectId, Quantity, Region, Resour
 use domain::ledger::{Balance, NewRecharge, Recharge};
 use domain::notification::{Notification, NotificationKind};
 use domain::order::{Order, OrderStatus};
+use domain::payment::{Payment, PaymentDirection, PaymentReason};
 use domain::plan::ChargingMode;
+use domain::ports::QueuedCredit;
+use domain::provisioning::ResourceKind;
 use domain::{Error, Money};
 
 use crate::error::corrupt;
+use crate::repos::resources::ProvisionedResource;
+use crate::repos::webhook_outbox::WebhookDelivery;
 use crate::rows::balance::BalanceRow;
 use crate::rows::consumption::{ConsumptionRow, NewConsumptionRow};
+use crate::rows::credit::{CreditRow, NewCreditRow};
 use crate::rows::notification::{NewNotificationRow, NotificationRow, MESSAGE_CHARS};
 use crate::rows::order::{NewOrderRow, OrderRow};
 use crate::rows::recharge::{NewRechargeRow, RechargeRow};
+use crate::rows::resource::ResourceRow;
+use crate::rows::webhook_delivery::DeliveryRow;
 
 const ORDERS: &str = "DF_PURCHASE_ORDER";
 const HISTORY: &str = "DF_CONSUMING_HISTORY";
 const BALANCES: &str = "DF_BALANCE";
 const RECHARGES: &str = "DF_RECHARGE";
 const NOTIFICATIONS: &str = "DF_NOTIFICATION";
+const CREDITS: &str = "DF_CREDIT_QUEUE";
+const RESOURCES: &str = "DF_RESOURCE";
+const DELIVERIES: &str = "DF_WEBHOOK_DELIVERY";
 
 /// CHARGING_MODE: 0 prepaid (the default of orders older than the column), 1 postpaid.
 pub(crate) fn mode_code(mode: ChargingMode) -> i16 {
@@ -62,6 +73,26 @@ pub(crate) fn from_db_time(time: NaiveDateTime) -> DateTime<Utc> {
 pub(crate) fn to_db_sequence(value: u32) -> Result<i32, Error> {
     i32::try_from(value)
         .map_err(|_| Error::Internal(format!("consume id {value} exceeds the INT column")))
+}
+
+/// A counter or sequence number read from its INT column.
+pub(crate) fn unsigned(table: &str, key: &str, name: &str, value: i32) -> domain::Result<u32> {
+    column(
+        table,
+        key,
+        name,
+        u32::try_from(value).map_err(|_| Error::Internal(format!("negative {value}"))),
+    )
+}
+
+/// An auto-increment id as callers see it.
+pub(crate) fn row_id(table: &str, key: &str, value: i64) -> domain::Result<u64> {
+    column(
+        table,
+        key,
+        "ID",
+        u64::try_from(value).map_err(|_| Error::Internal(format!("negative {value}"))),
+    )
 }
 
 /// Parses one column, naming the table, row and column on failure.
@@ -285,7 +316,7 @@ pub(crate) fn recorded(recharge: &NewRecharge, id: i64) -> Recharge {
 }
 
 /// The first `chars` characters of `text`: a long message is cut rather than refused.
-fn clip(text: &str, chars: usize) -> &str {
+pub(crate) fn clip(text: &str, chars: usize) -> &str {
     text.char_indices()
         .nth(chars)
         .map_or(text, |(end, _)| &text[..end])
@@ -336,6 +367,113 @@ impl<'a> From<&'a Notification> for NewNotificationRow<'a> {
             message: clip(&event.message, MESSAGE_CHARS),
             create_time: to_db_time(event.time),
         }
+    }
+}
+
+/// A credit queued at `at`, due at once and not yet tried.
+pub(crate) fn queued_credit(
+    payment: &Payment,
+    at: NaiveDateTime,
+) -> Result<NewCreditRow<'_>, Error> {
+    Ok(NewCreditRow {
+        order_id: payment.reason.order.as_str(),
+        consume_id: to_db_sequence(payment.reason.consume_id)?,
+        account_id: payment.project.as_str(),
+        region: payment.region.as_str(),
+        amount: payment.amount.minor(),
+        created_at: at,
+        attempts: 0,
+        next_attempt_at: at,
+    })
+}
+
+impl TryFrom<CreditRow> for QueuedCredit {
+    type Error = Error;
+
+    fn try_from(row: CreditRow) -> Result<Self, Error> {
+        let key = format!("ID={}", row.id);
+        let key = key.as_str();
+        Ok(QueuedCredit {
+            id: row_id(CREDITS, key, row.id)?,
+            payment: Payment {
+                project: column(
+                    CREDITS,
+                    key,
+                    "ACCOUNT_ID",
+                    ProjectId::parse(&row.account_id),
+                )?,
+                region: column(CREDITS, key, "REGION", Region::parse(&row.region))?,
+                amount: Money::from_minor(row.amount),
+                direction: PaymentDirection::Credit,
+                reason: PaymentReason {
+                    order: column(CREDITS, key, "ORDER_ID", OrderId::parse(&row.order_id))?,
+                    consume_id: unsigned(CREDITS, key, "CONSUME_ID", row.consume_id)?,
+                },
+            },
+            attempts: unsigned(CREDITS, key, "ATTEMPTS", row.attempts)?,
+        })
+    }
+}
+
+/// KIND of DF_RESOURCE: the plan type's name for it.
+pub(crate) fn kind_label(kind: ResourceKind) -> &'static str {
+    match kind {
+        ResourceKind::Volume => "volume",
+        ResourceKind::ServiceInstance => "bsi",
+        ResourceKind::Quota => "quota",
+    }
+}
+
+fn kind_from_label(label: &str) -> domain::Result<ResourceKind> {
+    match label {
+        "volume" => Ok(ResourceKind::Volume),
+        "bsi" => Ok(ResourceKind::ServiceInstance),
+        "quota" => Ok(ResourceKind::Quota),
+        other => Err(Error::Internal(format!("unknown resource kind {other:?}"))),
+    }
+}
+
+impl TryFrom<ResourceRow> for ProvisionedResource {
+    type Error = Error;
+
+    fn try_from(row: ResourceRow) -> Result<Self, Error> {
+        let key = format!("ORDER_ID={:?}", row.order_id);
+        let key = key.as_str();
+        Ok(ProvisionedResource {
+            order_id: column(RESOURCES, key, "ORDER_ID", OrderId::parse(&row.order_id))?,
+            project: column(
+                RESOURCES,
+                key,
+                "ACCOUNT_ID",
+                ProjectId::parse(&row.account_id),
+            )?,
+            region: column(RESOURCES, key, "REGION", Region::parse(&row.region))?,
+            kind: column(RESOURCES, key, "KIND", kind_from_label(&row.kind))?,
+            name: row
+                .name
+                .as_deref()
+                .map(ResourceName::parse)
+                .transpose()
+                .map_err(|e| corrupt(RESOURCES, key, format_args!("bad NAME: {e}")))?,
+            created_at: from_db_time(row.created_at),
+            released_at: row.released_at.map(from_db_time),
+        })
+    }
+}
+
+impl TryFrom<(DeliveryRow, NotificationRow)> for WebhookDelivery {
+    type Error = Error;
+
+    fn try_from((row, notification): (DeliveryRow, NotificationRow)) -> Result<Self, Error> {
+        let key = format!("ID={}", row.id);
+        let key = key.as_str();
+        Ok(WebhookDelivery {
+            id: row_id(DELIVERIES, key, row.id)?,
+            endpoint: row.endpoint,
+            notification_id: row_id(NOTIFICATIONS, key, row.notification_id)?,
+            notification: Notification::try_from(notification)?,
+            attempts: unsigned(DELIVERIES, key, "ATTEMPTS", row.attempts)?,
+        })
     }
 }
 
@@ -458,5 +596,17 @@ mod tests {
         let row = NewOrderRow::try_from(&order).unwrap();
         assert_eq!(row.resource_name, Some("vol-1"));
         assert_eq!(row.active_resource_name, None);
+    }
+
+    #[test]
+    fn every_resource_kind_reads_back_from_its_label() {
+        for kind in [
+            ResourceKind::Volume,
+            ResourceKind::ServiceInstance,
+            ResourceKind::Quota,
+        ] {
+            assert_eq!(kind_from_label(kind_label(kind)), Ok(kind));
+        }
+        assert!(kind_from_label("gpu").is_err());
     }
 }

@@ -136,3 +136,89 @@ diesel::table! {
         create_time -> Timestamp,
     }
 }
+
+diesel::table! {
+    /// Credits owed back by a charge service, delivered at least once.
+    #[sql_name = "DF_CREDIT_QUEUE"]
+    credit_queue (id) {
+        #[sql_name = "ID"]
+        id -> BigInt,
+        /// With `CONSUME_ID`: the row recording the credit, and its payment reason.
+        #[sql_name = "ORDER_ID"]
+        order_id -> Text,
+        #[sql_name = "CONSUME_ID"]
+        consume_id -> Integer,
+        /// The project.
+        #[sql_name = "ACCOUNT_ID"]
+        account_id -> Text,
+        #[sql_name = "REGION"]
+        region -> Text,
+        /// Money in ten-thousandths; positive.
+        #[sql_name = "AMOUNT"]
+        amount -> BigInt,
+        #[sql_name = "CREATED_AT"]
+        created_at -> Timestamp,
+        #[sql_name = "ATTEMPTS"]
+        attempts -> Integer,
+        #[sql_name = "NEXT_ATTEMPT_AT"]
+        next_attempt_at -> Timestamp,
+        #[sql_name = "DELIVERED_AT"]
+        delivered_at -> Nullable<Timestamp>,
+        #[sql_name = "LAST_ERROR"]
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// Resources recorded by the embedded provisioning, one per order.
+    #[sql_name = "DF_RESOURCE"]
+    resource (order_id) {
+        #[sql_name = "ORDER_ID"]
+        order_id -> Text,
+        /// The project.
+        #[sql_name = "ACCOUNT_ID"]
+        account_id -> Text,
+        #[sql_name = "REGION"]
+        region -> Text,
+        /// `volume`, `bsi` or `quota`.
+        #[sql_name = "KIND"]
+        kind -> Text,
+        #[sql_name = "NAME"]
+        name -> Nullable<Text>,
+        /// `NAME` while not released, NULL after: the unique key on it is the race-free
+        /// duplicate-name guard.
+        #[sql_name = "ACTIVE_NAME"]
+        active_name -> Nullable<Text>,
+        #[sql_name = "CREATED_AT"]
+        created_at -> Timestamp,
+        #[sql_name = "RELEASED_AT"]
+        released_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// The webhook outbox: one row per notification and endpoint.
+    #[sql_name = "DF_WEBHOOK_DELIVERY"]
+    webhook_delivery (id) {
+        #[sql_name = "ID"]
+        id -> BigInt,
+        #[sql_name = "NOTIFICATION_ID"]
+        notification_id -> BigInt,
+        /// The configured webhook's name.
+        #[sql_name = "ENDPOINT"]
+        endpoint -> Text,
+        #[sql_name = "ATTEMPTS"]
+        attempts -> Integer,
+        #[sql_name = "NEXT_ATTEMPT_AT"]
+        next_attempt_at -> Timestamp,
+        #[sql_name = "DELIVERED_AT"]
+        delivered_at -> Nullable<Timestamp>,
+        #[sql_name = "GAVE_UP_AT"]
+        gave_up_at -> Nullable<Timestamp>,
+        #[sql_name = "LAST_ERROR"]
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(webhook_delivery -> notification (notification_id));
+diesel::allow_tables_to_appear_in_same_query!(webhook_delivery, notification);

@@ -1,10 +1,13 @@
 //! Orders, and the transactions that move money with them: opening (debit + order + first
 //! row), closing (end + settlement and refund + rows) and switching (both in one).
 //!
-//! Each transaction moves the project's balance once, by the net of what it charges and
-//! refunds: a debit guarded by `BALANCE >= net` (so concurrent spenders never overdraw) or
-//! a credit guarded against overflow. A net the balance cannot cover is
-//! `InsufficientBalance`, and the transaction rolls back whole.
+//! Where the store keeps the money ([`MoneyKeeper::Store`]), each transaction moves the
+//! project's balance once, by the net of what it charges and refunds: a debit guarded by
+//! `BALANCE >= net` (so concurrent spenders never overdraw) or a credit guarded against
+//! overflow. A net the balance cannot cover is `InsufficientBalance`, and the transaction
+//! rolls back whole. Where a charge service keeps it, the caller has already taken what is
+//! charged, so the balance is left alone; money owed back is queued in DF_CREDIT_QUEUE in
+//! the same transaction, so it is delivered even if the process dies right after the commit.
 
 use async_trait::async_trait;
 
@@ -12,16 +15,17 @@ use domain::consumption::Consumption;
 use domain::ids::{OrderId, ProjectId};
 use domain::order::{Order, OrderStatus};
 use domain::page::{Page, PageRequest};
+use domain::payment::{MoneyKeeper, PaymentDirection};
 use domain::ports::{OrderClosing, OrderFilter, OrderOpening, OrderRepository};
 use domain::{Error, Money, Result};
 
 use crate::backend::DbConnection;
 use crate::database::Database;
 use crate::error::{violates_key, RepoError};
-use crate::mapping::{to_db_sequence, to_db_time};
+use crate::mapping::{self, to_db_sequence, to_db_time};
 use crate::rows::consumption::NewConsumptionRow;
 use crate::rows::order::{EndOrder, NewOrderRow, ACTIVE_RESOURCE_NAME_KEY};
-use crate::rows::{balance, consumption, order, Window};
+use crate::rows::{balance, consumption, credit, order, Window};
 
 /// [`OrderRepository`] on the database.
 #[derive(Clone, Debug)]
@@ -155,16 +159,43 @@ fn check_closing(closing: &OrderClosing) -> Result<()> {
             closing.end_row.amount
         )));
     }
+    check_credit(closing)
+}
+
+/// A queued credit comes only with a charge service, gives money back to the order's project
+/// and is named by one of the rows this closing writes (the row that records it).
+fn check_credit(closing: &OrderClosing) -> Result<()> {
+    let id = &closing.order_id;
+    let Some(credit) = &closing.credit else {
+        return Ok(());
+    };
+    let bug = |what: String| Err(Error::Internal(format!("credit of order {id}: {what}")));
+    if closing.keeper != MoneyKeeper::ChargeService {
+        return bug("queued although the store keeps the money".into());
+    }
+    if credit.direction != PaymentDirection::Credit || !credit.amount.is_positive() {
+        return bug(format!(
+            "{} of {} instead of a positive credit",
+            credit.direction.label(),
+            credit.amount
+        ));
+    }
+    if credit.project != closing.end_row.project {
+        return bug(format!("for project {}", credit.project));
+    }
+    let written = closing.expected_last_consume_id.saturating_add(1)..=closing.end_row.consume_id;
+    if credit.reason.order != *id || !written.contains(&credit.reason.consume_id) {
+        return bug(format!(
+            "reason {} names no row of this closing",
+            credit.reason
+        ));
+    }
     Ok(())
 }
 
 fn open(conn: &mut DbConnection, opening: &OrderOpening) -> std::result::Result<(), RepoError> {
-    let charge = opening
-        .first_charge
-        .as_ref()
-        .map_or(Money::ZERO, |c| c.amount);
     let at = opening.order.start_time;
-    move_balance(conn, &opening.order.project, charge, at)?;
+    move_balance(conn, &opening.order.project, store_charge(opening), at)?;
     insert_order(conn, &opening.order)?;
     insert_rows(conn, opening.first_charge.iter())
 }
@@ -174,32 +205,67 @@ fn close(conn: &mut DbConnection, closing: &OrderClosing) -> std::result::Result
     move_balance(
         conn,
         &ended.project,
-        closing_net(closing)?,
+        store_closing_net(closing)?,
         closing.end_time,
     )?;
     insert_rows(conn, closing_rows(closing))?;
+    queue_credit(conn, closing)?;
     Ok(ended)
 }
 
-/// The old order ends and the new one opens; the balance moves once, by the net.
+/// The old order ends and the new one opens; the balance moves once, by the net of the
+/// parts the store keeps the money of.
 fn switch(
     conn: &mut DbConnection,
     closing: &OrderClosing,
     opening: &OrderOpening,
 ) -> std::result::Result<Order, RepoError> {
     let ended = end_order(conn, closing)?;
-    let charge = opening
-        .first_charge
-        .as_ref()
-        .map_or(Money::ZERO, |c| c.amount);
-    let net = add(closing_net(closing)?, charge, &closing.order_id)?;
+    let net = add(
+        store_closing_net(closing)?,
+        store_charge(opening),
+        &closing.order_id,
+    )?;
     move_balance(conn, &ended.project, net, closing.end_time)?;
     insert_order(conn, &opening.order)?;
     insert_rows(
         conn,
         closing_rows(closing).chain(opening.first_charge.iter()),
     )?;
+    queue_credit(conn, closing)?;
     Ok(ended)
+}
+
+/// What opening takes from the store's ledger: the first charge, unless a charge service
+/// keeps the money.
+fn store_charge(opening: &OrderOpening) -> Money {
+    match opening.keeper {
+        MoneyKeeper::Store => opening
+            .first_charge
+            .as_ref()
+            .map_or(Money::ZERO, |c| c.amount),
+        MoneyKeeper::ChargeService => Money::ZERO,
+    }
+}
+
+/// What closing takes from (or, negative, gives back to) the store's ledger.
+fn store_closing_net(closing: &OrderClosing) -> Result<Money> {
+    match closing.keeper {
+        MoneyKeeper::Store => closing_net(closing),
+        MoneyKeeper::ChargeService => Ok(Money::ZERO),
+    }
+}
+
+/// Queues the closing's credit, due at once; its row was inserted just before.
+fn queue_credit(
+    conn: &mut DbConnection,
+    closing: &OrderClosing,
+) -> std::result::Result<(), RepoError> {
+    let Some(payment) = &closing.credit else {
+        return Ok(());
+    };
+    let at = to_db_time(closing.end_time);
+    Ok(credit::insert(conn, &mapping::queued_credit(payment, at)?)?)
 }
 
 fn closing_rows(closing: &OrderClosing) -> impl Iterator<Item = &Consumption> {

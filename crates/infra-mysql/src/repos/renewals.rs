@@ -14,25 +14,34 @@
 //! locking read (the claim, the balances), which sees the latest committed data at any
 //! level; REPEATABLE READ would add gap locks on the claimed index range, blocking order
 //! inserts into it and inviting deadlocks with concurrent runs, for no gain.
+//!
+//! Regions whose money a charge service keeps cannot renew inside a store transaction (the
+//! charge is a remote call): their orders are read without a claim (`due_orders`), charged
+//! one by one by the caller, and each decision is then written alone (`record`), guarded by
+//! its `before` state exactly like a batch's, so a decision recorded twice (two runs, or a
+//! retry) is written once. Batches select their regions with a `REGION [NOT] IN` filter
+//! beside the renewal index's range, which keeps the (deadline, id) order of every scope.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use diesel::Connection;
 
 use domain::ids::PlanId;
 use domain::order::Order;
+use domain::payment::RegionScope;
 use domain::ports::{BatchOutcome, RenewalRepository};
 use domain::renewal::{RenewalBatch, RenewalCursor, RenewalDecision, RenewalQueue, RenewalRules};
 use domain::{Error, Money, Result};
 
 use crate::backend::{self, Claim, DbConnection, Isolation};
 use crate::database::Database;
-use crate::error::{corrupt, RepoError};
+use crate::error::{classify, corrupt, Failure, RepoError, StoreError};
 use crate::mapping::{mode_code, to_db_sequence, to_db_time};
 use crate::rows::consumption::NewConsumptionRow;
-use crate::rows::order::RenewOrder;
+use crate::rows::order::{OrderRow, Regions, RenewOrder};
 use crate::rows::{consumption, order};
 
 /// [`RenewalRepository`] on the database.
@@ -49,27 +58,34 @@ impl RenewalStore {
 
 #[async_trait]
 impl RenewalRepository for RenewalStore {
-    async fn due_orders(&self, _batch: RenewalBatch) -> Result<Vec<Order>> {
-        Err(Error::Internal("SKELETON: due_orders".into()))
+    async fn due_orders(&self, batch: RenewalBatch) -> Result<Vec<Order>> {
+        self.db
+            .read(move |conn| select(conn, &batch, backend::peek))
+            .await
     }
 
-    async fn record(&self, _decision: RenewalDecision) -> Result<bool> {
-        Err(Error::Internal("SKELETON: record".into()))
+    async fn record(&self, decision: RenewalDecision) -> Result<bool> {
+        check(&decision.before, &decision)?;
+        self.db.write(move |conn| record(conn, &decision)).await
     }
 
     async fn due_plans(
         &self,
         queue: RenewalQueue,
         due_by: DateTime<Utc>,
-        _regions: domain::payment::RegionScope,
+        regions: RegionScope,
     ) -> Result<Vec<PlanId>> {
         self.db
             .read(move |conn| {
+                let Some(regions) = Regions::of(&regions) else {
+                    return Ok(Vec::new());
+                };
                 let plans = order::due_plans(
                     conn,
                     mode_code(queue.mode),
                     queue.status.code(),
                     to_db_time(due_by),
+                    &regions,
                 )?;
                 Ok(plans
                     .iter()
@@ -153,16 +169,29 @@ fn claim(
     conn: &mut DbConnection,
     batch: &RenewalBatch,
 ) -> std::result::Result<Vec<Order>, RepoError> {
-    let first = first_cursor();
+    select(conn, batch, backend::claim)
+}
+
+/// The batch's orders as `load` reads them (claiming or not): the queue's, in the batch's
+/// regions, due, after the cursor, in (deadline, id) order, at most the limit.
+fn select(
+    conn: &mut DbConnection,
+    batch: &RenewalBatch,
+    load: fn(&mut DbConnection, &Claim<'_>) -> diesel::QueryResult<Vec<OrderRow>>,
+) -> std::result::Result<Vec<Order>, RepoError> {
+    let Some(regions) = Regions::of(&batch.regions) else {
+        return Ok(Vec::new());
+    };
     let (after_deadline, after_order_id) = match &batch.after {
         Some(cursor) => (to_db_time(cursor.deadline), cursor.order_id.as_str()),
-        None => (first, ""),
+        None => (first_cursor(), ""),
     };
-    let rows = backend::claim(
+    let rows = load(
         conn,
         &Claim {
             mode: mode_code(batch.queue.mode),
             status: batch.queue.status.code(),
+            regions,
             due_by: to_db_time(batch.due_by),
             after_deadline,
             after_order_id,
@@ -283,6 +312,35 @@ fn write(
         )));
     }
     Ok(())
+}
+
+/// One decision whose money a charge service already moved: the order's new state, guarded
+/// by its `before` state, then the rows. The pair runs in a savepoint, so that a row
+/// meeting the unique (order, consume id) key undoes the order update too: both mean that
+/// another run recorded the decision first.
+fn record(
+    conn: &mut DbConnection,
+    decision: &RenewalDecision,
+) -> std::result::Result<bool, RepoError> {
+    let change = renewed_order(decision)?;
+    let rows = decision
+        .rows
+        .iter()
+        .map(NewConsumptionRow::try_from)
+        .collect::<Result<Vec<_>>>()?;
+    let written = conn.transaction(|conn| {
+        if !order::renew(conn, &change)? {
+            return Ok(false);
+        }
+        consumption::insert_all(conn, &rows)?;
+        Ok(true)
+    });
+    match written {
+        Err(RepoError::Store(StoreError::Query(e))) if classify(&e) == Failure::Duplicate => {
+            Ok(false)
+        }
+        outcome => outcome,
+    }
 }
 
 fn renewed_order(decision: &RenewalDecision) -> std::result::Result<RenewOrder<'_>, RepoError> {

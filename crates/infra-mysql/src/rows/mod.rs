@@ -4,9 +4,12 @@
 
 pub(crate) mod balance;
 pub(crate) mod consumption;
+pub(crate) mod credit;
 pub(crate) mod notification;
 pub(crate) mod order;
 pub(crate) mod recharge;
+pub(crate) mod resource;
+pub(crate) mod webhook_delivery;
 
 /// A page as SQL wants it: `LIMIT` and `OFFSET` as signed numbers.
 #[derive(Clone, Copy, Debug)]

@@ -51,6 +51,16 @@ pub(crate) fn insert_all(
     Ok(())
 }
 
+/// Inserts one notification and returns its id, which its webhook deliveries reference.
+/// (A multi-row insert tells only its first id, and MySQL's interleaved auto-increment mode
+/// does not promise the others follow it.)
+pub(crate) fn insert(conn: &mut DbConnection, row: &NewNotificationRow<'_>) -> QueryResult<i64> {
+    diesel::insert_into(notification::table)
+        .values(row)
+        .execute(conn)?;
+    backend::last_insert_id(conn)
+}
+
 fn filtered<'a>(filter: &'a NotificationFilter) -> notification::BoxedQuery<'a, MultiBackend> {
     let mut query = notification::table
         .filter(dsl::account_id.eq(filter.project.as_str()))

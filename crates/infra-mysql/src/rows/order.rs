@@ -3,7 +3,9 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use domain::ids::Region;
 use domain::order::OrderStatus;
+use domain::payment::RegionScope;
 use domain::ports::OrderFilter;
 
 use super::Window;
@@ -171,18 +173,48 @@ pub(crate) fn renew(conn: &mut DbConnection, change: &RenewOrder<'_>) -> QueryRe
     Ok(updated == 1)
 }
 
-/// The distinct plans of a queue's orders due by `due_by`.
+/// Which regions a query covers, as SQL says it: a residual `REGION [NOT] IN (…)` beside
+/// the index range, so the renewal index still serves every scope.
+#[derive(Debug)]
+pub(crate) enum Regions<'a> {
+    All,
+    Only(Vec<&'a str>),
+    Except(Vec<&'a str>),
+}
+
+impl<'a> Regions<'a> {
+    /// `None` for a scope that covers no region (an empty `Only`): nothing to query. An
+    /// empty `Except` covers every region.
+    pub(crate) fn of(scope: &'a RegionScope) -> Option<Self> {
+        let names = |regions: &'a [Region]| regions.iter().map(Region::as_str).collect();
+        match scope {
+            RegionScope::Only(regions) if regions.is_empty() => None,
+            RegionScope::Only(regions) => Some(Regions::Only(names(regions))),
+            RegionScope::Except(regions) if !regions.is_empty() => {
+                Some(Regions::Except(names(regions)))
+            }
+            RegionScope::All | RegionScope::Except(_) => Some(Regions::All),
+        }
+    }
+}
+
+/// The distinct plans of a queue's orders in `regions` due by `due_by`.
 pub(crate) fn due_plans(
     conn: &mut DbConnection,
     mode: i16,
     status: i16,
     due_by: NaiveDateTime,
+    regions: &Regions<'_>,
 ) -> QueryResult<Vec<String>> {
-    purchase_order::table
+    let query = purchase_order::table
         .filter(dsl::charging_mode.eq(mode))
         .filter(dsl::status.eq(status))
         .filter(dsl::deadline_time.le(due_by))
-        .select(dsl::plan_id)
-        .distinct()
-        .load(conn)
+        .into_boxed();
+    let query = match regions {
+        Regions::All => query,
+        Regions::Only(names) => query.filter(dsl::region.eq_any(names)),
+        Regions::Except(names) => query.filter(dsl::region.ne_all(names)),
+    };
+    query.select(dsl::plan_id).distinct().load(conn)
 }

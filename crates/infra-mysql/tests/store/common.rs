@@ -16,6 +16,7 @@ use domain::ids::{OrderId, PlanId, PlanType, ProjectId, Quantity, Region, Resour
 use domain::ledger::NewRecharge;
 use domain::order::{Order, OrderStatus};
 use domain::page::PageRequest;
+use domain::payment::{MoneyKeeper, Payment, PaymentDirection, PaymentReason};
 use domain::plan::ChargingMode;
 use domain::ports::{LedgerRepository, OrderClosing, OrderFilter, OrderOpening};
 use domain::Money;
@@ -196,6 +197,11 @@ impl TestDb {
         .execute(conn))
     }
 
+    /// Runs a fixed statement with a connection of its own, past the stores.
+    pub fn execute(&self, statement: &str) -> diesel::QueryResult<usize> {
+        raw!(self, |conn| diesel::sql_query(statement).execute(conn))
+    }
+
     fn sqlite_path(&self) -> Option<&str> {
         match &self.place {
             Place::Sqlite { path, .. } => Some(path),
@@ -344,6 +350,7 @@ pub fn opening(order: &Order, amount: i64) -> OrderOpening {
     OrderOpening {
         order: order.clone(),
         first_charge: Some(first_charge(order, amount)),
+        keeper: MoneyKeeper::Store,
     }
 }
 
@@ -366,6 +373,8 @@ pub fn closing(order: &Order, refund: i64, at: &str) -> OrderClosing {
             covered_until: order.deadline_time,
             kind: ConsumptionKind::End,
         },
+        keeper: MoneyKeeper::Store,
+        credit: None,
     }
 }
 
@@ -394,6 +403,7 @@ pub fn opening_uncharged(order: &Order) -> OrderOpening {
     OrderOpening {
         order,
         first_charge: None,
+        keeper: MoneyKeeper::Store,
     }
 }
 
@@ -407,4 +417,42 @@ pub fn consuming_in(project_id: &str) -> OrderFilter {
 
 pub fn page(page: u32, size: u32) -> PageRequest {
     PageRequest::parse(Some(&page.to_string()), Some(&size.to_string())).expect("page")
+}
+
+/// `opening` with a charge service keeping the money: the caller took the charge already.
+pub fn by_charge_service(mut opening: OrderOpening) -> OrderOpening {
+    opening.keeper = MoneyKeeper::ChargeService;
+    opening
+}
+
+/// The credit a charge-service closing queues for its end row's refund (`None` for zero).
+pub fn refund_credit(closing: &OrderClosing) -> Option<Payment> {
+    let row = &closing.end_row;
+    let amount = row.amount.checked_neg().expect("refund");
+    amount.is_positive().then(|| Payment {
+        project: row.project.clone(),
+        region: row.region.clone(),
+        amount,
+        direction: PaymentDirection::Credit,
+        reason: PaymentReason {
+            order: row.order_id.clone(),
+            consume_id: row.consume_id,
+        },
+    })
+}
+
+/// `closing` with a charge service keeping the money: the refund is queued as a credit.
+pub fn closed_by_charge_service(mut closing: OrderClosing) -> OrderClosing {
+    closing.keeper = MoneyKeeper::ChargeService;
+    closing.credit = refund_credit(&closing);
+    closing
+}
+
+/// A clock stopped at one instant.
+pub struct StoppedClock(pub DateTime<Utc>);
+
+impl domain::ports::Clock for StoppedClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.0
+    }
 }

@@ -5,12 +5,18 @@
 
 mod common;
 
+mod charge_service;
 mod concurrency;
 mod connect;
+mod credits;
 mod ledger;
 mod migrations;
 mod notifications;
 mod orders;
+mod renewal_records;
+mod renewal_regions;
 mod renewals;
+mod resources;
 mod switching;
 mod usages;
+mod webhooks;

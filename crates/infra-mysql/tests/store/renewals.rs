@@ -7,6 +7,7 @@ use chrono::TimeDelta;
 use domain::consumption::{Consumption, ConsumptionKind};
 use domain::ids::PlanId;
 use domain::order::{Order, OrderStatus};
+use domain::payment::RegionScope;
 use domain::plan::ChargingMode;
 use domain::ports::{ConsumptionRepository, LedgerRepository, OrderRepository, RenewalRepository};
 use domain::renewal::{RenewalBatch, RenewalDecision, RenewalOutcome, RenewalQueue, RenewalRules};
@@ -17,12 +18,12 @@ use crate::common::{
     both_backends, fund, money, opening_uncharged, order, order_id, project, t, OrderExt, TestDb,
 };
 
-const PRICE: i64 = 1_000;
-const CYCLE: TimeDelta = TimeDelta::days(30);
+pub(crate) const PRICE: i64 = 1_000;
+pub(crate) const CYCLE: TimeDelta = TimeDelta::days(30);
 
 /// Charges one cycle of [`PRICE`] when the balance covers it, else ends the order at its
 /// deadline with a zero end row.
-struct OneCycle;
+pub(crate) struct OneCycle;
 
 impl RenewalRules for OneCycle {
     fn decide(&self, order: &Order, available: Money) -> RenewalDecision {
@@ -77,20 +78,21 @@ impl RenewalRules for StaleFor {
     }
 }
 
-fn renewals(db: &TestDb) -> RenewalStore {
+pub(crate) fn renewals(db: &TestDb) -> RenewalStore {
     RenewalStore::new(db.db.clone())
 }
 
-fn prepaid_consuming() -> RenewalQueue {
+pub(crate) fn prepaid_consuming() -> RenewalQueue {
     RenewalQueue {
         mode: ChargingMode::Prepaid,
         status: OrderStatus::Consuming,
     }
 }
 
-fn batch(limit: u32) -> RenewalBatch {
+pub(crate) fn batch(limit: u32) -> RenewalBatch {
     RenewalBatch {
         queue: prepaid_consuming(),
+        regions: RegionScope::All,
         due_by: t("2026-03-01T00:00:00Z"),
         after: None,
         limit,
@@ -99,7 +101,7 @@ fn batch(limit: u32) -> RenewalBatch {
 
 /// Opens `count` uncharged orders `o-0000`… of `project_id`, deadlines one second apart
 /// from 2026-02-01 (all due by [`batch`]'s `due_by`).
-async fn seed(db: &TestDb, project_id: &str, prefix: &str, count: usize) -> Vec<Order> {
+pub(crate) async fn seed(db: &TestDb, project_id: &str, prefix: &str, count: usize) -> Vec<Order> {
     let store = OrderStore::new(db.db.clone());
     let mut opened = Vec::with_capacity(count);
     for i in 0..count {
@@ -112,7 +114,7 @@ async fn seed(db: &TestDb, project_id: &str, prefix: &str, count: usize) -> Vec<
     opened
 }
 
-async fn balance_of(db: &TestDb, project_id: &str) -> Money {
+pub(crate) async fn balance_of(db: &TestDb, project_id: &str) -> Money {
     db.ledger()
         .balance(&project(project_id))
         .await
@@ -120,7 +122,7 @@ async fn balance_of(db: &TestDb, project_id: &str) -> Money {
         .amount
 }
 
-async fn find(db: &TestDb, id: &str) -> Order {
+pub(crate) async fn find(db: &TestDb, id: &str) -> Order {
     OrderStore::new(db.db.clone())
         .find(&order_id(id))
         .await
@@ -128,7 +130,7 @@ async fn find(db: &TestDb, id: &str) -> Order {
         .unwrap()
 }
 
-async fn rows_of(db: &TestDb, id: &str) -> Vec<Consumption> {
+pub(crate) async fn rows_of(db: &TestDb, id: &str) -> Vec<Consumption> {
     ConsumptionStore::new(db.db.clone())
         .for_order(&order_id(id))
         .await
@@ -196,7 +198,11 @@ both_backends!(due_plans_lists_each_plan_of_due_orders_once, |db| {
         .unwrap();
 
     let mut plans = renewals(&db)
-        .due_plans(prepaid_consuming(), t("2026-03-01T00:00:00Z"))
+        .due_plans(
+            prepaid_consuming(),
+            t("2026-03-01T00:00:00Z"),
+            RegionScope::All,
+        )
         .await
         .unwrap();
     plans.sort_by(|a, b| a.as_str().cmp(b.as_str()));
@@ -325,6 +331,7 @@ async fn run(store: RenewalStore, limit: u32) -> usize {
     for queue in RenewalQueue::ALL {
         let mut request = RenewalBatch {
             queue,
+            regions: RegionScope::All,
             due_by: t("2026-03-01T00:00:00Z"),
             after: None,
             limit,

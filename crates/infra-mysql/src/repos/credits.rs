@@ -1,0 +1,65 @@
+//! The queue of credits owed back by charge services. Credits enter it inside the order
+//! transactions that write their rows (see `orders`); this store hands them to the delivery
+//! loop and records how each attempt went.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use domain::ports::{CreditQueue, QueuedCredit};
+use domain::{Error, Result};
+
+use crate::database::Database;
+use crate::mapping::{clip, to_db_time};
+use crate::rows::credit::{self, ERROR_CHARS};
+
+/// [`CreditQueue`] on the database.
+#[derive(Clone, Debug)]
+pub struct CreditStore {
+    db: Database,
+}
+
+impl CreditStore {
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+}
+
+#[async_trait]
+impl CreditQueue for CreditStore {
+    async fn due(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<QueuedCredit>> {
+        self.db
+            .read(move |conn| {
+                Ok(credit::due(conn, to_db_time(now), i64::from(limit))?
+                    .into_iter()
+                    .map(QueuedCredit::try_from)
+                    .collect::<Result<Vec<_>>>()?)
+            })
+            .await
+    }
+
+    async fn delivered(&self, id: u64, at: DateTime<Utc>) -> Result<()> {
+        let id = db_id(id)?;
+        self.db
+            .write(move |conn| Ok(credit::delivered(conn, id, to_db_time(at))?))
+            .await
+    }
+
+    async fn failed(&self, id: u64, next_attempt: DateTime<Utc>, error: String) -> Result<()> {
+        let id = db_id(id)?;
+        self.db
+            .write(move |conn| {
+                Ok(credit::failed(
+                    conn,
+                    id,
+                    to_db_time(next_attempt),
+                    clip(&error, ERROR_CHARS),
+                )?)
+            })
+            .await
+    }
+}
+
+/// Ids come from [`CreditQueue::due`], so one beyond the column is a caller's bug.
+fn db_id(id: u64) -> Result<i64> {
+    i64::try_from(id).map_err(|_| Error::Internal(format!("credit id {id} exceeds BIGINT")))
+}

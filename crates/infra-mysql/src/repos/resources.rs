@@ -1,0 +1,127 @@
+//! The embedded provisioning: instead of asking the platform, an order's resource is
+//! recorded in DF_RESOURCE, with the platform's one rule that matters to billing enforced
+//! here too: a live volume or service instance name is unique within its project, region
+//! and kind. So a deployment without a platform (`make run`, tests) behaves like one.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDateTime, Utc};
+
+use domain::ids::{OrderId, ProjectId, Region, ResourceName};
+use domain::order::Order;
+use domain::ports::{Clock, Provisioning};
+use domain::provisioning::ResourceKind;
+use domain::{Error, Result};
+
+use crate::backend::DbConnection;
+use crate::database::Database;
+use crate::error::{classify, violates_key, Failure, RepoError};
+use crate::mapping::{kind_label, to_db_time};
+use crate::rows::resource::{self, NewResourceRow, ACTIVE_NAME_KEY};
+
+/// A resource as the embedded provisioning recorded it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProvisionedResource {
+    pub order_id: OrderId,
+    pub project: ProjectId,
+    pub region: Region,
+    pub kind: ResourceKind,
+    pub name: Option<ResourceName>,
+    pub created_at: DateTime<Utc>,
+    /// `None` while the resource lives.
+    pub released_at: Option<DateTime<Utc>>,
+}
+
+/// [`Provisioning`] recorded in the database. Times come from the clock, so a moved clock
+/// (`--now`, tests) dates the records consistently with the orders.
+#[derive(Clone)]
+pub struct ResourceStore {
+    db: Database,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for ResourceStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResourceStore")
+            .field("db", &self.db)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ResourceStore {
+    pub fn new(db: Database, clock: Arc<dyn Clock>) -> Self {
+        Self { db, clock }
+    }
+
+    /// The resource recorded for the order, released or not. Errors: `Unavailable`,
+    /// `Internal`.
+    pub async fn find(&self, order: &OrderId) -> Result<Option<ProvisionedResource>> {
+        let order = order.clone();
+        self.db
+            .read(move |conn| {
+                resource::find(conn, order.as_str())?
+                    .map(ProvisionedResource::try_from)
+                    .transpose()
+                    .map_err(RepoError::from)
+            })
+            .await
+    }
+}
+
+#[async_trait]
+impl Provisioning for ResourceStore {
+    /// Plan types that provide nothing are not recorded.
+    async fn provision(&self, order: &Order) -> Result<()> {
+        let Some(kind) = ResourceKind::of(&order.plan_type) else {
+            return Ok(());
+        };
+        let at = to_db_time(self.clock.now());
+        let order = order.clone();
+        self.db
+            .write(move |conn| provision(conn, &order, kind, at))
+            .await
+    }
+
+    async fn release(&self, order: &Order) -> Result<()> {
+        if ResourceKind::of(&order.plan_type).is_none() {
+            return Ok(());
+        }
+        let at = to_db_time(self.clock.now());
+        let order = order.id.clone();
+        self.db
+            .write(move |conn| Ok(resource::release(conn, order.as_str(), at)?))
+            .await
+    }
+}
+
+/// Records the order's resource unless it already has one (a repeat of the same order).
+fn provision(
+    conn: &mut DbConnection,
+    order: &Order,
+    kind: ResourceKind,
+    at: NaiveDateTime,
+) -> std::result::Result<(), RepoError> {
+    if resource::find(conn, order.id.as_str())?.is_some() {
+        return Ok(());
+    }
+    let name = order.resource_name.as_ref().map(ResourceName::as_str);
+    let row = NewResourceRow {
+        order_id: order.id.as_str(),
+        account_id: order.project.as_str(),
+        region: order.region.as_str(),
+        kind: kind_label(kind),
+        name,
+        active_name: name,
+        created_at: at,
+    };
+    match resource::insert(conn, &row) {
+        Ok(()) => Ok(()),
+        Err(e) if violates_key(&e, ACTIVE_NAME_KEY) => Err(RepoError::Domain(
+            Error::DuplicateResourceName(name.unwrap_or_default().to_owned()),
+        )),
+        // The same order, provisioned concurrently: that one recorded it.
+        Err(e) if classify(&e) == Failure::Duplicate => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,69 @@
+//! DF_RESOURCE rows and their queries.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::backend::DbConnection;
+use crate::schema::resource::{self, dsl};
+
+/// Marker of the duplicate-name key in unique-violation messages (MySQL names the key,
+/// SQLite lists its columns; both contain this, and neither does for the primary key).
+pub(crate) const ACTIVE_NAME_KEY: &str = "ACTIVE_NAME";
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = resource)]
+pub(crate) struct ResourceRow {
+    pub order_id: String,
+    pub account_id: String,
+    pub region: String,
+    pub kind: String,
+    pub name: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub released_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = resource)]
+pub(crate) struct NewResourceRow<'a> {
+    pub order_id: &'a str,
+    pub account_id: &'a str,
+    pub region: &'a str,
+    pub kind: &'a str,
+    pub name: Option<&'a str>,
+    pub active_name: Option<&'a str>,
+    pub created_at: NaiveDateTime,
+}
+
+pub(crate) fn insert(conn: &mut DbConnection, row: &NewResourceRow<'_>) -> QueryResult<()> {
+    diesel::insert_into(resource::table)
+        .values(row)
+        .execute(conn)
+        .map(drop)
+}
+
+pub(crate) fn find(conn: &mut DbConnection, order_id: &str) -> QueryResult<Option<ResourceRow>> {
+    resource::table
+        .filter(dsl::order_id.eq(order_id))
+        .select(ResourceRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Releases the order's resource if it is not released yet, freeing its name.
+pub(crate) fn release(
+    conn: &mut DbConnection,
+    order_id: &str,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(
+        resource::table
+            .filter(dsl::order_id.eq(order_id))
+            .filter(dsl::released_at.is_null()),
+    )
+    .set((
+        dsl::released_at.eq(Some(at)),
+        dsl::active_name.eq(None::<&str>),
+    ))
+    .execute(conn)
+    .map(drop)
+}

@@ -1,0 +1,139 @@
+//! The embedded provisioning: resources recorded per order, names unique while they live.
+
+use std::sync::Arc;
+
+use domain::ports::Provisioning;
+use domain::provisioning::ResourceKind;
+use domain::Error;
+use infra_mysql::{ProvisionedResource, ResourceStore};
+
+use crate::common::{both_backends, order, order_id, t, OrderExt, StoppedClock, TestDb};
+
+const CREATED: &str = "2026-02-01T10:00:00.123456Z";
+const RELEASED: &str = "2026-03-01T10:00:00Z";
+
+fn resources_at(db: &TestDb, at: &str) -> ResourceStore {
+    ResourceStore::new(db.db.clone(), Arc::new(StoppedClock(t(at))))
+}
+
+fn resources(db: &TestDb) -> ResourceStore {
+    resources_at(db, CREATED)
+}
+
+async fn found(db: &TestDb, id: &str) -> Option<ProvisionedResource> {
+    resources(db).find(&order_id(id)).await.unwrap()
+}
+
+both_backends!(provision_records_the_orders_resource, |db| {
+    let o = order("o-1").named("vol-1");
+    resources(&db).provision(&o).await.unwrap();
+    assert_eq!(
+        found(&db, "o-1").await,
+        Some(ProvisionedResource {
+            order_id: o.id.clone(),
+            project: o.project.clone(),
+            region: o.region.clone(),
+            kind: ResourceKind::Volume,
+            name: o.resource_name.clone(),
+            created_at: t(CREATED),
+            released_at: None,
+        })
+    );
+});
+
+both_backends!(provisioning_the_same_order_again_changes_nothing, |db| {
+    let o = order("o-1").named("vol-1");
+    resources(&db).provision(&o).await.unwrap();
+    let first = found(&db, "o-1").await;
+    resources_at(&db, RELEASED).provision(&o).await.unwrap();
+    assert_eq!(found(&db, "o-1").await, first);
+});
+
+both_backends!(
+    a_live_name_is_refused_to_another_order_of_its_project_region_and_kind,
+    |db| {
+        resources(&db)
+            .provision(&order("o-1").named("vol-1"))
+            .await
+            .unwrap();
+        let outcome = resources(&db).provision(&order("o-2").named("vol-1")).await;
+        assert_eq!(outcome, Err(Error::DuplicateResourceName("vol-1".into())));
+        assert_eq!(found(&db, "o-2").await, None);
+
+        for other in [
+            order("o-3").named("vol-1").in_project("p2"),
+            order("o-4").named("vol-1").in_region("r2"),
+            order("o-5").named("vol-1").of_type("bsi"),
+        ] {
+            resources(&db).provision(&other).await.unwrap();
+        }
+    }
+);
+
+both_backends!(release_frees_the_name_and_is_idempotent, |db| {
+    let first = order("o-1").named("vol-1");
+    resources(&db).provision(&first).await.unwrap();
+
+    resources_at(&db, RELEASED).release(&first).await.unwrap();
+    resources(&db).release(&first).await.unwrap();
+
+    let released = found(&db, "o-1").await.unwrap();
+    assert_eq!(
+        released.released_at,
+        Some(t(RELEASED)),
+        "the first release's"
+    );
+    assert_eq!(released.name, first.resource_name, "kept as history");
+    resources(&db)
+        .provision(&order("o-2").named("vol-1"))
+        .await
+        .unwrap();
+});
+
+both_backends!(releasing_an_unknown_order_succeeds, |db| {
+    resources(&db).release(&order("ghost")).await.unwrap();
+    assert_eq!(found(&db, "ghost").await, None);
+});
+
+both_backends!(
+    quotas_are_recorded_and_plan_types_without_a_resource_are_not,
+    |db| {
+        let quota = order("o-1").of_type("cpuquota");
+        resources(&db).provision(&quota).await.unwrap();
+        resources(&db)
+            .provision(&order("o-2").of_type("cpuquota"))
+            .await
+            .unwrap();
+        assert_eq!(found(&db, "o-1").await.unwrap().kind, ResourceKind::Quota);
+
+        let billed_only = order("o-3").of_type("gpu");
+        resources(&db).provision(&billed_only).await.unwrap();
+        resources(&db).release(&billed_only).await.unwrap();
+        assert_eq!(found(&db, "o-3").await, None);
+    }
+);
+
+both_backends!(
+    concurrent_provisions_of_one_name_let_exactly_one_through,
+    |db| {
+        let tasks: Vec<_> = (0..6)
+            .map(|n| {
+                let store = resources(&db);
+                tokio::spawn(async move {
+                    store
+                        .provision(&order(&format!("o-{n}")).named("vol-1"))
+                        .await
+                })
+            })
+            .collect();
+        let mut provisioned = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                Ok(()) => provisioned += 1,
+                Err(Error::DuplicateResourceName(name)) => assert_eq!(name, "vol-1"),
+                Err(other) => panic!("unexpected failure: {other:?}"),
+            }
+        }
+        assert_eq!(provisioned, 1);
+    }
+);
