@@ -143,8 +143,8 @@ impl HttpClient {
             }
             attempt += 1;
             log::warn!(
-                "{what}: attempt {attempt} failed ({failure}); retrying ({} left)",
-                self.settings.retries - attempt + 1
+                "{what}: failed ({failure}); retry {attempt} of {}",
+                self.settings.retries
             );
             tokio::time::sleep(Duration::from_millis(100) * attempt).await;
         }
