@@ -1,12 +1,18 @@
 //! The platform adapters: the domain's gateway ports implemented against the platform's
 //! HTTP services, as the original service called them. Every call has a connect and a total
 //! timeout; only idempotent calls are retried; secrets never reach a log line.
+//!
+//! Depends on `domain` (the ports it implements) and reqwest; no reqwest type appears in a
+//! public signature, so the api wires these adapters without knowing the HTTP client.
 
+mod cache;
 pub mod charge_service;
 pub mod http;
+mod json_money;
 pub mod plan_service;
 pub mod platform_identity;
 pub mod platform_provisioning;
+pub mod specification;
 pub mod webhook;
 
 pub use charge_service::{ChargeRegion, ChargeService};
@@ -14,4 +20,5 @@ pub use http::{BuildError, HttpSettings, Secret};
 pub use plan_service::PlanService;
 pub use platform_identity::PlatformIdentity;
 pub use platform_provisioning::{PlatformProvisioning, PlatformRegion};
-pub use webhook::{WebhookError, WebhookSender};
+pub use specification::{PlanSpecification, QuotaSize};
+pub use webhook::{signature, WebhookError, WebhookSender, DELIVERY_HEADER};

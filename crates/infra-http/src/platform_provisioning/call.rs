@@ -1,0 +1,95 @@
+//! One order's calls to its region's platform with the admin token: the request builders,
+//! the log lines (with the order id, never the token) and the reading of failures.
+
+use domain::order::Order;
+use domain::Error;
+use reqwest::{Method, RequestBuilder};
+
+use super::PlatformRegion;
+use crate::http::{HttpClient, Reply};
+
+pub(super) struct AdminCall<'a> {
+    http: &'a HttpClient,
+    pub(super) order: &'a Order,
+    pub(super) region: &'a PlatformRegion,
+}
+
+impl<'a> AdminCall<'a> {
+    pub(super) fn new(http: &'a HttpClient, order: &'a Order, region: &'a PlatformRegion) -> Self {
+        Self {
+            http,
+            order,
+            region,
+        }
+    }
+
+    /// The order's project, the platform's namespace.
+    pub(super) fn namespace(&self) -> &str {
+        self.order.project.as_str()
+    }
+
+    /// `order X: <action>`, the prefix of every log line and error of the call.
+    pub(super) fn what(&self, action: &str) -> String {
+        format!("order {}: {action}", self.order.id)
+    }
+
+    /// A retried read.
+    pub(super) async fn get(&self, what: &str, url: &str) -> Result<Reply, Error> {
+        log::info!("{what}: GET {url}");
+        let token = self.region.admin_token.expose();
+        self.http
+            .get(what, |client| client.get(url).bearer_auth(token))
+            .await
+            .map_err(|e| unavailable(what, &e.to_string()))
+    }
+
+    /// A write, sent once, with a JSON body when given one.
+    pub(super) async fn send(
+        &self,
+        what: &str,
+        method: Method,
+        url: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Reply, Error> {
+        log::info!("{what}: {method} {url}");
+        let mut request: RequestBuilder = self
+            .http
+            .client()
+            .request(method, url)
+            .bearer_auth(self.region.admin_token.expose());
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        self.http
+            .send(request)
+            .await
+            .map_err(|e| unavailable(what, &e.to_string()))
+    }
+
+    /// The error for an answer that is not the expected one: the platform down or busy
+    /// is `DependencyUnavailable`, anything else a refusal, `ProvisioningFailed`.
+    pub(super) fn refused(&self, what: &str, reply: &Reply) -> Error {
+        let why = reply.summary(Some(self.region.admin_token.expose()));
+        if reply.is_unavailable() {
+            unavailable(what, &why)
+        } else {
+            log::error!("{what}: {why}");
+            Error::ProvisioningFailed(format!("{what}: {why}"))
+        }
+    }
+
+    /// Logs and returns the error for a name the platform already holds.
+    pub(super) fn duplicate(&self, what: &str, name: &str) -> Error {
+        log::warn!("{what}: {name} already exists");
+        Error::DuplicateResourceName(name.to_owned())
+    }
+
+    pub(super) fn done(&self, what: &str) {
+        log::info!("{what}: done");
+    }
+}
+
+fn unavailable(what: &str, why: &str) -> Error {
+    log::warn!("{what}: {why}");
+    Error::DependencyUnavailable(format!("{what}: {why}"))
+}

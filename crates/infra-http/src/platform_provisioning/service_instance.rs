@@ -1,0 +1,70 @@
+//! A backing-service instance (BSI), a DataFoundry resource of the platform API.
+//!
+//! Create: `GET /oapi/v1/namespaces/{project}/backingserviceinstances/{name}`; `404` →
+//! `POST /oapi/v1/namespaces/{project}/backingserviceinstances` with
+//! `{metadata:{name}, spec:{provisioning:{backingservice_name: <plan belong>,
+//! backingservice_plan_guid: <plan id>}}}`; an instance of that name already there (or a
+//! `409` to the POST) is a duplicate name. Release: `DELETE` the instance; `404` = already
+//! gone. The original first unbound the instance's bindings and waited for it to be
+//! unbound; this adapter deletes directly, so a platform that refuses to delete a bound
+//! instance fails the release (the caller logs it) and leaves the instance to an operator.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use super::call::AdminCall;
+
+fn instances(call: &AdminCall<'_>) -> String {
+    format!(
+        "{}/oapi/v1/namespaces/{}/backingserviceinstances",
+        call.region.api_url,
+        call.namespace()
+    )
+}
+
+pub(super) async fn create(call: &AdminCall<'_>, name: &str, service: &str) -> domain::Result<()> {
+    let what = call.what(&format!(
+        "create {service} instance {name} in {}",
+        call.namespace()
+    ));
+    let url = instances(call);
+    let existing = call.get(&what, &format!("{url}/{name}")).await?;
+    if existing.is_success() {
+        return Err(call.duplicate(&what, name));
+    }
+    if existing.status != StatusCode::NOT_FOUND {
+        return Err(call.refused(&what, &existing));
+    }
+    let body = json!({
+        "kind": "BackingServiceInstance",
+        "apiVersion": "v1",
+        "metadata": { "name": name },
+        "spec": {
+            "provisioning": {
+                "backingservice_name": service,
+                "backingservice_plan_guid": call.order.plan_id.as_str(),
+            }
+        }
+    });
+    let reply = call.send(&what, Method::POST, &url, Some(&body)).await?;
+    if reply.is_success() {
+        call.done(&what);
+        Ok(())
+    } else if reply.status == StatusCode::CONFLICT {
+        Err(call.duplicate(&what, name))
+    } else {
+        Err(call.refused(&what, &reply))
+    }
+}
+
+pub(super) async fn delete(call: &AdminCall<'_>, name: &str) -> domain::Result<()> {
+    let what = call.what(&format!("delete instance {name} in {}", call.namespace()));
+    let url = format!("{}/{name}", instances(call));
+    let reply = call.send(&what, Method::DELETE, &url, None).await?;
+    if reply.is_success() || reply.status == StatusCode::NOT_FOUND {
+        call.done(&what);
+        Ok(())
+    } else {
+        Err(call.refused(&what, &reply))
+    }
+}

@@ -1,0 +1,68 @@
+//! A persistent volume, created and deleted through the region's volume service.
+//!
+//! Contract assumed of the volume service (the original's calls, with the admin token):
+//! - create: `POST {volume}/lapi/v1/namespaces/{project}/volumes` with
+//!   `{"name":"<resource name>","namespace":"<project>","size":<GB>,
+//!   "metadata":{"annotations":{"dadafoundry.io/create-by":"<order creator>"}}}` (the
+//!   annotation key keeps the original's spelling); `2xx` = created, `409` = the name is
+//!   taken.
+//! - delete: `DELETE {volume}/lapi/v1/namespaces/{project}/volumes/{name}`; `2xx` =
+//!   deleted, `404` = already gone (the original failed on it; a release must not).
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use super::call::AdminCall;
+
+fn volumes(call: &AdminCall<'_>) -> domain::Result<String> {
+    if call.region.volume_url.is_empty() {
+        let why = call.what(&format!(
+            "region {} has no volume service configured",
+            call.region.region
+        ));
+        log::error!("{why}");
+        return Err(domain::Error::Internal(why));
+    }
+    Ok(format!(
+        "{}/lapi/v1/namespaces/{}/volumes",
+        call.region.volume_url,
+        call.namespace()
+    ))
+}
+
+pub(super) async fn create(call: &AdminCall<'_>, name: &str, size_gb: u32) -> domain::Result<()> {
+    let what = call.what(&format!(
+        "create volume {name} of {size_gb} GB in {}",
+        call.namespace()
+    ));
+    let url = volumes(call)?;
+    let body = json!({
+        "name": name,
+        "namespace": call.namespace(),
+        "size": size_gb,
+        "metadata": {
+            "annotations": { "dadafoundry.io/create-by": call.order.creator.as_str() }
+        },
+    });
+    let reply = call.send(&what, Method::POST, &url, Some(&body)).await?;
+    if reply.is_success() {
+        call.done(&what);
+        Ok(())
+    } else if reply.status == StatusCode::CONFLICT {
+        Err(call.duplicate(&what, name))
+    } else {
+        Err(call.refused(&what, &reply))
+    }
+}
+
+pub(super) async fn delete(call: &AdminCall<'_>, name: &str) -> domain::Result<()> {
+    let what = call.what(&format!("delete volume {name} in {}", call.namespace()));
+    let url = format!("{}/{name}", volumes(call)?);
+    let reply = call.send(&what, Method::DELETE, &url, None).await?;
+    if reply.is_success() || reply.status == StatusCode::NOT_FOUND {
+        call.done(&what);
+        Ok(())
+    } else {
+        Err(call.refused(&what, &reply))
+    }
+}
