@@ -14,3 +14,4 @@ pub mod routes;
 pub mod startup;
 #[cfg(test)]
 mod test_support;
+mod wire_stubs;

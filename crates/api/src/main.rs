@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use api::cli::{Cli, Command, RenewArgs};
-use api::config::Settings;
+use api::config::{self, Settings};
 use api::jobs::{renew_once, RenewOnceError};
 use api::startup::{self, Application, StartupError};
 use clap::Parser;
@@ -13,7 +13,14 @@ const EXIT_BAD_CONFIG: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let filter = match config::env::log_filter(&config::env::process_env) {
+        Ok(filter) => filter,
+        Err(error) => {
+            eprintln!("serviceusage: {error}");
+            return ExitCode::from(EXIT_BAD_CONFIG);
+        }
+    };
+    env_logger::Builder::new().parse_filters(&filter).init();
     let settings = match Settings::load() {
         Ok(settings) => settings,
         Err(error) => {
