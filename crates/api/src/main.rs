@@ -1,10 +1,11 @@
-//! `serviceusage`: parse the command line, load the configuration, start logging, dispatch.
+//! `serviceusage`: parse the command line, start logging (`RUST_LOG`, else `LOG_LEVEL`), load
+//! the configuration, dispatch.
 
 use std::process::ExitCode;
 
 use api::cli::{Cli, Command, RenewArgs};
 use api::config::{self, Settings};
-use api::jobs::{renew_once, RenewOnceError};
+use api::jobs::{deliver_once, renew_once, DeliverOnceError, RenewOnceError};
 use api::startup::{self, Application, StartupError};
 use clap::Parser;
 
@@ -32,6 +33,7 @@ fn main() -> ExitCode {
         Command::Serve => serve(settings).map_err(|e| e.to_string()),
         Command::Migrate => startup::migrate(&settings.database).map_err(|e| e.to_string()),
         Command::Renew(args) => renew(settings, args).map_err(|e| e.to_string()),
+        Command::Deliver(_) => deliver(settings).map_err(|e| e.to_string()),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -55,4 +57,8 @@ fn renew(settings: Settings, args: RenewArgs) -> Result<(), RenewOnceError> {
     actix_web::rt::System::new()
         .block_on(renew_once(settings, args.now))
         .map(drop)
+}
+
+fn deliver(settings: Settings) -> Result<(), DeliverOnceError> {
+    actix_web::rt::System::new().block_on(deliver_once(settings))
 }
