@@ -411,3 +411,30 @@ fn redacted_urls_hide_only_the_password() {
         assert_eq!(redacted_url(url), shown, "{url}");
     }
 }
+
+#[test]
+fn the_production_example_layered_over_the_default_file_is_valid_and_empties_the_demo() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/");
+    let builder = config::Config::builder()
+        .add_source(File::from(Path::new(&format!("{dir}default.toml"))))
+        .add_source(File::from(Path::new(&format!(
+            "{dir}production.example.toml"
+        ))));
+    let env = [
+        ("PLAN_SERVICE_API_SERVER", "plan.svc:8080"),
+        ("CHARGE_SERVICE_API_SERVER", "charge.svc:8090"),
+        ("DATAFOUNDRY_HOST_ADDR", "df-cn-north-1.example.com:8443"),
+        ("CN_NORTH_1_ADMIN_TOKEN", "t1"),
+        ("CN_NORTH_2_ADMIN_TOKEN", "t2"),
+        ("BILLING_EVENTS_HOOK_SECRET", "s"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    let settings = Settings::from_builder(builder, Some(env)).unwrap();
+    assert!(settings.users.is_empty() && settings.plans.is_empty());
+    assert!(settings.opening_balances.is_empty());
+    assert_eq!(settings.regions.len(), 2);
+    assert_eq!(settings.webhooks.endpoints.len(), 1);
+    assert!(matches!(settings.identity, IdentitySettings::Platform { .. }));
+}
