@@ -14,4 +14,3 @@ pub mod routes;
 pub mod startup;
 #[cfg(test)]
 mod test_support;
-mod wire_stubs;

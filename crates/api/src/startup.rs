@@ -17,9 +17,11 @@ use infra_http::{
     BuildError, ChargeRegion, ChargeService, PlanService, PlatformIdentity, PlatformProvisioning,
     PlatformRegion, WebhookSender,
 };
+// WIRE: CreditStore, ResourceStore, WebhookOutboxStore and NotificationStore::with_webhooks
+// come with the issue4-mysql branch.
 use infra_mysql::{
-    ConsumptionStore, Database, HealthStore, LedgerStore, NotificationStore, OrderStore,
-    RenewalStore, StoreError,
+    ConsumptionStore, CreditStore, Database, HealthStore, LedgerStore, NotificationStore,
+    OrderStore, RenewalStore, ResourceStore, StoreError, WebhookOutboxStore,
 };
 
 use crate::adapters::{
@@ -32,10 +34,6 @@ use crate::config::{
 use crate::dto::json::json_config;
 use crate::jobs::{DeliveryJob, RenewalJob, WebhookDispatcher, DELIVERY_INTERVAL};
 use crate::routes::{self, path_config, query_config, API_PREFIX};
-// WIRE: these come from infra_mysql once merged (`use infra_mysql::{CreditStore,
-// ResourceStore, WebhookOutboxStore}`; `NotificationStore::with_webhooks` is inherent there).
-#[allow(unused_imports)]
-use crate::wire_stubs::{CreditStore, ResourceStore, WebhookOutboxStore, WithWebhooks};
 
 /// What every handler shares.
 pub struct AppState {

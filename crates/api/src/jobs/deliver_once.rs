@@ -12,9 +12,6 @@ use super::webhook_delivery::WebhookTally;
 use crate::adapters::SystemClock;
 use crate::config::Settings;
 use crate::startup::{self, StartupError};
-// WIRE: remove once `UseCases::deliver_credits` is merged.
-#[allow(unused_imports)]
-use crate::wire_stubs::DeliverCredits;
 
 /// Why a run from the command line failed.
 #[derive(Debug, thiserror::Error)]

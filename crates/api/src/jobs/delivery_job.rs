@@ -10,9 +10,6 @@ use domain::usecases::UseCases;
 
 use super::periodic::{self, Periodic, RunningJob};
 use super::webhook_delivery::WebhookDispatcher;
-// WIRE: remove once `UseCases::deliver_credits` is merged.
-#[allow(unused_imports)]
-use crate::wire_stubs::DeliverCredits;
 
 /// Between two runs: a refund queued by a cancel whose immediate delivery failed, or a
 /// notification just committed, waits at most this long.
@@ -66,6 +63,7 @@ impl Periodic for DeliveryJob {
 
 /// One delivery of due credits; each credit is logged by the use case.
 pub async fn deliver_credits(usecases: &UseCases) {
+    // WIRE: `UseCases::deliver_credits` comes with the issue4-domain branch.
     match usecases.deliver_credits().await {
         Ok(tally) if tally.failed > 0 => log::warn!(
             "credits: {} delivered, {} left for a later attempt",
@@ -107,8 +105,7 @@ mod tests {
     use crate::config::{WebhookEndpoint, WebhookSettings};
     use crate::jobs::webhook_delivery::{WebhookOutbox, WebhookTransport};
     use crate::test_support::ports_with;
-    // WIRE: from infra_mysql once merged.
-    use crate::wire_stubs::WebhookDelivery;
+    use infra_mysql::WebhookDelivery;
 
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap()

@@ -11,12 +11,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::ports::Clock;
 use infra_http::WebhookSender;
+// WIRE: WebhookDelivery and WebhookOutboxStore come with the issue4-mysql branch,
+// WebhookSender::send_delivery with issue4-http.
+use infra_mysql::{WebhookDelivery, WebhookOutboxStore};
 
 use super::backoff::next_attempt;
 use crate::config::{WebhookEndpoint, WebhookSettings};
 use crate::dto::webhook_event::WebhookEventJson;
-// WIRE: from infra_mysql once merged.
-use crate::wire_stubs::{SendDelivery, WebhookDelivery, WebhookOutboxStore};
 
 /// Deliveries read per query; a run reads again while they come full.
 const BATCH: u32 = 100;
