@@ -187,7 +187,7 @@ pub fn ports(
         identity: identity(settings)?,
         charging: Arc::new(charging(settings)?),
         credits: Arc::new(CreditStore::new(database.clone())),
-        provisioning: provisioning(settings, database, plan_service)?,
+        provisioning: provisioning(settings, database, clock.clone(), plan_service)?,
         clock,
         ids: Arc::new(RandomIds),
     })
@@ -277,9 +277,10 @@ fn charging(settings: &Settings) -> Result<ChargeService, StartupError> {
 fn provisioning(
     settings: &Settings,
     database: &Database,
+    clock: Arc<dyn Clock>,
     plan_service: Option<Arc<PlanService>>,
 ) -> Result<Arc<dyn Provisioning>, StartupError> {
-    let embedded = Arc::new(ResourceStore::new(database.clone()));
+    let embedded = Arc::new(ResourceStore::new(database.clone(), clock));
     let regions: Vec<_> = settings
         .regions
         .iter()
