@@ -436,5 +436,8 @@ fn the_production_example_layered_over_the_default_file_is_valid_and_empties_the
     assert!(settings.opening_balances.is_empty());
     assert_eq!(settings.regions.len(), 2);
     assert_eq!(settings.webhooks.endpoints.len(), 1);
-    assert!(matches!(settings.identity, IdentitySettings::Platform { .. }));
+    assert!(matches!(
+        settings.identity,
+        IdentitySettings::Platform { .. }
+    ));
 }
