@@ -1,6 +1,6 @@
 //! The command line: `serviceusage [serve]` runs the server, `serviceusage migrate`
 //! applies migrations and exits, `serviceusage renew --once [--now <RFC3339>]` runs one
-//! renewal run and exits.
+//! renewal run and exits, `serviceusage deliver --once` delivers what is due once and exits.
 
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
@@ -24,6 +24,15 @@ pub enum Command {
     Migrate,
     /// Renew every due order once and exit (for cron jobs and tests).
     Renew(RenewArgs),
+    /// Deliver the due credits and webhooks once and exit (for cron jobs and tests).
+    Deliver(DeliverArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Args)]
+pub struct DeliverArgs {
+    /// Run once and exit. Required: the repeating loop is the server's job.
+    #[arg(long, required = true)]
+    pub once: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Args)]
@@ -91,6 +100,16 @@ mod tests {
     #[test]
     fn an_unknown_subcommand_is_an_error() {
         assert!(parse(&["serviceusage", "explode"]).is_err());
+    }
+
+    #[test]
+    fn deliver_needs_once() {
+        assert_eq!(
+            parse(&["serviceusage", "deliver", "--once"]).unwrap(),
+            Command::Deliver(DeliverArgs { once: true })
+        );
+        let error = parse(&["serviceusage", "deliver"]).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::MissingRequiredArgument);
     }
 
     #[test]

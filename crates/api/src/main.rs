@@ -1,10 +1,11 @@
-//! `serviceusage`: parse the command line, load the configuration, start logging, dispatch.
+//! `serviceusage`: parse the command line, start logging (`RUST_LOG`, else `LOG_LEVEL`), load
+//! the configuration, dispatch.
 
 use std::process::ExitCode;
 
 use api::cli::{Cli, Command, RenewArgs};
-use api::config::Settings;
-use api::jobs::{renew_once, RenewOnceError};
+use api::config::{self, Settings};
+use api::jobs::{deliver_once, renew_once, DeliverOnceError, RenewOnceError};
 use api::startup::{self, Application, StartupError};
 use clap::Parser;
 
@@ -13,7 +14,14 @@ const EXIT_BAD_CONFIG: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let filter = match config::env::log_filter(&config::env::process_env) {
+        Ok(filter) => filter,
+        Err(error) => {
+            eprintln!("serviceusage: {error}");
+            return ExitCode::from(EXIT_BAD_CONFIG);
+        }
+    };
+    env_logger::Builder::new().parse_filters(&filter).init();
     let settings = match Settings::load() {
         Ok(settings) => settings,
         Err(error) => {
@@ -25,6 +33,7 @@ fn main() -> ExitCode {
         Command::Serve => serve(settings).map_err(|e| e.to_string()),
         Command::Migrate => startup::migrate(&settings.database).map_err(|e| e.to_string()),
         Command::Renew(args) => renew(settings, args).map_err(|e| e.to_string()),
+        Command::Deliver(_) => deliver(settings).map_err(|e| e.to_string()),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -48,4 +57,8 @@ fn renew(settings: Settings, args: RenewArgs) -> Result<(), RenewOnceError> {
     actix_web::rt::System::new()
         .block_on(renew_once(settings, args.now))
         .map(drop)
+}
+
+fn deliver(settings: Settings) -> Result<(), DeliverOnceError> {
+    actix_web::rt::System::new().block_on(deliver_once(settings))
 }

@@ -1,5 +1,6 @@
 //! Building the application from validated settings: the database, the adapters the
-//! configuration picks, the use cases, and the HTTP server bound to its listener.
+//! configuration picks region by region, the use cases, the background jobs, and the HTTP
+//! server bound to its listener.
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
@@ -10,17 +11,28 @@ use actix_web::middleware::Logger;
 use actix_web::{web, App, HttpServer};
 use domain::ids::UserName;
 use domain::ledger::NewRecharge;
-use domain::ports::{Clock, LedgerRepository, StoreHealth};
+use domain::ports::{Clock, Identity, LedgerRepository, PlanCatalog, Provisioning, StoreHealth};
 use domain::usecases::{Ports, UseCases};
+use infra_http::{
+    BuildError, ChargeRegion, ChargeService, PlanService, PlatformIdentity, PlatformProvisioning,
+    PlatformRegion, WebhookSender,
+};
+// WIRE: CreditStore, ResourceStore, WebhookOutboxStore and NotificationStore::with_webhooks
+// come with the issue4-mysql branch.
 use infra_mysql::{
-    ConsumptionStore, Database, HealthStore, LedgerStore, NotificationStore, OrderStore,
-    RenewalStore, StoreError,
+    ConsumptionStore, CreditStore, Database, HealthStore, LedgerStore, NotificationStore,
+    OrderStore, RenewalStore, ResourceStore, StoreError, WebhookOutboxStore,
 };
 
-use crate::adapters::{ConfigIdentity, ConfigPlans, RandomIds, SystemClock};
-use crate::config::{DatabaseSettings, OpeningBalance, Settings};
+use crate::adapters::{
+    ConfigIdentity, ConfigPlans, RandomIds, RegionalPlans, RegionalProvisioning, SystemClock,
+};
+use crate::config::{
+    ChargingSource, DatabaseSettings, IdentitySettings, OpeningBalance, ProvisioningSource,
+    Settings,
+};
 use crate::dto::json::json_config;
-use crate::jobs::RenewalJob;
+use crate::jobs::{DeliveryJob, RenewalJob, WebhookDispatcher, DELIVERY_INTERVAL};
 use crate::routes::{self, path_config, query_config, API_PREFIX};
 
 /// What every handler shares.
@@ -34,6 +46,8 @@ pub struct AppState {
 pub enum StartupError {
     #[error("database: {0}")]
     Store(#[from] StoreError),
+    #[error("platform client: {0}")]
+    Platform(#[from] BuildError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -56,16 +70,18 @@ pub struct Application {
     address: SocketAddr,
     server: Server,
     renewal_job: RenewalJob,
+    delivery_job: DeliveryJob,
 }
 
 impl Application {
-    /// Connects to the database, applies migrations, funds the configured opening balances
-    /// (once per project, ever), binds the listener (port 0 picks a free port) and prints
-    /// where it listens.
+    /// Connects to the database, applies migrations (unless told not to), funds the
+    /// configured opening balances (once per project, ever), binds the listener (port 0
+    /// picks a free port) and prints where it listens.
     pub async fn build(settings: Settings) -> Result<Application, StartupError> {
         // Connecting and migrating block, but nothing else runs on this thread yet.
         let database = connect(&settings.database)?;
-        let ports = ports(&settings, &database, Arc::new(SystemClock));
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let ports = ports(&settings, &database, clock.clone())?;
         open_accounts(
             ports.ledger.as_ref(),
             ports.clock.as_ref(),
@@ -74,6 +90,11 @@ impl Application {
         .await?;
         let usecases = UseCases::new(ports, settings.billing);
         let renewal_job = RenewalJob::new(usecases.clone(), settings.renewal_job);
+        let delivery_job = DeliveryJob::new(
+            usecases.clone(),
+            webhooks(&settings, &database, clock)?,
+            DELIVERY_INTERVAL,
+        );
         let state = web::Data::new(AppState {
             usecases,
             health: Arc::new(HealthStore::new(database)),
@@ -102,6 +123,7 @@ impl Application {
             address,
             server,
             renewal_job,
+            delivery_job,
         })
     }
 
@@ -110,53 +132,230 @@ impl Application {
     }
 
     /// Serves until the process gets SIGINT or SIGTERM, then finishes running requests.
-    /// The renewal job runs beside the server and stops with it: a run in progress may
-    /// finish its batches (see [`crate::jobs::renewal_job`]).
+    /// The renewal and delivery jobs run beside the server and stop with it: a run in
+    /// progress may finish (see [`crate::jobs::periodic`]).
     pub async fn run_until_stopped(self) -> Result<(), StartupError> {
-        let job = self.renewal_job.spawn();
+        let renewal = self.renewal_job.spawn();
+        let delivery = self.delivery_job.spawn();
         let served = self.server.await;
-        if let Some(job) = job {
+        if let Some(job) = renewal {
             job.stop().await;
         }
+        delivery.stop().await;
         Ok(served?)
     }
 }
 
-/// `serviceusage migrate`: applies migrations and returns.
+/// `serviceusage migrate`: applies migrations and returns, whatever
+/// `MYSQL_CONFIG_DONT_UPGRADE_TABLES` says (asking for it is the point).
 pub fn migrate(settings: &DatabaseSettings) -> Result<(), StartupError> {
-    connect(settings).map(drop)
+    connect(&DatabaseSettings {
+        migrate_at_start: true,
+        ..settings.clone()
+    })
+    .map(drop)
 }
 
-/// The adapters the configuration picks, all on `database`, reading the time from `clock`.
-/// The server and `serviceusage renew` both build their ports here, so a run from the
-/// command line renews exactly as the server's job does.
-pub fn ports(settings: &Settings, database: &Database, clock: Arc<dyn Clock>) -> Ports {
-    let notifications = Arc::new(NotificationStore::new(database.clone()));
-    Ports {
+/// The adapters the configuration picks, on `database` and the platform services of the
+/// regions configured remote, reading the time from `clock`. The server and `serviceusage
+/// renew` both build their ports here, so a run from the command line renews exactly as
+/// the server's job does.
+pub fn ports(
+    settings: &Settings,
+    database: &Database,
+    clock: Arc<dyn Clock>,
+) -> Result<Ports, StartupError> {
+    let endpoints = settings
+        .webhooks
+        .endpoints
+        .iter()
+        .map(|e| e.name.clone())
+        .collect();
+    let notifications = Arc::new(NotificationStore::with_webhooks(
+        database.clone(),
+        endpoints,
+    ));
+    let plan_service = plan_service(settings)?;
+    Ok(Ports {
         orders: Arc::new(OrderStore::new(database.clone())),
         usages: Arc::new(ConsumptionStore::new(database.clone())),
         ledger: Arc::new(LedgerStore::new(database.clone())),
         renewals: Arc::new(RenewalStore::new(database.clone())),
         notifier: notifications.clone(),
         notifications,
-        plans: Arc::new(ConfigPlans::new(settings.plans.clone())),
-        identity: Arc::new(ConfigIdentity::new(settings.users.clone())),
-        charging: Arc::new(crate::adapters::skeleton::SkeletonCharging),
-        credits: Arc::new(crate::adapters::skeleton::SkeletonCharging),
-        provisioning: Arc::new(crate::adapters::skeleton::SkeletonCharging),
+        plans: plans(settings, plan_service.clone()),
+        identity: identity(settings)?,
+        charging: Arc::new(charging(settings)?),
+        credits: Arc::new(CreditStore::new(database.clone())),
+        provisioning: provisioning(settings, database, clock.clone(), plan_service)?,
         clock,
         ids: Arc::new(RandomIds),
+    })
+}
+
+/// One client for the plan services of every region with remote plans (provisioning reads
+/// plan sizes through it too); `None` when no region has remote plans.
+fn plan_service(settings: &Settings) -> Result<Option<Arc<PlanService>>, StartupError> {
+    let regions: Vec<_> = settings
+        .regions
+        .iter()
+        .filter_map(|r| r.remote_plans().map(|url| (r.name.clone(), url.to_owned())))
+        .collect();
+    if regions.is_empty() {
+        return Ok(None);
+    }
+    for (region, url) in &regions {
+        log::info!("region {region}: plans from the plan service at {url}");
+    }
+    Ok(Some(Arc::new(PlanService::new(
+        regions,
+        settings.platform.http,
+        settings.platform.plan_cache,
+    )?)))
+}
+
+fn plans(settings: &Settings, plan_service: Option<Arc<PlanService>>) -> Arc<dyn PlanCatalog> {
+    match plan_service {
+        Some(remote) => Arc::new(RegionalPlans::new(
+            settings.plans.clone(),
+            remote,
+            settings
+                .regions
+                .iter()
+                .filter(|r| r.remote_plans().is_some())
+                .map(|r| r.name.clone())
+                .collect(),
+        )),
+        None => Arc::new(ConfigPlans::new(settings.plans.clone())),
     }
 }
 
-/// Opens the pool and applies pending migrations (blocking).
+fn identity(settings: &Settings) -> Result<Arc<dyn Identity>, StartupError> {
+    Ok(match &settings.identity {
+        IdentitySettings::Config => Arc::new(ConfigIdentity::new(settings.users.clone())),
+        IdentitySettings::Platform { url, admins } => {
+            log::info!(
+                "identity: the platform at {url} ({} admin users; [[users]] ignored)",
+                admins.len()
+            );
+            Arc::new(PlatformIdentity::new(
+                url.clone(),
+                admins.clone(),
+                settings.platform.http,
+                settings.platform.identity_cache,
+            )?)
+        }
+    })
+}
+
+/// The charge service of every region with remote charging; with none, it keeps no region
+/// and every region's money stays in the store's ledger.
+fn charging(settings: &Settings) -> Result<ChargeService, StartupError> {
+    let regions: Vec<_> = settings
+        .regions
+        .iter()
+        .filter_map(|r| match &r.charging {
+            ChargingSource::Remote { url, admin_token } => Some(ChargeRegion {
+                region: r.name.clone(),
+                base_url: url.clone(),
+                admin_token: admin_token.clone(),
+            }),
+            ChargingSource::Ledger => None,
+        })
+        .collect();
+    for region in &regions {
+        log::info!(
+            "region {}: balances kept by the charge service at {}",
+            region.region,
+            region.base_url
+        );
+    }
+    Ok(ChargeService::new(regions, settings.platform.http)?)
+}
+
+/// Resources recorded in the database, but for the regions provisioned on the platform.
+fn provisioning(
+    settings: &Settings,
+    database: &Database,
+    clock: Arc<dyn Clock>,
+    plan_service: Option<Arc<PlanService>>,
+) -> Result<Arc<dyn Provisioning>, StartupError> {
+    let embedded = Arc::new(ResourceStore::new(database.clone(), clock));
+    let regions: Vec<_> = settings
+        .regions
+        .iter()
+        .filter_map(|r| match &r.provisioning {
+            ProvisioningSource::Remote {
+                platform_url,
+                volume_service,
+                admin_token,
+            } => Some(PlatformRegion {
+                region: r.name.clone(),
+                api_url: platform_url.clone(),
+                volume_url: volume_service.clone(),
+                admin_token: admin_token.clone(),
+            }),
+            ProvisioningSource::Embedded => None,
+        })
+        .collect();
+    // Validation makes every remote-provisioning region a remote-plans one, so the plan
+    // service exists whenever a region is provisioned on the platform.
+    let Some(plan_service) = plan_service.filter(|_| !regions.is_empty()) else {
+        return Ok(embedded);
+    };
+    for region in &regions {
+        log::info!(
+            "region {}: resources provisioned on the platform at {}",
+            region.region,
+            region.api_url
+        );
+    }
+    let names = regions.iter().map(|r| r.region.clone()).collect();
+    let remote = PlatformProvisioning::new(regions, plan_service, settings.platform.http)?;
+    Ok(Arc::new(RegionalProvisioning::new(
+        embedded,
+        Arc::new(remote),
+        names,
+    )))
+}
+
+/// The webhook dispatcher of the delivery job; `None` without webhooks.
+pub fn webhooks(
+    settings: &Settings,
+    database: &Database,
+    clock: Arc<dyn Clock>,
+) -> Result<Option<WebhookDispatcher>, StartupError> {
+    if settings.webhooks.endpoints.is_empty() {
+        return Ok(None);
+    }
+    for endpoint in &settings.webhooks.endpoints {
+        // The name only: a receiver's url may carry its key.
+        log::info!("webhook {}: every notification, signed", endpoint.name);
+    }
+    Ok(Some(WebhookDispatcher::new(
+        Arc::new(WebhookOutboxStore::new(database.clone())),
+        Arc::new(WebhookSender::new(settings.platform.http)?),
+        &settings.webhooks,
+        clock,
+    )))
+}
+
+/// Opens the pool and applies pending migrations (blocking), unless
+/// `MYSQL_CONFIG_DONT_UPGRADE_TABLES` says someone else does.
 pub fn connect(settings: &DatabaseSettings) -> Result<Database, StartupError> {
     let database = Database::connect(&settings.url, settings.pool_size)?;
-    database.run_migrations()?;
-    log::info!(
-        "database ready ({:?}), migrations applied",
-        database.backend()
-    );
+    if settings.migrate_at_start {
+        database.run_migrations()?;
+        log::info!(
+            "database ready ({:?}), migrations applied",
+            database.backend()
+        );
+    } else {
+        log::info!(
+            "database ready ({:?}), migrations skipped (MYSQL_CONFIG_DONT_UPGRADE_TABLES)",
+            database.backend()
+        );
+    }
     Ok(database)
 }
 
@@ -191,11 +390,15 @@ async fn open_accounts(
 /// The line the black-box tests and `make run` users wait for, plus a first command to try.
 fn announce(address: SocketAddr, settings: &Settings) {
     let url = format!("http://{address}");
-    let token = settings
-        .users
-        .iter()
-        .find(|u| u.principal.user.as_str() == "demo")
-        .map_or("<token>", |u| u.token.as_str());
+    // Only a demo user's token is printed, and only while the configured users are in use.
+    let token = match settings.identity {
+        IdentitySettings::Config => settings
+            .users
+            .iter()
+            .find(|u| u.principal.user.as_str() == "demo")
+            .map_or("<token>", |u| u.token.as_str()),
+        IdentitySettings::Platform { .. } => "<token>",
+    };
     let mut out = std::io::stdout().lock();
     // A closed stdout must not stop the service: the log says the same.
     let _ = writeln!(out, "serviceusage listening on {url}");

@@ -6,14 +6,16 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use domain::payment::MoneyKeeper;
 use domain::ports::{
-    MockClock, MockConsumptionRepository, MockIdGenerator, MockIdentity, MockLedgerRepository,
-    MockNotificationRepository, MockNotifier, MockOrderRepository, MockPlanCatalog,
-    MockRenewalRepository,
+    MockCharging, MockClock, MockConsumptionRepository, MockCreditQueue, MockIdGenerator,
+    MockIdentity, MockLedgerRepository, MockNotificationRepository, MockNotifier,
+    MockOrderRepository, MockPlanCatalog, MockProvisioning, MockRenewalRepository,
 };
 use domain::usecases::Ports;
 
-/// Every port as a mock with no expectations.
+/// Every port as a mock with no expectations, but for the money and provisioning ports,
+/// which default to the embedded setup (see [`store_kept`]).
 #[derive(Default)]
 pub struct MockPorts {
     pub orders: MockOrderRepository,
@@ -24,6 +26,12 @@ pub struct MockPorts {
     pub notifications: MockNotificationRepository,
     pub plans: MockPlanCatalog,
     pub identity: MockIdentity,
+    /// `None`: [`store_kept`].
+    pub charging: Option<MockCharging>,
+    /// `None`: nothing is ever due.
+    pub credits: Option<MockCreditQueue>,
+    /// `None`: no call expected.
+    pub provisioning: Option<MockProvisioning>,
     pub clock: MockClock,
     pub ids: MockIdGenerator,
 }
@@ -39,10 +47,30 @@ impl MockPorts {
             notifications: Arc::new(self.notifications),
             plans: Arc::new(self.plans),
             identity: Arc::new(self.identity),
+            charging: Arc::new(self.charging.unwrap_or_else(store_kept)),
+            credits: Arc::new(self.credits.unwrap_or_else(nothing_due)),
+            provisioning: Arc::new(self.provisioning.unwrap_or_default()),
             clock: Arc::new(self.clock),
             ids: Arc::new(self.ids),
         }
     }
+}
+
+/// The store keeps every region's money: no region is the charge service's and no payment
+/// may be sent.
+fn store_kept() -> MockCharging {
+    let mut charging = MockCharging::new();
+    charging.expect_keeper().return_const(MoneyKeeper::Store);
+    charging.expect_charged_regions().return_const(Vec::new());
+    charging.expect_deduct().never();
+    charging.expect_credit().never();
+    charging
+}
+
+fn nothing_due() -> MockCreditQueue {
+    let mut credits = MockCreditQueue::new();
+    credits.expect_due().returning(|_, _| Ok(Vec::new()));
+    credits
 }
 
 /// Ports whose clock says `now` and whose renewal store is `renewals`.

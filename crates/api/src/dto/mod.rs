@@ -9,6 +9,7 @@ pub mod notifications;
 pub mod orders;
 pub mod plans;
 pub mod usages;
+pub mod webhook_event;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 

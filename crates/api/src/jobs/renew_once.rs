@@ -37,7 +37,7 @@ pub async fn renew_once(
         None => Arc::new(SystemClock),
     };
     let usecases = UseCases::new(
-        startup::ports(&settings, &database, clock),
+        startup::ports(&settings, &database, clock)?,
         settings.billing,
     );
     run(&usecases, &mut std::io::stdout()).await
@@ -100,7 +100,7 @@ mod tests {
     /// batches (two unpaid orders, then one) and then an empty claim.
     fn store() -> MockRenewalRepository {
         let mut renewals = MockRenewalRepository::new();
-        renewals.expect_due_plans().returning(|queue, _| {
+        renewals.expect_due_plans().returning(|queue, _, _| {
             Ok(
                 if queue.status == OrderStatus::Consuming && queue.mode == ChargingMode::Prepaid {
                     vec![PlanId::parse("cpu-m").unwrap()]
@@ -177,7 +177,7 @@ mod tests {
         let mut renewals = MockRenewalRepository::new();
         renewals
             .expect_due_plans()
-            .returning(|_, _| Err(domain::Error::Unavailable("connection refused".into())));
+            .returning(|_, _, _| Err(domain::Error::Unavailable("connection refused".into())));
         let now = Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap();
         let usecases = UseCases::new(ports_with(renewals, now), BillingPolicy::default());
         let mut out = Vec::new();

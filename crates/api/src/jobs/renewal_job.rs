@@ -4,31 +4,19 @@
 //! (`FOR UPDATE SKIP LOCKED` plus a compare-and-set on each order) keeps them from charging
 //! a cycle twice.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
+use async_trait::async_trait;
 use domain::usecases::UseCases;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
-use tokio::time::{interval, timeout, MissedTickBehavior};
 
+use super::periodic::{self, Periodic, RunningJob};
 use super::report::{batch_line, summary_line};
 use crate::config::RenewalJobSettings;
-
-/// How long the server waits, once stopped, for a run in progress to finish its batches
-/// before abandoning it. An abandoned batch rolls back and the next run redoes it; only
-/// the notifications of a batch committed in that instant could be lost.
-const STOP_GRACE: Duration = Duration::from_secs(30);
 
 /// The job, built with the server and started with it.
 pub struct RenewalJob {
     usecases: UseCases,
     settings: RenewalJobSettings,
-}
-
-/// A started job; [`RunningJob::stop`] ends it.
-pub struct RunningJob {
-    stop: watch::Sender<bool>,
-    task: JoinHandle<()>,
 }
 
 impl RenewalJob {
@@ -37,6 +25,9 @@ impl RenewalJob {
     }
 
     /// Starts the loop on the current actix runtime; `None` when `renewal.enabled` is false.
+    /// Stopped, a run in progress may finish its batches; one abandoned rolls its open
+    /// batch back for the next run to redo (only the notifications of a batch committed
+    /// in that instant could be lost).
     pub fn spawn(self) -> Option<RunningJob> {
         if !self.settings.enabled {
             log::info!("renewal job disabled (renewal.enabled = false)");
@@ -46,39 +37,14 @@ impl RenewalJob {
             "renewal job: first run now, then every {}s",
             self.settings.interval.as_secs()
         );
-        let (stop, stopped) = watch::channel(false);
-        let task = actix_web::rt::spawn(self.run(stopped));
-        Some(RunningJob { stop, task })
-    }
-
-    async fn run(self, mut stopped: watch::Receiver<bool>) {
-        let mut ticks = interval(self.settings.interval);
-        // A run longer than the interval delays the next one instead of causing a burst.
-        ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        loop {
-            // The run itself is not raced against the stop signal: it ends between batches
-            // only when the grace period of `stop` runs out.
-            tokio::select! {
-                _ = ticks.tick() => run_once(&self.usecases).await,
-                _ = stopped.changed() => return,
-            }
-        }
+        Some(periodic::spawn("renewal", self.settings.interval, self))
     }
 }
 
-impl RunningJob {
-    /// Lets a run in progress finish (for at most [`STOP_GRACE`]) and ends the loop.
-    pub async fn stop(self) {
-        // The receiver lives as long as the loop; if the loop is gone there is nothing to stop.
-        let _ = self.stop.send(true);
-        let abort = self.task.abort_handle();
-        if timeout(STOP_GRACE, self.task).await.is_err() {
-            log::warn!(
-                "renewal run still busy {}s after stop; abandoned (its open batch rolls back)",
-                STOP_GRACE.as_secs()
-            );
-            abort.abort();
-        }
+#[async_trait(?Send)]
+impl Periodic for RenewalJob {
+    async fn run_once(&self) {
+        run_once(&self.usecases).await;
     }
 }
 
@@ -103,6 +69,7 @@ mod tests {
 
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
+    use std::time::Duration;
 
     use chrono::{TimeZone, Utc};
     use domain::ports::MockRenewalRepository;
@@ -122,7 +89,7 @@ mod tests {
     /// them when `fail` is set.
     fn counting(calls: Arc<AtomicUsize>, fail: bool) -> UseCases {
         let mut renewals = MockRenewalRepository::new();
-        renewals.expect_due_plans().returning(move |_, _| {
+        renewals.expect_due_plans().returning(move |_, _, _| {
             calls.fetch_add(1, Ordering::SeqCst);
             if fail {
                 Err(domain::Error::Unavailable("connection refused".into()))

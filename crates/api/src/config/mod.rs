@@ -1,7 +1,18 @@
 //! Typed settings. Loaded once at start from `config/default.toml` (relative to the working
 //! directory), then the file named by `SERVICEUSAGE_CONFIG`, then `SERVICEUSAGE__SECTION__KEY`
-//! environment variables; then validated into domain types, so an invalid value stops the
-//! service at start with a message naming its key instead of failing a request later.
+//! environment variables, then the original service's deployment variables (see [`env`]);
+//! then validated into domain types, so an invalid value stops the service at start with a
+//! message naming its key instead of failing a request later.
+
+pub mod env;
+mod platform;
+mod regions;
+mod secrets;
+mod urls;
+mod webhooks;
+
+#[cfg(test)]
+mod tests;
 
 use std::collections::HashSet;
 use std::fmt;
@@ -21,6 +32,14 @@ use domain::renewal::RenewalSettings;
 use domain::usecases::BillingPolicy;
 use domain::Money;
 use serde::Deserialize;
+
+use self::env::{Deployment, Lookup};
+pub use self::platform::{IdentitySettings, PlatformSettings};
+use self::platform::{RawIdentity, RawPlatform};
+use self::regions::{validate_regions, RawRegion};
+pub use self::regions::{ChargingSource, PlanSource, ProvisioningSource, RegionSettings};
+use self::webhooks::{validate_webhooks, RawWebhook, RawWebhookDelivery};
+pub use self::webhooks::{WebhookEndpoint, WebhookSettings};
 
 /// Read when present, relative to the working directory.
 pub const DEFAULT_FILE: &str = "config/default.toml";
@@ -61,6 +80,11 @@ pub struct Settings {
     pub plans: Vec<Plan>,
     pub users: Vec<StaticUser>,
     pub opening_balances: Vec<OpeningBalance>,
+    pub platform: PlatformSettings,
+    pub identity: IdentitySettings,
+    /// The regions whose adapters are configured; every other region is embedded.
+    pub regions: Vec<RegionSettings>,
+    pub webhooks: WebhookSettings,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -68,10 +92,39 @@ pub struct ServerSettings {
     pub bind: SocketAddr,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct DatabaseSettings {
+    /// May carry the password: shown only through [`redacted_url`].
     pub url: String,
     pub pool_size: u32,
+    /// Whether the server applies pending migrations at start (`false` with
+    /// `MYSQL_CONFIG_DONT_UPGRADE_TABLES=true`, for databases someone else migrates).
+    pub migrate_at_start: bool,
+}
+
+impl fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("url", &redacted_url(&self.url))
+            .field("pool_size", &self.pool_size)
+            .field("migrate_at_start", &self.migrate_at_start)
+            .finish()
+    }
+}
+
+/// `mysql://user:secret@host/db` → `mysql://user:***@host/db`, for logs and `Debug`.
+pub fn redacted_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let Some((credentials, host)) = authority.rsplit_once('@') else {
+        return url.to_owned();
+    };
+    match credentials.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}{path}"),
+        None => url.to_owned(),
+    }
 }
 
 /// When the server's background renewal job runs (`[renewal]` enabled, interval_seconds).
@@ -126,22 +179,27 @@ impl Settings {
         Self::from_builder(builder, None)
     }
 
-    /// Adds the environment layer (`env` replaces the process environment in tests) and
+    /// Adds the environment layers (`env` replaces the process environment in tests) and
     /// validates the result.
     fn from_builder(
         builder: ConfigBuilder<DefaultState>,
         env: Option<Map<String, String>>,
     ) -> Result<Settings, ConfigError> {
+        let lookup = |name: &str| match &env {
+            Some(map) => map.get(name).cloned(),
+            None => self::env::process_env(name),
+        };
+        let deployment = Deployment::read(&lookup)?;
         let raw: RawSettings = builder
             .add_source(
                 Environment::with_prefix(ENV_PREFIX)
                     .prefix_separator(ENV_SEPARATOR)
                     .separator(ENV_SEPARATOR)
-                    .source(env),
+                    .source(env.clone()),
             )
             .build()?
             .try_deserialize()?;
-        raw.validate()
+        raw.validate(&deployment, &lookup)
     }
 }
 
@@ -176,6 +234,11 @@ struct RawSettings {
     plans: Vec<RawPlan>,
     users: Vec<RawUser>,
     ledger: RawLedger,
+    platform: RawPlatform,
+    identity: RawIdentity,
+    regions: Vec<RawRegion>,
+    webhooks: Vec<RawWebhook>,
+    webhook_delivery: RawWebhookDelivery,
 }
 
 #[derive(Debug, Deserialize)]
@@ -295,7 +358,7 @@ fn at<T>(key: &str, result: domain::Result<T>) -> Result<T, ConfigError> {
 }
 
 impl RawSettings {
-    fn validate(self) -> Result<Settings, ConfigError> {
+    fn validate(self, deployment: &Deployment, env: Lookup<'_>) -> Result<Settings, ConfigError> {
         let bind = self.server.bind.parse().map_err(|_| {
             invalid(
                 "server.bind",
@@ -308,19 +371,24 @@ impl RawSettings {
         let (renewal, renewal_job) = self.renewal.validate()?;
         Ok(Settings {
             server: ServerSettings { bind },
-            database: self.database.validate()?,
+            database: self.database.validate(deployment)?,
             billing: self.billing.validate(renewal)?,
             renewal_job,
             plans: validate_plans(self.plans)?,
             users: validate_users(self.users)?,
             opening_balances: validate_openings(self.ledger.opening_balances)?,
+            platform: self.platform.validate()?,
+            identity: self.identity.validate(deployment)?,
+            regions: validate_regions(self.regions, deployment, env)?,
+            webhooks: validate_webhooks(self.webhooks, self.webhook_delivery, env)?,
         })
     }
 }
 
 impl RawDatabase {
-    fn validate(self) -> Result<DatabaseSettings, ConfigError> {
-        if !(self.url.starts_with("sqlite://") || self.url.starts_with("mysql://")) {
+    fn validate(self, deployment: &Deployment) -> Result<DatabaseSettings, ConfigError> {
+        let url = deployment.database_url.clone().unwrap_or(self.url);
+        if !(url.starts_with("sqlite://") || url.starts_with("mysql://")) {
             return Err(invalid(
                 "database.url",
                 "must start with sqlite:// or mysql://",
@@ -336,8 +404,9 @@ impl RawDatabase {
                 )
             })?;
         Ok(DatabaseSettings {
-            url: self.url,
+            url,
             pool_size,
+            migrate_at_start: !deployment.skip_migrations,
         })
     }
 }
@@ -503,397 +572,4 @@ fn validate_openings(raw: Vec<RawOpeningBalance>) -> Result<Vec<OpeningBalance>,
         openings.push(OpeningBalance { project, amount });
     }
     Ok(openings)
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
-
-    use config::FileFormat;
-
-    use super::*;
-
-    const VALID: &str = r#"
-        [server]
-        bind = "127.0.0.1:0"
-        [database]
-        url = "sqlite://data/test.db"
-        pool_size = 4
-        [billing]
-        time_zone = "Asia/Shanghai"
-        refund_on_cancel = false
-        [[plans]]
-        id = "cpu-m"
-        type = "CPUQuota"
-        region = "cn-north-1"
-        mode = "prepaid"
-        price = "99.00"
-        cycle = "month"
-        [[plans]]
-        id = "vol-m"
-        type = "volume"
-        region = "cn-north-1"
-        mode = "postpaid"
-        price = "12.5"
-        cycle = "m"
-        requires_resource_name = true
-        [[users]]
-        name = "demo"
-        token = "demo-token"
-        projects = ["demo"]
-        [[users]]
-        name = "admin"
-        token = "admin-token"
-        admin = true
-        [[ledger.opening_balances]]
-        project = "demo"
-        amount = "1000.00"
-    "#;
-
-    fn load(toml: &str, env: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let builder = config::Config::builder().add_source(File::from_str(toml, FileFormat::Toml));
-        let env = env
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        Settings::from_builder(builder, Some(env))
-    }
-
-    fn error_of(toml: &str, env: &[(&str, &str)]) -> String {
-        load(toml, env).unwrap_err().to_string()
-    }
-
-    /// `VALID` with the first occurrence of `from` replaced.
-    fn valid_with(from: &str, to: &str) -> String {
-        assert!(VALID.contains(from), "{from} not in VALID");
-        VALID.replacen(from, to, 1)
-    }
-
-    #[test]
-    fn a_valid_file_becomes_domain_types() {
-        let settings = load(VALID, &[]).unwrap();
-        assert_eq!(settings.server.bind, "127.0.0.1:0".parse().unwrap());
-        assert_eq!(settings.database.pool_size, 4);
-        assert_eq!(
-            settings.billing.calendar,
-            BusinessCalendar::from_name("Asia/Shanghai").unwrap()
-        );
-        assert!(!settings.billing.refund_on_cancel);
-        assert_eq!(settings.plans.len(), 2);
-        assert_eq!(settings.plans[0].plan_type.as_str(), "cpuquota");
-        assert_eq!(settings.plans[0].price, Money::from_minor(990_000));
-        assert_eq!(settings.plans[1].mode, ChargingMode::Postpaid);
-        assert!(settings.plans[1].requires_resource_name);
-        assert_eq!(
-            settings.users[0].projects,
-            vec![ProjectId::parse("demo").unwrap()]
-        );
-        assert!(settings.users[1].principal.admin);
-        assert_eq!(
-            settings.opening_balances,
-            vec![OpeningBalance {
-                project: ProjectId::parse("demo").unwrap(),
-                amount: Money::from_minor(10_000_000),
-            }]
-        );
-    }
-
-    #[test]
-    fn an_empty_file_gives_the_documented_defaults() {
-        let settings = load("", &[]).unwrap();
-        assert_eq!(settings.server.bind, "127.0.0.1:8080".parse().unwrap());
-        assert_eq!(settings.database.url, "sqlite://data/serviceusage.db");
-        assert_eq!(settings.database.pool_size, 8);
-        assert_eq!(settings.billing, BillingPolicy::default());
-        assert!(settings.plans.is_empty() && settings.users.is_empty());
-    }
-
-    #[test]
-    fn environment_variables_override_the_file() {
-        let settings = load(
-            VALID,
-            &[
-                ("SERVICEUSAGE__SERVER__BIND", "0.0.0.0:9000"),
-                (
-                    "SERVICEUSAGE__DATABASE__URL",
-                    "mysql://root@127.0.0.1:3306/su",
-                ),
-                ("SERVICEUSAGE__DATABASE__POOL_SIZE", "16"),
-                ("SERVICEUSAGE__BILLING__REFUND_ON_CANCEL", "true"),
-            ],
-        )
-        .unwrap();
-        assert_eq!(settings.server.bind, "0.0.0.0:9000".parse().unwrap());
-        assert_eq!(settings.database.url, "mysql://root@127.0.0.1:3306/su");
-        assert_eq!(settings.database.pool_size, 16);
-        assert!(settings.billing.refund_on_cancel);
-    }
-
-    #[test]
-    fn variables_without_the_double_separator_are_ignored() {
-        let settings = load(VALID, &[("SERVICEUSAGE_CONFIG", "/nowhere.toml")]).unwrap();
-        assert_eq!(settings.database.pool_size, 4);
-    }
-
-    #[test]
-    fn a_bad_bind_address_names_server_bind() {
-        let error = error_of(VALID, &[("SERVICEUSAGE__SERVER__BIND", "localhost")]);
-        assert!(error.contains("server.bind"), "{error}");
-    }
-
-    #[test]
-    fn pool_size_must_be_from_1_to_256() {
-        for bad in ["0", "257", "-1"] {
-            let error = error_of(VALID, &[("SERVICEUSAGE__DATABASE__POOL_SIZE", bad)]);
-            assert!(error.contains("database.pool_size"), "{bad}: {error}");
-        }
-        for good in ["1", "256"] {
-            assert!(load(VALID, &[("SERVICEUSAGE__DATABASE__POOL_SIZE", good)]).is_ok());
-        }
-    }
-
-    #[test]
-    fn a_non_numeric_pool_size_names_the_key() {
-        let error = error_of(VALID, &[("SERVICEUSAGE__DATABASE__POOL_SIZE", "many")]);
-        assert!(error.contains("database.pool_size"), "{error}");
-    }
-
-    #[test]
-    fn database_url_needs_a_known_scheme() {
-        let error = error_of(VALID, &[("SERVICEUSAGE__DATABASE__URL", "postgres://x/y")]);
-        assert!(error.contains("database.url"), "{error}");
-    }
-
-    #[test]
-    fn an_unknown_time_zone_names_billing_time_zone() {
-        let error = error_of(
-            VALID,
-            &[("SERVICEUSAGE__BILLING__TIME_ZONE", "Mars/Olympus")],
-        );
-        assert!(error.contains("billing.time_zone"), "{error}");
-    }
-
-    #[test]
-    fn bad_plan_fields_name_the_plan_and_field() {
-        let cases = [
-            (
-                valid_with(r#"price = "99.00""#, r#"price = "9x""#),
-                "plans[0].price",
-            ),
-            (
-                valid_with(r#"price = "99.00""#, "price = 99.0"),
-                "plans[0].price",
-            ),
-            (
-                valid_with(r#"price = "99.00""#, r#"price = "-1""#),
-                "plans[0].price",
-            ),
-            (
-                valid_with(r#"price = "99.00""#, r#"price = "1.00001""#),
-                "plans[0].price",
-            ),
-            (
-                valid_with(r#"cycle = "month""#, r#"cycle = "week""#),
-                "plans[0].cycle",
-            ),
-            (
-                valid_with(r#"mode = "prepaid""#, r#"mode = "monthly""#),
-                "plans[0].mode",
-            ),
-            (
-                valid_with(r#"type = "CPUQuota""#, r#"type = "cpu quota""#),
-                "plans[0].type",
-            ),
-            (
-                valid_with(r#"region = "cn-north-1""#, r#"region = "cn north""#),
-                "plans[0].region",
-            ),
-            (
-                valid_with(r#"id = "vol-m""#, r#"id = "cpu-m""#),
-                "plans[1].id",
-            ),
-        ];
-        for (toml, key) in cases {
-            let error = error_of(&toml, &[]);
-            assert!(error.contains(key), "expected {key} in {error}");
-        }
-    }
-
-    #[test]
-    fn a_float_price_is_refused_with_a_hint_to_use_a_string() {
-        let error = error_of(&valid_with(r#"price = "99.00""#, "price = 99.0"), &[]);
-        assert!(error.contains("strings"), "{error}");
-    }
-
-    #[test]
-    fn bad_users_name_the_user_and_field() {
-        let cases = [
-            (
-                valid_with(r#"name = "admin""#, r#"name = "demo""#),
-                "users[1].name",
-            ),
-            (
-                valid_with(r#"token = "admin-token""#, r#"token = "demo-token""#),
-                "users[1].token",
-            ),
-            (
-                valid_with(r#"token = "admin-token""#, r#"token = "  ""#),
-                "users[1].token",
-            ),
-            (
-                valid_with(r#"token = "admin-token""#, r#"token = "a b""#),
-                "users[1].token",
-            ),
-            (
-                valid_with(r#"name = "demo""#, r#"name = "de mo""#),
-                "users[0].name",
-            ),
-            (
-                valid_with(r#"projects = ["demo"]"#, r#"projects = ["de mo"]"#),
-                "users[0].projects[0]",
-            ),
-        ];
-        for (toml, key) in cases {
-            let error = error_of(&toml, &[]);
-            assert!(error.contains(key), "expected {key} in {error}");
-        }
-    }
-
-    #[test]
-    fn a_shared_token_is_reported_without_printing_it() {
-        let error = error_of(
-            &valid_with(r#"token = "admin-token""#, r#"token = "demo-token""#),
-            &[],
-        );
-        assert!(!error.contains("demo-token"), "{error}");
-    }
-
-    #[test]
-    fn bad_opening_balances_name_the_key() {
-        let cases = [
-            r#"amount = "0""#,
-            r#"amount = "-5.00""#,
-            r#"amount = "ten""#,
-            r#"amount = 1000"#,
-            r#"amount = "1000000000.0001""#,
-        ];
-        for amount in cases {
-            let error = error_of(&valid_with(r#"amount = "1000.00""#, amount), &[]);
-            assert!(
-                error.contains("ledger.opening_balances[0].amount"),
-                "{amount}: {error}"
-            );
-        }
-        let error = error_of(&valid_with(r#"project = "demo""#, r#"project = """#), &[]);
-        assert!(
-            error.contains("ledger.opening_balances[0].project"),
-            "{error}"
-        );
-    }
-
-    #[test]
-    fn a_project_funded_twice_is_refused() {
-        let toml = format!(
-            "{VALID}\n[[ledger.opening_balances]]\nproject = \"demo\"\namount = \"1.00\"\n"
-        );
-        let error = error_of(&toml, &[]);
-        assert!(
-            error.contains("ledger.opening_balances[1].project"),
-            "{error}"
-        );
-    }
-
-    #[test]
-    fn renewal_defaults_to_7_days_margin_and_grace_daily_warnings_500_a_batch_every_minute() {
-        let settings = load("", &[]).unwrap();
-        assert_eq!(settings.billing.renewal, RenewalSettings::default());
-        assert_eq!(
-            settings.renewal_job,
-            RenewalJobSettings {
-                enabled: true,
-                interval: Duration::from_secs(60),
-            }
-        );
-    }
-
-    #[test]
-    fn the_renewal_section_maps_into_the_policy_and_the_job() {
-        let toml = format!(
-            "{VALID}\n[renewal]\nmargin_days = 3\ngrace_days = 14\nwarning_interval_hours = 6\n\
-             batch_size = 10000\ninterval_seconds = 5\nenabled = false\n"
-        );
-        let settings = load(&toml, &[]).unwrap();
-        assert_eq!(
-            settings.billing.renewal,
-            RenewalSettings {
-                margin: TimeDelta::days(3),
-                grace: TimeDelta::days(14),
-                warning_interval: TimeDelta::hours(6),
-                batch_size: 10_000,
-            }
-        );
-        assert_eq!(
-            settings.renewal_job,
-            RenewalJobSettings {
-                enabled: false,
-                interval: Duration::from_secs(5),
-            }
-        );
-    }
-
-    #[test]
-    fn renewal_environment_variables_override_the_file() {
-        let settings = load(
-            VALID,
-            &[
-                ("SERVICEUSAGE__RENEWAL__GRACE_DAYS", "10"),
-                ("SERVICEUSAGE__RENEWAL__ENABLED", "false"),
-            ],
-        )
-        .unwrap();
-        assert_eq!(settings.billing.renewal.grace, TimeDelta::days(10));
-        assert!(!settings.renewal_job.enabled);
-    }
-
-    #[test]
-    fn renewal_numbers_must_be_positive_and_in_range_naming_the_key() {
-        let cases = [
-            ("MARGIN_DAYS", "0", "renewal.margin_days"),
-            ("GRACE_DAYS", "-1", "renewal.grace_days"),
-            (
-                "WARNING_INTERVAL_HOURS",
-                "0",
-                "renewal.warning_interval_hours",
-            ),
-            ("BATCH_SIZE", "0", "renewal.batch_size"),
-            ("BATCH_SIZE", "10001", "renewal.batch_size"),
-            ("INTERVAL_SECONDS", "0", "renewal.interval_seconds"),
-            ("INTERVAL_SECONDS", "soon", "renewal.interval_seconds"),
-            ("MARGIN_DAYS", "100000", "renewal.margin_days"),
-        ];
-        for (var, value, key) in cases {
-            let error = error_of(VALID, &[(&format!("SERVICEUSAGE__RENEWAL__{var}"), value)]);
-            assert!(error.contains(key), "{var}={value}: {error}");
-        }
-        for (var, value) in [("BATCH_SIZE", "1"), ("INTERVAL_SECONDS", "1")] {
-            assert!(load(VALID, &[(&format!("SERVICEUSAGE__RENEWAL__{var}"), value)]).is_ok());
-        }
-    }
-
-    #[test]
-    fn debug_output_never_shows_a_token() {
-        let settings = load(VALID, &[]).unwrap();
-        let printed = format!("{settings:?}");
-        assert!(!printed.contains("demo-token") && !printed.contains("admin-token"));
-    }
-
-    #[test]
-    fn the_shipped_default_file_is_valid() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/default.toml");
-        let builder = config::Config::builder().add_source(File::from(Path::new(path)));
-        let settings = Settings::from_builder(builder, Some(Map::new())).unwrap();
-        assert!(settings.plans.len() >= 5);
-        assert!(settings.users.iter().any(|u| u.principal.admin));
-        assert_eq!(settings.opening_balances.len(), 1);
-    }
 }
