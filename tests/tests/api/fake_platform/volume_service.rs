@@ -91,6 +91,14 @@ impl FakeVolumeService {
         self.0.lock().unwrap().condition = condition;
     }
 
+    /// A volume someone else already created: creating it again is refused with 400.
+    pub fn add_existing(&self, namespace: &str, name: &str) {
+        self.0.lock().unwrap().volumes.insert(
+            (namespace.to_owned(), name.to_owned()),
+            serde_json::json!({"name": name, "size": 1}),
+        );
+    }
+
     pub fn exists(&self, namespace: &str, name: &str) -> bool {
         self.0
             .lock()

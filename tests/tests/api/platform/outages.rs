@@ -178,12 +178,8 @@ async fn with_the_plan_service_down_orders_are_listed_but_not_created() {
     order_id(&h.create_volume(ANN, "data-1").await);
 }
 
-#[tokio::test]
-async fn a_volume_the_platform_refuses_is_a_502_and_costs_nothing() {
-    let h = Harness::start().await;
-    h.fakes.volumes.set_condition(Condition::Failing);
-
-    h.create_volume(ANN, "data-1").await.expect(502, 3319);
+/// Nothing charged, nothing open.
+async fn assert_nothing_happened(h: &Harness) {
     assert!(
         h.fakes.payments().is_empty(),
         "{}",
@@ -193,6 +189,27 @@ async fn a_volume_the_platform_refuses_is_a_502_and_costs_nothing() {
     for status in ["pending", "consuming", "ending", "ended"] {
         assert_eq!(h.orders_with_status(status).await, 0, "{status}");
     }
+}
+
+#[tokio::test]
+async fn a_volume_the_platform_refuses_is_a_502_and_costs_nothing() {
+    let h = Harness::start().await;
+    h.fakes.volumes.add_existing(PROJECT, "data-1");
+
+    h.create_volume(ANN, "data-1").await.expect(502, 3319);
+    let calls = h.fakes.volume_calls();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!((calls[0].method.as_str(), calls[0].status), ("POST", 400));
+    assert_nothing_happened(&h).await;
+}
+
+#[tokio::test]
+async fn a_volume_service_down_is_a_503_and_costs_nothing() {
+    let h = Harness::start().await;
+    h.fakes.volumes.set_condition(Condition::Failing);
+
+    h.create_volume(ANN, "data-1").await.expect(503, 3320);
+    assert_nothing_happened(&h).await;
 }
 
 #[tokio::test]
