@@ -283,15 +283,25 @@ impl TestApp {
         }
     }
 
-    /// Stops the process and starts it again on the same database.
-    pub fn restart(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let url = match &self._store {
+    /// The database the app runs on.
+    pub fn database_url(&self) -> String {
+        match &self._store {
             Store::Sqlite(dir) => dir.url(),
             Store::Mysql(database) => database.url(),
-        };
-        let (child, address) = start_child(command(&url));
+        }
+    }
+
+    /// Stops the process and starts it again on the same database.
+    pub fn restart(&mut self) {
+        self.restart_with(command(&self.database_url()));
+    }
+
+    /// Stops the process (SIGKILL: nothing is flushed on the way out) and starts `command`
+    /// in its place, which should run on [`TestApp::database_url`].
+    pub fn restart_with(&mut self, command: Command) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let (child, address) = start_child(command);
         self.child = child;
         self.address = address;
     }

@@ -1,0 +1,161 @@
+//! The fake volume service: `POST /lapi/v1/namespaces/{ns}/volumes` (also accepted without
+//! the namespace in the path, `POST /lapi/v1/volumes` with `namespace` in the body) with
+//! `{name, size}`, and `DELETE /lapi/v1/namespaces/{ns}/volumes/{name}`. Success is 200
+//! only; deleting a missing volume is 404. Only the platform admin's token is accepted.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use serde_json::{json, Value};
+use wiremock::Request;
+
+use super::journal::{Recorded, Service};
+use super::server::{bearer, segments_after, Answer, Condition, Fake};
+
+#[derive(Debug, Default)]
+struct State {
+    admin_token: String,
+    /// (namespace, name) → the create body.
+    volumes: BTreeMap<(String, String), Value>,
+    condition: Condition,
+}
+
+/// A handle on the fake; clones share it.
+#[derive(Clone, Debug, Default)]
+pub struct FakeVolumeService(Arc<Mutex<State>>);
+
+fn reply(status: u16, msg: &str) -> Answer {
+    Answer::json(
+        status,
+        json!({"code": if status == 200 { 0 } else { status }, "msg": msg}),
+    )
+}
+
+/// A create or delete request the fake received.
+#[derive(Clone, Debug)]
+pub struct VolumeCall {
+    pub seq: usize,
+    pub method: String,
+    pub namespace: String,
+    pub name: String,
+    /// The create body's `size` (GB).
+    pub size: Option<i64>,
+    pub authorization: String,
+    pub status: u16,
+}
+
+impl VolumeCall {
+    pub fn of(request: &Recorded) -> Option<Self> {
+        if request.service != Service::Volumes {
+            return None;
+        }
+        let body = request.json();
+        let path: Vec<&str> = request.path.split('/').filter(|s| !s.is_empty()).collect();
+        let (namespace, name) = match path.as_slice() {
+            ["lapi", "v1", "namespaces", ns, "volumes"] => {
+                ((*ns).to_owned(), body["name"].as_str()?.to_owned())
+            }
+            ["lapi", "v1", "volumes"] => (
+                body["namespace"].as_str()?.to_owned(),
+                body["name"].as_str()?.to_owned(),
+            ),
+            ["lapi", "v1", "namespaces", ns, "volumes", name] => {
+                ((*ns).to_owned(), (*name).to_owned())
+            }
+            _ => return None,
+        };
+        Some(Self {
+            seq: request.seq,
+            method: request.method.clone(),
+            namespace,
+            name,
+            size: body["size"].as_i64(),
+            authorization: request
+                .header("authorization")
+                .unwrap_or_default()
+                .to_owned(),
+            status: request.status,
+        })
+    }
+}
+
+impl FakeVolumeService {
+    pub fn new(admin_token: &str) -> Self {
+        Self(Arc::new(Mutex::new(State {
+            admin_token: admin_token.to_owned(),
+            ..State::default()
+        })))
+    }
+
+    pub fn set_condition(&self, condition: Condition) {
+        self.0.lock().unwrap().condition = condition;
+    }
+
+    /// A volume someone else already created: creating it again is refused with 400.
+    pub fn add_existing(&self, namespace: &str, name: &str) {
+        self.0.lock().unwrap().volumes.insert(
+            (namespace.to_owned(), name.to_owned()),
+            serde_json::json!({"name": name, "size": 1}),
+        );
+    }
+
+    pub fn exists(&self, namespace: &str, name: &str) -> bool {
+        self.0
+            .lock()
+            .unwrap()
+            .volumes
+            .contains_key(&(namespace.to_owned(), name.to_owned()))
+    }
+
+    fn handle(&self, request: &Request) -> Answer {
+        let mut state = self.0.lock().unwrap();
+        if bearer(request).as_deref() != Some(state.admin_token.as_str()) {
+            return reply(401, "admin token required");
+        }
+        let Some(segments) = segments_after(request, "/lapi/v1/") else {
+            return reply(404, "no such endpoint");
+        };
+        let body = request.body_json::<Value>().unwrap_or(Value::Null);
+        let method = request.method.as_str();
+        let (namespace, name) = match (method, segments.as_slice()) {
+            ("POST", ["namespaces", ns, "volumes"]) => {
+                (Some((*ns).to_owned()), body["name"].as_str())
+            }
+            ("POST", ["volumes"]) => (
+                body["namespace"].as_str().map(str::to_owned),
+                body["name"].as_str(),
+            ),
+            ("DELETE", ["namespaces", ns, "volumes", name]) => {
+                (Some((*ns).to_owned()), Some(*name))
+            }
+            _ => return reply(404, "no such endpoint"),
+        };
+        let (Some(namespace), Some(name)) = (namespace, name) else {
+            return reply(400, "namespace and name are required");
+        };
+        let key = (namespace, name.to_owned());
+        if method == "DELETE" {
+            return match state.volumes.remove(&key) {
+                Some(_) => reply(200, "deleted"),
+                None => reply(404, "no such volume"),
+            };
+        }
+        if body["size"].as_i64().is_none_or(|size| size <= 0) {
+            return reply(400, "size must be a positive whole number of GB");
+        }
+        if state.volumes.contains_key(&key) {
+            return reply(400, "volume already exists");
+        }
+        state.volumes.insert(key, body);
+        reply(200, "created")
+    }
+}
+
+impl Fake for FakeVolumeService {
+    const SERVICE: Service = Service::Volumes;
+
+    fn answer(&self, request: &Request) -> Answer {
+        let condition = self.0.lock().unwrap().condition;
+        condition.apply(|| self.handle(request))
+    }
+}

@@ -1,0 +1,315 @@
+//! The service started against the fake platform: the fakes, the configuration file that
+//! points the service at them, the running binary, and `serviceusage renew --once` with the
+//! same file.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{json, Value};
+use tempfile::TempDir;
+
+use crate::fake_platform::{FakePlatform, PaymentSeen, RemotePlan, WebhookTarget};
+use crate::helpers::{command, run_to_end, MysqlDatabase, Reply, SqliteDir, TestApp};
+
+/// The region whose plans, charging and provisioning are the platform's.
+pub const REGION: &str = "cn-north-1";
+/// The platform admin's token: the only one the charge service, the volume service and
+/// the quota endpoints accept.
+pub const ADMIN_TOKEN: &str = "platform-admin-token-9f3c";
+/// The project (namespace) the tests order for.
+pub const PROJECT: &str = "proj-a";
+/// Its balance at the charge service when a test starts: 1000.00.
+pub const OPENING_BALANCE: i64 = 10_000_000;
+
+/// A member of [`PROJECT`].
+pub const ANN: &str = "ann-token";
+/// A platform user who is a member of no project.
+pub const BOB: &str = "bob-token";
+/// A member of [`PROJECT`] that no test uses before identity goes down.
+pub const CAROL: &str = "carol-token";
+/// A user the configuration names as an admin.
+pub const BOSS: &str = "boss-token";
+
+pub const VOLUME_PLAN: &str = "vol-10g-m";
+pub const QUOTA_SMALL: &str = "quota-2c4g-m";
+pub const QUOTA_LARGE: &str = "quota-4c8g-m";
+
+pub const WEBHOOK_NAME: &str = "billing-events";
+pub const WEBHOOK_SECRET: &str = "whsec-5b1d0c7e";
+
+/// How long something the service does in the background (a queued credit, a webhook
+/// delivery with its back-off of 5 s, then 10 s) may take to reach a fake.
+pub const BACKGROUND: std::time::Duration = std::time::Duration::from_secs(30);
+
+fn plans() -> Vec<RemotePlan> {
+    vec![
+        RemotePlan {
+            id: VOLUME_PLAN,
+            name: "Volume 10 GB",
+            plan_type: "volume",
+            belong: "volume",
+            specification1: "10 GB",
+            specification2: "",
+            price: "12.5",
+            region: REGION,
+        },
+        RemotePlan {
+            id: QUOTA_SMALL,
+            name: "Quota 2 cores 4 GB",
+            plan_type: "resources",
+            belong: "quota",
+            specification1: "2 CPU Cores",
+            specification2: "4 GB RAM",
+            price: "20",
+            region: REGION,
+        },
+        RemotePlan {
+            id: QUOTA_LARGE,
+            name: "Quota 4 cores 8 GB",
+            plan_type: "resources",
+            belong: "quota",
+            specification1: "4 CPU Cores",
+            specification2: "8 GB RAM",
+            price: "50",
+            region: REGION,
+        },
+    ]
+}
+
+/// Which database the service runs on.
+pub enum Database {
+    Sqlite,
+    /// MariaDB, when reachable; the name is the test's, for the skip message.
+    Mysql(&'static str),
+}
+
+pub struct Harness {
+    pub fakes: FakePlatform,
+    pub app: TestApp,
+    config: PathBuf,
+    _config_dir: TempDir,
+}
+
+/// `serviceusage` with the configuration file, on `database_url`.
+fn configured(database_url: &str, config: &PathBuf) -> Command {
+    let mut command = command(database_url);
+    command.env("SERVICEUSAGE_CONFIG", config);
+    command
+}
+
+impl Harness {
+    /// On SQLite, without webhooks.
+    pub async fn start() -> Self {
+        Self::start_on(Database::Sqlite, false)
+            .await
+            .expect("SQLite is always there")
+    }
+
+    /// On SQLite, with the fake receiver as the one webhook endpoint.
+    pub async fn start_with_webhooks() -> Self {
+        Self::start_on(Database::Sqlite, true)
+            .await
+            .expect("SQLite is always there")
+    }
+
+    /// `None` when MariaDB is asked for and unreachable (see [`MysqlDatabase::create`]).
+    pub async fn start_on(database: Database, webhooks: bool) -> Option<Self> {
+        let fakes = FakePlatform::start(plans(), ADMIN_TOKEN).await;
+        fakes.identity.add_user("ann", ANN, &[PROJECT]);
+        fakes.identity.add_user("bob", BOB, &[]);
+        fakes.identity.add_user("carol", CAROL, &[PROJECT]);
+        fakes.identity.add_user("boss", BOSS, &[]);
+        fakes.charge.set_balance(PROJECT, OPENING_BALANCE);
+
+        let mut config = fakes.config(REGION, ADMIN_TOKEN, &["boss"]);
+        if webhooks {
+            config.webhook = Some(WebhookTarget {
+                name: WEBHOOK_NAME.into(),
+                url: fakes.webhook_url(),
+                secret: WEBHOOK_SECRET.into(),
+            });
+        }
+        let config_dir = tempfile::tempdir().unwrap();
+        let config_file = config_dir.path().join("platform.toml");
+        std::fs::write(&config_file, config.toml()).unwrap();
+
+        let app = match database {
+            Database::Sqlite => {
+                let dir = SqliteDir::new();
+                TestApp::spawn_command(configured(&dir.url(), &config_file), dir)
+            }
+            Database::Mysql(test_name) => {
+                let database = MysqlDatabase::create(test_name)?;
+                TestApp::spawn_command_mysql(configured(&database.url(), &config_file), database)
+            }
+        };
+        Some(Self {
+            fakes,
+            app,
+            config: config_file,
+            _config_dir: config_dir,
+        })
+    }
+
+    /// Stops the service and starts it again on the same database and configuration.
+    pub fn restart(&mut self) {
+        let command = configured(&self.app.database_url(), &self.config);
+        self.app.restart_with(command);
+    }
+
+    /// `serviceusage renew --once --now <now>` with the same configuration, run to its end.
+    pub fn renew(&self, now: DateTime<Utc>) -> Output {
+        let mut renew = configured(&self.app.database_url(), &self.config);
+        renew.args(["renew", "--once", "--now", &now.to_rfc3339()]);
+        run_to_end(renew)
+    }
+
+    /// [`Harness::renew`] that must exit 0.
+    #[track_caller]
+    pub fn renew_ok(&self, now: DateTime<Utc>) {
+        let output = self.renew(now);
+        assert!(
+            output.status.success(),
+            "renew --once --now {now} failed ({}):\nstdout:\n{}\nstderr:\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    pub async fn create(&self, token: &str, plan: &str) -> Reply {
+        self.app
+            .post(
+                "/orders",
+                token,
+                json!({"project": PROJECT, "planId": plan, "region": REGION}),
+            )
+            .await
+    }
+
+    pub async fn create_volume(&self, token: &str, name: &str) -> Reply {
+        self.app
+            .post(
+                "/orders",
+                token,
+                json!({"project": PROJECT, "planId": VOLUME_PLAN, "region": REGION,
+                       "parameters": {"resourceName": name}}),
+            )
+            .await
+    }
+
+    /// A plan switch: a new order on `plan` replacing `replaces`.
+    pub async fn switch(&self, token: &str, replaces: &str, plan: &str) -> Reply {
+        self.app
+            .post(
+                "/orders",
+                token,
+                json!({"project": PROJECT, "planId": plan, "region": REGION,
+                       "replaces": replaces}),
+            )
+            .await
+    }
+
+    pub async fn cancel(&self, token: &str, order: &str) -> Reply {
+        self.app
+            .put(
+                &format!("/orders/{order}"),
+                token,
+                json!({"action": "cancel", "project": PROJECT}),
+            )
+            .await
+    }
+
+    /// The order as the API shows it now.
+    pub async fn order(&self, order: &str) -> Value {
+        let reply = self
+            .app
+            .get(&format!("/orders/{order}?project={PROJECT}"), ANN)
+            .await;
+        reply.expect(200, 0);
+        reply.data().clone()
+    }
+
+    /// The order's consumption rows, newest first.
+    pub async fn usages(&self, order: &str) -> Vec<Value> {
+        let reply = self
+            .app
+            .get(
+                &format!("/usages?project={PROJECT}&order={order}&size=100"),
+                ANN,
+            )
+            .await;
+        reply.expect(200, 0);
+        reply.data()["results"].as_array().unwrap().clone()
+    }
+
+    /// The payment reason of the order's end row: what its refund is credited under.
+    pub async fn end_reason(&self, order: &str) -> String {
+        let rows = self.usages(order).await;
+        let end = rows
+            .iter()
+            .find(|row| row["kind"] == "end")
+            .unwrap_or_else(|| panic!("order {order} has no end row: {rows:?}"));
+        format!("order:{order}:{}", end["consumeId"])
+    }
+
+    /// The first payment of `kind` under `reason` the charge service took (200) at or after
+    /// journal position `since`, waiting for it: credits are delivered in the background.
+    pub async fn taken(&self, since: usize, kind: &str, reason: &str) -> PaymentSeen {
+        let request = self
+            .fakes
+            .journal
+            .wait_for(&format!("{kind} {reason}"), BACKGROUND, |r| {
+                r.seq >= since
+                    && PaymentSeen::of(r)
+                        .is_some_and(|p| p.kind == kind && p.reason == reason && p.status == 200)
+            })
+            .await;
+        PaymentSeen::of(&request).unwrap()
+    }
+
+    /// The payments that arrived at or after journal position `since`.
+    pub fn payments_since(&self, since: usize) -> Vec<PaymentSeen> {
+        self.fakes
+            .payments()
+            .into_iter()
+            .filter(|p| p.seq >= since)
+            .collect()
+    }
+
+    /// How many of the project's orders the API lists with `status`.
+    pub async fn orders_with_status(&self, status: &str) -> u64 {
+        let reply = self
+            .app
+            .get(&format!("/orders?project={PROJECT}&status={status}"), ANN)
+            .await;
+        reply.expect(200, 0);
+        reply.data()["total"].as_u64().unwrap()
+    }
+}
+
+/// An RFC 3339 time of the API.
+pub fn time(value: &Value) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(value.as_str().unwrap())
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+/// A renewal run's `--now` for an order: after the renewal margin (7 days) began, before
+/// the deadline.
+pub fn due_time(order: &Value) -> DateTime<Utc> {
+    time(&order["deadlineTime"]) - Duration::days(3)
+}
+
+/// The `Authorization` header every admin call carries.
+pub fn admin_bearer() -> String {
+    format!("Bearer {ADMIN_TOKEN}")
+}
+
+/// The order id of a create reply.
+#[track_caller]
+pub fn order_id(reply: &Reply) -> String {
+    reply.expect(200, 0);
+    reply.data()["orderId"].as_str().unwrap().to_owned()
+}
