@@ -17,8 +17,6 @@ use infra_http::{
     BuildError, ChargeRegion, ChargeService, PlanService, PlatformIdentity, PlatformProvisioning,
     PlatformRegion, WebhookSender,
 };
-// WIRE: CreditStore, ResourceStore, WebhookOutboxStore and NotificationStore::with_webhooks
-// come with the issue4-mysql branch.
 use infra_mysql::{
     ConsumptionStore, CreditStore, Database, HealthStore, LedgerStore, NotificationStore,
     OrderStore, RenewalStore, ResourceStore, StoreError, WebhookOutboxStore,

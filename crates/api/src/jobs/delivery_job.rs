@@ -63,7 +63,6 @@ impl Periodic for DeliveryJob {
 
 /// One delivery of due credits; each credit is logged by the use case.
 pub async fn deliver_credits(usecases: &UseCases) {
-    // WIRE: `UseCases::deliver_credits` comes with the issue4-domain branch.
     match usecases.deliver_credits().await {
         Ok(tally) if tally.failed > 0 => log::warn!(
             "credits: {} delivered, {} left for a later attempt",

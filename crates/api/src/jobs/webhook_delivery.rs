@@ -11,8 +11,6 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::ports::Clock;
 use infra_http::WebhookSender;
-// WIRE: WebhookDelivery and WebhookOutboxStore come with the issue4-mysql branch,
-// WebhookSender::send_delivery with issue4-http.
 use infra_mysql::{WebhookDelivery, WebhookOutboxStore};
 
 use super::backoff::next_attempt;
