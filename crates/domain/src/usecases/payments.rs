@@ -72,13 +72,29 @@ impl UseCases {
                 payment.region,
                 payment.reason
             );
-            self.ports.charging.deduct(payment).await.inspect_err(|e| {
-                log::info!(
-                    "order {}: deduction {} not taken: {e}",
-                    payment.reason.order,
-                    payment.reason
-                );
-            })?;
+            self.ports
+                .charging
+                .deduct(payment)
+                .await
+                .inspect_err(|e| match e {
+                    // No row will ever carry this reason, so no later run retries it: if the
+                    // service did take it, only an operator reading this line can give it back.
+                    Error::DependencyUnavailable(_) => log::error!(
+                        "order {}: deduction {} of {} from project {} in {} has an unknown \
+                         outcome and no order was written; if the charge service took it, \
+                         credit it back: {e}",
+                        payment.reason.order,
+                        payment.reason,
+                        payment.amount,
+                        payment.project,
+                        payment.region
+                    ),
+                    _ => log::info!(
+                        "order {}: deduction {} not taken: {e}",
+                        payment.reason.order,
+                        payment.reason
+                    ),
+                })?;
         }
         let written = write().await;
         if let (Err(e), Some(payment)) = (&written, deduction) {
