@@ -4,8 +4,6 @@ use crate::ids::ResourceName;
 use crate::ports::OrderOpening;
 use crate::usecases::{CreateOrderOutcome, CreateOrderRequest, Quote};
 
-const JAN_31: &str = "2017-01-31T10:00:00Z";
-
 fn request() -> CreateOrderRequest {
     CreateOrderRequest {
         project: project(),

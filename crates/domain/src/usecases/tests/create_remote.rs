@@ -4,11 +4,8 @@
 
 use super::*;
 use crate::ids::ResourceName;
-use crate::payment::PaymentReason;
 use crate::ports::{OrderClosing, OrderOpening};
 use crate::usecases::{CreateOrderOutcome, CreateOrderRequest};
-
-const JAN_31: &str = "2017-01-31T10:00:00Z";
 
 /// A prepaid plan at 99.00 a month that provides nothing on the platform.
 fn billed_plan() -> Plan {
@@ -40,13 +37,6 @@ fn request(plan: &Plan) -> CreateOrderRequest {
             .then(|| ResourceName::parse("data-1").unwrap()),
         replaces: None,
         dry_run: false,
-    }
-}
-
-fn reason(consume_id: u32) -> PaymentReason {
-    PaymentReason {
-        order: order_id(),
-        consume_id,
     }
 }
 

@@ -419,3 +419,56 @@ pub(super) fn charge_row(
         kind,
     }
 }
+
+/// Noon on Jan 11 2017: 10.5 days into the 31-day period January, 20.5 days unused.
+pub(super) const NOON_JAN_11: &str = "2017-01-11T12:00:00Z";
+/// What [`january_row`] gives back at [`NOON_JAN_11`]: 100.00 × 20.5 / 31 = 66.12903…,
+/// rounded up.
+pub(super) const JANUARY_REFUND: i64 = 661_291;
+/// The moment the create tests order at.
+pub(super) const JAN_31: &str = "2017-01-31T10:00:00Z";
+
+/// Row 1 of [`consuming_order`]: January 2017 paid 100.00.
+pub(super) fn january_row() -> Consumption {
+    charge_row(
+        1,
+        "100",
+        "2017-01-01T00:00:00Z",
+        "2017-02-01T00:00:00Z",
+        ConsumptionKind::New,
+    )
+}
+
+/// The id the switch tests' replacing order gets.
+pub(super) fn new_id() -> OrderId {
+    OrderId::parse("order-2").unwrap()
+}
+
+/// The member's cancel of [`order_id`].
+pub(super) fn cancel_request() -> crate::usecases::CancelOrderRequest {
+    crate::usecases::CancelOrderRequest {
+        project: project(),
+        order_id: order_id(),
+    }
+}
+
+/// The member's switch of [`order_id`] to one of `plan`.
+pub(super) fn switch_request(plan: &Plan) -> crate::usecases::CreateOrderRequest {
+    crate::usecases::CreateOrderRequest {
+        project: project(),
+        plan_id: plan.id.clone(),
+        quantities: Quantity::ONE,
+        region: None,
+        resource_name: None,
+        replaces: Some(order_id()),
+        dry_run: false,
+    }
+}
+
+/// The payment reason of [`order_id`]'s row `consume_id`.
+pub(super) fn reason(consume_id: u32) -> crate::payment::PaymentReason {
+    crate::payment::PaymentReason {
+        order: order_id(),
+        consume_id,
+    }
+}
