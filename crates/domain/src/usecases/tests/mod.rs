@@ -472,3 +472,36 @@ pub(super) fn reason(consume_id: u32) -> crate::payment::PaymentReason {
         consume_id,
     }
 }
+
+/// What a renewal run heard through its progress callback: queue, batch number, tally.
+pub(super) type Heard = Vec<(
+    crate::renewal::RenewalQueue,
+    u64,
+    crate::usecases::RenewalTally,
+)>;
+
+/// A renewal run at `now` with batches of `batch_size`; returns the report and each
+/// progress call, for the renewal tests of both money keepers.
+pub(super) async fn renew_due_at(
+    mocks: Mocks,
+    now: &str,
+    batch_size: u32,
+) -> Result<(crate::usecases::RenewalReport, Heard)> {
+    let policy = BillingPolicy {
+        renewal: crate::renewal::RenewalSettings {
+            batch_size,
+            ..crate::renewal::RenewalSettings::default()
+        },
+        ..BillingPolicy::default()
+    };
+    let use_cases = mocks.at(utc(now)).build_with(policy);
+    let mut heard = Vec::new();
+    let report = use_cases
+        .renew_due(
+            &mut |queue, number, tally: &crate::usecases::RenewalTally| {
+                heard.push((queue, number, *tally))
+            },
+        )
+        .await?;
+    Ok((report, heard))
+}
