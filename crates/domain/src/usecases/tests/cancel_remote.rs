@@ -40,10 +40,7 @@ impl Mocks {
         let slot = closing.handle();
         let held = order.clone();
         self.orders.expect_close().returning(move |asked| {
-            journal
-                .lock()
-                .unwrap()
-                .push(format!("close {}", asked.order_id));
+            note(&journal, format!("close {}", asked.order_id));
             close()?;
             let ended = Order {
                 status: OrderStatus::Ended,

@@ -61,20 +61,14 @@ impl Mocks {
         let journal = Arc::clone(calls);
         let slot = store.opening.handle();
         self.orders.expect_open().returning(move |opening| {
-            journal
-                .lock()
-                .unwrap()
-                .push(format!("open {}", opening.order.id));
+            note(&journal, format!("open {}", opening.order.id));
             slot.put(opening);
             open()
         });
         let journal = Arc::clone(calls);
         let slot = store.closing.handle();
         self.orders.expect_close().returning(move |closing| {
-            journal
-                .lock()
-                .unwrap()
-                .push(format!("close {}", closing.order_id));
+            note(&journal, format!("close {}", closing.order_id));
             let ended = Order {
                 id: closing.order_id.clone(),
                 status: OrderStatus::Ended,

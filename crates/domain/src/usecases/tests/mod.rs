@@ -133,19 +133,19 @@ impl Mocks {
         let journal = Arc::clone(calls);
         charging.expect_deduct().returning(move |payment| {
             assert_eq!(payment.direction, PaymentDirection::Deduction);
-            journal
-                .lock()
-                .unwrap()
-                .push(format!("deduct {} {}", payment.reason, payment.amount));
+            note(
+                &journal,
+                format!("deduct {} {}", payment.reason, payment.amount),
+            );
             deduct(payment)
         });
         let journal = Arc::clone(calls);
         charging.expect_credit().returning(move |payment| {
             assert_eq!(payment.direction, PaymentDirection::Credit);
-            journal
-                .lock()
-                .unwrap()
-                .push(format!("credit {} {}", payment.reason, payment.amount));
+            note(
+                &journal,
+                format!("credit {} {}", payment.reason, payment.amount),
+            );
             credit(payment)
         });
         self.charging = Some(charging);
@@ -163,18 +163,12 @@ impl Mocks {
         let mut provisioning = MockProvisioning::new();
         let journal = Arc::clone(calls);
         provisioning.expect_provision().returning(move |order| {
-            journal
-                .lock()
-                .unwrap()
-                .push(format!("provision {}", order.id));
+            note(&journal, format!("provision {}", order.id));
             provision(order)
         });
         let journal = Arc::clone(calls);
         provisioning.expect_release().returning(move |order| {
-            journal
-                .lock()
-                .unwrap()
-                .push(format!("release {}", order.id));
+            note(&journal, format!("release {}", order.id));
             release(order)
         });
         self.provisioning = Some(provisioning);
@@ -247,6 +241,11 @@ fn provisioning_works() -> MockProvisioning {
 /// The outward calls of a test in order, as text: payments, provisioning, and the store
 /// writes a test chooses to journal.
 pub(super) type Calls = Arc<Mutex<Vec<String>>>;
+
+/// Writes `line` in the journal: the fakes' one way of saying what they were asked.
+pub(super) fn note(journal: &Calls, line: String) {
+    journal.lock().unwrap().push(line);
+}
 
 pub(super) fn calls(journal: &Calls) -> Vec<String> {
     journal.lock().unwrap().clone()

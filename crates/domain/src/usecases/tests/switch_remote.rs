@@ -66,10 +66,7 @@ impl Mocks {
         let journal = Arc::clone(calls);
         let refunded = store.refund.handle();
         self.orders.expect_close().returning(move |closing| {
-            journal
-                .lock()
-                .unwrap()
-                .push(format!("close {}", closing.order_id));
+            note(&journal, format!("close {}", closing.order_id));
             let ended = Order {
                 id: closing.order_id.clone(),
                 status: OrderStatus::Ended,
