@@ -3,7 +3,6 @@
 //! provisioning, and the store's writes.
 
 use super::*;
-use crate::ids::ResourceName;
 use crate::ports::{OrderClosing, OrderOpening};
 use crate::usecases::{CreateOrderOutcome, CreateOrderRequest};
 
@@ -13,30 +12,6 @@ fn billed_plan() -> Plan {
         id: PlanId::parse("support-basic").unwrap(),
         plan_type: PlanType::parse("support").unwrap(),
         ..prepaid_plan()
-    }
-}
-
-/// A prepaid volume plan at 99.00 a month.
-fn volume_plan() -> Plan {
-    Plan {
-        id: PlanId::parse("volume-10g").unwrap(),
-        plan_type: PlanType::parse("volume").unwrap(),
-        requires_resource_name: true,
-        ..prepaid_plan()
-    }
-}
-
-fn request(plan: &Plan) -> CreateOrderRequest {
-    CreateOrderRequest {
-        project: project(),
-        plan_id: plan.id.clone(),
-        quantities: Quantity::ONE,
-        region: None,
-        resource_name: plan
-            .requires_resource_name
-            .then(|| ResourceName::parse("data-1").unwrap()),
-        replaces: None,
-        dry_run: false,
     }
 }
 
@@ -99,7 +74,10 @@ impl Mocks {
 
 /// The member's create of `plan` (see [`request`]).
 async fn create(mocks: Mocks, plan: &Plan) -> Result<CreateOrderOutcome> {
-    mocks.build().create_order(&member(), request(plan)).await
+    mocks
+        .build()
+        .create_order(&member(), create_request(plan))
+        .await
 }
 
 fn opens() -> Result<()> {
@@ -161,7 +139,7 @@ async fn remote_deduction_carries_the_project_region_amount_and_reason() {
         .build();
     let request = CreateOrderRequest {
         quantities: Quantity::new(3).unwrap(),
-        ..request(&billed_plan())
+        ..create_request(&billed_plan())
     };
     use_cases.create_order(&member(), request).await.unwrap();
     assert_eq!(
@@ -315,7 +293,7 @@ async fn a_dry_run_asks_no_platform_service() {
     mocks.orders.expect_open().never();
     let request = CreateOrderRequest {
         dry_run: true,
-        ..request(&volume_plan())
+        ..create_request(&volume_plan())
     };
     let outcome = mocks.build().create_order(&member(), request).await;
     assert!(

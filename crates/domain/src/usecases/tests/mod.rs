@@ -504,3 +504,28 @@ pub(super) async fn renew_due_at(
         .await?;
     Ok((report, heard))
 }
+
+/// A prepaid volume plan at 99.00 a month: it takes a resource name.
+pub(super) fn volume_plan() -> Plan {
+    Plan {
+        id: PlanId::parse("volume-10g").unwrap(),
+        plan_type: PlanType::parse("volume").unwrap(),
+        requires_resource_name: true,
+        ..prepaid_plan()
+    }
+}
+
+/// The member's new order of one `plan`, named `data-1` when the plan takes a name.
+pub(super) fn create_request(plan: &Plan) -> crate::usecases::CreateOrderRequest {
+    crate::usecases::CreateOrderRequest {
+        project: project(),
+        plan_id: plan.id.clone(),
+        quantities: Quantity::ONE,
+        region: None,
+        resource_name: plan
+            .requires_resource_name
+            .then(|| crate::ids::ResourceName::parse("data-1").unwrap()),
+        replaces: None,
+        dry_run: false,
+    }
+}
