@@ -1,18 +1,24 @@
 //! Ports made of mocks for the crate's unit tests: each test sets expectations only on the
-//! mocks it needs; any other call fails the test.
+//! mocks it needs; any other call fails the test. Also the plan and order the adapter and
+//! job tests build on, so that a field added to either is filled in once.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeZone, Utc};
+use domain::cycle::Cycle;
+use domain::ids::{OrderId, PlanId, PlanType, ProjectId, Quantity, Region, UserName};
+use domain::order::{Order, OrderStatus};
 use domain::payment::MoneyKeeper;
+use domain::plan::{ChargingMode, Plan};
 use domain::ports::{
     MockCharging, MockClock, MockConsumptionRepository, MockCreditQueue, MockIdGenerator,
     MockIdentity, MockLedgerRepository, MockNotificationRepository, MockNotifier,
     MockOrderRepository, MockPlanCatalog, MockProvisioning, MockRenewalRepository,
 };
 use domain::usecases::Ports;
+use domain::Money;
 
 /// Every port as a mock with no expectations, but for the money and provisioning ports,
 /// which default to the embedded setup (see [`store_kept`]).
@@ -81,4 +87,42 @@ pub fn ports_with(renewals: MockRenewalRepository, now: DateTime<Utc>) -> Ports 
     };
     mocks.clock.expect_now().return_const(now);
     mocks.into_ports()
+}
+
+/// A prepaid monthly `cpuquota` plan of 100.00 that needs no resource name.
+pub fn plan(id: &str, region: &str) -> Plan {
+    Plan {
+        id: PlanId::parse(id).unwrap(),
+        plan_type: PlanType::parse("cpuquota").unwrap(),
+        region: Region::parse(region).unwrap(),
+        mode: ChargingMode::Prepaid,
+        price: Money::from_minor(10_000),
+        cycle: Cycle::Month,
+        requires_resource_name: false,
+        description: String::new(),
+    }
+}
+
+/// A consuming prepaid order of one `cpu-m` (`cpuquota`) in project `demo`, started and
+/// due on 2026-01-31 10:00 UTC.
+pub fn order(id: &str, region: &str) -> Order {
+    let start = Utc.with_ymd_and_hms(2026, 1, 31, 10, 0, 0).unwrap();
+    Order {
+        id: OrderId::parse(id).unwrap(),
+        project: ProjectId::parse("demo").unwrap(),
+        region: Region::parse(region).unwrap(),
+        plan_id: PlanId::parse("cpu-m").unwrap(),
+        plan_type: PlanType::parse("cpuquota").unwrap(),
+        mode: ChargingMode::Prepaid,
+        quantities: Quantity::ONE,
+        start_time: start,
+        end_time: None,
+        deadline_time: start,
+        status: OrderStatus::Consuming,
+        creator: UserName::parse("demo").unwrap(),
+        resource_name: None,
+        last_consume_id: 1,
+        renew_retries: 0,
+        last_warned_at: None,
+    }
 }

@@ -37,25 +37,8 @@ impl PlanCatalog for ConfigPlans {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-    use domain::cycle::Cycle;
-    use domain::ids::PlanType;
-    use domain::plan::ChargingMode;
-    use domain::Money;
-
     use super::*;
-
-    fn plan(id: &str, region: &str) -> Plan {
-        Plan {
-            id: PlanId::parse(id).unwrap(),
-            plan_type: PlanType::parse("cpuquota").unwrap(),
-            region: Region::parse(region).unwrap(),
-            mode: ChargingMode::Prepaid,
-            price: Money::from_minor(10_000),
-            cycle: Cycle::Month,
-            requires_resource_name: false,
-            description: String::new(),
-        }
-    }
+    use crate::test_support::plan;
 
     fn catalog() -> ConfigPlans {
         ConfigPlans::new(vec![plan("a", "r1"), plan("b", "r2"), plan("c", "r1")])

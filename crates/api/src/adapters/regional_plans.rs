@@ -73,26 +73,10 @@ impl PlanCatalog for RegionalPlans {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-    use domain::cycle::Cycle;
-    use domain::ids::PlanType;
-    use domain::plan::ChargingMode;
     use domain::ports::MockPlanCatalog;
-    use domain::Money;
 
     use super::*;
-
-    fn plan(id: &str, region: &str) -> Plan {
-        Plan {
-            id: PlanId::parse(id).unwrap(),
-            plan_type: PlanType::parse("cpuquota").unwrap(),
-            region: Region::parse(region).unwrap(),
-            mode: ChargingMode::Prepaid,
-            price: Money::from_minor(10_000),
-            cycle: Cycle::Month,
-            requires_resource_name: false,
-            description: String::new(),
-        }
-    }
+    use crate::test_support::plan;
 
     fn region(name: &str) -> Region {
         Region::parse(name).unwrap()

@@ -52,33 +52,18 @@ impl Provisioning for RegionalProvisioning {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-    use chrono::{TimeZone, Utc};
-    use domain::ids::{OrderId, PlanId, PlanType, ProjectId, Quantity, UserName};
-    use domain::order::OrderStatus;
-    use domain::plan::ChargingMode;
+    use domain::ids::{PlanId, PlanType};
     use domain::ports::MockProvisioning;
 
     use super::*;
+    use crate::test_support;
 
+    /// A `vol` (`volume`) order in `region`: provisioning is routed by region alone.
     fn order(region: &str) -> Order {
-        let start = Utc.with_ymd_and_hms(2026, 1, 31, 10, 0, 0).unwrap();
         Order {
-            id: OrderId::parse("o1").unwrap(),
-            project: ProjectId::parse("demo").unwrap(),
-            region: Region::parse(region).unwrap(),
             plan_id: PlanId::parse("vol").unwrap(),
             plan_type: PlanType::parse("volume").unwrap(),
-            mode: ChargingMode::Prepaid,
-            quantities: Quantity::ONE,
-            start_time: start,
-            end_time: None,
-            deadline_time: start,
-            status: OrderStatus::Consuming,
-            creator: UserName::parse("demo").unwrap(),
-            resource_name: None,
-            last_consume_id: 1,
-            renew_retries: 0,
-            last_warned_at: None,
+            ..test_support::order("o1", region)
         }
     }
 

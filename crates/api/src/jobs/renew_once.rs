@@ -64,7 +64,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use chrono::TimeZone;
-    use domain::ids::{OrderId, PlanId, PlanType, ProjectId, Quantity, Region, UserName};
+    use domain::ids::{OrderId, PlanId};
     use domain::order::{Order, OrderStatus};
     use domain::plan::ChargingMode;
     use domain::ports::{BatchOutcome, MockRenewalRepository};
@@ -72,28 +72,10 @@ mod tests {
     use domain::usecases::{BillingPolicy, RenewalTally};
 
     use super::*;
-    use crate::test_support::ports_with;
+    use crate::test_support::{self, ports_with};
 
     fn order(id: &str) -> Order {
-        let start = Utc.with_ymd_and_hms(2026, 1, 31, 10, 0, 0).unwrap();
-        Order {
-            id: OrderId::parse(id).unwrap(),
-            project: ProjectId::parse("demo").unwrap(),
-            region: Region::parse("cn-north-1").unwrap(),
-            plan_id: PlanId::parse("cpu-m").unwrap(),
-            plan_type: PlanType::parse("cpuquota").unwrap(),
-            mode: ChargingMode::Prepaid,
-            quantities: Quantity::ONE,
-            start_time: start,
-            end_time: None,
-            deadline_time: start,
-            status: OrderStatus::Consuming,
-            creator: UserName::parse("demo").unwrap(),
-            resource_name: None,
-            last_consume_id: 1,
-            renew_retries: 0,
-            last_warned_at: None,
-        }
+        test_support::order(id, "cn-north-1")
     }
 
     /// A store with due orders in the prepaid/consuming queue only, handed out as two

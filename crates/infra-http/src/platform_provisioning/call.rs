@@ -3,7 +3,7 @@
 
 use domain::order::Order;
 use domain::Error;
-use reqwest::{Method, RequestBuilder};
+use reqwest::{Method, RequestBuilder, StatusCode};
 
 use super::PlatformRegion;
 use crate::http::{HttpClient, Reply};
@@ -86,6 +86,39 @@ impl<'a> AdminCall<'a> {
 
     pub(super) fn done(&self, what: &str) {
         log::info!("{what}: done");
+    }
+
+    /// POSTs a named resource, once, and reads the answer the same way for every kind
+    /// the platform creates: `2xx` is done, `409` means the name is taken, anything else
+    /// is a refusal.
+    pub(super) async fn create_named(
+        &self,
+        what: &str,
+        url: &str,
+        name: &str,
+        body: &serde_json::Value,
+    ) -> Result<(), Error> {
+        let reply = self.send(what, Method::POST, url, Some(body)).await?;
+        if reply.is_success() {
+            self.done(what);
+            Ok(())
+        } else if reply.status == StatusCode::CONFLICT {
+            Err(self.duplicate(what, name))
+        } else {
+            Err(self.refused(what, &reply))
+        }
+    }
+
+    /// DELETEs a resource, once; a `404` counts as done because a release must succeed
+    /// on a resource that is already gone.
+    pub(super) async fn delete_at(&self, what: &str, url: &str) -> Result<(), Error> {
+        let reply = self.send(what, Method::DELETE, url, None).await?;
+        if reply.is_success() || reply.status == StatusCode::NOT_FOUND {
+            self.done(what);
+            Ok(())
+        } else {
+            Err(self.refused(what, &reply))
+        }
     }
 }
 

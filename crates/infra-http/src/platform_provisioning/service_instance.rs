@@ -9,7 +9,7 @@
 //! unbound; this adapter deletes directly, so a platform that refuses to delete a bound
 //! instance fails the release (the caller logs it) and leaves the instance to an operator.
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::json;
 
 use super::call::AdminCall;
@@ -46,25 +46,11 @@ pub(super) async fn create(call: &AdminCall<'_>, name: &str, service: &str) -> d
             }
         }
     });
-    let reply = call.send(&what, Method::POST, &url, Some(&body)).await?;
-    if reply.is_success() {
-        call.done(&what);
-        Ok(())
-    } else if reply.status == StatusCode::CONFLICT {
-        Err(call.duplicate(&what, name))
-    } else {
-        Err(call.refused(&what, &reply))
-    }
+    call.create_named(&what, &url, name, &body).await
 }
 
 pub(super) async fn delete(call: &AdminCall<'_>, name: &str) -> domain::Result<()> {
     let what = call.what(&format!("delete instance {name} in {}", call.namespace()));
     let url = format!("{}/{name}", instances(call));
-    let reply = call.send(&what, Method::DELETE, &url, None).await?;
-    if reply.is_success() || reply.status == StatusCode::NOT_FOUND {
-        call.done(&what);
-        Ok(())
-    } else {
-        Err(call.refused(&what, &reply))
-    }
+    call.delete_at(&what, &url).await
 }

@@ -9,7 +9,6 @@
 //! - delete: `DELETE {volume}/lapi/v1/namespaces/{project}/volumes/{name}`; `2xx` =
 //!   deleted, `404` = already gone (the original failed on it; a release must not).
 
-use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use super::call::AdminCall;
@@ -44,25 +43,11 @@ pub(super) async fn create(call: &AdminCall<'_>, name: &str, size_gb: u32) -> do
             "annotations": { "dadafoundry.io/create-by": call.order.creator.as_str() }
         },
     });
-    let reply = call.send(&what, Method::POST, &url, Some(&body)).await?;
-    if reply.is_success() {
-        call.done(&what);
-        Ok(())
-    } else if reply.status == StatusCode::CONFLICT {
-        Err(call.duplicate(&what, name))
-    } else {
-        Err(call.refused(&what, &reply))
-    }
+    call.create_named(&what, &url, name, &body).await
 }
 
 pub(super) async fn delete(call: &AdminCall<'_>, name: &str) -> domain::Result<()> {
     let what = call.what(&format!("delete volume {name} in {}", call.namespace()));
     let url = format!("{}/{name}", volumes(call)?);
-    let reply = call.send(&what, Method::DELETE, &url, None).await?;
-    if reply.is_success() || reply.status == StatusCode::NOT_FOUND {
-        call.done(&what);
-        Ok(())
-    } else {
-        Err(call.refused(&what, &reply))
-    }
+    call.delete_at(&what, &url).await
 }

@@ -265,6 +265,26 @@ struct LedgerState {
     requests: usize,
 }
 
+/// A charge service holding `balance` that has already seen `requests` requests (the
+/// first is answered late), deduplicating deductions by reason; returns its state to look
+/// at and the server.
+async fn deduping_ledger(balance: &str, requests: usize) -> (Arc<Mutex<LedgerState>>, MockServer) {
+    let state = Arc::new(Mutex::new(LedgerState {
+        balance: balance.parse().unwrap(),
+        taken: HashSet::new(),
+        requests,
+    }));
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/charge/v1/recharge"))
+        .respond_with(DedupingLedger {
+            state: state.clone(),
+        })
+        .mount(&server)
+        .await;
+    (state, server)
+}
+
 impl Respond for DedupingLedger {
     fn respond(&self, request: &Request) -> ResponseTemplate {
         let mut state = self.state.lock().unwrap();
@@ -298,19 +318,7 @@ impl Respond for DedupingLedger {
 
 #[tokio::test]
 async fn retried_deduction_with_the_same_reason_is_taken_once() {
-    let state = Arc::new(Mutex::new(LedgerState {
-        balance: "100".parse().unwrap(),
-        taken: HashSet::new(),
-        requests: 0,
-    }));
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/charge/v1/recharge"))
-        .respond_with(DedupingLedger {
-            state: state.clone(),
-        })
-        .mount(&server)
-        .await;
+    let (state, server) = deduping_ledger("100", 0).await;
     let service = service(&server);
     let payment = deduction("12.5");
 
@@ -337,19 +345,8 @@ async fn retried_deduction_with_the_same_reason_is_taken_once() {
 
 #[tokio::test]
 async fn declined_deduction_leaves_the_reason_usable() {
-    let state = Arc::new(Mutex::new(LedgerState {
-        balance: "10".parse().unwrap(),
-        taken: HashSet::new(),
-        // Past the first request: no delay.
-        requests: 1,
-    }));
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(DedupingLedger {
-            state: state.clone(),
-        })
-        .mount(&server)
-        .await;
+    // Past the first request: no delay.
+    let (state, server) = deduping_ledger("10", 1).await;
     let service = service(&server);
     let payment = deduction("12.5");
     let declined = service.deduct(&payment).await;

@@ -10,7 +10,7 @@ use domain::Error;
 use infra_http::{PlanService, PlatformProvisioning, PlatformRegion, Secret};
 use serde_json::json;
 use wiremock::matchers::{body_json, header, method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{Mock, MockBuilder, MockServer, ResponseTemplate};
 
 use super::fixtures::*;
 
@@ -84,24 +84,14 @@ impl Platform {
     }
 
     async fn on_api(&self, verb: &str, at: &str, template: ResponseTemplate) {
-        Mock::given(method(verb))
-            .and(path(at))
-            .and(header(
-                "Authorization",
-                format!("Bearer {ADMIN_TOKEN}").as_str(),
-            ))
+        admin_request(verb, at)
             .respond_with(template)
             .mount(&self.api)
             .await;
     }
 
     async fn on_volumes(&self, verb: &str, at: &str, template: ResponseTemplate) {
-        Mock::given(method(verb))
-            .and(path(at))
-            .and(header(
-                "Authorization",
-                format!("Bearer {ADMIN_TOKEN}").as_str(),
-            ))
+        admin_request(verb, at)
             .respond_with(template)
             .mount(&self.volumes)
             .await;
@@ -111,6 +101,35 @@ impl Platform {
     async fn api_calls(&self) -> Vec<(String, String)> {
         calls(&self.api).await
     }
+}
+
+/// A `verb` to `at`, whatever its headers.
+fn request_to(verb: &str, at: &str) -> MockBuilder {
+    Mock::given(method(verb)).and(path(at))
+}
+
+/// A `verb` to `at` sent with the admin token: what the adapter must send on either server.
+fn admin_request(verb: &str, at: &str) -> MockBuilder {
+    request_to(verb, at).and(header(
+        "Authorization",
+        format!("Bearer {ADMIN_TOKEN}").as_str(),
+    ))
+}
+
+/// Mounts on `server` a `request` that must come exactly once, with `body`, and is
+/// answered `status`: how a write, sent once, is checked.
+async fn expect_once(
+    server: &MockServer,
+    request: MockBuilder,
+    body: serde_json::Value,
+    status: u16,
+) {
+    request
+        .and(body_json(body))
+        .respond_with(ResponseTemplate::new(status))
+        .expect(1)
+        .mount(server)
+        .await;
 }
 
 async fn calls(server: &MockServer) -> Vec<(String, String)> {
@@ -157,13 +176,13 @@ async fn missing_quota_is_created_with_the_plans_sizes() {
     platform
         .on_api("GET", QUOTA, ResponseTemplate::new(404))
         .await;
-    Mock::given(method("POST"))
-        .and(path(QUOTAS))
-        .and(body_json(quota_body("16", "32Gi")))
-        .respond_with(ResponseTemplate::new(201))
-        .expect(1)
-        .mount(&platform.api)
-        .await;
+    expect_once(
+        &platform.api,
+        request_to("POST", QUOTAS),
+        quota_body("16", "32Gi"),
+        201,
+    )
+    .await;
     platform
         .provisioning
         .provision(&quota_order())
@@ -177,13 +196,13 @@ async fn existing_quota_is_replaced() {
     platform
         .on_api("GET", QUOTA, ResponseTemplate::new(200))
         .await;
-    Mock::given(method("PUT"))
-        .and(path(QUOTA))
-        .and(body_json(quota_body("16", "32Gi")))
-        .respond_with(ResponseTemplate::new(200))
-        .expect(1)
-        .mount(&platform.api)
-        .await;
+    expect_once(
+        &platform.api,
+        request_to("PUT", QUOTA),
+        quota_body("16", "32Gi"),
+        200,
+    )
+    .await;
     platform
         .provisioning
         .provision(&quota_order())
@@ -197,13 +216,13 @@ async fn released_quota_is_set_to_nothing_without_asking_the_plan() {
     platform
         .on_api("GET", QUOTA, ResponseTemplate::new(200))
         .await;
-    Mock::given(method("PUT"))
-        .and(path(QUOTA))
-        .and(body_json(quota_body("0", "0Gi")))
-        .respond_with(ResponseTemplate::new(200))
-        .expect(1)
-        .mount(&platform.api)
-        .await;
+    expect_once(
+        &platform.api,
+        request_to("PUT", QUOTA),
+        quota_body("0", "0Gi"),
+        200,
+    )
+    .await;
     platform.provisioning.release(&quota_order()).await.unwrap();
     assert_eq!(requests(&platform.plans).await, 0);
 }
@@ -289,22 +308,18 @@ async fn slow_platform_within_the_timeout_is_fine() {
 #[tokio::test]
 async fn volume_is_created_through_the_volume_service() {
     let platform = Platform::start().await;
-    Mock::given(method("POST"))
-        .and(path(VOLUMES))
-        .and(header(
-            "Authorization",
-            format!("Bearer {ADMIN_TOKEN}").as_str(),
-        ))
-        .and(body_json(json!({
+    expect_once(
+        &platform.volumes,
+        admin_request("POST", VOLUMES),
+        json!({
             "name": "data-1",
             "namespace": "demo",
             "size": 20,
             "metadata": { "annotations": { "dadafoundry.io/create-by": "alice" } },
-        })))
-        .respond_with(ResponseTemplate::new(200))
-        .expect(1)
-        .mount(&platform.volumes)
-        .await;
+        }),
+        200,
+    )
+    .await;
     platform
         .provisioning
         .provision(&volume_order())
@@ -390,9 +405,10 @@ async fn service_instance_is_created_when_absent() {
             ResponseTemplate::new(404),
         )
         .await;
-    Mock::given(method("POST"))
-        .and(path(INSTANCES))
-        .and(body_json(json!({
+    expect_once(
+        &platform.api,
+        request_to("POST", INSTANCES),
+        json!({
             "kind": "BackingServiceInstance",
             "apiVersion": "v1",
             "metadata": { "name": "db-1" },
@@ -400,11 +416,10 @@ async fn service_instance_is_created_when_absent() {
                 "backingservice_name": "mysql",
                 "backingservice_plan_guid": BSI_PLAN,
             } }
-        })))
-        .respond_with(ResponseTemplate::new(201))
-        .expect(1)
-        .mount(&platform.api)
-        .await;
+        }),
+        201,
+    )
+    .await;
     platform.provisioning.provision(&bsi_order()).await.unwrap();
 }
 

@@ -3,28 +3,6 @@ use crate::error::Error;
 use crate::ports::OrderClosing;
 use crate::usecases::{CancelOrderRequest, CancelOutcome, OrderAction};
 
-/// 10.5 days into the 31-day period January 2017: 20.5 days unused.
-const NOON_JAN_11: &str = "2017-01-11T12:00:00Z";
-/// 100.00 × 20.5 / 31 = 66.12903…, rounded up.
-const JANUARY_REFUND: i64 = 661_291;
-
-fn request() -> CancelOrderRequest {
-    CancelOrderRequest {
-        project: project(),
-        order_id: order_id(),
-    }
-}
-
-fn january_row() -> Consumption {
-    charge_row(
-        1,
-        "100",
-        "2017-01-01T00:00:00Z",
-        "2017-02-01T00:00:00Z",
-        ConsumptionKind::New,
-    )
-}
-
 fn february_row() -> Consumption {
     charge_row(
         2,
@@ -85,7 +63,10 @@ async fn cancel(order: Order, rows: Vec<Consumption>, now: &str) -> (CancelOutco
         .closing_into(&closing)
         .notifying()
         .build();
-    let outcome = use_cases.cancel_order(&member(), request()).await.unwrap();
+    let outcome = use_cases
+        .cancel_order(&member(), cancel_request())
+        .await
+        .unwrap();
     (outcome, closing.take())
 }
 
@@ -169,7 +150,10 @@ async fn cancel_sends_order_ended_with_what_went_back() {
         .closing_into(&Captured::new())
         .notifying_into(&sent)
         .build();
-    use_cases.cancel_order(&member(), request()).await.unwrap();
+    use_cases
+        .cancel_order(&member(), cancel_request())
+        .await
+        .unwrap();
     let events = sent.lock().unwrap().clone();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].kind, NotificationKind::OrderEnded);
@@ -216,7 +200,7 @@ async fn cancel_postpaid(
     mocks.usages.expect_for_order().never();
     let outcome = mocks
         .build()
-        .cancel_order(&member(), request())
+        .cancel_order(&member(), cancel_request())
         .await
         .unwrap();
     let events = sent.lock().unwrap().clone();
@@ -308,7 +292,7 @@ async fn postpaid_settlement_the_balance_cannot_cover_fails_and_notifies_nobody(
     mocks.notifier.expect_notify().never();
     let got = mocks
         .build()
-        .cancel_order(&member(), request())
+        .cancel_order(&member(), cancel_request())
         .await
         .unwrap_err();
     assert_eq!(got, error);
@@ -326,7 +310,7 @@ async fn postpaid_cancel_with_the_catalog_down_fails_and_closes_nothing() {
         .returning(|_| Err(Error::PlanCatalogUnavailable("timeout".into())));
     let error = mocks
         .build()
-        .cancel_order(&member(), request())
+        .cancel_order(&member(), cancel_request())
         .await
         .unwrap_err();
     assert_eq!(error, Error::PlanCatalogUnavailable("timeout".into()));
@@ -345,7 +329,10 @@ async fn cancel_without_refund_policy_refunds_nothing_and_reads_no_rows() {
         refund_on_cancel: false,
         ..BillingPolicy::default()
     });
-    let outcome = use_cases.cancel_order(&member(), request()).await.unwrap();
+    let outcome = use_cases
+        .cancel_order(&member(), cancel_request())
+        .await
+        .unwrap();
     assert_eq!(outcome.refunded, Money::ZERO);
     let closing = closing.take();
     assert_eq!(closing.end_row.amount, Money::ZERO);
@@ -366,7 +353,7 @@ async fn cancel_of_an_ended_order_is_a_conflict_and_closes_nothing() {
     mocks.usages.expect_for_order().never();
     let error = mocks
         .build()
-        .cancel_order(&member(), request())
+        .cancel_order(&member(), cancel_request())
         .await
         .unwrap_err();
     assert!(matches!(error, Error::Conflict(_)), "{error:?}");
@@ -385,7 +372,7 @@ async fn conflict_from_the_repository_propagates() {
         .returning(|_| Err(Error::Conflict("last consume id moved".into())));
     let error = mocks
         .build()
-        .cancel_order(&member(), request())
+        .cancel_order(&member(), cancel_request())
         .await
         .unwrap_err();
     assert_eq!(error, Error::Conflict("last consume id moved".into()));
@@ -403,7 +390,7 @@ async fn failure_reading_the_rows_propagates_and_closes_nothing() {
         .returning(|_| Err(Error::Unavailable("lost connection".into())));
     let error = mocks
         .build()
-        .cancel_order(&member(), request())
+        .cancel_order(&member(), cancel_request())
         .await
         .unwrap_err();
     assert_eq!(error, Error::Unavailable("lost connection".into()));
@@ -421,7 +408,7 @@ async fn cancel_of_an_order_of_another_project_is_not_found() {
         .never_closes();
     let error = mocks
         .build()
-        .cancel_order(&member(), request())
+        .cancel_order(&member(), cancel_request())
         .await
         .unwrap_err();
     assert!(matches!(error, Error::NotFound(_)), "{error:?}");
@@ -433,7 +420,7 @@ async fn cancel_of_a_missing_order_is_not_found() {
     mocks.orders.expect_find().returning(|_| Ok(None));
     let error = mocks
         .build()
-        .cancel_order(&member(), request())
+        .cancel_order(&member(), cancel_request())
         .await
         .unwrap_err();
     assert!(matches!(error, Error::NotFound(_)), "{error:?}");
@@ -467,7 +454,10 @@ async fn admin_cancels_without_a_membership_check() {
         .closing_into(&closing)
         .notifying()
         .build();
-    let outcome = use_cases.cancel_order(&admin(), request()).await.unwrap();
+    let outcome = use_cases
+        .cancel_order(&admin(), cancel_request())
+        .await
+        .unwrap();
     assert_eq!(outcome.refunded, Money::from_minor(JANUARY_REFUND));
 }
 

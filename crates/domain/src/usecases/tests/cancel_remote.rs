@@ -2,30 +2,8 @@
 //! the order's resource once it has ended.
 
 use super::*;
-use crate::payment::PaymentReason;
 use crate::ports::{MockCreditQueue, OrderClosing};
-use crate::usecases::{CancelOrderRequest, CancelOutcome};
-
-/// 10.5 days into January 2017: a prepaid order paid 100.00 for it gets 66.1291 back.
-const NOON_JAN_11: &str = "2017-01-11T12:00:00Z";
-const JANUARY_REFUND: i64 = 661_291;
-
-fn request() -> CancelOrderRequest {
-    CancelOrderRequest {
-        project: project(),
-        order_id: order_id(),
-    }
-}
-
-fn january_row() -> Consumption {
-    charge_row(
-        1,
-        "100",
-        "2017-01-01T00:00:00Z",
-        "2017-02-01T00:00:00Z",
-        ConsumptionKind::New,
-    )
-}
+use crate::usecases::CancelOutcome;
 
 /// 100.00 a month, billed in arrears.
 fn postpaid_plan() -> Plan {
@@ -42,13 +20,6 @@ fn postpaid_order() -> Order {
         mode: ChargingMode::Postpaid,
         last_consume_id: 0,
         ..consuming_order()
-    }
-}
-
-fn reason(consume_id: u32) -> PaymentReason {
-    PaymentReason {
-        order: order_id(),
-        consume_id,
     }
 }
 
@@ -69,10 +40,7 @@ impl Mocks {
         let slot = closing.handle();
         let held = order.clone();
         self.orders.expect_close().returning(move |asked| {
-            journal
-                .lock()
-                .unwrap()
-                .push(format!("close {}", asked.order_id));
+            note(&journal, format!("close {}", asked.order_id));
             close()?;
             let ended = Order {
                 status: OrderStatus::Ended,
@@ -94,7 +62,10 @@ fn closes() -> Result<()> {
 }
 
 async fn cancel(mocks: Mocks) -> Result<CancelOutcome> {
-    mocks.build().cancel_order(&member(), request()).await
+    mocks
+        .build()
+        .cancel_order(&member(), cancel_request())
+        .await
 }
 
 #[tokio::test]

@@ -4,27 +4,9 @@ use crate::ids::ResourceName;
 use crate::ports::OrderOpening;
 use crate::usecases::{CreateOrderOutcome, CreateOrderRequest, Quote};
 
-const JAN_31: &str = "2017-01-31T10:00:00Z";
-
+/// The member's order of one [`prepaid_plan`].
 fn request() -> CreateOrderRequest {
-    CreateOrderRequest {
-        project: project(),
-        plan_id: prepaid_plan().id,
-        quantities: Quantity::ONE,
-        region: None,
-        resource_name: None,
-        replaces: None,
-        dry_run: false,
-    }
-}
-
-fn volume_plan() -> Plan {
-    Plan {
-        id: PlanId::parse("volume-10g").unwrap(),
-        plan_type: PlanType::parse("volume").unwrap(),
-        requires_resource_name: true,
-        ..prepaid_plan()
-    }
+    create_request(&prepaid_plan())
 }
 
 fn resource_name() -> ResourceName {

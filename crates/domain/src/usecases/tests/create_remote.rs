@@ -3,12 +3,8 @@
 //! provisioning, and the store's writes.
 
 use super::*;
-use crate::ids::ResourceName;
-use crate::payment::PaymentReason;
 use crate::ports::{OrderClosing, OrderOpening};
 use crate::usecases::{CreateOrderOutcome, CreateOrderRequest};
-
-const JAN_31: &str = "2017-01-31T10:00:00Z";
 
 /// A prepaid plan at 99.00 a month that provides nothing on the platform.
 fn billed_plan() -> Plan {
@@ -16,37 +12,6 @@ fn billed_plan() -> Plan {
         id: PlanId::parse("support-basic").unwrap(),
         plan_type: PlanType::parse("support").unwrap(),
         ..prepaid_plan()
-    }
-}
-
-/// A prepaid volume plan at 99.00 a month.
-fn volume_plan() -> Plan {
-    Plan {
-        id: PlanId::parse("volume-10g").unwrap(),
-        plan_type: PlanType::parse("volume").unwrap(),
-        requires_resource_name: true,
-        ..prepaid_plan()
-    }
-}
-
-fn request(plan: &Plan) -> CreateOrderRequest {
-    CreateOrderRequest {
-        project: project(),
-        plan_id: plan.id.clone(),
-        quantities: Quantity::ONE,
-        region: None,
-        resource_name: plan
-            .requires_resource_name
-            .then(|| ResourceName::parse("data-1").unwrap()),
-        replaces: None,
-        dry_run: false,
-    }
-}
-
-fn reason(consume_id: u32) -> PaymentReason {
-    PaymentReason {
-        order: order_id(),
-        consume_id,
     }
 }
 
@@ -68,24 +33,17 @@ impl Mocks {
         store: &Store,
         open: impl Fn() -> Result<()> + Send + 'static,
     ) -> Self {
-        self.ids.expect_order_id().return_const(order_id());
         let journal = Arc::clone(calls);
         let slot = store.opening.handle();
         self.orders.expect_open().returning(move |opening| {
-            journal
-                .lock()
-                .unwrap()
-                .push(format!("open {}", opening.order.id));
+            note(&journal, format!("open {}", opening.order.id));
             slot.put(opening);
             open()
         });
         let journal = Arc::clone(calls);
         let slot = store.closing.handle();
         self.orders.expect_close().returning(move |closing| {
-            journal
-                .lock()
-                .unwrap()
-                .push(format!("close {}", closing.order_id));
+            note(&journal, format!("close {}", closing.order_id));
             let ended = Order {
                 id: closing.order_id.clone(),
                 status: OrderStatus::Ended,
@@ -96,8 +54,30 @@ impl Mocks {
             slot.put(closing);
             Ok(ended)
         });
+        self.ordering(plan)
+    }
+
+    /// At Jan 31, the catalog serving `plan` and the id generator handing out
+    /// [`order_id`]: what every create reads before it writes anything.
+    fn ordering(mut self, plan: Plan) -> Self {
+        self.ids.expect_order_id().return_const(order_id());
         self.at(utc(JAN_31)).serving_plans(vec![plan])
     }
+
+    /// [`Mocks::ordering`] for a create that must fail before the store opens the order.
+    fn opening_nothing(self, plan: Plan) -> Self {
+        let mut mocks = self.ordering(plan);
+        mocks.orders.expect_open().never();
+        mocks
+    }
+}
+
+/// The member's create of `plan` (see [`request`]).
+async fn create(mocks: Mocks, plan: &Plan) -> Result<CreateOrderOutcome> {
+    mocks
+        .build()
+        .create_order(&member(), create_request(plan))
+        .await
 }
 
 fn opens() -> Result<()> {
@@ -125,17 +105,11 @@ fn the_order(outcome: CreateOrderOutcome) -> Order {
 #[tokio::test]
 async fn remote_create_deducts_the_first_charge_named_by_row_one_before_opening() {
     let (calls, store) = (Calls::default(), Store::default());
-    let use_cases = Mocks::new()
+    let mocks = Mocks::new()
         .charged_remotely(&calls, works, works)
         .creating(billed_plan(), &calls, &store, opens)
-        .notifying()
-        .build();
-    let order = the_order(
-        use_cases
-            .create_order(&member(), request(&billed_plan()))
-            .await
-            .unwrap(),
-    );
+        .notifying();
+    let order = the_order(create(mocks, &billed_plan()).await.unwrap());
     assert_eq!(
         super::calls(&calls),
         ["deduct order:order-1:1 99.00", "open order-1"]
@@ -165,7 +139,7 @@ async fn remote_deduction_carries_the_project_region_amount_and_reason() {
         .build();
     let request = CreateOrderRequest {
         quantities: Quantity::new(3).unwrap(),
-        ..request(&billed_plan())
+        ..create_request(&billed_plan())
     };
     use_cases.create_order(&member(), request).await.unwrap();
     assert_eq!(
@@ -185,16 +159,9 @@ async fn a_declined_deduction_is_a_payment_declined_and_opens_nothing() {
     let calls = Calls::default();
     let mut mocks = Mocks::new()
         .charged_remotely(&calls, declines, works)
-        .at(utc(JAN_31))
-        .serving_plans(vec![billed_plan()]);
-    mocks.ids.expect_order_id().return_const(order_id());
-    mocks.orders.expect_open().never();
+        .opening_nothing(billed_plan());
     mocks.notifier.expect_notify().never();
-    let error = mocks
-        .build()
-        .create_order(&member(), request(&billed_plan()))
-        .await
-        .unwrap_err();
+    let error = create(mocks, &billed_plan()).await.unwrap_err();
     assert!(matches!(error, Error::PaymentDeclined(_)), "{error:?}");
     assert_eq!(super::calls(&calls), ["deduct order:order-1:1 99.00"]);
 }
@@ -202,17 +169,10 @@ async fn a_declined_deduction_is_a_payment_declined_and_opens_nothing() {
 #[tokio::test]
 async fn an_unanswered_deduction_is_unavailable_opens_nothing_and_credits_nothing() {
     let calls = Calls::default();
-    let mut mocks = Mocks::new()
+    let mocks = Mocks::new()
         .charged_remotely(&calls, times_out, works)
-        .at(utc(JAN_31))
-        .serving_plans(vec![billed_plan()]);
-    mocks.ids.expect_order_id().return_const(order_id());
-    mocks.orders.expect_open().never();
-    let error = mocks
-        .build()
-        .create_order(&member(), request(&billed_plan()))
-        .await
-        .unwrap_err();
+        .opening_nothing(billed_plan());
+    let error = create(mocks, &billed_plan()).await.unwrap_err();
     assert_eq!(error, Error::DependencyUnavailable("timed out".into()));
     assert_eq!(super::calls(&calls), ["deduct order:order-1:1 99.00"]);
 }
@@ -224,11 +184,7 @@ async fn a_failed_open_after_the_deduction_credits_it_back_under_the_same_reason
         .charged_remotely(&calls, works, works)
         .creating(billed_plan(), &calls, &store, store_down);
     mocks.notifier.expect_notify().never();
-    let error = mocks
-        .build()
-        .create_order(&member(), request(&billed_plan()))
-        .await
-        .unwrap_err();
+    let error = create(mocks, &billed_plan()).await.unwrap_err();
     assert_eq!(error, Error::Unavailable("lost connection".into()));
     assert_eq!(
         super::calls(&calls),
@@ -243,14 +199,10 @@ async fn a_failed_open_after_the_deduction_credits_it_back_under_the_same_reason
 #[tokio::test]
 async fn a_failed_compensation_still_returns_the_stores_error() {
     let (calls, store) = (Calls::default(), Store::default());
-    let use_cases = Mocks::new()
+    let mocks = Mocks::new()
         .charged_remotely(&calls, works, times_out)
-        .creating(billed_plan(), &calls, &store, balance_short)
-        .build();
-    let error = use_cases
-        .create_order(&member(), request(&billed_plan()))
-        .await
-        .unwrap_err();
+        .creating(billed_plan(), &calls, &store, balance_short);
+    let error = create(mocks, &billed_plan()).await.unwrap_err();
     assert!(
         matches!(error, Error::InsufficientBalance { .. }),
         "{error:?}"
@@ -265,15 +217,11 @@ async fn a_free_remote_order_opens_without_asking_the_charge_service() {
         ..billed_plan()
     };
     let (calls, store) = (Calls::default(), Store::default());
-    let use_cases = Mocks::new()
+    let mocks = Mocks::new()
         .charged_remotely(&calls, works, works)
         .creating(plan.clone(), &calls, &store, opens)
-        .notifying()
-        .build();
-    use_cases
-        .create_order(&member(), request(&plan))
-        .await
-        .unwrap();
+        .notifying();
+    create(mocks, &plan).await.unwrap();
     assert_eq!(super::calls(&calls), ["open order-1"]);
     let opening = store.opening.take();
     assert_eq!(opening.keeper, MoneyKeeper::ChargeService);
@@ -287,15 +235,11 @@ async fn a_postpaid_remote_order_opens_without_asking_the_charge_service() {
         ..billed_plan()
     };
     let (calls, store) = (Calls::default(), Store::default());
-    let use_cases = Mocks::new()
+    let mocks = Mocks::new()
         .charged_remotely(&calls, works, works)
         .creating(plan.clone(), &calls, &store, opens)
-        .notifying()
-        .build();
-    use_cases
-        .create_order(&member(), request(&plan))
-        .await
-        .unwrap();
+        .notifying();
+    create(mocks, &plan).await.unwrap();
     assert_eq!(super::calls(&calls), ["open order-1"]);
     assert_eq!(store.opening.take().first_charge, None);
 }
@@ -307,15 +251,11 @@ async fn a_huge_charge_is_deducted_exactly() {
         ..billed_plan()
     };
     let (calls, store) = (Calls::default(), Store::default());
-    let use_cases = Mocks::new()
+    let mocks = Mocks::new()
         .charged_remotely(&calls, works, works)
         .creating(plan.clone(), &calls, &store, opens)
-        .notifying()
-        .build();
-    use_cases
-        .create_order(&member(), request(&plan))
-        .await
-        .unwrap();
+        .notifying();
+    create(mocks, &plan).await.unwrap();
     assert_eq!(
         super::calls(&calls)[0],
         format!("deduct order:order-1:1 {}", Money::MAX)
@@ -329,15 +269,11 @@ async fn a_region_the_store_keeps_stays_in_the_store_beside_a_charged_one() {
         ..billed_plan()
     };
     let (calls, store) = (Calls::default(), Store::default());
-    let use_cases = Mocks::new()
+    let mocks = Mocks::new()
         .charged_remotely(&calls, works, works)
         .creating(south.clone(), &calls, &store, opens)
-        .notifying()
-        .build();
-    use_cases
-        .create_order(&member(), request(&south))
-        .await
-        .unwrap();
+        .notifying();
+    create(mocks, &south).await.unwrap();
     assert_eq!(super::calls(&calls), ["open order-1"]);
     assert_eq!(store.opening.take().keeper, MoneyKeeper::Store);
 }
@@ -357,7 +293,7 @@ async fn a_dry_run_asks_no_platform_service() {
     mocks.orders.expect_open().never();
     let request = CreateOrderRequest {
         dry_run: true,
-        ..request(&volume_plan())
+        ..create_request(&volume_plan())
     };
     let outcome = mocks.build().create_order(&member(), request).await;
     assert!(
@@ -369,16 +305,12 @@ async fn a_dry_run_asks_no_platform_service() {
 #[tokio::test]
 async fn a_volume_is_created_before_the_charge() {
     let (calls, store) = (Calls::default(), Store::default());
-    let use_cases = Mocks::new()
+    let mocks = Mocks::new()
         .charged_remotely(&calls, works, works)
         .provisioning_into(&calls, works, works)
         .creating(volume_plan(), &calls, &store, opens)
-        .notifying()
-        .build();
-    use_cases
-        .create_order(&member(), request(&volume_plan()))
-        .await
-        .unwrap();
+        .notifying();
+    create(mocks, &volume_plan()).await.unwrap();
     assert_eq!(
         super::calls(&calls),
         [
@@ -392,22 +324,15 @@ async fn a_volume_is_created_before_the_charge() {
 #[tokio::test]
 async fn a_volume_the_platform_refuses_costs_nothing() {
     let calls = Calls::default();
-    let mut mocks = Mocks::new()
+    let mocks = Mocks::new()
         .charged_remotely(&calls, works, works)
         .provisioning_into(
             &calls,
             |_: &Order| Err(Error::ProvisioningFailed("quota exceeded".into())),
             works,
         )
-        .at(utc(JAN_31))
-        .serving_plans(vec![volume_plan()]);
-    mocks.ids.expect_order_id().return_const(order_id());
-    mocks.orders.expect_open().never();
-    let error = mocks
-        .build()
-        .create_order(&member(), request(&volume_plan()))
-        .await
-        .unwrap_err();
+        .opening_nothing(volume_plan());
+    let error = create(mocks, &volume_plan()).await.unwrap_err();
     assert_eq!(error, Error::ProvisioningFailed("quota exceeded".into()));
     assert_eq!(super::calls(&calls), ["provision order-1"]);
 }
@@ -415,18 +340,11 @@ async fn a_volume_the_platform_refuses_costs_nothing() {
 #[tokio::test]
 async fn a_volume_is_released_when_the_charge_is_declined() {
     let calls = Calls::default();
-    let mut mocks = Mocks::new()
+    let mocks = Mocks::new()
         .charged_remotely(&calls, declines, works)
         .provisioning_into(&calls, works, works)
-        .at(utc(JAN_31))
-        .serving_plans(vec![volume_plan()]);
-    mocks.ids.expect_order_id().return_const(order_id());
-    mocks.orders.expect_open().never();
-    let error = mocks
-        .build()
-        .create_order(&member(), request(&volume_plan()))
-        .await
-        .unwrap_err();
+        .opening_nothing(volume_plan());
+    let error = create(mocks, &volume_plan()).await.unwrap_err();
     assert!(matches!(error, Error::PaymentDeclined(_)), "{error:?}");
     assert_eq!(
         super::calls(&calls),
@@ -441,15 +359,11 @@ async fn a_volume_is_released_when_the_charge_is_declined() {
 #[tokio::test]
 async fn a_volume_is_released_and_the_charge_credited_when_the_open_fails() {
     let (calls, store) = (Calls::default(), Store::default());
-    let use_cases = Mocks::new()
+    let mocks = Mocks::new()
         .charged_remotely(&calls, works, works)
         .provisioning_into(&calls, works, works)
-        .creating(volume_plan(), &calls, &store, store_down)
-        .build();
-    let error = use_cases
-        .create_order(&member(), request(&volume_plan()))
-        .await
-        .unwrap_err();
+        .creating(volume_plan(), &calls, &store, store_down);
+    let error = create(mocks, &volume_plan()).await.unwrap_err();
     assert_eq!(error, Error::Unavailable("lost connection".into()));
     assert_eq!(
         super::calls(&calls),
@@ -466,14 +380,10 @@ async fn a_volume_is_released_and_the_charge_credited_when_the_open_fails() {
 #[tokio::test]
 async fn a_volume_is_released_when_the_ledger_cannot_cover_it() {
     let (calls, store) = (Calls::default(), Store::default());
-    let use_cases = Mocks::new()
+    let mocks = Mocks::new()
         .provisioning_into(&calls, works, works)
-        .creating(volume_plan(), &calls, &store, balance_short)
-        .build();
-    let error = use_cases
-        .create_order(&member(), request(&volume_plan()))
-        .await
-        .unwrap_err();
+        .creating(volume_plan(), &calls, &store, balance_short);
+    let error = create(mocks, &volume_plan()).await.unwrap_err();
     assert!(
         matches!(error, Error::InsufficientBalance { .. }),
         "{error:?}"
@@ -487,33 +397,23 @@ async fn a_volume_is_released_when_the_ledger_cannot_cover_it() {
 #[tokio::test]
 async fn a_release_that_fails_is_logged_and_the_decline_still_returned() {
     let calls = Calls::default();
-    let mut mocks = Mocks::new()
+    let mocks = Mocks::new()
         .charged_remotely(&calls, declines, works)
         .provisioning_into(&calls, works, times_out)
-        .at(utc(JAN_31))
-        .serving_plans(vec![volume_plan()]);
-    mocks.ids.expect_order_id().return_const(order_id());
-    let error = mocks
-        .build()
-        .create_order(&member(), request(&volume_plan()))
-        .await
-        .unwrap_err();
+        .ordering(volume_plan());
+    let error = create(mocks, &volume_plan()).await.unwrap_err();
     assert!(matches!(error, Error::PaymentDeclined(_)), "{error:?}");
 }
 
 #[tokio::test]
 async fn a_quota_is_set_after_the_order_is_written() {
     let (calls, store) = (Calls::default(), Store::default());
-    let use_cases = Mocks::new()
+    let mocks = Mocks::new()
         .charged_remotely(&calls, works, works)
         .provisioning_into(&calls, works, works)
         .creating(prepaid_plan(), &calls, &store, opens)
-        .notifying()
-        .build();
-    use_cases
-        .create_order(&member(), request(&prepaid_plan()))
-        .await
-        .unwrap();
+        .notifying();
+    create(mocks, &prepaid_plan()).await.unwrap();
     assert_eq!(
         super::calls(&calls),
         [
@@ -531,15 +431,11 @@ fn quota_refused(_: &Order) -> Result<()> {
 #[tokio::test]
 async fn a_quota_that_cannot_be_set_ends_the_order_with_a_full_refund_in_the_ledger() {
     let (calls, store, sent) = (Calls::default(), Store::default(), Sent::default());
-    let use_cases = Mocks::new()
+    let mocks = Mocks::new()
         .provisioning_into(&calls, quota_refused, works)
         .creating(prepaid_plan(), &calls, &store, opens)
-        .notifying_into(&sent)
-        .build();
-    let error = use_cases
-        .create_order(&member(), request(&prepaid_plan()))
-        .await
-        .unwrap_err();
+        .notifying_into(&sent);
+    let error = create(mocks, &prepaid_plan()).await.unwrap_err();
     assert!(
         matches!(&error, Error::ChargedButNotProvisioned(m) if m.contains("quota refused")),
         "{error:?}"
@@ -585,11 +481,7 @@ async fn a_quota_that_cannot_be_set_queues_the_full_refund_for_the_charge_servic
         .times(1)
         .returning(|_, _| Ok(Vec::new()));
     mocks.credits = Some(credits);
-    let error = mocks
-        .build()
-        .create_order(&member(), request(&prepaid_plan()))
-        .await
-        .unwrap_err();
+    let error = create(mocks, &prepaid_plan()).await.unwrap_err();
     assert!(
         matches!(error, Error::ChargedButNotProvisioned(_)),
         "{error:?}"
@@ -632,11 +524,7 @@ async fn a_free_quota_that_cannot_be_set_ends_the_order_and_queues_nothing() {
     let mut credits = crate::ports::MockCreditQueue::new();
     credits.expect_due().never();
     mocks.credits = Some(credits);
-    let error = mocks
-        .build()
-        .create_order(&member(), request(&plan))
-        .await
-        .unwrap_err();
+    let error = create(mocks, &plan).await.unwrap_err();
     assert!(
         matches!(error, Error::ChargedButNotProvisioned(_)),
         "{error:?}"
@@ -663,10 +551,6 @@ async fn a_quota_whose_refund_cannot_be_written_returns_the_stores_error() {
         .expect_close()
         .times(1)
         .returning(|_| Err(Error::Unavailable("lost connection".into())));
-    let error = mocks
-        .build()
-        .create_order(&member(), request(&prepaid_plan()))
-        .await
-        .unwrap_err();
+    let error = create(mocks, &prepaid_plan()).await.unwrap_err();
     assert_eq!(error, Error::Unavailable("lost connection".into()));
 }

@@ -37,18 +37,15 @@ impl Mocks {
             .returning(move |_, _| Ok(due.clone()));
         let journal = Arc::clone(calls);
         credits.expect_delivered().returning(move |id, at| {
-            journal
-                .lock()
-                .unwrap()
-                .push(format!("delivered {id} {}", at.to_rfc3339()));
+            note(&journal, format!("delivered {id} {}", at.to_rfc3339()));
             Ok(())
         });
         let journal = Arc::clone(calls);
         credits.expect_failed().returning(move |id, next, error| {
-            journal
-                .lock()
-                .unwrap()
-                .push(format!("failed {id} {} {error}", next.to_rfc3339()));
+            note(
+                &journal,
+                format!("failed {id} {} {error}", next.to_rfc3339()),
+            );
             Ok(())
         });
         self.credits = Some(credits);

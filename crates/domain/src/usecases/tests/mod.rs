@@ -133,19 +133,19 @@ impl Mocks {
         let journal = Arc::clone(calls);
         charging.expect_deduct().returning(move |payment| {
             assert_eq!(payment.direction, PaymentDirection::Deduction);
-            journal
-                .lock()
-                .unwrap()
-                .push(format!("deduct {} {}", payment.reason, payment.amount));
+            note(
+                &journal,
+                format!("deduct {} {}", payment.reason, payment.amount),
+            );
             deduct(payment)
         });
         let journal = Arc::clone(calls);
         charging.expect_credit().returning(move |payment| {
             assert_eq!(payment.direction, PaymentDirection::Credit);
-            journal
-                .lock()
-                .unwrap()
-                .push(format!("credit {} {}", payment.reason, payment.amount));
+            note(
+                &journal,
+                format!("credit {} {}", payment.reason, payment.amount),
+            );
             credit(payment)
         });
         self.charging = Some(charging);
@@ -163,18 +163,12 @@ impl Mocks {
         let mut provisioning = MockProvisioning::new();
         let journal = Arc::clone(calls);
         provisioning.expect_provision().returning(move |order| {
-            journal
-                .lock()
-                .unwrap()
-                .push(format!("provision {}", order.id));
+            note(&journal, format!("provision {}", order.id));
             provision(order)
         });
         let journal = Arc::clone(calls);
         provisioning.expect_release().returning(move |order| {
-            journal
-                .lock()
-                .unwrap()
-                .push(format!("release {}", order.id));
+            note(&journal, format!("release {}", order.id));
             release(order)
         });
         self.provisioning = Some(provisioning);
@@ -247,6 +241,11 @@ fn provisioning_works() -> MockProvisioning {
 /// The outward calls of a test in order, as text: payments, provisioning, and the store
 /// writes a test chooses to journal.
 pub(super) type Calls = Arc<Mutex<Vec<String>>>;
+
+/// Writes `line` in the journal: the fakes' one way of saying what they were asked.
+pub(super) fn note(journal: &Calls, line: String) {
+    journal.lock().unwrap().push(line);
+}
 
 pub(super) fn calls(journal: &Calls) -> Vec<String> {
     journal.lock().unwrap().clone()
@@ -417,5 +416,116 @@ pub(super) fn charge_row(
         time: utc(from),
         covered_until: utc(until),
         kind,
+    }
+}
+
+/// Noon on Jan 11 2017: 10.5 days into the 31-day period January, 20.5 days unused.
+pub(super) const NOON_JAN_11: &str = "2017-01-11T12:00:00Z";
+/// What [`january_row`] gives back at [`NOON_JAN_11`]: 100.00 × 20.5 / 31 = 66.12903…,
+/// rounded up.
+pub(super) const JANUARY_REFUND: i64 = 661_291;
+/// The moment the create tests order at.
+pub(super) const JAN_31: &str = "2017-01-31T10:00:00Z";
+
+/// Row 1 of [`consuming_order`]: January 2017 paid 100.00.
+pub(super) fn january_row() -> Consumption {
+    charge_row(
+        1,
+        "100",
+        "2017-01-01T00:00:00Z",
+        "2017-02-01T00:00:00Z",
+        ConsumptionKind::New,
+    )
+}
+
+/// The id the switch tests' replacing order gets.
+pub(super) fn new_id() -> OrderId {
+    OrderId::parse("order-2").unwrap()
+}
+
+/// The member's cancel of [`order_id`].
+pub(super) fn cancel_request() -> crate::usecases::CancelOrderRequest {
+    crate::usecases::CancelOrderRequest {
+        project: project(),
+        order_id: order_id(),
+    }
+}
+
+/// The member's switch of [`order_id`] to one of `plan`.
+pub(super) fn switch_request(plan: &Plan) -> crate::usecases::CreateOrderRequest {
+    crate::usecases::CreateOrderRequest {
+        project: project(),
+        plan_id: plan.id.clone(),
+        quantities: Quantity::ONE,
+        region: None,
+        resource_name: None,
+        replaces: Some(order_id()),
+        dry_run: false,
+    }
+}
+
+/// The payment reason of [`order_id`]'s row `consume_id`.
+pub(super) fn reason(consume_id: u32) -> crate::payment::PaymentReason {
+    crate::payment::PaymentReason {
+        order: order_id(),
+        consume_id,
+    }
+}
+
+/// What a renewal run heard through its progress callback: queue, batch number, tally.
+pub(super) type Heard = Vec<(
+    crate::renewal::RenewalQueue,
+    u64,
+    crate::usecases::RenewalTally,
+)>;
+
+/// A renewal run at `now` with batches of `batch_size`; returns the report and each
+/// progress call, for the renewal tests of both money keepers.
+pub(super) async fn renew_due_at(
+    mocks: Mocks,
+    now: &str,
+    batch_size: u32,
+) -> Result<(crate::usecases::RenewalReport, Heard)> {
+    let policy = BillingPolicy {
+        renewal: crate::renewal::RenewalSettings {
+            batch_size,
+            ..crate::renewal::RenewalSettings::default()
+        },
+        ..BillingPolicy::default()
+    };
+    let use_cases = mocks.at(utc(now)).build_with(policy);
+    let mut heard = Vec::new();
+    let report = use_cases
+        .renew_due(
+            &mut |queue, number, tally: &crate::usecases::RenewalTally| {
+                heard.push((queue, number, *tally))
+            },
+        )
+        .await?;
+    Ok((report, heard))
+}
+
+/// A prepaid volume plan at 99.00 a month: it takes a resource name.
+pub(super) fn volume_plan() -> Plan {
+    Plan {
+        id: PlanId::parse("volume-10g").unwrap(),
+        plan_type: PlanType::parse("volume").unwrap(),
+        requires_resource_name: true,
+        ..prepaid_plan()
+    }
+}
+
+/// The member's new order of one `plan`, named `data-1` when the plan takes a name.
+pub(super) fn create_request(plan: &Plan) -> crate::usecases::CreateOrderRequest {
+    crate::usecases::CreateOrderRequest {
+        project: project(),
+        plan_id: plan.id.clone(),
+        quantities: Quantity::ONE,
+        region: None,
+        resource_name: plan
+            .requires_resource_name
+            .then(|| crate::ids::ResourceName::parse("data-1").unwrap()),
+        replaces: None,
+        dry_run: false,
     }
 }

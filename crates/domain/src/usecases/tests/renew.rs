@@ -8,7 +8,7 @@ use super::*;
 use crate::error::Error;
 use crate::notification::{Notification, NotificationKind};
 use crate::ports::BatchOutcome;
-use crate::renewal::{RenewalBatch, RenewalCursor, RenewalQueue, RenewalSettings};
+use crate::renewal::{RenewalBatch, RenewalCursor, RenewalQueue};
 use crate::usecases::{RenewalReport, RenewalTally};
 
 /// Jan 28 2017: prepaid orders paid until Feb 1 are due (margin 7 days).
@@ -135,28 +135,9 @@ impl Mocks {
     }
 }
 
-fn policy(batch_size: u32) -> BillingPolicy {
-    BillingPolicy {
-        renewal: RenewalSettings {
-            batch_size,
-            ..RenewalSettings::default()
-        },
-        ..BillingPolicy::default()
-    }
-}
-
-/// Runs with batches of `batch_size`; returns the report and each progress call.
-async fn run(
-    mocks: Mocks,
-    batch_size: u32,
-) -> (RenewalReport, Vec<(RenewalQueue, u64, RenewalTally)>) {
-    let use_cases = mocks.at(utc(NOW)).build_with(policy(batch_size));
-    let mut heard = Vec::new();
-    let report = use_cases
-        .renew_due(&mut |queue, number, tally: &RenewalTally| heard.push((queue, number, *tally)))
-        .await
-        .unwrap();
-    (report, heard)
+/// Runs at [`NOW`] with batches of `batch_size`; returns the report and each progress call.
+async fn run(mocks: Mocks, batch_size: u32) -> (RenewalReport, Heard) {
+    renew_due_at(mocks, NOW, batch_size).await.unwrap()
 }
 
 #[tokio::test]

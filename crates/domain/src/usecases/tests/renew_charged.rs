@@ -6,9 +6,7 @@ use std::collections::BTreeSet;
 use super::*;
 use crate::payment::RegionScope;
 use crate::ports::{BatchOutcome, MockCreditQueue};
-use crate::renewal::{
-    RenewalBatch, RenewalCursor, RenewalDecision, RenewalOutcome, RenewalQueue, RenewalSettings,
-};
+use crate::renewal::{RenewalBatch, RenewalCursor, RenewalDecision, RenewalOutcome, RenewalQueue};
 use crate::usecases::{RenewalReport, RenewalTally};
 
 /// Jan 28 2017: prepaid orders paid until Feb 4 or earlier are due (margin 7 days).
@@ -105,6 +103,20 @@ impl Mocks {
             });
         self
     }
+
+    /// The charge service deducting with `deduct`, the store holding [`two_cycles_due`]
+    /// and recording every decision, the catalog serving [`prepaid_plan`]: the setting of
+    /// most tests, which differ in how the deductions go.
+    fn renewing_two_cycles(
+        self,
+        calls: &Calls,
+        asked: &Arc<Asked>,
+        deduct: impl FnMut(&Payment) -> Result<()> + Send + 'static,
+    ) -> Self {
+        self.charged_remotely(calls, deduct, works)
+            .holding_due(vec![two_cycles_due()], asked, recorded)
+            .serving_plans(vec![prepaid_plan()])
+    }
 }
 
 /// The batch's orders as a store selects them: queue, regions, due by, after the cursor,
@@ -129,27 +141,9 @@ fn recorded(_: &RenewalDecision) -> Result<bool> {
     Ok(true)
 }
 
-fn policy(batch_size: u32) -> BillingPolicy {
-    BillingPolicy {
-        renewal: RenewalSettings {
-            batch_size,
-            ..RenewalSettings::default()
-        },
-        ..BillingPolicy::default()
-    }
-}
-
 /// Runs at [`NOW`] with batches of `batch_size`; returns the report and progress calls.
-async fn run(
-    mocks: Mocks,
-    batch_size: u32,
-) -> Result<(RenewalReport, Vec<(RenewalQueue, u64, RenewalTally)>)> {
-    let use_cases = mocks.at(utc(NOW)).build_with(policy(batch_size));
-    let mut heard = Vec::new();
-    let report = use_cases
-        .renew_due(&mut |queue, number, tally: &RenewalTally| heard.push((queue, number, *tally)))
-        .await?;
-    Ok((report, heard))
+async fn run(mocks: Mocks, batch_size: u32) -> Result<(RenewalReport, Heard)> {
+    renew_due_at(mocks, NOW, batch_size).await
 }
 
 fn rows_of(decision: &RenewalDecision) -> Vec<(u32, Money)> {
@@ -174,9 +168,7 @@ fn declining_row(consume_id: u32) -> impl FnMut(&Payment) -> Result<()> + Send +
 async fn every_due_cycle_is_deducted_in_order_then_recorded() {
     let (calls, asked) = (Calls::default(), Arc::new(Asked::default()));
     let mocks = Mocks::new()
-        .charged_remotely(&calls, works, works)
-        .holding_due(vec![two_cycles_due()], &asked, recorded)
-        .serving_plans(vec![prepaid_plan()])
+        .renewing_two_cycles(&calls, &asked, works)
         .notifying();
     let (report, _) = run(mocks, 500).await.unwrap();
     assert_eq!(
@@ -208,9 +200,7 @@ async fn every_due_cycle_is_deducted_in_order_then_recorded() {
 async fn a_declined_second_cycle_records_the_first_and_leaves_the_order_unpaid() {
     let (calls, asked) = (Calls::default(), Arc::new(Asked::default()));
     let mocks = Mocks::new()
-        .charged_remotely(&calls, declining_row(3), works)
-        .holding_due(vec![two_cycles_due()], &asked, recorded)
-        .serving_plans(vec![prepaid_plan()])
+        .renewing_two_cycles(&calls, &asked, declining_row(3))
         .notifying();
     let (report, _) = run(mocks, 500).await.unwrap();
     assert_eq!(
@@ -262,10 +252,7 @@ async fn a_declined_only_cycle_records_the_unpaid_order_without_rows() {
 #[tokio::test]
 async fn an_unanswered_deduction_skips_the_order_and_records_nothing() {
     let (calls, asked) = (Calls::default(), Arc::new(Asked::default()));
-    let mut mocks = Mocks::new()
-        .charged_remotely(&calls, times_out, works)
-        .holding_due(vec![two_cycles_due()], &asked, recorded)
-        .serving_plans(vec![prepaid_plan()]);
+    let mut mocks = Mocks::new().renewing_two_cycles(&calls, &asked, times_out);
     mocks.notifier.expect_notify().never();
     let (report, heard) = run(mocks, 500).await.unwrap();
     assert!(asked.recorded.lock().unwrap().is_empty());
@@ -285,17 +272,11 @@ async fn an_unanswered_second_deduction_also_skips_the_order() {
     // The first cycle is taken but not recorded: the next run asks for it again under the
     // same reason, which the charge service does not take twice.
     let (calls, asked) = (Calls::default(), Arc::new(Asked::default()));
-    let mocks = Mocks::new()
-        .charged_remotely(
-            &calls,
-            |payment: &Payment| match payment.reason.consume_id {
-                2 => Ok(()),
-                _ => Err(Error::Internal("400 bad request".into())),
-            },
-            works,
-        )
-        .holding_due(vec![two_cycles_due()], &asked, recorded)
-        .serving_plans(vec![prepaid_plan()]);
+    let second_refused = |payment: &Payment| match payment.reason.consume_id {
+        2 => Ok(()),
+        _ => Err(Error::Internal("400 bad request".into())),
+    };
+    let mocks = Mocks::new().renewing_two_cycles(&calls, &asked, second_refused);
     let (report, _) = run(mocks, 500).await.unwrap();
     assert!(asked.recorded.lock().unwrap().is_empty());
     assert_eq!(report.total.skipped, 1);

@@ -8,13 +8,6 @@ use crate::ids::ResourceName;
 use crate::ports::{OrderClosing, OrderOpening};
 use crate::usecases::{CreateOrderOutcome, CreateOrderRequest, Quote};
 
-const NOON_JAN_11: &str = "2017-01-11T12:00:00Z";
-const REFUND: i64 = 661_291;
-
-fn new_id() -> OrderId {
-    OrderId::parse("order-2").unwrap()
-}
-
 /// A bigger plan of the same type and region: 199.00 a month.
 fn bigger_plan() -> Plan {
     Plan {
@@ -22,28 +15,6 @@ fn bigger_plan() -> Plan {
         price: money("199"),
         ..prepaid_plan()
     }
-}
-
-fn request(plan: &Plan) -> CreateOrderRequest {
-    CreateOrderRequest {
-        project: project(),
-        plan_id: plan.id.clone(),
-        quantities: Quantity::ONE,
-        region: None,
-        resource_name: None,
-        replaces: Some(order_id()),
-        dry_run: false,
-    }
-}
-
-fn january_row() -> Consumption {
-    charge_row(
-        1,
-        "100",
-        "2017-01-01T00:00:00Z",
-        "2017-02-01T00:00:00Z",
-        ConsumptionKind::New,
-    )
 }
 
 /// The old order as the repository ends it.
@@ -135,10 +106,12 @@ async fn refused(mocks: Mocks, request: CreateOrderRequest) -> Error {
 #[tokio::test]
 async fn switch_charges_the_new_plan_less_the_old_orders_unused_remainder() {
     let mocks = Mocks::new().switching_from(consuming_order(), vec![bigger_plan()]);
-    let (order, charged, replaced, written) = switch(mocks, request(&bigger_plan())).await;
+    let (order, charged, replaced, written) = switch(mocks, switch_request(&bigger_plan())).await;
     assert_eq!(
         charged,
-        money("199").checked_sub(Money::from_minor(REFUND)).unwrap()
+        money("199")
+            .checked_sub(Money::from_minor(JANUARY_REFUND))
+            .unwrap()
     );
     assert_eq!(order.id, new_id());
     assert_eq!(order.plan_id, bigger_plan().id);
@@ -154,14 +127,14 @@ async fn switch_charges_the_new_plan_less_the_old_orders_unused_remainder() {
             closing.end_row.amount,
             closing.end_row.kind
         ),
-        (2, Money::from_minor(-REFUND), ConsumptionKind::End)
+        (2, Money::from_minor(-JANUARY_REFUND), ConsumptionKind::End)
     );
 }
 
 #[tokio::test]
 async fn switch_opens_the_new_order_with_a_first_charge_of_kind_switch() {
     let mocks = Mocks::new().switching_from(consuming_order(), vec![bigger_plan()]);
-    let (order, _, _, written) = switch(mocks, request(&bigger_plan())).await;
+    let (order, _, _, written) = switch(mocks, switch_request(&bigger_plan())).await;
     let opening = written.opening.take();
     assert_eq!(opening.order, order);
     assert_eq!(
@@ -183,7 +156,7 @@ async fn switch_opens_the_new_order_with_a_first_charge_of_kind_switch() {
 #[tokio::test]
 async fn switch_sends_order_switched_then_order_created() {
     let mocks = Mocks::new().switching_from(consuming_order(), vec![bigger_plan()]);
-    let (_, _, _, written) = switch(mocks, request(&bigger_plan())).await;
+    let (_, _, _, written) = switch(mocks, switch_request(&bigger_plan())).await;
     assert_eq!(
         sent_events(&written.sent),
         [
@@ -192,7 +165,7 @@ async fn switch_sends_order_switched_then_order_created() {
         ]
     );
     let events = written.sent.lock().unwrap().clone();
-    assert_eq!(events[0].amount, Some(Money::from_minor(-REFUND)));
+    assert_eq!(events[0].amount, Some(Money::from_minor(-JANUARY_REFUND)));
     assert_eq!(events[1].amount, Some(money("199")));
 }
 
@@ -204,10 +177,12 @@ async fn switch_to_a_cheaper_plan_gives_the_balance_the_difference() {
         ..prepaid_plan()
     };
     let mocks = Mocks::new().switching_from(consuming_order(), vec![cheaper.clone()]);
-    let (_, charged, _, _) = switch(mocks, request(&cheaper)).await;
+    let (_, charged, _, _) = switch(mocks, switch_request(&cheaper)).await;
     assert_eq!(
         charged,
-        money("10").checked_sub(Money::from_minor(REFUND)).unwrap()
+        money("10")
+            .checked_sub(Money::from_minor(JANUARY_REFUND))
+            .unwrap()
     );
     assert!(charged.is_negative());
 }
@@ -227,12 +202,12 @@ async fn switch_refunds_even_when_cancels_do_not() {
             ..BillingPolicy::default()
         });
     use_cases
-        .create_order(&member(), request(&bigger_plan()))
+        .create_order(&member(), switch_request(&bigger_plan()))
         .await
         .unwrap();
     assert_eq!(
         written.closing.take().end_row.amount,
-        Money::from_minor(-REFUND)
+        Money::from_minor(-JANUARY_REFUND)
     );
 }
 
@@ -253,7 +228,7 @@ async fn switch_from_a_postpaid_order_settles_its_usage_and_refunds_nothing() {
         .holding(old)
         .serving_plans(vec![old_plan, bigger_plan()]);
     mocks.usages.expect_for_order().never();
-    let (_, charged, _, written) = switch(mocks, request(&bigger_plan())).await;
+    let (_, charged, _, written) = switch(mocks, switch_request(&bigger_plan())).await;
     // 100.00 × 10.5 / 31 days = 33.8709 used, plus the new plan's 199.00.
     assert_eq!(
         charged,
@@ -285,8 +260,8 @@ async fn switch_to_a_postpaid_plan_opens_without_a_first_charge() {
         ..prepaid_plan()
     };
     let mocks = Mocks::new().switching_from(consuming_order(), vec![postpaid.clone()]);
-    let (order, charged, _, written) = switch(mocks, request(&postpaid)).await;
-    assert_eq!(charged, Money::from_minor(-REFUND));
+    let (order, charged, _, written) = switch(mocks, switch_request(&postpaid)).await;
+    assert_eq!(charged, Money::from_minor(-JANUARY_REFUND));
     assert_eq!(order.last_consume_id, 0);
     assert_eq!(written.opening.take().first_charge, None);
 }
@@ -309,7 +284,7 @@ async fn switch_the_balance_cannot_cover_fails_and_notifies_nobody() {
     mocks.notifier.expect_notify().never();
     let got = mocks
         .build()
-        .create_order(&member(), request(&bigger_plan()))
+        .create_order(&member(), switch_request(&bigger_plan()))
         .await
         .unwrap_err();
     assert_eq!(got, error);
@@ -323,7 +298,7 @@ async fn switch_to_another_plan_type_is_an_invalid_parameter() {
         ..prepaid_plan()
     };
     let mocks = Mocks::new().switching_from(consuming_order(), vec![volume.clone()]);
-    let error = refused(mocks, request(&volume)).await;
+    let error = refused(mocks, switch_request(&volume)).await;
     assert!(matches!(error, Error::InvalidParameter(_)), "{error:?}");
 }
 
@@ -335,7 +310,7 @@ async fn switch_to_a_plan_of_another_region_is_an_invalid_parameter() {
         ..prepaid_plan()
     };
     let mocks = Mocks::new().switching_from(consuming_order(), vec![elsewhere.clone()]);
-    let error = refused(mocks, request(&elsewhere)).await;
+    let error = refused(mocks, switch_request(&elsewhere)).await;
     assert!(matches!(error, Error::InvalidParameter(_)), "{error:?}");
 }
 
@@ -346,7 +321,7 @@ async fn switch_from_an_order_of_another_project_is_not_found() {
         ..consuming_order()
     };
     let mocks = Mocks::new().switching_from(foreign, vec![bigger_plan()]);
-    let error = refused(mocks, request(&bigger_plan())).await;
+    let error = refused(mocks, switch_request(&bigger_plan())).await;
     assert!(matches!(error, Error::NotFound(_)), "{error:?}");
 }
 
@@ -358,7 +333,7 @@ async fn switch_from_an_ended_order_is_a_conflict() {
         ..consuming_order()
     };
     let mocks = Mocks::new().switching_from(ended, vec![bigger_plan()]);
-    let error = refused(mocks, request(&bigger_plan())).await;
+    let error = refused(mocks, switch_request(&bigger_plan())).await;
     assert!(matches!(error, Error::Conflict(_)), "{error:?}");
 }
 
@@ -369,7 +344,7 @@ async fn switch_from_an_ending_order_is_allowed() {
         ..consuming_order()
     };
     let mocks = Mocks::new().switching_from(ending, vec![bigger_plan()]);
-    let (_, _, replaced, _) = switch(mocks, request(&bigger_plan())).await;
+    let (_, _, replaced, _) = switch(mocks, switch_request(&bigger_plan())).await;
     assert_eq!(replaced.status, OrderStatus::Ended);
 }
 
@@ -394,7 +369,7 @@ fn named_old_and_plan() -> (Order, Plan) {
 async fn switch_inherits_the_old_orders_resource_name_when_none_is_given() {
     let (old, plan) = named_old_and_plan();
     let mocks = Mocks::new().switching_from(old, vec![plan.clone()]);
-    let (order, _, _, _) = switch(mocks, request(&plan)).await;
+    let (order, _, _, _) = switch(mocks, switch_request(&plan)).await;
     assert_eq!(order.resource_name, Some(named("data-1")));
 }
 
@@ -404,7 +379,7 @@ async fn switch_accepts_the_old_orders_resource_name_given_again() {
     let mocks = Mocks::new().switching_from(old, vec![plan.clone()]);
     let request = CreateOrderRequest {
         resource_name: Some(named("data-1")),
-        ..request(&plan)
+        ..switch_request(&plan)
     };
     let (order, _, _, _) = switch(mocks, request).await;
     assert_eq!(order.resource_name, Some(named("data-1")));
@@ -416,7 +391,7 @@ async fn switch_naming_a_different_resource_is_an_invalid_parameter() {
     let mocks = Mocks::new().switching_from(old, vec![plan.clone()]);
     let request = CreateOrderRequest {
         resource_name: Some(named("data-2")),
-        ..request(&plan)
+        ..switch_request(&plan)
     };
     let error = refused(mocks, request).await;
     assert!(
@@ -433,7 +408,7 @@ async fn switch_dry_run_quotes_the_net_and_its_parts_and_writes_nothing() {
     mocks.ids.expect_order_id().never();
     let request = CreateOrderRequest {
         dry_run: true,
-        ..request(&bigger_plan())
+        ..switch_request(&bigger_plan())
     };
     let outcome = mocks
         .build()
@@ -443,9 +418,11 @@ async fn switch_dry_run_quotes_the_net_and_its_parts_and_writes_nothing() {
     assert_eq!(
         outcome,
         CreateOrderOutcome::Quoted(Quote {
-            money: money("199").checked_sub(Money::from_minor(REFUND)).unwrap(),
+            money: money("199")
+                .checked_sub(Money::from_minor(JANUARY_REFUND))
+                .unwrap(),
             charge: money("199"),
-            refund: Money::from_minor(REFUND),
+            refund: Money::from_minor(JANUARY_REFUND),
             settlement: Money::ZERO,
             replaces: Some(order_id()),
             project: project(),

@@ -6,13 +6,7 @@ use super::*;
 use crate::ids::ResourceName;
 use crate::payment::PaymentReason;
 use crate::ports::{MockProvisioning, OrderClosing, OrderOpening};
-use crate::usecases::{CreateOrderOutcome, CreateOrderRequest};
-
-const NOON_JAN_11: &str = "2017-01-11T12:00:00Z";
-
-fn new_id() -> OrderId {
-    OrderId::parse("order-2").unwrap()
-}
+use crate::usecases::CreateOrderOutcome;
 
 /// A quota plan of the old order's type and region at `price` a month.
 fn plan_at(price: &str) -> Plan {
@@ -21,28 +15,6 @@ fn plan_at(price: &str) -> Plan {
         price: money(price),
         ..prepaid_plan()
     }
-}
-
-fn request(plan: &Plan) -> CreateOrderRequest {
-    CreateOrderRequest {
-        project: project(),
-        plan_id: plan.id.clone(),
-        quantities: Quantity::ONE,
-        region: None,
-        resource_name: None,
-        replaces: Some(order_id()),
-        dry_run: false,
-    }
-}
-
-fn january_row() -> Consumption {
-    charge_row(
-        1,
-        "100",
-        "2017-01-01T00:00:00Z",
-        "2017-02-01T00:00:00Z",
-        ConsumptionKind::New,
-    )
 }
 
 /// What the store was asked to write.
@@ -94,10 +66,7 @@ impl Mocks {
         let journal = Arc::clone(calls);
         let refunded = store.refund.handle();
         self.orders.expect_close().returning(move |closing| {
-            journal
-                .lock()
-                .unwrap()
-                .push(format!("close {}", closing.order_id));
+            note(&journal, format!("close {}", closing.order_id));
             let ended = Order {
                 id: closing.order_id.clone(),
                 status: OrderStatus::Ended,
@@ -121,7 +90,10 @@ fn reason(order: OrderId, consume_id: u32) -> PaymentReason {
 }
 
 async fn switch(mocks: Mocks, plan: &Plan) -> Result<CreateOrderOutcome> {
-    mocks.build().create_order(&member(), request(plan)).await
+    mocks
+        .build()
+        .create_order(&member(), switch_request(plan))
+        .await
 }
 
 #[tokio::test]
