@@ -6,7 +6,7 @@ CARGO ?= cargo
 SERVICEUSAGE_TEST_MYSQL_URL ?= mysql://root@127.0.0.1:3306
 export SERVICEUSAGE_TEST_MYSQL_URL
 
-.PHONY: run test lint fmt build deps check-deps clean help bench-renewal test-crash
+.PHONY: run test lint fmt build deps check-deps clean help bench bench-renewal test-crash
 
 help:
 	@echo "make run    build and start the service on the embedded SQLite default"
@@ -14,6 +14,7 @@ help:
 	@echo "make lint   rustfmt check, clippy -D warnings, dependency rule"
 	@echo "make fmt    format the code"
 	@echo "make test-crash  SIGKILLs MariaDB mid-renewal and restarts it (not in make test)"
+	@echo "make bench  every benchmark (today: bench-renewal)"
 	@echo "make bench-renewal [N=100000]  renewal throughput on MariaDB vs the raw-SQL ceiling"
 
 run: deps
@@ -47,6 +48,8 @@ test-crash: deps
 N ?= 100000
 # Where cargo puts the release binary (CARGO_TARGET_DIR is honoured, relative or not).
 RELEASE_BIN = $(abspath $(or $(CARGO_TARGET_DIR),target))/release/serviceusage
+
+bench: bench-renewal
 
 bench-renewal: deps
 	$(CARGO) build --release -p api --bin serviceusage
