@@ -13,6 +13,7 @@ use crate::order::Order;
 use crate::payment::MoneyKeeper;
 use crate::principal::Principal;
 
+use super::payments::Compensation;
 use super::UseCases;
 
 /// What a `PUT /orders/{id}` asks for. Only cancel exists today.
@@ -84,7 +85,7 @@ impl UseCases {
             ending.refunded
         );
         let order = self
-            .paid_write(deduction.as_ref(), || {
+            .paid_write(deduction.as_ref(), Compensation::Keep, || {
                 self.ports.orders.close(ending.closing)
             })
             .await?;

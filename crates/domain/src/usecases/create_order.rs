@@ -23,7 +23,7 @@ use crate::ports::OrderOpening;
 use crate::principal::Principal;
 
 use super::closing::Ending;
-use super::payments::deduction;
+use super::payments::{deduction, Compensation};
 use super::UseCases;
 
 /// A validated request to create an order.
@@ -238,7 +238,9 @@ impl UseCases {
         };
         log::info!("order {}: opening it on plan {}", order.id, plan.id);
         let opened = self
-            .paid_write(deduction.as_ref(), || self.ports.orders.open(opening))
+            .paid_write(deduction.as_ref(), Compensation::GiveBack, || {
+                self.ports.orders.open(opening)
+            })
             .await;
         if let Err(e) = opened {
             log::info!("order {}: not opened: {e}", order.id);

@@ -47,17 +47,35 @@ pub(super) fn credit(row: &Consumption, amount: Money) -> Option<Payment> {
         .then(|| payment_for(row, amount, PaymentDirection::Credit))
 }
 
+/// What to do with a taken deduction whose rows could not be written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Compensation {
+    /// Credit it back: its reason names the first row of an order that was never written,
+    /// so nothing will ever carry that reason again.
+    GiveBack,
+    /// Keep it: its reason names the next row of an order that exists. Crediting it would
+    /// spend the reason, and the charge service would then take the retry (or the next
+    /// renewal) of that row as a repeat and move nothing; kept, the retry lands on it.
+    Keep,
+}
+
+/// Extra attempts, with the same reason, at a deduction whose outcome is unknown. The
+/// reason makes a repeat harmless, and a prompt answer settles what a timeout left open
+/// before the request gives up.
+const UNKNOWN_OUTCOME_RETRIES: u32 = 1;
+
 impl UseCases {
     /// Takes `deduction` (if any) through the charge service, then runs `write`; if the
-    /// write fails, gives the deduction back under the same reason and returns the write's
-    /// error. A deduction the charge service declines or cannot answer leaves nothing
-    /// written: with an unknown outcome the same reason is retried later, never compensated,
-    /// since a credit for money never taken would be a gift.
+    /// write fails, deals with the deduction as `compensation` says and returns the write's
+    /// error. A deduction the charge service declines or cannot answer (after
+    /// [`UNKNOWN_OUTCOME_RETRIES`] more attempts) leaves nothing written; an unknown outcome
+    /// is never compensated, since a credit for money never taken would be a gift.
     ///
     /// Errors: those of [`crate::ports::Charging::deduct`], then those of `write`.
     pub(super) async fn paid_write<T, W, F>(
         &self,
         deduction: Option<&Payment>,
+        compensation: Compensation,
         write: W,
     ) -> Result<T>
     where
@@ -72,17 +90,15 @@ impl UseCases {
                 payment.region,
                 payment.reason
             );
-            self.ports
-                .charging
-                .deduct(payment)
+            self.deduct_settled(payment)
                 .await
                 .inspect_err(|e| match e {
-                    // No row will ever carry this reason, so no later run retries it: if the
-                    // service did take it, only an operator reading this line can give it back.
+                    // For a new order no row will ever carry this reason, so no later run
+                    // retries it: if the service did take it, only an operator can give it back.
                     Error::DependencyUnavailable(_) => log::error!(
                         "order {}: deduction {} of {} from project {} in {} has an unknown \
-                         outcome and no order was written; if the charge service took it, \
-                         credit it back: {e}",
+                     outcome and nothing was written; if the charge service took it, \
+                     credit it back: {e}",
                         payment.reason.order,
                         payment.reason,
                         payment.amount,
@@ -98,9 +114,36 @@ impl UseCases {
         }
         let written = write().await;
         if let (Err(e), Some(payment)) = (&written, deduction) {
-            self.compensate(payment, e).await;
+            match compensation {
+                Compensation::GiveBack => self.compensate(payment, e).await,
+                Compensation::Keep => log::warn!(
+                    "order {}: rows not written ({e}); deduction {} of {} is kept for the \
+                     retry of the same row",
+                    payment.reason.order,
+                    payment.reason,
+                    payment.amount
+                ),
+            }
         }
         written
+    }
+
+    /// Deducts, asking again with the same reason while the outcome is unknown.
+    async fn deduct_settled(&self, payment: &Payment) -> Result<()> {
+        let mut retries = UNKNOWN_OUTCOME_RETRIES;
+        loop {
+            match self.ports.charging.deduct(payment).await {
+                Err(Error::DependencyUnavailable(why)) if retries > 0 => {
+                    retries -= 1;
+                    log::warn!(
+                        "order {}: deduction {} has an unknown outcome ({why}); asking again",
+                        payment.reason.order,
+                        payment.reason
+                    );
+                }
+                answer => return answer,
+            }
+        }
     }
 
     /// Gives back a deduction whose rows could not be written. A failure here leaves the

@@ -14,7 +14,7 @@ use crate::plan::Plan;
 use crate::ports::OrderOpening;
 
 use super::closing::Ending;
-use super::payments::deduction;
+use super::payments::{deduction, Compensation};
 use super::UseCases;
 
 impl UseCases {
@@ -52,8 +52,14 @@ impl UseCases {
             plan.id,
             ending.closing.order_id
         );
+        // The net is named by the new order's first row, unless that order is postpaid and
+        // it is named by the old order's next row (see `net_deduction`).
+        let compensation = match &deduction {
+            Some(payment) if payment.reason.order == order.id => Compensation::GiveBack,
+            _ => Compensation::Keep,
+        };
         let replaced = self
-            .paid_write(deduction.as_ref(), || {
+            .paid_write(deduction.as_ref(), compensation, || {
                 self.ports.orders.switch(ending.closing, opening)
             })
             .await

@@ -172,7 +172,7 @@ async fn a_declined_settlement_fails_the_cancel_and_changes_nothing() {
 }
 
 #[tokio::test]
-async fn a_failed_close_after_the_settlement_credits_it_back() {
+async fn a_failed_close_after_the_settlement_keeps_it_for_the_retry_of_the_same_row() {
     let (calls, closing) = (Calls::default(), Captured::new());
     let mocks = Mocks::new()
         .charged_remotely(&calls, works, works)
@@ -184,11 +184,7 @@ async fn a_failed_close_after_the_settlement_credits_it_back() {
     assert_eq!(error, Error::Conflict("last consume id moved".into()));
     assert_eq!(
         super::calls(&calls),
-        [
-            "deduct order:order-1:1 33.8709",
-            "close order-1",
-            "credit order:order-1:1 33.8709"
-        ]
+        ["deduct order:order-1:1 33.8709", "close order-1",]
     );
 }
 

@@ -167,14 +167,51 @@ async fn a_declined_deduction_is_a_payment_declined_and_opens_nothing() {
 }
 
 #[tokio::test]
-async fn an_unanswered_deduction_is_unavailable_opens_nothing_and_credits_nothing() {
+async fn an_unanswered_deduction_is_asked_again_then_unavailable_opens_nothing_and_credits_nothing()
+{
     let calls = Calls::default();
     let mocks = Mocks::new()
         .charged_remotely(&calls, times_out, works)
         .opening_nothing(billed_plan());
     let error = create(mocks, &billed_plan()).await.unwrap_err();
     assert_eq!(error, Error::DependencyUnavailable("timed out".into()));
-    assert_eq!(super::calls(&calls), ["deduct order:order-1:1 99.00"]);
+    assert_eq!(
+        super::calls(&calls),
+        [
+            "deduct order:order-1:1 99.00",
+            "deduct order:order-1:1 99.00"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_deduction_answered_on_the_second_ask_opens_the_order() {
+    let calls = Calls::default();
+    let mut asked = 0;
+    let mut mocks = Mocks::new()
+        .charged_remotely(
+            &calls,
+            move |payment| {
+                asked += 1;
+                if asked == 1 {
+                    times_out(payment)
+                } else {
+                    works(payment)
+                }
+            },
+            works,
+        )
+        .ordering(billed_plan());
+    mocks.orders.expect_open().times(1).returning(|_| opens());
+    mocks.notifier.expect_notify().returning(|_| Ok(()));
+    create(mocks, &billed_plan()).await.unwrap();
+    assert_eq!(
+        super::calls(&calls),
+        [
+            "deduct order:order-1:1 99.00",
+            "deduct order:order-1:1 99.00"
+        ]
+    );
 }
 
 #[tokio::test]
