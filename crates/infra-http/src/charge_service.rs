@@ -15,10 +15,11 @@
 //!   all three read as taken, which is what makes a retry after a timeout safe.
 //! - A non-`200` answer with code `1309` means the balance is insufficient; nothing was
 //!   taken and the reason is not used up (a later attempt with it may succeed).
-//! - A timeout, a connection error, a `5xx` or `429`: the outcome is unknown
-//!   (`DependencyUnavailable`); the caller tries again later with the same reason.
-//! - Any other answer (other `4xx`, a body that is not that JSON, another code) is a
-//!   refusal of the request itself: `Internal`, logged.
+//! - A timeout, a connection error, a `5xx` or `429`, or a `200` whose body is not that
+//!   JSON or carries another code: the outcome is unknown (`DependencyUnavailable`); the
+//!   caller tries again with the same reason.
+//! - Any other answer (another `4xx`, a non-`200` with another code) is a refusal of the
+//!   request itself: `Internal`, logged.
 //!
 //! A payment is sent once: the adapter never retries it, the caller does, later, with the
 //! same reason. The admin token is never logged nor put in an error.
@@ -139,11 +140,14 @@ fn outcome(what: &str, direction: PaymentDirection, reply: &Reply, token: &str) 
             (Ok(_), Some(CODE_INSUFFICIENT_BALANCE)) if declined => {
                 Err(declined_error(what, reply, token))
             }
-            (Ok(_), _) => Err(internal(
+            // A 200 most likely means the money moved, so an answer that cannot be read is
+            // an unknown outcome, settled by asking again under the same reason, never a
+            // refusal (which would leave a taken payment with no row).
+            (Ok(_), _) => Err(unknown_outcome(
                 what,
                 &format!("unexpected answer: {}", reply.summary(Some(token))),
             )),
-            (Err(e), _) => Err(internal(what, &format!("malformed answer: {e}"))),
+            (Err(e), _) => Err(unknown_outcome(what, &format!("malformed answer: {e}"))),
         };
     }
     if reply.status == StatusCode::CONFLICT || code == Some(CODE_DUPLICATE_REASON) {

@@ -216,16 +216,28 @@ async fn unreachable_service_is_unavailable() {
 }
 
 #[tokio::test]
-async fn other_refusals_and_malformed_answers_are_internal() {
+async fn other_refusals_are_internal() {
     for template in [
         answer(400, r#"{"code":1305,"msg":"auth failed"}"#),
         answer(404, "not found"),
+    ] {
+        let (result, _server) = deduct_against(template).await;
+        assert!(matches!(result, Err(Error::Internal(_))), "{result:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_200_that_cannot_be_read_is_an_unknown_outcome() {
+    for template in [
         answer(200, "{not json"),
         answer(200, r#"{"code":7}"#),
         answer(200, r#"{"msg":"no code"}"#),
     ] {
         let (result, _server) = deduct_against(template).await;
-        assert!(matches!(result, Err(Error::Internal(_))), "{result:?}");
+        assert!(
+            matches!(result, Err(Error::DependencyUnavailable(_))),
+            "{result:?}"
+        );
     }
 }
 
