@@ -18,7 +18,7 @@ use crate::backend::DbConnection;
 use crate::database::Database;
 use crate::error::{classify, violates_key, Failure, RepoError};
 use crate::mapping::{kind_label, to_db_time};
-use crate::rows::resource::{self, NewResourceRow, ACTIVE_NAME_KEY};
+use crate::rows::resource::{self, NamedResource, NewResourceRow, ACTIVE_NAME_KEY};
 
 /// A resource as the embedded provisioning recorded it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,13 +84,25 @@ impl Provisioning for ResourceStore {
     }
 
     async fn release(&self, order: &Order) -> Result<()> {
-        if ResourceKind::of(&order.plan_type).is_none() {
+        let Some(kind) = ResourceKind::of(&order.plan_type) else {
             return Ok(());
-        }
+        };
         let at = to_db_time(self.clock.now());
-        let order = order.id.clone();
+        let order = order.clone();
         self.db
-            .write(move |conn| Ok(resource::release(conn, order.as_str(), at)?))
+            .write(move |conn| {
+                resource::release(conn, order.id.as_str(), at)?;
+                if let Some(name) = &order.resource_name {
+                    let held = NamedResource {
+                        account_id: order.project.as_str(),
+                        region: order.region.as_str(),
+                        kind: kind_label(kind),
+                        name: name.as_str(),
+                    };
+                    resource::release_named(conn, &held, at)?;
+                }
+                Ok(())
+            })
             .await
     }
 }

@@ -67,3 +67,34 @@ pub(crate) fn release(
     .execute(conn)
     .map(drop)
 }
+
+/// Releases the live resource holding `name` for the project, region and kind, whichever
+/// order recorded it: a switch carries a volume or instance over to the new order without
+/// recording it again, so the order that ends it may not be the one that created it.
+pub(crate) fn release_named(
+    conn: &mut DbConnection,
+    held: &NamedResource<'_>,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(
+        resource::table
+            .filter(dsl::account_id.eq(held.account_id))
+            .filter(dsl::region.eq(held.region))
+            .filter(dsl::kind.eq(held.kind))
+            .filter(dsl::active_name.eq(held.name)),
+    )
+    .set((
+        dsl::released_at.eq(Some(at)),
+        dsl::active_name.eq(None::<&str>),
+    ))
+    .execute(conn)
+    .map(drop)
+}
+
+/// A resource's name where it is unique: its project, region and kind.
+pub(crate) struct NamedResource<'a> {
+    pub account_id: &'a str,
+    pub region: &'a str,
+    pub kind: &'a str,
+    pub name: &'a str,
+}

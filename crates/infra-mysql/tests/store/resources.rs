@@ -90,6 +90,36 @@ both_backends!(release_frees_the_name_and_is_idempotent, |db| {
         .unwrap();
 });
 
+both_backends!(
+    ending_the_order_a_switch_carried_the_name_to_releases_it,
+    |db| {
+        let created = order("o-1").named("vol-1");
+        resources(&db).provision(&created).await.unwrap();
+        // The switch's new order holds the name without a record of its own.
+        let switched_to = order("o-2").named("vol-1");
+        resources_at(&db, RELEASED)
+            .release(&switched_to)
+            .await
+            .unwrap();
+
+        assert_eq!(
+            found(&db, "o-1").await.unwrap().released_at,
+            Some(t(RELEASED))
+        );
+        resources(&db)
+            .provision(&order("o-3").named("vol-1"))
+            .await
+            .unwrap();
+        let elsewhere = order("o-4").named("vol-2");
+        resources(&db).provision(&elsewhere).await.unwrap();
+        resources(&db)
+            .release(&order("o-5").named("vol-2").in_project("p2"))
+            .await
+            .unwrap();
+        assert_eq!(found(&db, "o-4").await.unwrap().released_at, None);
+    }
+);
+
 both_backends!(releasing_an_unknown_order_succeeds, |db| {
     resources(&db).release(&order("ghost")).await.unwrap();
     assert_eq!(found(&db, "ghost").await, None);
