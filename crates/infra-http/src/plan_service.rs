@@ -138,9 +138,17 @@ impl PlanService {
             log::info!("{what}: not found");
             return Ok(None);
         };
-        dto.convert(region)
-            .map(Some)
-            .map_err(|why| unavailable(&what, &format!("malformed plan: {why}")))
+        let remote = dto
+            .convert(region)
+            .map_err(|why| unavailable(&what, &format!("malformed plan: {why}")))?;
+        // An answer about another plan would bill the order at that plan's price.
+        if !remote.plan.id.as_str().eq_ignore_ascii_case(id.as_str()) {
+            return Err(unavailable(
+                &what,
+                &format!("answered plan {} instead", remote.plan.id),
+            ));
+        }
+        Ok(Some(remote))
     }
 
     async fn list_region(&self, service: &PlanRegion) -> Result<Vec<Plan>> {

@@ -122,6 +122,16 @@ async fn unknown_cycle_makes_the_plan_malformed() {
 }
 
 #[tokio::test]
+async fn an_answer_about_another_plan_is_refused_but_case_is_not_a_difference() {
+    let other = plan_json("ANOTHER-PLAN", "volume", "16 GB", "", "5");
+    let why = unavailable(get(json(envelope(&other))).await);
+    assert!(why.contains("answered plan ANOTHER-PLAN instead"), "{why}");
+
+    let lowered = plan_json(&PLAN.to_ascii_lowercase(), "volume", "16 GB", "", "5");
+    assert!(get(json(envelope(&lowered))).await.unwrap().is_some());
+}
+
+#[tokio::test]
 async fn answer_without_data_is_not_found() {
     for body in [
         r#"{"code":0,"msg":"OK"}"#,
