@@ -19,7 +19,7 @@ use infra_http::{
 };
 use infra_mysql::{
     ConsumptionStore, CreditStore, Database, HealthStore, LedgerStore, NotificationStore,
-    OrderStore, RenewalStore, ResourceStore, StoreError, WebhookOutboxStore,
+    OrderStore, ReleaseStore, RenewalStore, ResourceStore, StoreError, WebhookOutboxStore,
 };
 
 use crate::adapters::{
@@ -185,6 +185,7 @@ pub fn ports(
         identity: identity(settings)?,
         charging: Arc::new(charging(settings)?),
         credits: Arc::new(CreditStore::new(database.clone())),
+        releases: Arc::new(ReleaseStore::new(database.clone())),
         provisioning: provisioning(settings, database, clock.clone(), plan_service)?,
         clock,
         ids: Arc::new(RandomIds),

@@ -15,7 +15,8 @@ use domain::plan::{ChargingMode, Plan};
 use domain::ports::{
     MockCharging, MockClock, MockConsumptionRepository, MockCreditQueue, MockIdGenerator,
     MockIdentity, MockLedgerRepository, MockNotificationRepository, MockNotifier,
-    MockOrderRepository, MockPlanCatalog, MockProvisioning, MockRenewalRepository,
+    MockOrderRepository, MockPlanCatalog, MockProvisioning, MockReleaseQueue,
+    MockRenewalRepository,
 };
 use domain::usecases::Ports;
 use domain::Money;
@@ -38,6 +39,8 @@ pub struct MockPorts {
     pub credits: Option<MockCreditQueue>,
     /// `None`: no call expected.
     pub provisioning: Option<MockProvisioning>,
+    /// `None`: nothing is ever pending.
+    pub releases: Option<MockReleaseQueue>,
     pub clock: MockClock,
     pub ids: MockIdGenerator,
 }
@@ -56,6 +59,7 @@ impl MockPorts {
             charging: Arc::new(self.charging.unwrap_or_else(store_kept)),
             credits: Arc::new(self.credits.unwrap_or_else(nothing_due)),
             provisioning: Arc::new(self.provisioning.unwrap_or_default()),
+            releases: Arc::new(self.releases.unwrap_or_else(nothing_pending)),
             clock: Arc::new(self.clock),
             ids: Arc::new(self.ids),
         }
@@ -77,6 +81,12 @@ fn nothing_due() -> MockCreditQueue {
     let mut credits = MockCreditQueue::new();
     credits.expect_due().returning(|_, _| Ok(Vec::new()));
     credits
+}
+
+fn nothing_pending() -> MockReleaseQueue {
+    let mut releases = MockReleaseQueue::new();
+    releases.expect_pending().returning(|_, _| Ok(Vec::new()));
+    releases
 }
 
 /// Ports whose clock says `now` and whose renewal store is `renewals`.

@@ -231,6 +231,41 @@ pub trait CreditQueue: Send + Sync {
     async fn failed(&self, id: u64, next_attempt: DateTime<Utc>, error: String) -> Result<()>;
 }
 
+/// A release waiting to be tried again, with the order whose resource it frees.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueuedRelease {
+    pub id: u64,
+    /// The order as the store has it now: what the platform adapter needs to find the
+    /// resource (project, region, plan, name).
+    pub order: Order,
+    /// Failed retries so far (the first, synchronous release is not counted).
+    pub attempts: u32,
+}
+
+/// Releases that failed when their order ended, kept in the store so a platform that was
+/// down does not leave a resource behind that no order pays for. Each is retried until
+/// it succeeds (releasing what is already gone succeeds, so a repeat is harmless).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ReleaseQueue: Send + Sync {
+    /// Queues the release of the order's resource, due at `at`. An order already queued
+    /// and not yet released keeps its entry (its release is already owed); one released
+    /// before is owed again. Errors: `NotFound` (the store has no such order: an order
+    /// never written cannot be queued, since its resource is found through it),
+    /// `Unavailable`, `Internal`.
+    async fn enqueue(&self, order: &Order, at: DateTime<Utc>) -> Result<()>;
+
+    /// Up to `limit` releases not yet done whose next attempt is due at `now`, oldest
+    /// first. Errors: `Unavailable`, `Internal`.
+    async fn pending(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<QueuedRelease>>;
+
+    /// Marks the release done. Errors: `Unavailable`, `Internal`.
+    async fn done(&self, id: u64, at: DateTime<Utc>) -> Result<()>;
+
+    /// Records a failed attempt and when to try next. Errors: `Unavailable`, `Internal`.
+    async fn failed(&self, id: u64, next_attempt: DateTime<Utc>, error: String) -> Result<()>;
+}
+
 /// Creates and releases the platform resources orders provide (see
 /// [`crate::provisioning::ResourceKind`]). The adapter reads what it needs (sizes, service
 /// names) from the order's plan itself.

@@ -12,7 +12,7 @@ use domain::notification::{Notification, NotificationKind};
 use domain::order::{Order, OrderStatus};
 use domain::payment::{Payment, PaymentDirection, PaymentReason};
 use domain::plan::ChargingMode;
-use domain::ports::QueuedCredit;
+use domain::ports::{QueuedCredit, QueuedRelease};
 use domain::provisioning::ResourceKind;
 use domain::{Error, Money};
 
@@ -25,6 +25,7 @@ use crate::rows::credit::{CreditRow, NewCreditRow};
 use crate::rows::notification::{NewNotificationRow, NotificationRow, MESSAGE_CHARS};
 use crate::rows::order::{NewOrderRow, OrderRow};
 use crate::rows::recharge::{NewRechargeRow, RechargeRow};
+use crate::rows::release::ReleaseRow;
 use crate::rows::resource::ResourceRow;
 use crate::rows::webhook_delivery::DeliveryRow;
 
@@ -34,6 +35,7 @@ const BALANCES: &str = "DF_BALANCE";
 const RECHARGES: &str = "DF_RECHARGE";
 const NOTIFICATIONS: &str = "DF_NOTIFICATION";
 const CREDITS: &str = "DF_CREDIT_QUEUE";
+const RELEASES: &str = "DF_RELEASE_QUEUE";
 const RESOURCES: &str = "DF_RESOURCE";
 const DELIVERIES: &str = "DF_WEBHOOK_DELIVERY";
 
@@ -413,6 +415,17 @@ impl TryFrom<CreditRow> for QueuedCredit {
             attempts: unsigned(CREDITS, key, "ATTEMPTS", row.attempts)?,
         })
     }
+}
+
+/// A queued release with its order, read through the order's own mapping.
+pub(crate) fn queued_release((row, order): (ReleaseRow, OrderRow)) -> Result<QueuedRelease, Error> {
+    let key = format!("ID={}", row.id);
+    let key = key.as_str();
+    Ok(QueuedRelease {
+        id: row_id(RELEASES, key, row.id)?,
+        order: Order::try_from(order)?,
+        attempts: unsigned(RELEASES, key, "ATTEMPTS", row.attempts)?,
+    })
 }
 
 /// KIND of DF_RESOURCE: the plan type's name for it.

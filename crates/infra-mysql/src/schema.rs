@@ -220,5 +220,29 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Releases of platform resources that failed when their order ended, to retry.
+    #[sql_name = "DF_RELEASE_QUEUE"]
+    release_queue (id) {
+        #[sql_name = "ID"]
+        id -> BigInt,
+        /// The ended order whose resource is owed a release; one entry per order.
+        #[sql_name = "ORDER_ID"]
+        order_id -> Text,
+        #[sql_name = "CREATED_AT"]
+        created_at -> Timestamp,
+        /// Failed retries so far.
+        #[sql_name = "ATTEMPTS"]
+        attempts -> Integer,
+        #[sql_name = "NEXT_ATTEMPT_AT"]
+        next_attempt_at -> Timestamp,
+        #[sql_name = "DONE_AT"]
+        done_at -> Nullable<Timestamp>,
+        #[sql_name = "LAST_ERROR"]
+        last_error -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(webhook_delivery -> notification (notification_id));
 diesel::allow_tables_to_appear_in_same_query!(webhook_delivery, notification);
+diesel::allow_tables_to_appear_in_same_query!(release_queue, purchase_order);

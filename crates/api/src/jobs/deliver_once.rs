@@ -1,6 +1,6 @@
 //! `serviceusage deliver --once`: one run of the delivery job from the command line — the
-//! due credits to the charge service, the due webhooks to their receivers — wired exactly
-//! as the server is, printing what it did.
+//! due credits to the charge service, the due platform releases retried, the due webhooks
+//! to their receivers — wired exactly as the server is, printing what it did.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -33,6 +33,7 @@ pub async fn deliver_once(settings: Settings) -> Result<(), DeliverOnceError> {
     );
     let webhooks = startup::webhooks(&settings, &database, clock)?;
     let credits = usecases.deliver_credits().await?;
+    let releases = usecases.retry_releases().await?;
     let webhooks = match webhooks {
         Some(dispatcher) => Some(dispatcher.deliver_due().await?),
         None => None,
@@ -43,6 +44,11 @@ pub async fn deliver_once(settings: Settings) -> Result<(), DeliverOnceError> {
         out,
         "credits: {} delivered, {} left for a later attempt",
         credits.delivered, credits.failed
+    );
+    let _ = writeln!(
+        out,
+        "releases: {} released, {} left for a later attempt",
+        releases.released, releases.failed
     );
     let _ = writeln!(out, "{}", webhook_line(webhooks));
     let _ = out.flush();

@@ -1,7 +1,8 @@
 //! The server's delivery job: every few seconds, the credits queued for the charge service
-//! (see `UseCases::deliver_credits`) and the webhook outbox. Both queues are in the
-//! database, so what a stopped or crashed server left undelivered goes at the next tick
-//! of any server.
+//! (see `UseCases::deliver_credits`), the platform releases queued for retry (see
+//! `UseCases::retry_releases`) and the webhook outbox. All three queues are in the
+//! database, so what a stopped or crashed server left undone goes at the next tick of any
+//! server.
 
 use std::time::Duration;
 
@@ -39,7 +40,7 @@ impl DeliveryJob {
     /// Starts the loop on the current actix runtime.
     pub fn spawn(self) -> RunningJob {
         log::info!(
-            "delivery job: credits{} every {}s",
+            "delivery job: credits, releases{} every {}s",
             if self.webhooks.is_some() {
                 " and webhooks"
             } else {
@@ -55,6 +56,7 @@ impl DeliveryJob {
 impl Periodic for DeliveryJob {
     async fn run_once(&self) {
         deliver_credits(&self.usecases).await;
+        retry_releases(&self.usecases).await;
         if let Some(webhooks) = &self.webhooks {
             deliver_webhooks(webhooks).await;
         }
@@ -72,6 +74,20 @@ pub async fn deliver_credits(usecases: &UseCases) {
         Ok(tally) if tally.delivered > 0 => log::info!("credits: {} delivered", tally.delivered),
         Ok(_) => {}
         Err(error) => log::error!("credit delivery failed (retried next run): {error}"),
+    }
+}
+
+/// One retry of due platform releases; each release is logged by the use case.
+pub async fn retry_releases(usecases: &UseCases) {
+    match usecases.retry_releases().await {
+        Ok(tally) if tally.failed > 0 => log::warn!(
+            "releases: {} released, {} left for a later attempt",
+            tally.released,
+            tally.failed
+        ),
+        Ok(tally) if tally.released > 0 => log::info!("releases: {} released", tally.released),
+        Ok(_) => {}
+        Err(error) => log::error!("release retry failed (retried next run): {error}"),
     }
 }
 
@@ -97,13 +113,13 @@ mod tests {
     use std::sync::Arc;
 
     use chrono::{DateTime, TimeZone, Utc};
-    use domain::ports::{MockClock, MockRenewalRepository};
+    use domain::ports::{MockClock, MockReleaseQueue, MockRenewalRepository};
     use domain::usecases::BillingPolicy;
 
     use super::*;
     use crate::config::{WebhookEndpoint, WebhookSettings};
     use crate::jobs::webhook_delivery::{WebhookOutbox, WebhookTransport};
-    use crate::test_support::ports_with;
+    use crate::test_support::{ports_with, MockPorts};
     use infra_mysql::WebhookDelivery;
 
     fn now() -> DateTime<Utc> {
@@ -140,6 +156,25 @@ mod tests {
         ) -> Result<(), String> {
             unreachable!("nothing is due")
         }
+    }
+
+    #[actix_web::test]
+    async fn a_run_retries_the_due_releases_too() {
+        let mut releases = MockReleaseQueue::new();
+        releases
+            .expect_pending()
+            .withf(|at, _| *at == now())
+            .times(1)
+            .returning(|_, _| Ok(Vec::new()));
+        let mut mocks = MockPorts {
+            releases: Some(releases),
+            ..MockPorts::default()
+        };
+        mocks.clock.expect_now().return_const(now());
+        let usecases = UseCases::new(mocks.into_ports(), BillingPolicy::default());
+        DeliveryJob::new(usecases, None, DELIVERY_INTERVAL)
+            .run_once()
+            .await;
     }
 
     #[actix_web::test]

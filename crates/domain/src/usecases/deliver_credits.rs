@@ -85,9 +85,10 @@ impl UseCases {
     }
 }
 
-/// When to try again a credit that has failed `attempts` times before this failure:
-/// `now` + min(10 s × 2^attempts, 1 h), without overflowing for any `attempts`.
-fn next_attempt(now: DateTime<Utc>, attempts: u32) -> DateTime<Utc> {
+/// When to try again a credit (or a queued release, which backs off the same way) that has
+/// failed `attempts` times before this failure: `now` + min(10 s × 2^attempts, 1 h),
+/// without overflowing for any `attempts`.
+pub(super) fn next_attempt(now: DateTime<Utc>, attempts: u32) -> DateTime<Utc> {
     let seconds = 1u64
         .checked_shl(attempts)
         .and_then(|factor| FIRST_WAIT_SECONDS.checked_mul(factor))

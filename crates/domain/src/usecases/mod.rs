@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::cycle::BusinessCalendar;
 use crate::ports::{
     Charging, Clock, ConsumptionRepository, CreditQueue, IdGenerator, Identity, LedgerRepository,
-    NotificationRepository, Notifier, OrderRepository, PlanCatalog, Provisioning,
+    NotificationRepository, Notifier, OrderRepository, PlanCatalog, Provisioning, ReleaseQueue,
     RenewalRepository,
 };
 use crate::renewal::RenewalSettings;
@@ -25,6 +25,7 @@ mod list_plans;
 mod list_usages;
 mod payments;
 mod provision;
+mod release;
 mod renew;
 mod renew_charged;
 mod switch_order;
@@ -32,6 +33,7 @@ mod switch_order;
 pub use cancel_order::{CancelOrderRequest, CancelOutcome, OrderAction};
 pub use create_order::{CreateOrderOutcome, CreateOrderRequest, Quote};
 pub use deliver_credits::CreditTally;
+pub use release::ReleaseTally;
 pub use renew::{RenewalReport, RenewalTally};
 
 /// The adapters the use cases talk to.
@@ -50,6 +52,8 @@ pub struct Ports {
     /// Credits owed through the charge service, queued with their rows.
     pub credits: Arc<dyn CreditQueue>,
     pub provisioning: Arc<dyn Provisioning>,
+    /// Releases that failed when their order ended, retried until they succeed.
+    pub releases: Arc<dyn ReleaseQueue>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGenerator>,
 }

@@ -90,22 +90,47 @@ impl UseCases {
     }
 
     /// Releases the resource of an order that ended or was never written. A failure is
-    /// logged, not returned: the money and the order are already settled, and a resource
-    /// left behind is for an operator to remove, not a reason to fail the request.
+    /// not returned: the money and the order are already settled, so it is no reason to
+    /// fail the request. A platform that is down or refusing gets the release queued and
+    /// retried (see [`UseCases::retry_releases`]); only when even that cannot be queued
+    /// (the store down too, or an order never written) is the resource left to an
+    /// operator, logged as an error.
     pub(super) async fn release_resource(&self, order: &Order) {
         let Some(kind) = ResourceKind::of(&order.plan_type) else {
             return;
         };
         log::info!("order {}: releasing its {kind:?}", order.id);
-        match self.ports.provisioning.release(order).await {
-            Ok(()) => log::info!("order {}: {kind:?} released", order.id),
-            Err(e) => log::error!(
-                "order {}: {kind:?} {} of project {} in {} could not be released: {e}",
+        let failure = match self.ports.provisioning.release(order).await {
+            Ok(()) => {
+                log::info!("order {}: {kind:?} released", order.id);
+                return;
+            }
+            Err(e) => e,
+        };
+        let name = order
+            .resource_name
+            .as_ref()
+            .map_or("-", |name| name.as_str());
+        let retried = matches!(
+            failure,
+            Error::DependencyUnavailable(_) | Error::ProvisioningFailed(_) | Error::Internal(_)
+        );
+        let queued = if retried {
+            let now = self.ports.clock.now();
+            self.ports.releases.enqueue(order, now).await
+        } else {
+            Err(failure.clone())
+        };
+        match queued {
+            Ok(()) => log::warn!(
+                "order {}: {kind:?} {name} of project {} in {} not released, queued for                  retry: {failure}",
                 order.id,
-                order
-                    .resource_name
-                    .as_ref()
-                    .map_or("-", |name| name.as_str()),
+                order.project,
+                order.region
+            ),
+            Err(e) => log::error!(
+                "order {}: {kind:?} {name} of project {} in {} could not be released                  ({failure}) nor queued for retry: {e}",
+                order.id,
                 order.project,
                 order.region
             ),

@@ -7,6 +7,7 @@ pub(crate) mod health;
 pub(crate) mod ledger;
 pub(crate) mod notifications;
 pub(crate) mod orders;
+pub(crate) mod releases;
 pub(crate) mod renewals;
 pub(crate) mod resources;
 pub(crate) mod webhook_outbox;

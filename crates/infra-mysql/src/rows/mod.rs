@@ -8,6 +8,7 @@ pub(crate) mod credit;
 pub(crate) mod notification;
 pub(crate) mod order;
 pub(crate) mod recharge;
+pub(crate) mod release;
 pub(crate) mod resource;
 pub(crate) mod webhook_delivery;
 

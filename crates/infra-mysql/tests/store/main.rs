@@ -13,6 +13,7 @@ mod ledger;
 mod migrations;
 mod notifications;
 mod orders;
+mod releases;
 mod renewal_records;
 mod renewal_regions;
 mod renewals;

@@ -2,7 +2,7 @@
 //! the order's resource once it has ended.
 
 use super::*;
-use crate::ports::{MockCreditQueue, OrderClosing};
+use crate::ports::{MockCreditQueue, MockReleaseQueue, OrderClosing};
 use crate::usecases::CancelOutcome;
 
 /// 100.00 a month, billed in arrears.
@@ -203,12 +203,38 @@ async fn a_cancel_in_the_ledger_releases_the_resource_and_delivers_nothing() {
 }
 
 #[tokio::test]
-async fn a_release_that_fails_does_not_fail_the_cancel() {
+async fn a_release_that_fails_does_not_fail_the_cancel_and_is_queued_for_retry() {
     let (calls, closing) = (Calls::default(), Captured::new());
     let mocks = Mocks::new()
         .provisioning_into(&calls, works, times_out)
+        .queueing_releases_into(&calls)
         .cancelling(consuming_order(), &calls, &closing, closes)
         .notifying();
+    let outcome = cancel(mocks).await.unwrap();
+    assert_eq!(outcome.order.status, OrderStatus::Ended);
+    assert_eq!(
+        super::calls(&calls),
+        [
+            "close order-1",
+            "release order-1",
+            "enqueue order-1 2017-01-11T12:00:00+00:00"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_release_that_cannot_be_queued_either_does_not_fail_the_cancel() {
+    let (calls, closing) = (Calls::default(), Captured::new());
+    let mut releases = MockReleaseQueue::new();
+    releases
+        .expect_enqueue()
+        .times(1)
+        .returning(|_, _| Err(Error::Unavailable("store down".into())));
+    let mut mocks = Mocks::new()
+        .provisioning_into(&calls, works, refuses)
+        .cancelling(consuming_order(), &calls, &closing, closes)
+        .notifying();
+    mocks.releases = Some(releases);
     let outcome = cancel(mocks).await.unwrap();
     assert_eq!(outcome.order.status, OrderStatus::Ended);
 }

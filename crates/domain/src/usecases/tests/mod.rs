@@ -15,6 +15,7 @@ mod get_order;
 mod list_orders;
 mod list_plans;
 mod list_usages;
+mod release;
 mod renew;
 mod renew_charged;
 mod switch_order;
@@ -37,7 +38,8 @@ use crate::plan::{ChargingMode, Plan};
 use crate::ports::{
     MockCharging, MockClock, MockConsumptionRepository, MockCreditQueue, MockIdGenerator,
     MockIdentity, MockLedgerRepository, MockNotificationRepository, MockNotifier,
-    MockOrderRepository, MockPlanCatalog, MockProvisioning, MockRenewalRepository,
+    MockOrderRepository, MockPlanCatalog, MockProvisioning, MockReleaseQueue,
+    MockRenewalRepository,
 };
 use crate::principal::Principal;
 
@@ -58,6 +60,8 @@ pub(super) struct Mocks {
     pub credits: Option<MockCreditQueue>,
     /// `None`: every resource is created and released without trouble.
     pub provisioning: Option<MockProvisioning>,
+    /// `None`: a failed release is queued without trouble, and nothing is due for retry.
+    pub releases: Option<MockReleaseQueue>,
     pub clock: MockClock,
     pub ids: MockIdGenerator,
 }
@@ -175,6 +179,21 @@ impl Mocks {
         self
     }
 
+    /// Failed releases are queued, journaled in `calls` as "enqueue {order} {at}".
+    pub fn queueing_releases_into(mut self, calls: &Calls) -> Self {
+        let mut releases = MockReleaseQueue::new();
+        let journal = Arc::clone(calls);
+        releases.expect_enqueue().returning(move |order, at| {
+            note(
+                &journal,
+                format!("enqueue {} {}", order.id, at.to_rfc3339()),
+            );
+            Ok(())
+        });
+        self.releases = Some(releases);
+        self
+    }
+
     /// The credit queue is asked for due credits exactly `times` times (nothing is due).
     pub fn delivering(mut self, times: usize) -> Self {
         let mut credits = MockCreditQueue::new();
@@ -204,6 +223,7 @@ impl Mocks {
                 charging: Arc::new(self.charging.unwrap_or_else(store_kept)),
                 credits: Arc::new(self.credits.unwrap_or_else(nothing_due)),
                 provisioning: Arc::new(self.provisioning.unwrap_or_else(provisioning_works)),
+                releases: Arc::new(self.releases.unwrap_or_else(releases_queued)),
                 clock: Arc::new(self.clock),
                 ids: Arc::new(self.ids),
             },
@@ -228,6 +248,14 @@ fn nothing_due() -> MockCreditQueue {
     let mut credits = MockCreditQueue::new();
     credits.expect_due().returning(|_, _| Ok(Vec::new()));
     credits
+}
+
+/// A release queue that takes every failed release and has nothing due.
+fn releases_queued() -> MockReleaseQueue {
+    let mut releases = MockReleaseQueue::new();
+    releases.expect_enqueue().returning(|_, _| Ok(()));
+    releases.expect_pending().returning(|_, _| Ok(Vec::new()));
+    releases
 }
 
 /// Provisioning that succeeds at everything.
