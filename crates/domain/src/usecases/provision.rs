@@ -64,6 +64,9 @@ impl UseCases {
             .await;
         match refunded {
             Ok(ended) => {
+                // A quota call that timed out may have been applied all the same: the
+                // refunded order must not leave it in place.
+                self.release_resource(order).await;
                 events.push(ended);
                 self.send(events).await;
                 Err(Error::ChargedButNotProvisioned(cause.to_string()))

@@ -479,7 +479,12 @@ async fn a_quota_that_cannot_be_set_ends_the_order_with_a_full_refund_in_the_led
     );
     assert_eq!(
         super::calls(&calls),
-        ["open order-1", "provision order-1", "close order-1"]
+        [
+            "open order-1",
+            "provision order-1",
+            "close order-1",
+            "release order-1"
+        ]
     );
     let closing = store.closing.take();
     assert_eq!(closing.keeper, MoneyKeeper::Store);
@@ -541,7 +546,8 @@ async fn a_quota_that_cannot_be_set_queues_the_full_refund_for_the_charge_servic
             "deduct order:order-1:1 99.00",
             "open order-1",
             "provision order-1",
-            "close order-1"
+            "close order-1",
+            "release order-1"
         ]
     );
 }

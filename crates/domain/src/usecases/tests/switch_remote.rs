@@ -300,7 +300,8 @@ async fn a_quota_that_cannot_be_set_after_a_switch_refunds_the_new_order_in_full
             "deduct order:order-2:1 132.8709",
             "switch order-1 → order-2",
             "provision order-2",
-            "close order-2"
+            "close order-2",
+            "release order-2"
         ]
     );
     let refund = store.refund.take();
