@@ -40,7 +40,7 @@ impl CreditQueue for CreditStore {
     async fn delivered(&self, id: u64, at: DateTime<Utc>) -> Result<()> {
         let id = db_id(id)?;
         self.db
-            .write(move |conn| Ok(credit::delivered(conn, id, to_db_time(at))?))
+            .write(move |conn| Ok(credit::finished(conn, id, to_db_time(at))?))
             .await
     }
 

@@ -76,7 +76,7 @@ impl ReleaseQueue for ReleaseStore {
     async fn done(&self, id: u64, at: DateTime<Utc>) -> Result<()> {
         let id = db_id(id)?;
         self.db
-            .write(move |conn| Ok(release::done(conn, id, to_db_time(at))?))
+            .write(move |conn| Ok(release::finished(conn, id, to_db_time(at))?))
             .await
     }
 

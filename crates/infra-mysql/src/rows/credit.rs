@@ -56,35 +56,4 @@ pub(crate) fn due(
         .load(conn)
 }
 
-/// Marks the credit delivered; a credit already delivered keeps its first delivery time.
-pub(crate) fn delivered(conn: &mut DbConnection, id: i64, at: NaiveDateTime) -> QueryResult<()> {
-    diesel::update(
-        credit_queue::table
-            .filter(dsl::id.eq(id))
-            .filter(dsl::delivered_at.is_null()),
-    )
-    .set(dsl::delivered_at.eq(Some(at)))
-    .execute(conn)
-    .map(drop)
-}
-
-/// Counts a failed attempt of an undelivered credit and schedules the next one.
-pub(crate) fn failed(
-    conn: &mut DbConnection,
-    id: i64,
-    next_attempt: NaiveDateTime,
-    error: &str,
-) -> QueryResult<()> {
-    diesel::update(
-        credit_queue::table
-            .filter(dsl::id.eq(id))
-            .filter(dsl::delivered_at.is_null()),
-    )
-    .set((
-        dsl::attempts.eq(dsl::attempts + 1),
-        dsl::next_attempt_at.eq(next_attempt),
-        dsl::last_error.eq(Some(error)),
-    ))
-    .execute(conn)
-    .map(drop)
-}
+retry_queue_updates!(credit_queue, delivered_at);

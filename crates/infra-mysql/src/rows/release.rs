@@ -77,35 +77,4 @@ pub(crate) fn pending(
         .load(conn)
 }
 
-/// Marks the release done; one already done keeps its first time.
-pub(crate) fn done(conn: &mut DbConnection, id: i64, at: NaiveDateTime) -> QueryResult<()> {
-    diesel::update(
-        release_queue::table
-            .filter(dsl::id.eq(id))
-            .filter(dsl::done_at.is_null()),
-    )
-    .set(dsl::done_at.eq(Some(at)))
-    .execute(conn)
-    .map(drop)
-}
-
-/// Counts a failed attempt of a release not done and schedules the next one.
-pub(crate) fn failed(
-    conn: &mut DbConnection,
-    id: i64,
-    next_attempt: NaiveDateTime,
-    error: &str,
-) -> QueryResult<()> {
-    diesel::update(
-        release_queue::table
-            .filter(dsl::id.eq(id))
-            .filter(dsl::done_at.is_null()),
-    )
-    .set((
-        dsl::attempts.eq(dsl::attempts + 1),
-        dsl::next_attempt_at.eq(next_attempt),
-        dsl::last_error.eq(Some(error)),
-    ))
-    .execute(conn)
-    .map(drop)
-}
+retry_queue_updates!(release_queue, done_at);
