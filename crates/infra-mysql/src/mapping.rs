@@ -490,6 +490,12 @@ impl TryFrom<(DeliveryRow, NotificationRow)> for WebhookDelivery {
     }
 }
 
+/// A queue entry's id as the BIGINT column holds it. Ids come from the queue's own reads,
+/// so one beyond the column is a caller's bug; `what` names the queue in the error.
+pub(crate) fn queue_id(what: &str, id: u64) -> domain::Result<i64> {
+    i64::try_from(id).map_err(|_| Error::Internal(format!("{what} id {id} exceeds BIGINT")))
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]

@@ -6,10 +6,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use domain::ports::{CreditQueue, QueuedCredit};
-use domain::{Error, Result};
+use domain::Result;
 
 use crate::database::Database;
-use crate::mapping::{clip, to_db_time};
+use crate::mapping::{clip, queue_id, to_db_time};
 use crate::rows::credit::{self, ERROR_CHARS};
 
 /// [`CreditQueue`] on the database.
@@ -38,14 +38,14 @@ impl CreditQueue for CreditStore {
     }
 
     async fn delivered(&self, id: u64, at: DateTime<Utc>) -> Result<()> {
-        let id = db_id(id)?;
+        let id = queue_id("credit", id)?;
         self.db
             .write(move |conn| Ok(credit::finished(conn, id, to_db_time(at))?))
             .await
     }
 
     async fn failed(&self, id: u64, next_attempt: DateTime<Utc>, error: String) -> Result<()> {
-        let id = db_id(id)?;
+        let id = queue_id("credit", id)?;
         self.db
             .write(move |conn| {
                 Ok(credit::failed(
@@ -57,9 +57,4 @@ impl CreditQueue for CreditStore {
             })
             .await
     }
-}
-
-/// Ids come from [`CreditQueue::due`], so one beyond the column is a caller's bug.
-fn db_id(id: u64) -> Result<i64> {
-    i64::try_from(id).map_err(|_| Error::Internal(format!("credit id {id} exceeds BIGINT")))
 }

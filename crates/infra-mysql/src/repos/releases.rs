@@ -12,7 +12,7 @@ use domain::{Error, Result};
 
 use crate::database::Database;
 use crate::error::{violates_key, RepoError};
-use crate::mapping::{clip, queued_release, to_db_time};
+use crate::mapping::{clip, queue_id, queued_release, to_db_time};
 use crate::rows::order;
 use crate::rows::release::{self, NewReleaseRow, ERROR_CHARS, ORDER_KEY};
 
@@ -74,14 +74,14 @@ impl ReleaseQueue for ReleaseStore {
     }
 
     async fn done(&self, id: u64, at: DateTime<Utc>) -> Result<()> {
-        let id = db_id(id)?;
+        let id = queue_id("release", id)?;
         self.db
             .write(move |conn| Ok(release::finished(conn, id, to_db_time(at))?))
             .await
     }
 
     async fn failed(&self, id: u64, next_attempt: DateTime<Utc>, error: String) -> Result<()> {
-        let id = db_id(id)?;
+        let id = queue_id("release", id)?;
         self.db
             .write(move |conn| {
                 Ok(release::failed(
@@ -93,9 +93,4 @@ impl ReleaseQueue for ReleaseStore {
             })
             .await
     }
-}
-
-/// Ids come from [`ReleaseQueue::pending`], so one beyond the column is a caller's bug.
-fn db_id(id: u64) -> Result<i64> {
-    i64::try_from(id).map_err(|_| Error::Internal(format!("release id {id} exceeds BIGINT")))
 }

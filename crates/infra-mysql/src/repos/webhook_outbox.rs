@@ -5,10 +5,10 @@
 use chrono::{DateTime, Utc};
 
 use domain::notification::Notification;
-use domain::{Error, Result};
+use domain::Result;
 
 use crate::database::Database;
-use crate::mapping::{clip, to_db_time};
+use crate::mapping::{clip, queue_id, to_db_time};
 use crate::rows::webhook_delivery::{self, ERROR_CHARS};
 
 /// One pending delivery of a notification to a webhook.
@@ -53,7 +53,7 @@ impl WebhookOutboxStore {
     /// Marks the delivery delivered (a finished one keeps its outcome).
     /// Errors: `Unavailable`, `Internal`.
     pub async fn delivered(&self, id: u64, at: DateTime<Utc>) -> Result<()> {
-        let id = db_id(id)?;
+        let id = queue_id("delivery", id)?;
         self.db
             .write(move |conn| Ok(webhook_delivery::delivered(conn, id, to_db_time(at))?))
             .await
@@ -68,7 +68,7 @@ impl WebhookOutboxStore {
         next_attempt: Option<DateTime<Utc>>,
         error: String,
     ) -> Result<()> {
-        let id = db_id(id)?;
+        let id = queue_id("delivery", id)?;
         self.db
             .write(move |conn| {
                 Ok(webhook_delivery::failed(
@@ -80,9 +80,4 @@ impl WebhookOutboxStore {
             })
             .await
     }
-}
-
-/// Ids come from [`WebhookOutboxStore::due`], so one beyond the column is a caller's bug.
-fn db_id(id: u64) -> Result<i64> {
-    i64::try_from(id).map_err(|_| Error::Internal(format!("delivery id {id} exceeds BIGINT")))
 }
