@@ -1,10 +1,9 @@
 //! The one place that knows there are two databases. Everything else talks to
 //! [`DbConnection`] through diesel's backend-neutral query builder; what cannot be said
 //! neutrally (write-transaction start and isolation, last insert id, migration locking,
-//! the renewal claim's row locks) is matched per variant here, so a third backend or a
-//! dialect change touches this file only.
+//! the renewal claim's row locks, the time columns' SQL type in [`time`]) is matched per
+//! variant here, so a third backend or a dialect change touches this file only.
 
-use chrono::NaiveDateTime;
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::dsl::sql;
 use diesel::mysql::MysqlConnection;
@@ -22,6 +21,10 @@ use crate::rows::notification::NewNotificationRow;
 use crate::rows::order::{self, OrderRow, Regions, RenewOrder};
 use crate::rows::webhook_delivery::NewDeliveryRow;
 use crate::schema::{balance, consuming_history, notification, purchase_order, webhook_delivery};
+
+mod time;
+
+pub use time::{DbTime, UtcDateTime};
 
 const MYSQL_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/mysql");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
@@ -129,8 +132,8 @@ pub(crate) struct Claim<'a> {
     pub mode: i16,
     pub status: i16,
     pub regions: Regions<'a>,
-    pub due_by: NaiveDateTime,
-    pub after_deadline: NaiveDateTime,
+    pub due_by: DbTime,
+    pub after_deadline: DbTime,
     pub after_order_id: &'a str,
     pub limit: i64,
 }
@@ -323,7 +326,7 @@ fn renew_orders_mysql(
     changes: &[RenewOrder<'_>],
 ) -> QueryResult<usize> {
     use diesel::mysql::Mysql;
-    use diesel::sql_types::{Integer, SmallInt, Text, Timestamp};
+    use diesel::sql_types::{Integer, SmallInt, Text};
 
     let mut query = diesel::sql_query(renew_orders_sql(changes)).into_boxed::<Mysql>();
     macro_rules! arms {
@@ -336,11 +339,11 @@ fn renew_orders_mysql(
         };
     }
     arms!(SmallInt, status);
-    arms!(Timestamp, deadline_time);
-    arms!(Nullable<Timestamp>, end_time);
+    arms!(UtcDateTime, deadline_time);
+    arms!(Nullable<UtcDateTime>, end_time);
     arms!(Integer, last_consume_id);
     arms!(Integer, renew_retries);
-    arms!(Nullable<Timestamp>, last_warned_at);
+    arms!(Nullable<UtcDateTime>, last_warned_at);
     for change in changes
         .iter()
         .filter(|c| c.status == OrderStatus::Ended.code())
@@ -361,7 +364,7 @@ fn renew_orders_mysql(
 pub(crate) fn debit_all(
     conn: &mut DbConnection,
     debits: &[(&str, i64)],
-    at: NaiveDateTime,
+    at: DbTime,
 ) -> QueryResult<usize> {
     match conn {
         DbConnection::Mysql(inner) => debits
@@ -376,10 +379,10 @@ pub(crate) fn debit_all(
 fn debit_all_mysql(
     conn: &mut MysqlConnection,
     debits: &[(&str, i64)],
-    at: NaiveDateTime,
+    at: DbTime,
 ) -> QueryResult<usize> {
     use diesel::mysql::Mysql;
-    use diesel::sql_types::{Text, Timestamp};
+    use diesel::sql_types::Text;
 
     let n = debits.len();
     let arms = format!("CASE ACCOUNT_ID{} END", " WHEN ? THEN ?".repeat(n));
@@ -392,7 +395,7 @@ fn debit_all_mysql(
     for &(project, amount) in debits {
         query = query.bind::<Text, _>(project).bind::<BigInt, _>(amount);
     }
-    query = query.bind::<Timestamp, _>(at);
+    query = query.bind::<UtcDateTime, _>(at);
     for &(project, _) in debits {
         query = query.bind::<Text, _>(project);
     }
@@ -508,9 +511,11 @@ mod tests {
 
     #[test]
     fn the_mysql_claim_skips_rows_other_transactions_hold_and_follows_the_renewal_index() {
-        let at = chrono::DateTime::from_timestamp(1_800_000_000, 0)
-            .unwrap()
-            .naive_utc();
+        let at = DbTime(
+            chrono::DateTime::from_timestamp(1_800_000_000, 0)
+                .unwrap()
+                .naive_utc(),
+        );
         let sql = claim_sql_mysql(&Claim {
             mode: 0,
             status: 5,
@@ -536,9 +541,11 @@ mod tests {
 
     #[test]
     fn a_region_scope_filters_beside_the_renewal_index_and_keeps_the_lock() {
-        let at = chrono::DateTime::from_timestamp(1_800_000_000, 0)
-            .unwrap()
-            .naive_utc();
+        let at = DbTime(
+            chrono::DateTime::from_timestamp(1_800_000_000, 0)
+                .unwrap()
+                .naive_utc(),
+        );
         let claim = |regions| Claim {
             mode: 0,
             status: 5,

@@ -3,7 +3,7 @@
 //! `Internal` naming the table, the row and the column, instead of leaking into a response.
 //! Writing truncates times to the microsecond both backends keep.
 
-use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 
 use domain::consumption::{Consumption, ConsumptionKind};
 use domain::ids::{OrderId, PlanId, PlanType, ProjectId, Quantity, Region, ResourceName, UserName};
@@ -16,6 +16,7 @@ use domain::ports::{QueuedCredit, QueuedRelease};
 use domain::provisioning::ResourceKind;
 use domain::{Error, Money};
 
+use crate::backend::DbTime;
 use crate::error::corrupt;
 use crate::repos::resources::ProvisionedResource;
 use crate::repos::webhook_outbox::WebhookDelivery;
@@ -63,12 +64,12 @@ fn to_db_count(value: u32, what: &str) -> Result<i32, Error> {
         .map_err(|_| Error::Internal(format!("{what} {value} exceeds the INT column")))
 }
 
-pub(crate) fn to_db_time(time: DateTime<Utc>) -> NaiveDateTime {
-    time.trunc_subsecs(6).naive_utc()
+pub(crate) fn to_db_time(time: DateTime<Utc>) -> DbTime {
+    DbTime(time.trunc_subsecs(6).naive_utc())
 }
 
-pub(crate) fn from_db_time(time: NaiveDateTime) -> DateTime<Utc> {
-    time.and_utc()
+pub(crate) fn from_db_time(time: DbTime) -> DateTime<Utc> {
+    time.0.and_utc()
 }
 
 /// A sequence number as the INT column stores it.
@@ -373,10 +374,7 @@ impl<'a> From<&'a Notification> for NewNotificationRow<'a> {
 }
 
 /// A credit queued at `at`, due at once and not yet tried.
-pub(crate) fn queued_credit(
-    payment: &Payment,
-    at: NaiveDateTime,
-) -> Result<NewCreditRow<'_>, Error> {
+pub(crate) fn queued_credit(payment: &Payment, at: DbTime) -> Result<NewCreditRow<'_>, Error> {
     Ok(NewCreditRow {
         order_id: payment.reason.order.as_str(),
         consume_id: to_db_sequence(payment.reason.consume_id)?,
@@ -505,10 +503,7 @@ mod tests {
     use super::*;
 
     fn order_row() -> OrderRow {
-        let t = Utc
-            .with_ymd_and_hms(2026, 1, 31, 8, 0, 0)
-            .unwrap()
-            .naive_utc();
+        let t = to_db_time(Utc.with_ymd_and_hms(2026, 1, 31, 8, 0, 0).unwrap());
         OrderRow {
             id: 7,
             order_id: "o-1".into(),
@@ -573,10 +568,7 @@ mod tests {
 
     #[test]
     fn an_unknown_consumption_kind_is_internal() {
-        let t = Utc
-            .with_ymd_and_hms(2026, 1, 31, 8, 0, 0)
-            .unwrap()
-            .naive_utc();
+        let t = to_db_time(Utc.with_ymd_and_hms(2026, 1, 31, 8, 0, 0).unwrap());
         let row = ConsumptionRow {
             id: 3,
             order_id: "o-1".into(),
@@ -599,7 +591,7 @@ mod tests {
         let t = Utc.with_ymd_and_hms(2026, 1, 31, 8, 0, 0).unwrap()
             + chrono::Duration::nanoseconds(123_456_789);
         assert_eq!(
-            to_db_time(t).and_utc().timestamp_subsec_nanos(),
+            from_db_time(to_db_time(t)).timestamp_subsec_nanos(),
             123_456_000
         );
     }

@@ -1,9 +1,14 @@
 //! The tables, written by hand: `diesel print-schema` emits `Unsigned<BigInt>` and MySQL
 //! `Datetime` for MySQL, which do not compile for a connection that also speaks SQLite.
+//! Every time column is a [`UtcDateTime`](crate::backend::UtcDateTime): `DATETIME` on
+//! MySQL, so that times past January 2038 fit, and text on SQLite.
 //! Keep in step with `migrations/mysql` and `migrations/sqlite`; the integration tests
 //! run every query against both.
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::backend::UtcDateTime;
+
     /// Orders (the seed's DF_PURCHASE_ORDER).
     #[sql_name = "DF_PURCHASE_ORDER"]
     purchase_order (id) {
@@ -26,17 +31,17 @@ diesel::table! {
         #[sql_name = "QUANTITIES"]
         quantities -> Integer,
         #[sql_name = "START_TIME"]
-        start_time -> Timestamp,
+        start_time -> UtcDateTime,
         #[sql_name = "END_TIME"]
-        end_time -> Nullable<Timestamp>,
+        end_time -> Nullable<UtcDateTime>,
         #[sql_name = "DEADLINE_TIME"]
-        deadline_time -> Timestamp,
+        deadline_time -> UtcDateTime,
         #[sql_name = "LAST_CONSUME_ID"]
         last_consume_id -> Integer,
         #[sql_name = "RENEW_RETRIES"]
         renew_retries -> Integer,
         #[sql_name = "LAST_WARNED_AT"]
-        last_warned_at -> Nullable<Timestamp>,
+        last_warned_at -> Nullable<UtcDateTime>,
         #[sql_name = "STATUS"]
         status -> SmallInt,
         #[sql_name = "CREATOR"]
@@ -51,6 +56,9 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::backend::UtcDateTime;
+
     /// Consumption history (the seed's DF_CONSUMING_HISTORY).
     #[sql_name = "DF_CONSUMING_HISTORY"]
     consuming_history (id) {
@@ -64,10 +72,10 @@ diesel::table! {
         #[sql_name = "CONSUMING"]
         consuming -> BigInt,
         #[sql_name = "CONSUME_TIME"]
-        consume_time -> Timestamp,
+        consume_time -> UtcDateTime,
         /// Covered until.
         #[sql_name = "DEADLINE_TIME"]
-        deadline_time -> Timestamp,
+        deadline_time -> UtcDateTime,
         #[sql_name = "ACCOUNT_ID"]
         account_id -> Text,
         #[sql_name = "REGION"]
@@ -80,6 +88,9 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::backend::UtcDateTime;
+
     /// One balance per project.
     #[sql_name = "DF_BALANCE"]
     balance (account_id) {
@@ -88,11 +99,14 @@ diesel::table! {
         #[sql_name = "BALANCE"]
         amount -> BigInt,
         #[sql_name = "UPDATE_TIME"]
-        update_time -> Timestamp,
+        update_time -> UtcDateTime,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::backend::UtcDateTime;
+
     /// Recharges that fed the balances.
     #[sql_name = "DF_RECHARGE"]
     recharge (id) {
@@ -107,11 +121,14 @@ diesel::table! {
         #[sql_name = "OPERATOR"]
         operator -> Text,
         #[sql_name = "CREATE_TIME"]
-        create_time -> Timestamp,
+        create_time -> UtcDateTime,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::backend::UtcDateTime;
+
     /// Events about orders, kept for projects to read.
     #[sql_name = "DF_NOTIFICATION"]
     notification (id) {
@@ -133,11 +150,14 @@ diesel::table! {
         #[sql_name = "MESSAGE"]
         message -> Text,
         #[sql_name = "CREATE_TIME"]
-        create_time -> Timestamp,
+        create_time -> UtcDateTime,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::backend::UtcDateTime;
+
     /// Credits owed back by a charge service, delivered at least once.
     #[sql_name = "DF_CREDIT_QUEUE"]
     credit_queue (id) {
@@ -157,19 +177,22 @@ diesel::table! {
         #[sql_name = "AMOUNT"]
         amount -> BigInt,
         #[sql_name = "CREATED_AT"]
-        created_at -> Timestamp,
+        created_at -> UtcDateTime,
         #[sql_name = "ATTEMPTS"]
         attempts -> Integer,
         #[sql_name = "NEXT_ATTEMPT_AT"]
-        next_attempt_at -> Timestamp,
+        next_attempt_at -> UtcDateTime,
         #[sql_name = "DELIVERED_AT"]
-        delivered_at -> Nullable<Timestamp>,
+        delivered_at -> Nullable<UtcDateTime>,
         #[sql_name = "LAST_ERROR"]
         last_error -> Nullable<Text>,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::backend::UtcDateTime;
+
     /// Resources recorded by the embedded provisioning, one per order.
     #[sql_name = "DF_RESOURCE"]
     resource (order_id) {
@@ -190,13 +213,16 @@ diesel::table! {
         #[sql_name = "ACTIVE_NAME"]
         active_name -> Nullable<Text>,
         #[sql_name = "CREATED_AT"]
-        created_at -> Timestamp,
+        created_at -> UtcDateTime,
         #[sql_name = "RELEASED_AT"]
-        released_at -> Nullable<Timestamp>,
+        released_at -> Nullable<UtcDateTime>,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::backend::UtcDateTime;
+
     /// The webhook outbox: one row per notification and endpoint.
     #[sql_name = "DF_WEBHOOK_DELIVERY"]
     webhook_delivery (id) {
@@ -210,17 +236,20 @@ diesel::table! {
         #[sql_name = "ATTEMPTS"]
         attempts -> Integer,
         #[sql_name = "NEXT_ATTEMPT_AT"]
-        next_attempt_at -> Timestamp,
+        next_attempt_at -> UtcDateTime,
         #[sql_name = "DELIVERED_AT"]
-        delivered_at -> Nullable<Timestamp>,
+        delivered_at -> Nullable<UtcDateTime>,
         #[sql_name = "GAVE_UP_AT"]
-        gave_up_at -> Nullable<Timestamp>,
+        gave_up_at -> Nullable<UtcDateTime>,
         #[sql_name = "LAST_ERROR"]
         last_error -> Nullable<Text>,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::backend::UtcDateTime;
+
     /// Releases of platform resources that failed when their order ended, to retry.
     #[sql_name = "DF_RELEASE_QUEUE"]
     release_queue (id) {
@@ -230,14 +259,14 @@ diesel::table! {
         #[sql_name = "ORDER_ID"]
         order_id -> Text,
         #[sql_name = "CREATED_AT"]
-        created_at -> Timestamp,
+        created_at -> UtcDateTime,
         /// Failed retries so far.
         #[sql_name = "ATTEMPTS"]
         attempts -> Integer,
         #[sql_name = "NEXT_ATTEMPT_AT"]
-        next_attempt_at -> Timestamp,
+        next_attempt_at -> UtcDateTime,
         #[sql_name = "DONE_AT"]
-        done_at -> Nullable<Timestamp>,
+        done_at -> Nullable<UtcDateTime>,
         #[sql_name = "LAST_ERROR"]
         last_error -> Nullable<Text>,
     }

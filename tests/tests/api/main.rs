@@ -15,5 +15,6 @@ mod platform;
 mod process;
 mod renewal_concurrency;
 mod renewal_crash;
+mod renewal_past_2038;
 mod renewal_runs;
 mod renewal_year;

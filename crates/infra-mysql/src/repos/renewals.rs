@@ -36,7 +36,7 @@ use domain::ports::{BatchOutcome, RenewalRepository};
 use domain::renewal::{RenewalBatch, RenewalCursor, RenewalDecision, RenewalQueue, RenewalRules};
 use domain::{Error, Money, Result};
 
-use crate::backend::{self, Claim, DbConnection, Isolation};
+use crate::backend::{self, Claim, DbConnection, DbTime, Isolation};
 use crate::database::Database;
 use crate::error::{classify, corrupt, Failure, RepoError, StoreError};
 use crate::mapping::{mode_code, to_db_sequence, to_db_time};
@@ -112,12 +112,14 @@ impl RenewalRepository for RenewalStore {
     }
 }
 
-/// A cursor that precedes every order: the Unix epoch and the empty id. Not MySQL's
-/// earliest DATETIME: bound through diesel's MySQL driver, year 1000 matched no row.
-fn first_cursor() -> NaiveDateTime {
-    NaiveDate::from_ymd_opt(1970, 1, 1)
-        .and_then(|day| day.and_hms_opt(0, 0, 0))
-        .unwrap_or(NaiveDateTime::MIN)
+/// A cursor that precedes every order: the Unix epoch, long before the service's first
+/// order, and the empty id.
+fn first_cursor() -> DbTime {
+    DbTime(
+        NaiveDate::from_ymd_opt(1970, 1, 1)
+            .and_then(|day| day.and_hms_opt(0, 0, 0))
+            .unwrap_or(NaiveDateTime::MIN),
+    )
 }
 
 fn renew(

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 
 use domain::ids::{OrderId, ProjectId, Region, ResourceName};
 use domain::order::Order;
@@ -14,7 +14,7 @@ use domain::ports::{Clock, Provisioning};
 use domain::provisioning::ResourceKind;
 use domain::{Error, Result};
 
-use crate::backend::DbConnection;
+use crate::backend::{DbConnection, DbTime};
 use crate::database::Database;
 use crate::error::{classify, violates_key, Failure, RepoError};
 use crate::mapping::{kind_label, to_db_time};
@@ -112,7 +112,7 @@ fn provision(
     conn: &mut DbConnection,
     order: &Order,
     kind: ResourceKind,
-    at: NaiveDateTime,
+    at: DbTime,
 ) -> std::result::Result<(), RepoError> {
     if resource::find(conn, order.id.as_str())?.is_some() {
         return Ok(());

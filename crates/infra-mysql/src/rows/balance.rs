@@ -2,10 +2,9 @@
 //! concurrent transactions can never both spend the same money nor overflow the column:
 //! the database evaluates the condition under the row lock.
 
-use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::backend::DbConnection;
+use crate::backend::{DbConnection, DbTime};
 use crate::error::{classify, Failure};
 use crate::schema::balance::{self, dsl};
 
@@ -14,7 +13,7 @@ use crate::schema::balance::{self, dsl};
 pub(crate) struct BalanceRow {
     pub account_id: String,
     pub amount: i64,
-    pub update_time: NaiveDateTime,
+    pub update_time: DbTime,
 }
 
 pub(crate) fn find(conn: &mut DbConnection, project: &str) -> QueryResult<Option<BalanceRow>> {
@@ -31,7 +30,7 @@ pub(crate) fn debit(
     conn: &mut DbConnection,
     project: &str,
     amount: i64,
-    at: NaiveDateTime,
+    at: DbTime,
 ) -> QueryResult<bool> {
     diesel::update(
         balance::table
@@ -59,7 +58,7 @@ pub(crate) fn credit(
     conn: &mut DbConnection,
     project: &str,
     amount: i64,
-    at: NaiveDateTime,
+    at: DbTime,
 ) -> QueryResult<Credit> {
     // amount > 0, so this cannot overflow; a balance above it cannot take `amount` more.
     let ceiling = i64::MAX - amount;
@@ -102,7 +101,7 @@ pub(crate) fn insert(
     conn: &mut DbConnection,
     project: &str,
     amount: i64,
-    at: NaiveDateTime,
+    at: DbTime,
 ) -> QueryResult<()> {
     diesel::insert_into(balance::table)
         .values((

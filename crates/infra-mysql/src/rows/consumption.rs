@@ -1,12 +1,11 @@
 //! DF_CONSUMING_HISTORY rows and their queries.
 
-use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use domain::ports::UsageFilter;
 
 use super::Window;
-use crate::backend::{self, DbConnection, MultiBackend};
+use crate::backend::{self, DbConnection, DbTime, MultiBackend};
 use crate::schema::consuming_history::{self, dsl};
 
 #[derive(Debug, Queryable, Selectable)]
@@ -16,8 +15,8 @@ pub(crate) struct ConsumptionRow {
     pub order_id: String,
     pub consume_id: i32,
     pub consuming: i64,
-    pub consume_time: NaiveDateTime,
-    pub deadline_time: NaiveDateTime,
+    pub consume_time: DbTime,
+    pub deadline_time: DbTime,
     pub account_id: String,
     pub region: String,
     pub plan_id: String,
@@ -30,8 +29,8 @@ pub(crate) struct NewConsumptionRow<'a> {
     pub order_id: &'a str,
     pub consume_id: i32,
     pub consuming: i64,
-    pub consume_time: NaiveDateTime,
-    pub deadline_time: NaiveDateTime,
+    pub consume_time: DbTime,
+    pub deadline_time: DbTime,
     pub account_id: &'a str,
     pub region: &'a str,
     pub plan_id: &'a str,

@@ -1,9 +1,8 @@
 //! DF_CREDIT_QUEUE rows and their queries.
 
-use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::backend::DbConnection;
+use crate::backend::{DbConnection, DbTime};
 use crate::schema::credit_queue::{self, dsl};
 
 /// LAST_ERROR is a VARCHAR(1024) on MySQL; strict mode refuses anything longer.
@@ -29,9 +28,9 @@ pub(crate) struct NewCreditRow<'a> {
     pub account_id: &'a str,
     pub region: &'a str,
     pub amount: i64,
-    pub created_at: NaiveDateTime,
+    pub created_at: DbTime,
     pub attempts: i32,
-    pub next_attempt_at: NaiveDateTime,
+    pub next_attempt_at: DbTime,
 }
 
 pub(crate) fn insert(conn: &mut DbConnection, row: &NewCreditRow<'_>) -> QueryResult<()> {
@@ -42,11 +41,7 @@ pub(crate) fn insert(conn: &mut DbConnection, row: &NewCreditRow<'_>) -> QueryRe
 }
 
 /// Undelivered credits whose next attempt is at or before `now`, oldest first.
-pub(crate) fn due(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    limit: i64,
-) -> QueryResult<Vec<CreditRow>> {
+pub(crate) fn due(conn: &mut DbConnection, now: DbTime, limit: i64) -> QueryResult<Vec<CreditRow>> {
     credit_queue::table
         .filter(dsl::delivered_at.is_null())
         .filter(dsl::next_attempt_at.le(now))

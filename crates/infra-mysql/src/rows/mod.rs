@@ -9,11 +9,7 @@
 macro_rules! retry_queue_updates {
     ($table:ident, $finished:ident) => {
         /// Marks the entry finished; one already finished keeps its first time.
-        pub(crate) fn finished(
-            conn: &mut DbConnection,
-            id: i64,
-            at: NaiveDateTime,
-        ) -> QueryResult<()> {
+        pub(crate) fn finished(conn: &mut DbConnection, id: i64, at: DbTime) -> QueryResult<()> {
             diesel::update(
                 $table::table
                     .filter($table::dsl::id.eq(id))
@@ -28,7 +24,7 @@ macro_rules! retry_queue_updates {
         pub(crate) fn failed(
             conn: &mut DbConnection,
             id: i64,
-            next_attempt: NaiveDateTime,
+            next_attempt: DbTime,
             error: &str,
         ) -> QueryResult<()> {
             diesel::update(

@@ -1,12 +1,11 @@
 //! DF_NOTIFICATION rows and their queries.
 
-use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use domain::ports::NotificationFilter;
 
 use super::Window;
-use crate::backend::{self, DbConnection, MultiBackend};
+use crate::backend::{self, DbConnection, DbTime, MultiBackend};
 use crate::schema::notification::{self, dsl};
 
 /// MESSAGE is a VARCHAR(1024) on MySQL; strict mode refuses anything longer.
@@ -22,7 +21,7 @@ pub(crate) struct NotificationRow {
     pub kind: String,
     pub amount: Option<i64>,
     pub message: String,
-    pub create_time: NaiveDateTime,
+    pub create_time: DbTime,
 }
 
 #[derive(Debug, Insertable)]
@@ -34,7 +33,7 @@ pub(crate) struct NewNotificationRow<'a> {
     pub kind: &'a str,
     pub amount: Option<i64>,
     pub message: &'a str,
-    pub create_time: NaiveDateTime,
+    pub create_time: DbTime,
 }
 
 /// Rows per INSERT statement: 7 parameters each stays far below either backend's limit.

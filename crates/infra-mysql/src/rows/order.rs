@@ -1,6 +1,5 @@
 //! DF_PURCHASE_ORDER rows and their queries.
 
-use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use domain::ids::Region;
@@ -9,7 +8,7 @@ use domain::payment::RegionScope;
 use domain::ports::OrderFilter;
 
 use super::Window;
-use crate::backend::{DbConnection, MultiBackend};
+use crate::backend::{DbConnection, DbTime, MultiBackend};
 use crate::schema::purchase_order::{self, dsl};
 
 /// Marker of the duplicate-name key in unique-violation messages (MySQL names the key,
@@ -27,12 +26,12 @@ pub(crate) struct OrderRow {
     pub plan_type: String,
     pub charging_mode: i16,
     pub quantities: i32,
-    pub start_time: NaiveDateTime,
-    pub end_time: Option<NaiveDateTime>,
-    pub deadline_time: NaiveDateTime,
+    pub start_time: DbTime,
+    pub end_time: Option<DbTime>,
+    pub deadline_time: DbTime,
     pub last_consume_id: i32,
     pub renew_retries: i32,
-    pub last_warned_at: Option<NaiveDateTime>,
+    pub last_warned_at: Option<DbTime>,
     pub status: i16,
     pub creator: String,
     pub resource_name: Option<String>,
@@ -48,12 +47,12 @@ pub(crate) struct NewOrderRow<'a> {
     pub plan_type: &'a str,
     pub charging_mode: i16,
     pub quantities: i32,
-    pub start_time: NaiveDateTime,
-    pub end_time: Option<NaiveDateTime>,
-    pub deadline_time: NaiveDateTime,
+    pub start_time: DbTime,
+    pub end_time: Option<DbTime>,
+    pub deadline_time: DbTime,
     pub last_consume_id: i32,
     pub renew_retries: i32,
-    pub last_warned_at: Option<NaiveDateTime>,
+    pub last_warned_at: Option<DbTime>,
     pub status: i16,
     pub creator: &'a str,
     pub resource_name: Option<&'a str>,
@@ -65,7 +64,7 @@ pub(crate) struct NewOrderRow<'a> {
 pub(crate) struct EndOrder<'a> {
     pub order_id: &'a str,
     pub expected_last_consume_id: i32,
-    pub end_time: NaiveDateTime,
+    pub end_time: DbTime,
     pub last_consume_id: i32,
 }
 
@@ -140,11 +139,11 @@ pub(crate) struct RenewOrder<'a> {
     pub expected_last_consume_id: i32,
     pub expected_status: i16,
     pub status: i16,
-    pub deadline_time: NaiveDateTime,
-    pub end_time: Option<NaiveDateTime>,
+    pub deadline_time: DbTime,
+    pub end_time: Option<DbTime>,
     pub last_consume_id: i32,
     pub renew_retries: i32,
-    pub last_warned_at: Option<NaiveDateTime>,
+    pub last_warned_at: Option<DbTime>,
 }
 
 /// Writes the new state if the order still has the expected one; an ended order also
@@ -203,7 +202,7 @@ pub(crate) fn due_plans(
     conn: &mut DbConnection,
     mode: i16,
     status: i16,
-    due_by: NaiveDateTime,
+    due_by: DbTime,
     regions: &Regions<'_>,
 ) -> QueryResult<Vec<String>> {
     let query = purchase_order::table

@@ -1,10 +1,9 @@
 //! DF_RECHARGE rows and their queries.
 
-use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::Window;
-use crate::backend::{self, DbConnection};
+use crate::backend::{self, DbConnection, DbTime};
 use crate::schema::recharge::{self, dsl};
 
 #[derive(Debug, Queryable, Selectable)]
@@ -15,7 +14,7 @@ pub(crate) struct RechargeRow {
     pub amount: i64,
     pub comment: Option<String>,
     pub operator: String,
-    pub create_time: NaiveDateTime,
+    pub create_time: DbTime,
 }
 
 #[derive(Debug, Insertable)]
@@ -25,7 +24,7 @@ pub(crate) struct NewRechargeRow<'a> {
     pub amount: i64,
     pub comment: Option<&'a str>,
     pub operator: &'a str,
-    pub create_time: NaiveDateTime,
+    pub create_time: DbTime,
 }
 
 /// Inserts the recharge and returns its id.

@@ -1,9 +1,8 @@
 //! DF_RELEASE_QUEUE rows and their queries.
 
-use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::backend::DbConnection;
+use crate::backend::{DbConnection, DbTime};
 use crate::rows::order::OrderRow;
 use crate::schema::purchase_order;
 use crate::schema::release_queue::{self, dsl};
@@ -26,9 +25,9 @@ pub(crate) struct ReleaseRow {
 #[diesel(table_name = release_queue)]
 pub(crate) struct NewReleaseRow<'a> {
     pub order_id: &'a str,
-    pub created_at: NaiveDateTime,
+    pub created_at: DbTime,
     pub attempts: i32,
-    pub next_attempt_at: NaiveDateTime,
+    pub next_attempt_at: DbTime,
 }
 
 pub(crate) fn insert(conn: &mut DbConnection, row: &NewReleaseRow<'_>) -> QueryResult<()> {
@@ -48,10 +47,10 @@ pub(crate) fn find(conn: &mut DbConnection, order_id: &str) -> QueryResult<Optio
 }
 
 /// Owes a done release again, due at `at`, with its attempts counted afresh.
-pub(crate) fn reopen(conn: &mut DbConnection, id: i64, at: NaiveDateTime) -> QueryResult<()> {
+pub(crate) fn reopen(conn: &mut DbConnection, id: i64, at: DbTime) -> QueryResult<()> {
     diesel::update(release_queue::table.filter(dsl::id.eq(id)))
         .set((
-            dsl::done_at.eq(None::<NaiveDateTime>),
+            dsl::done_at.eq(None::<DbTime>),
             dsl::attempts.eq(0),
             dsl::next_attempt_at.eq(at),
             dsl::last_error.eq(None::<String>),
@@ -64,7 +63,7 @@ pub(crate) fn reopen(conn: &mut DbConnection, id: i64, at: NaiveDateTime) -> Que
 /// its order's row.
 pub(crate) fn pending(
     conn: &mut DbConnection,
-    now: NaiveDateTime,
+    now: DbTime,
     limit: i64,
 ) -> QueryResult<Vec<(ReleaseRow, OrderRow)>> {
     release_queue::table

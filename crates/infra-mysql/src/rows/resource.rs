@@ -1,9 +1,8 @@
 //! DF_RESOURCE rows and their queries.
 
-use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::backend::DbConnection;
+use crate::backend::{DbConnection, DbTime};
 use crate::schema::resource::{self, dsl};
 
 /// Marker of the duplicate-name key in unique-violation messages (MySQL names the key,
@@ -18,8 +17,8 @@ pub(crate) struct ResourceRow {
     pub region: String,
     pub kind: String,
     pub name: Option<String>,
-    pub created_at: NaiveDateTime,
-    pub released_at: Option<NaiveDateTime>,
+    pub created_at: DbTime,
+    pub released_at: Option<DbTime>,
 }
 
 #[derive(Debug, Insertable)]
@@ -31,7 +30,7 @@ pub(crate) struct NewResourceRow<'a> {
     pub kind: &'a str,
     pub name: Option<&'a str>,
     pub active_name: Option<&'a str>,
-    pub created_at: NaiveDateTime,
+    pub created_at: DbTime,
 }
 
 pub(crate) fn insert(conn: &mut DbConnection, row: &NewResourceRow<'_>) -> QueryResult<()> {
@@ -50,11 +49,7 @@ pub(crate) fn find(conn: &mut DbConnection, order_id: &str) -> QueryResult<Optio
 }
 
 /// Releases the order's resource if it is not released yet, freeing its name.
-pub(crate) fn release(
-    conn: &mut DbConnection,
-    order_id: &str,
-    at: NaiveDateTime,
-) -> QueryResult<()> {
+pub(crate) fn release(conn: &mut DbConnection, order_id: &str, at: DbTime) -> QueryResult<()> {
     diesel::update(
         resource::table
             .filter(dsl::order_id.eq(order_id))
@@ -74,7 +69,7 @@ pub(crate) fn release(
 pub(crate) fn release_named(
     conn: &mut DbConnection,
     held: &NamedResource<'_>,
-    at: NaiveDateTime,
+    at: DbTime,
 ) -> QueryResult<()> {
     diesel::update(
         resource::table

@@ -1,9 +1,8 @@
 //! DF_WEBHOOK_DELIVERY rows and their queries.
 
-use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::backend::{self, DbConnection};
+use crate::backend::{self, DbConnection, DbTime};
 use crate::rows::notification::NotificationRow;
 use crate::schema::notification;
 use crate::schema::webhook_delivery::{self, dsl};
@@ -26,7 +25,7 @@ pub(crate) struct NewDeliveryRow<'a> {
     pub notification_id: i64,
     pub endpoint: &'a str,
     pub attempts: i32,
-    pub next_attempt_at: NaiveDateTime,
+    pub next_attempt_at: DbTime,
 }
 
 /// Rows per INSERT statement: 4 parameters each stays far below either backend's limit.
@@ -43,7 +42,7 @@ pub(crate) fn insert_all(conn: &mut DbConnection, rows: &[NewDeliveryRow<'_>]) -
 /// `now`, oldest first, each with its notification.
 pub(crate) fn due(
     conn: &mut DbConnection,
-    now: NaiveDateTime,
+    now: DbTime,
     limit: i64,
 ) -> QueryResult<Vec<(DeliveryRow, NotificationRow)>> {
     webhook_delivery::table
@@ -58,7 +57,7 @@ pub(crate) fn due(
 }
 
 /// Marks a pending delivery delivered; a finished one keeps its outcome.
-pub(crate) fn delivered(conn: &mut DbConnection, id: i64, at: NaiveDateTime) -> QueryResult<()> {
+pub(crate) fn delivered(conn: &mut DbConnection, id: i64, at: DbTime) -> QueryResult<()> {
     diesel::update(
         webhook_delivery::table
             .filter(dsl::id.eq(id))
@@ -76,7 +75,7 @@ pub(crate) fn delivered(conn: &mut DbConnection, id: i64, at: NaiveDateTime) -> 
 pub(crate) fn failed(
     conn: &mut DbConnection,
     id: i64,
-    next_attempt: Option<NaiveDateTime>,
+    next_attempt: Option<DbTime>,
     error: &str,
 ) -> QueryResult<()> {
     let pending = webhook_delivery::table

@@ -6,7 +6,7 @@
 //! MySQL twin of a test is skipped with a note on stderr, unless
 //! `SERVICEUSAGE_REQUIRE_MYSQL=1`, which turns the skip into a failure (CI).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::mysql::MysqlConnection;
 use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, RunQueryDsl};
@@ -70,6 +70,13 @@ macro_rules! raw {
             }
         }
     };
+}
+
+/// One nullable time read by [`TestDb::time_in`].
+#[derive(diesel::QueryableByName)]
+struct TimeCell {
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamp>)]
+    time: Option<NaiveDateTime>,
 }
 
 /// A migrated database that disappears with the value.
@@ -200,6 +207,24 @@ impl TestDb {
     /// Runs a fixed statement with a connection of its own, past the stores.
     pub fn execute(&self, statement: &str) -> diesel::QueryResult<usize> {
         raw!(self, |conn| diesel::sql_query(statement).execute(conn))
+    }
+
+    /// The time in `column` of the row of `table` whose `ID` is `id`, read with a
+    /// connection of its own, past the stores: for the columns no store reads back.
+    pub fn time_in(
+        &self,
+        table: &str,
+        column: &str,
+        id: u64,
+    ) -> diesel::QueryResult<Option<NaiveDateTime>> {
+        use diesel::sql_types::BigInt;
+        let id = i64::try_from(id).expect("queue id");
+        // Fixed names from the test itself: identifiers cannot be bound parameters.
+        let query = format!("SELECT {column} AS time FROM {table} WHERE ID = ?");
+        raw!(self, |conn| diesel::sql_query(&query)
+            .bind::<BigInt, _>(id)
+            .get_result::<TimeCell>(conn)
+            .map(|cell| cell.time))
     }
 
     fn sqlite_path(&self) -> Option<&str> {

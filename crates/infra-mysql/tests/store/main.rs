@@ -9,6 +9,7 @@ mod charge_service;
 mod concurrency;
 mod connect;
 mod credits;
+mod far_times;
 mod ledger;
 mod migrations;
 mod notifications;
