@@ -484,9 +484,15 @@ fn acquire_migration_lock(conn: &mut MysqlConnection) -> Result<(), StoreError> 
 
 /// Per-connection MySQL settings: a fixed strict SQL mode, so an over-long value or a bad
 /// date fails instead of being silently truncated, whatever the server's default is, and
-/// a server without InnoDB fails rather than quietly creating non-transactional tables.
+/// a server without InnoDB fails rather than quietly creating non-transactional tables;
+/// and UTC as the session time zone, so that `NOW()`-style defaults and any implicit
+/// conversion of a time never depend on the server's zone (diesel's connect sets UTC too,
+/// but that is its detail, not a promise).
 pub fn prepare_mysql(conn: &mut MysqlConnection) -> diesel::QueryResult<()> {
-    conn.batch_execute("SET SESSION sql_mode = 'TRADITIONAL,NO_ENGINE_SUBSTITUTION'")
+    conn.batch_execute(
+        "SET SESSION sql_mode = 'TRADITIONAL,NO_ENGINE_SUBSTITUTION', \
+         SESSION time_zone = '+00:00'",
+    )
 }
 
 /// Per-connection SQLite settings. `busy_timeout` comes first so that the statements after

@@ -186,6 +186,51 @@ mod tests {
         assert_eq!(attempts.load(Ordering::SeqCst), WRITE_ATTEMPTS);
     }
 
+    /// A MariaDB pool on the test server, or `None` (after a note on the real stderr) when
+    /// none answers and `SERVICEUSAGE_REQUIRE_MYSQL` is not `1`.
+    fn mysql() -> Option<Database> {
+        use std::io::Write;
+        let server = std::env::var("SERVICEUSAGE_TEST_MYSQL_URL")
+            .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".to_owned());
+        match Database::connect(server.trim_end_matches('/'), 1) {
+            Ok(db) => Some(db),
+            Err(e) if std::env::var("SERVICEUSAGE_REQUIRE_MYSQL").as_deref() == Ok("1") => {
+                panic!("MariaDB is required (SERVICEUSAGE_REQUIRE_MYSQL=1): {e}")
+            }
+            Err(_) => {
+                let _ = writeln!(std::io::stderr(), "SKIPPED (MariaDB unreachable): mysql_*");
+                None
+            }
+        }
+    }
+
+    fn session_zone(conn: &mut diesel::mysql::MysqlConnection) -> String {
+        use diesel::dsl::sql;
+        use diesel::sql_types::Text;
+        use diesel::RunQueryDsl;
+        diesel::select(sql::<Text>("@@session.time_zone"))
+            .get_result(conn)
+            .unwrap()
+    }
+
+    #[test]
+    fn mysql_pooled_connections_run_in_utc_whatever_the_session_had() {
+        use diesel::connection::SimpleConnection;
+
+        let Some(db) = mysql() else {
+            return;
+        };
+        let mut conn = db.checkout().unwrap();
+        let DbConnection::Mysql(inner) = &mut *conn else {
+            panic!("not a MariaDB connection");
+        };
+        assert_eq!(session_zone(inner), "+00:00");
+        // diesel's connect happens to set UTC as well; the preparation must not rely on it.
+        inner.batch_execute("SET time_zone = '+08:00'").unwrap();
+        backend::prepare_mysql(inner).unwrap();
+        assert_eq!(session_zone(inner), "+00:00");
+    }
+
     #[tokio::test]
     async fn business_outcomes_are_not_retried() {
         let (_dir, db) = sqlite();
