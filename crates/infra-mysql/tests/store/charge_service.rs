@@ -38,11 +38,10 @@ async fn rows_of(db: &TestDb, id: &str) -> Vec<Consumption> {
         .unwrap()
 }
 
-/// Every credit queued so far, due or not. (Not later: diesel binds times to MariaDB as
-/// TIMESTAMP values, which end in January 2038.)
+/// Every credit queued so far, due or not.
 async fn queued(db: &TestDb) -> Vec<QueuedCredit> {
     credits(db)
-        .due(t("2037-12-31T00:00:00Z"), 100)
+        .due(t("2100-01-01T00:00:00Z"), 100)
         .await
         .unwrap()
 }

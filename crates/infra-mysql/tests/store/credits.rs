@@ -113,7 +113,7 @@ both_backends!(a_failure_reported_after_delivery_changes_nothing, |db| {
         .await
         .unwrap();
     assert!(credits(&db)
-        .due(t("2037-12-31T00:00:00Z"), 10)
+        .due(t("2100-01-01T00:00:00Z"), 10)
         .await
         .unwrap()
         .is_empty());

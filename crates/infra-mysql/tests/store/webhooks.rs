@@ -9,7 +9,7 @@ use infra_mysql::{NotificationStore, WebhookDelivery, WebhookOutboxStore};
 
 use crate::common::{both_backends, order_id, page, project, t, TestDb};
 
-const LATER: &str = "2037-12-31T00:00:00Z";
+const LATER: &str = "2100-01-01T00:00:00Z";
 
 fn event(order: &str, minute: u32) -> Notification {
     Notification {
