@@ -37,6 +37,14 @@ pub enum Error {
     /// does not say how much the balance holds. Nothing was taken.
     #[error("insufficient balance: {0}")]
     PaymentDeclined(String),
+    /// The charge service holds another amount under a payment's id: the payment is not
+    /// believed taken, nor sent again; an operator must look (`serviceusage reconcile`).
+    #[error("payment mismatch: {0}")]
+    PaymentMismatch(String),
+    /// The idempotency key was already used by the project: the first request's answer
+    /// stands.
+    #[error("duplicate request: {0}")]
+    DuplicateRequest(String),
     /// A platform service (charge, identity, provisioning, webhook receiver) could not be
     /// reached or answered with a server error. For a payment the outcome is unknown, and
     /// retrying with the same reason resolves it.

@@ -7,13 +7,26 @@ use crate::error::{Error, Result};
 use crate::ids::{ProjectId, UserName};
 use crate::money::Money;
 
-/// A project's spendable money.
+/// A project's money in the local ledger.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Balance {
     pub project: ProjectId,
+    /// Negative when the project is in arrears: postpaid usage it has not paid for, which
+    /// the next recharge pays first.
     pub amount: Money,
     /// When it last changed; `None` for a project that never had money.
     pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// A project's balance with what it owes: the local ledger's arrears and the payments
+/// charge services declined for usage already consumed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Account {
+    pub balance: Balance,
+    /// Everything the project owes (zero when nothing).
+    pub owed: Money,
+    /// How far postpaid usage may take the local balance below zero.
+    pub credit_limit: Money,
 }
 
 /// A recharge to record.

@@ -25,16 +25,20 @@ pub enum NotificationKind {
     OrderEnded,
     /// The order was ended by a switch to another plan.
     OrderSwitched,
+    /// A charge service declined a payment for usage already consumed: the project owes it
+    /// (arrears), and it is asked for again until taken.
+    PaymentOwed,
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 6] = [
+    pub const ALL: [NotificationKind; 7] = [
         NotificationKind::OrderCreated,
         NotificationKind::OrderRenewed,
         NotificationKind::RenewalFailed,
         NotificationKind::OrderEnding,
         NotificationKind::OrderEnded,
         NotificationKind::OrderSwitched,
+        NotificationKind::PaymentOwed,
     ];
 
     /// The stored and serialised name (the original's reasons where it had one).
@@ -46,6 +50,7 @@ impl NotificationKind {
             NotificationKind::OrderEnding => "order_ending",
             NotificationKind::OrderEnded => "order_ended",
             NotificationKind::OrderSwitched => "order_switched",
+            NotificationKind::PaymentOwed => "payment_owed",
         }
     }
 

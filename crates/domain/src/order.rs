@@ -1,11 +1,18 @@
 //! An order is one service instance bought from one plan by one project. Its plan never
-//! changes: switching plans ends the order and opens another.
+//! changes: switching plans ends the order and opens another. It keeps its own terms (cycle,
+//! price, who keeps its money), so editing the catalog or the region's configuration never
+//! changes what a running order has agreed to; only its price follows the catalog, at its
+//! next renewal.
 
 use chrono::{DateTime, Utc};
 
+use crate::cycle::Cycle;
 use crate::error::{Error, Result};
 use crate::ids::{OrderId, PlanId, PlanType, ProjectId, Quantity, Region, ResourceName, UserName};
+use crate::money::Money;
+use crate::payment::{MoneyKeeper, PaymentId};
 use crate::plan::ChargingMode;
+use crate::provisioning::ResourceKind;
 
 /// Where an order is in its life: `pending` → `consuming` → `ending` → `ended`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -83,6 +90,28 @@ impl OrderStatus {
     }
 }
 
+/// What an order has agreed to, fixed when it opens: the length of its cycles and who keeps
+/// its money never change; its price is the catalog's when the order opened, refreshed when
+/// a renewal charges a cycle at the catalog's current price.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Terms {
+    pub cycle: Cycle,
+    /// The price of one cycle of one unit.
+    pub price: Money,
+    pub keeper: MoneyKeeper,
+}
+
+impl Terms {
+    /// The price of one cycle for `quantities` units.
+    ///
+    /// Errors: `InvalidParameter` when it overflows.
+    pub fn cycle_price(&self, quantities: Quantity) -> Result<Money> {
+        self.price
+            .checked_mul(quantities.get())
+            .ok_or_else(|| Error::invalid("quantities too large for this plan's price"))
+    }
+}
+
 /// One order: one service instance of a project.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Order {
@@ -109,6 +138,21 @@ pub struct Order {
     pub renew_retries: u32,
     /// When the last renewal-failed warning went out; at most one per warning interval.
     pub last_warned_at: Option<DateTime<Utc>>,
+    pub terms: Terms,
+    /// Bumped by every write of the order; every update is guarded by the version it was
+    /// decided from, so two writers never both change the same state.
+    pub version: u32,
+    /// The number of the order's latest payment; 0 before the first.
+    pub payment_seq: u32,
+    /// The payment (its number) the order waits for: the first cycle of a `pending` order,
+    /// or the next cycle of a renewal in a charge-service region. Nothing else may change
+    /// the order's money meanwhile: renewal skips it, cancel and switch are refused.
+    pub awaiting_payment: Option<u32>,
+    /// The order this one replaces (a plan switch), for as long as the order exists.
+    pub replaces: Option<OrderId>,
+    /// The pending order that is switching this one away: set while the new order's first
+    /// payment is unsettled, so that no second switch, cancel or renewal races it.
+    pub replaced_by: Option<OrderId>,
 }
 
 impl Order {
@@ -117,6 +161,51 @@ impl Order {
         self.last_consume_id
             .checked_add(1)
             .ok_or_else(|| Error::Internal(format!("order {} has too many rows", self.id)))
+    }
+
+    /// Takes the next payment number and returns the payment's id.
+    ///
+    /// Errors: `Internal` past the largest number.
+    pub fn next_payment_id(&mut self) -> Result<PaymentId> {
+        self.payment_seq = self
+            .payment_seq
+            .checked_add(1)
+            .ok_or_else(|| Error::Internal(format!("order {} has too many payments", self.id)))?;
+        Ok(PaymentId {
+            order: self.id.clone(),
+            seq: self.payment_seq,
+        })
+    }
+
+    /// Whether a payment or a switch in flight holds the order: its money must not move
+    /// otherwise until that settles.
+    pub fn is_held(&self) -> bool {
+        self.awaiting_payment.is_some() || self.replaced_by.is_some()
+    }
+
+    /// Whether the order holds its resource: its name (a volume, an instance) or its
+    /// project's quota in its region, which only one order at a time may hold. An open order
+    /// holds it, but for a pending switch target, which takes it over from the order it
+    /// replaces only once its first payment settles.
+    pub fn holds_resource(&self) -> bool {
+        match self.status {
+            OrderStatus::Consuming | OrderStatus::Ending => true,
+            OrderStatus::Pending => self.replaces.is_none(),
+            OrderStatus::Ended => false,
+        }
+    }
+
+    /// Whether the order provides its project's quota in its region (see
+    /// [`Order::holds_resource`]).
+    pub fn holds_quota(&self) -> bool {
+        ResourceKind::of(&self.plan_type) == Some(ResourceKind::Quota) && self.holds_resource()
+    }
+
+    /// The price of one cycle at the order's terms.
+    ///
+    /// Errors: `InvalidParameter` when it overflows.
+    pub fn cycle_price(&self) -> Result<Money> {
+        self.terms.cycle_price(self.quantities)
     }
 
     /// Ends the order at `at`, checking the state machine.
@@ -161,6 +250,16 @@ mod tests {
             last_consume_id: 1,
             renew_retries: 0,
             last_warned_at: None,
+            terms: Terms {
+                cycle: Cycle::Month,
+                price: Money::from_minor(990_000),
+                keeper: MoneyKeeper::LocalLedger,
+            },
+            version: 1,
+            payment_seq: 1,
+            awaiting_payment: None,
+            replaces: None,
+            replaced_by: None,
         }
     }
 
@@ -258,6 +357,49 @@ mod tests {
         assert_eq!(order.next_consume_id(), Ok(1));
         order.last_consume_id = 41;
         assert_eq!(order.next_consume_id(), Ok(42));
+    }
+
+    #[test]
+    fn payment_ids_follow_the_last_one_and_are_the_orders() {
+        let mut order = order(Consuming);
+        let id = order.next_payment_id().unwrap();
+        assert_eq!((id.order.as_str(), id.seq), ("o1", 2));
+        assert_eq!(order.payment_seq, 2);
+        order.payment_seq = u32::MAX;
+        assert!(matches!(order.next_payment_id(), Err(Error::Internal(_))));
+    }
+
+    #[test]
+    fn a_pending_switch_target_does_not_hold_the_resource_until_paid() {
+        let mut target = order(Pending);
+        assert!(target.holds_resource());
+        target.replaces = Some(OrderId::parse("old").unwrap());
+        assert!(!target.holds_resource());
+        target.status = Consuming;
+        assert!(target.holds_resource());
+        target.status = Ended;
+        assert!(!target.holds_resource());
+    }
+
+    #[test]
+    fn only_a_quota_order_holding_its_resource_holds_the_quota() {
+        let mut quota = order(Ending);
+        quota.plan_type = PlanType::parse("resources").unwrap();
+        assert!(quota.holds_quota());
+        quota.status = Ended;
+        assert!(!quota.holds_quota());
+        assert!(!order(Consuming).holds_quota());
+    }
+
+    #[test]
+    fn a_payment_or_a_switch_in_flight_holds_the_order() {
+        let mut order = order(Consuming);
+        assert!(!order.is_held());
+        order.awaiting_payment = Some(2);
+        assert!(order.is_held());
+        order.awaiting_payment = None;
+        order.replaced_by = Some(OrderId::parse("new").unwrap());
+        assert!(order.is_held());
     }
 
     #[test]

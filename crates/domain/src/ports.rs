@@ -1,22 +1,27 @@
 //! The ports: what the domain needs from the outside world. Repositories persist orders,
-//! consumption and the ledger; gateways answer questions about plans, callers, time and
-//! identifiers. Every method documents its error contract; adapters must honour it.
+//! consumption, payments, the ledger and the queues; gateways answer questions about plans,
+//! callers, time and identifiers, and move money and resources on the platform. Every
+//! method documents its error contract; adapters must honour it.
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use crate::change::{Change, PaymentUpdate};
 use crate::consumption::Consumption;
 use crate::error::Result;
-use std::sync::Arc;
-
+use crate::idempotency::{Idempotency, IdempotencyKey, IdempotencyRecord, Remembered};
 use crate::ids::{OrderId, PlanId, ProjectId, Region};
 use crate::ledger::{Balance, NewRecharge, Recharge};
 use crate::notification::Notification;
 use crate::order::{Order, OrderStatus};
 use crate::page::{Page, PageRequest};
-use crate::payment::{MoneyKeeper, Payment, RegionScope};
+use crate::payment::{Payment, PaymentId};
 use crate::plan::Plan;
 use crate::principal::Principal;
+use crate::provisioning::{NewTask, QueuedTask, Resource};
+use crate::reconcile::ProjectBooks;
 use crate::renewal::{RenewalBatch, RenewalCursor, RenewalDecision, RenewalQueue, RenewalRules};
 
 /// Which orders a list returns.
@@ -35,43 +40,7 @@ pub struct UsageFilter {
     pub region: Option<Region>,
 }
 
-/// A new order and the charge that opens it, written as one unit.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OrderOpening {
-    pub order: Order,
-    /// The first consumption row; `None` when nothing is charged up front (postpaid). Its
-    /// amount is debited from the project's balance in the same transaction when the
-    /// store keeps the money.
-    pub first_charge: Option<Consumption>,
-    /// `Store`: the store debits its ledger. `ChargeService`: the caller has already taken
-    /// the money; the store writes the rows and leaves its ledger alone.
-    pub keeper: MoneyKeeper,
-}
-
-/// The end of an order and its closing rows, written as one unit.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OrderClosing {
-    pub order_id: OrderId,
-    /// The order's `last_consume_id` the caller computed the refund from; if it moved, the
-    /// closing is refused, so a refund is never computed from stale rows.
-    pub expected_last_consume_id: u32,
-    pub end_time: DateTime<Utc>,
-    /// Charges for usage not yet paid (a postpaid order's cycles up to the end), numbered
-    /// from `expected_last_consume_id + 1`; their sum is debited from the balance.
-    pub settlement: Vec<Consumption>,
-    /// The end row, numbered after the settlement rows; minus its amount is credited back
-    /// to the project's balance.
-    pub end_row: Consumption,
-    /// `Store`: the store moves the settlement and the refund in its ledger.
-    /// `ChargeService`: the store leaves its ledger alone; money owed back goes in `credit`.
-    pub keeper: MoneyKeeper,
-    /// Only with `ChargeService`: a credit the store queues (see [`CreditQueue`]) in the
-    /// same transaction, so the charge service is paid back even if the process dies right
-    /// after the commit.
-    pub credit: Option<Payment>,
-}
-
-/// Orders, and the atomic units that move money with them.
+/// Orders, as they are read.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait OrderRepository: Send + Sync {
@@ -82,33 +51,36 @@ pub trait OrderRepository: Send + Sync {
     /// Errors: `Unavailable`, `Internal`.
     async fn list(&self, filter: OrderFilter, page: PageRequest) -> Result<Page<Order>>;
 
-    /// In one transaction: debit the first charge from the project's balance, insert the
-    /// order and insert the first consumption row. Nothing is written on error.
-    /// Errors: `InsufficientBalance` (balance below the charge), `DuplicateResourceName`
-    /// (a not-ended order of the same project, region and plan type holds the name),
-    /// `Unavailable`, `Internal`.
-    async fn open(&self, opening: OrderOpening) -> Result<()>;
-
-    /// In one transaction: end the order (status, end time, last consume id), debit the
-    /// settlement, credit the refund and insert the settlement rows and the end row.
-    /// Returns the ended order. Nothing is written on error.
-    /// Errors: `NotFound`, `Conflict` (already ended, or `last_consume_id` moved),
-    /// `InsufficientBalance` (the balance does not cover the settlement), `Unavailable`,
-    /// `Internal`.
-    async fn close(&self, closing: OrderClosing) -> Result<Order>;
-
-    /// In one transaction: close the old order (as [`OrderRepository::close`]) and open the
-    /// new one (as [`OrderRepository::open`]); the balance moves by the net of the refund,
-    /// the settlement and the new charge, and must cover it. Returns the ended old order.
-    /// Nothing is written on error. Errors: those of `close` and `open`.
-    async fn switch(&self, closing: OrderClosing, opening: OrderOpening) -> Result<Order>;
+    /// The order that holds `resource` now (see [`Order::holds_resource`]): for a quota,
+    /// the project's quota order in the region; for a volume or instance, the order of the
+    /// project, region and plan type holding its name. `None` when no order does.
+    /// Errors: `Unavailable`, `Internal`.
+    async fn holder(&self, resource: &Resource) -> Result<Option<Order>>;
 }
 
-/// What one renewal batch did: every claimed order's decision, written or not, and where
-/// the batch stopped (`None` when nothing was left to claim).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Writes changes: the one way anything that moves money, or follows from it, is stored.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ChangeStore: Send + Sync {
+    /// Writes the whole change in one transaction, or nothing. Returns the ids of the tasks
+    /// it queued, in the change's order (so the request can run them itself).
+    /// Errors: `Conflict` (an updated order or payment no longer has the state the change
+    /// was decided from, a task to cancel has already run, or a project's quota is held by
+    /// another order), `NotFound` (an updated order does not exist),
+    /// `InsufficientBalance` (a guarded ledger movement found less than it requires),
+    /// `DuplicateResourceName`, `DuplicateRequest` (the idempotency key is already
+    /// recorded), `Unavailable`, `Internal`.
+    async fn commit(&self, change: Change) -> Result<Vec<u64>>;
+}
+
+/// What one renewal batch did: every decision written (or not), the orders that could not
+/// be read or written, and where the batch stopped (`None` when nothing was left to claim).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BatchOutcome {
     pub decisions: Vec<RenewalDecision>,
+    /// Orders claimed but unreadable (a corrupt row), or whose write failed on its own:
+    /// skipped, each with why. The others of the batch are written.
+    pub failed: Vec<(String, String)>,
     pub next: Option<RenewalCursor>,
 }
 
@@ -116,40 +88,59 @@ pub struct BatchOutcome {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait RenewalRepository: Send + Sync {
-    /// The distinct plans of the queue's orders in `regions` due by `due_by`, so a run can
-    /// ask the catalog once per plan. Errors: `Unavailable`, `Internal`.
-    async fn due_plans(
-        &self,
-        queue: RenewalQueue,
-        due_by: DateTime<Utc>,
-        regions: RegionScope,
-    ) -> Result<Vec<PlanId>>;
+    /// The distinct plans of the queue's orders due by `due_by`, so a run can ask the
+    /// catalog once per plan. Errors: `Unavailable`, `Internal`.
+    async fn due_plans(&self, queue: RenewalQueue, due_by: DateTime<Utc>) -> Result<Vec<PlanId>>;
 
-    /// Up to `batch.limit` orders of the batch (queue, regions, due by, after the cursor),
-    /// in (deadline, id) order, without claiming them: used where money moves through a
-    /// charge service, which cannot happen inside a store transaction.
-    /// Errors: `Unavailable`, `Internal`.
-    async fn due_orders(&self, batch: RenewalBatch) -> Result<Vec<Order>>;
-
-    /// In one transaction: write the decision's rows and the order's new state, only if
-    /// the order still has the decision's `before` state (status and last consume id);
-    /// never touches the store's ledger (the money already moved through the charge
-    /// service). Returns false, writing nothing, when the order had changed (another run
-    /// recorded it first). Errors: `Unavailable`, `Internal`.
-    async fn record(&self, decision: RenewalDecision) -> Result<bool>;
-
-    /// In one transaction: claim the batch's orders, skipping those another transaction
-    /// holds; lock their projects' balances; call `rules` for each order in (deadline, id)
-    /// order with what its project's balance still holds; write each decision that changes
-    /// something — rows, order state (refused unless the order still has the decision's
-    /// `before` state), balance debit. Replicas and retries never charge a cycle twice: a
-    /// claimed order is held until commit and the (order, consume id) key is unique.
-    /// Errors: `Unavailable` (after retrying deadlocks and lock waits), `Internal`.
+    /// In one transaction: claim the batch's orders (skipping those another transaction
+    /// holds, where the database can), read the balances `rules` needs, let `rules` decide
+    /// the batch and write its change. Correctness rests on the change's guards, not on the
+    /// claim: a claim that locks nothing still charges no cycle twice. An order that cannot
+    /// be read, or whose own write fails, is skipped (see [`BatchOutcome::failed`]) and the
+    /// others are written. Errors: `Unavailable` (after retrying deadlocks and lock waits),
+    /// `Internal`.
     async fn renew_batch(
         &self,
         batch: RenewalBatch,
         rules: Arc<dyn RenewalRules>,
     ) -> Result<BatchOutcome>;
+
+    /// [`RenewalRepository::renew_batch`] for one order (a manual renewal), recording
+    /// `key` with its change; `None` when the order is not there. Errors: as `renew_batch`,
+    /// and those of [`ChangeStore::commit`] for the order's change.
+    async fn renew_order(
+        &self,
+        order: &OrderId,
+        rules: Arc<dyn RenewalRules>,
+        key: Option<IdempotencyRecord>,
+    ) -> Result<Option<RenewalDecision>>;
+}
+
+/// Payments, as the settler and the balance read them.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait PaymentRepository: Send + Sync {
+    /// Up to `limit` open payments (pending or owed) kept by a charge service whose next
+    /// attempt is due at `now`, in the regions not `paused`, oldest first.
+    /// Errors: `Unavailable`, `Internal`.
+    async fn due(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        paused: Vec<Region>,
+    ) -> Result<Vec<Payment>>;
+
+    /// One payment. Errors: `Unavailable`, `Internal`.
+    async fn find(&self, id: &PaymentId) -> Result<Option<Payment>>;
+
+    /// The project's payments that are owed or disputed (arrears the charge services hold
+    /// against it, and what an operator must look at). Errors: `Unavailable`, `Internal`.
+    async fn unsettled(&self, project: &ProjectId) -> Result<Vec<Payment>>;
+
+    /// Records an attempt that did not settle the payment (its state unchanged or owed),
+    /// guarded by `update.expected` and the attempts the caller read. Returns whether it
+    /// did (false: another settler moved it). Errors: `Unavailable`, `Internal`.
+    async fn attempted(&self, update: PaymentUpdate, attempts_before: u32) -> Result<bool>;
 }
 
 /// Which notifications a list returns.
@@ -159,16 +150,8 @@ pub struct NotificationFilter {
     pub order: Option<OrderId>,
 }
 
-/// Where events about orders go once the change they describe is committed.
-#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-#[async_trait]
-pub trait Notifier: Send + Sync {
-    /// Sends (or records) the events, in order. Errors: `Unavailable`, `Internal`; callers
-    /// log them and go on, since the change itself is already committed.
-    async fn notify(&self, events: Vec<Notification>) -> Result<()>;
-}
-
-/// The notifications kept for projects to read.
+/// The notifications kept for projects to read (written by changes, with their webhook
+/// deliveries).
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait NotificationRepository: Send + Sync {
@@ -180,106 +163,78 @@ pub trait NotificationRepository: Send + Sync {
     ) -> Result<Page<Notification>>;
 }
 
-/// A charge service: balances kept outside the store. Every payment is named by its
-/// [`crate::payment::PaymentReason`]; the adapter must make sure (and document how) that a
-/// payment with a reason and direction already taken is not taken again.
+/// A charge service: balances kept outside the store. Pure I/O: every payment is sent
+/// under its id ([`PaymentId`]), which the service must take at most once per direction.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait Charging: Send + Sync {
-    /// Who keeps the region's balances. Regions the charge service does not keep are the
-    /// store's ledger's, and their money never goes through this port.
-    fn keeper(&self, region: &Region) -> MoneyKeeper;
-
-    /// The regions kept by the charge service (the renewal engine renews them one order
-    /// at a time, charging before it records).
-    fn charged_regions(&self) -> Vec<Region>;
-
-    /// Takes `payment.amount` from the project's balance (`payment.direction` is
-    /// `Deduction`). A repeat of a taken payment succeeds without taking it again.
+    /// Takes `payment.amount` from the project's balance. A repeat of a taken payment
+    /// succeeds without taking it again, once the service confirms the same amount.
     /// Errors: `PaymentDeclined` (insufficient balance; nothing taken),
-    /// `DependencyUnavailable` (outcome unknown: retry with the same payment),
+    /// `PaymentMismatch` (the service holds another amount under this id),
+    /// `DependencyUnavailable` (outcome unknown: send it again),
     /// `Internal` (the service refused the request itself).
     async fn deduct(&self, payment: &Payment) -> Result<()>;
 
-    /// Gives `payment.amount` back (`payment.direction` is `Credit`); a repeat succeeds
-    /// without giving it twice. Errors: `DependencyUnavailable`, `Internal`.
+    /// Gives `payment.amount` back; a repeat succeeds without giving it twice.
+    /// Errors: `PaymentMismatch`, `DependencyUnavailable`, `Internal`.
     async fn credit(&self, payment: &Payment) -> Result<()>;
 }
 
-/// A credit waiting to be delivered to the charge service.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct QueuedCredit {
-    pub id: u64,
-    pub payment: Payment,
-    /// Delivery attempts so far.
-    pub attempts: u32,
-}
-
-/// Credits owed by the charge service, queued in the store with the rows that record them
-/// and delivered at least once (the reason makes a repeat harmless).
+/// Resource tasks (releases, quota settings), queued by changes and run by the task runner.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
-pub trait CreditQueue: Send + Sync {
-    /// Up to `limit` undelivered credits whose next attempt is due at `now`, oldest first.
+pub trait TaskQueue: Send + Sync {
+    /// Queues one task on its own (a release queued before its resource is created);
+    /// returns its id. Errors: `Unavailable`, `Internal`.
+    async fn enqueue(&self, task: NewTask) -> Result<u64>;
+
+    /// Up to `limit` tasks not done whose next attempt is due at `now`, oldest first; or,
+    /// with `only`, those of these ids (a request runs what it queued).
     /// Errors: `Unavailable`, `Internal`.
-    async fn due(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<QueuedCredit>>;
+    async fn due(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        only: Option<Vec<u64>>,
+    ) -> Result<Vec<QueuedTask>>;
 
-    /// Marks the credit delivered. Errors: `Unavailable`, `Internal`.
-    async fn delivered(&self, id: u64, at: DateTime<Utc>) -> Result<()>;
+    /// Claims a due task for one run: counts the attempt and pushes its next attempt to
+    /// `retry_at`, only if it still has `attempts` runs and is not done; returns whether it
+    /// did. A claimed task can no longer be cancelled. Errors: `Unavailable`, `Internal`.
+    async fn claim(&self, id: u64, attempts: u32, retry_at: DateTime<Utc>) -> Result<bool>;
 
-    /// Records a failed attempt and when to try next. Errors: `Unavailable`, `Internal`.
-    async fn failed(&self, id: u64, next_attempt: DateTime<Utc>, error: String) -> Result<()>;
-}
-
-/// A release waiting to be tried again, with the order whose resource it frees.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct QueuedRelease {
-    pub id: u64,
-    /// The order as the store has it now: what the platform adapter needs to find the
-    /// resource (project, region, plan, name).
-    pub order: Order,
-    /// Failed retries so far (the first, synchronous release is not counted).
-    pub attempts: u32,
-}
-
-/// Releases that failed when their order ended, kept in the store so a platform that was
-/// down does not leave a resource behind that no order pays for. Each is retried until
-/// it succeeds (releasing what is already gone succeeds, so a repeat is harmless).
-#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-#[async_trait]
-pub trait ReleaseQueue: Send + Sync {
-    /// Queues the release of the order's resource, due at `at`. An order already queued
-    /// and not yet released keeps its entry (its release is already owed); one released
-    /// before is owed again. Errors: `NotFound` (the store has no such order: an order
-    /// never written cannot be queued, since its resource is found through it),
-    /// `Unavailable`, `Internal`.
-    async fn enqueue(&self, order: &Order, at: DateTime<Utc>) -> Result<()>;
-
-    /// Up to `limit` releases not yet done whose next attempt is due at `now`, oldest
-    /// first. Errors: `Unavailable`, `Internal`.
-    async fn pending(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<QueuedRelease>>;
-
-    /// Marks the release done. Errors: `Unavailable`, `Internal`.
+    /// Marks the task done. Errors: `Unavailable`, `Internal`.
     async fn done(&self, id: u64, at: DateTime<Utc>) -> Result<()>;
 
-    /// Records a failed attempt and when to try next. Errors: `Unavailable`, `Internal`.
-    async fn failed(&self, id: u64, next_attempt: DateTime<Utc>, error: String) -> Result<()>;
+    /// Records why the claimed run failed (it runs again at its `retry_at`).
+    /// Errors: `Unavailable`, `Internal`.
+    async fn failed(&self, id: u64, error: String) -> Result<()>;
+
+    /// Makes a task not yet run due at `at` (a release queued as a safety net, needed now).
+    /// Errors: `Unavailable`, `Internal`.
+    async fn due_at(&self, id: u64, at: DateTime<Utc>) -> Result<()>;
+
+    /// Cancels a task that has not run; returns whether it did.
+    /// Errors: `Unavailable`, `Internal`.
+    async fn cancel(&self, id: u64) -> Result<bool>;
 }
 
 /// Creates and releases the platform resources orders provide (see
 /// [`crate::provisioning::ResourceKind`]). The adapter reads what it needs (sizes, service
-/// names) from the order's plan itself.
+/// names) from the resource's plan itself.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait Provisioning: Send + Sync {
-    /// Creates the order's resource (sets the quota). Idempotent for the same order.
-    /// Errors: `DuplicateResourceName` (the platform already has another resource of that
-    /// name), `ProvisioningFailed` (refused or failed), `DependencyUnavailable`, `Internal`.
-    async fn provision(&self, order: &Order) -> Result<()>;
+    /// Creates the resource (sets the quota to what its plan provides). Idempotent for the
+    /// same order. Errors: `DuplicateResourceName` (the platform already has another
+    /// resource of that name), `ProvisioningFailed` (refused), `DependencyUnavailable`
+    /// (outcome unknown), `Internal`.
+    async fn provision(&self, resource: &Resource) -> Result<()>;
 
-    /// Releases the order's resource (resets the quota). Releasing what is already gone
-    /// succeeds. Errors: `ProvisioningFailed`, `DependencyUnavailable`, `Internal`.
-    async fn release(&self, order: &Order) -> Result<()>;
+    /// Releases the resource (resets the quota). Releasing what is already gone succeeds.
+    /// Errors: `ProvisioningFailed`, `DependencyUnavailable`, `Internal`.
+    async fn release(&self, resource: &Resource) -> Result<()>;
 }
 
 /// Consumption history.
@@ -298,13 +253,22 @@ pub trait ConsumptionRepository: Send + Sync {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait LedgerRepository: Send + Sync {
-    /// The project's balance; zero (with no update time) for a project never funded.
-    /// Errors: `Unavailable`, `Internal`.
+    /// The project's balance (negative: arrears); zero (with no update time) for a project
+    /// never funded. Errors: `Unavailable`, `Internal`.
     async fn balance(&self, project: &ProjectId) -> Result<Balance>;
 
-    /// In one transaction: record the recharge and credit the balance. Returns both.
-    /// Errors: `InvalidParameter` (the balance would overflow), `Unavailable`, `Internal`.
-    async fn recharge(&self, recharge: NewRecharge) -> Result<(Recharge, Balance)>;
+    /// In one transaction: record the recharge and credit the balance (arrears first), and
+    /// record `key` with the result `recharge:{id}`. Returns both.
+    /// Errors: `InvalidParameter` (the balance would overflow), `DuplicateRequest`,
+    /// `Unavailable`, `Internal`.
+    async fn recharge(
+        &self,
+        recharge: NewRecharge,
+        key: Option<Idempotency>,
+    ) -> Result<(Recharge, Balance)>;
+
+    /// One recharge of the project. Errors: `Unavailable`, `Internal`.
+    async fn find_recharge(&self, project: &ProjectId, id: i64) -> Result<Option<Recharge>>;
 
     /// A page of the project's recharges, newest first. Errors: `Unavailable`, `Internal`.
     async fn list_recharges(
@@ -317,6 +281,41 @@ pub trait LedgerRepository: Send + Sync {
     /// did. Used to fund demo projects from configuration without funding them twice.
     /// Errors: `Unavailable`, `Internal`.
     async fn open_account(&self, recharge: NewRecharge) -> Result<bool>;
+}
+
+/// What the store remembers of requests made under idempotency keys.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync {
+    /// The request recorded under the project's key, if any.
+    /// Errors: `Unavailable`, `Internal`.
+    async fn find(&self, project: &ProjectId, key: &IdempotencyKey) -> Result<Option<Remembered>>;
+
+    /// Keeps the answer given to the keyed request (best effort: a lost answer is rebuilt
+    /// from the request's result). Errors: `Unavailable`, `Internal`.
+    async fn answer(
+        &self,
+        project: &ProjectId,
+        key: &IdempotencyKey,
+        status: u16,
+        body: String,
+    ) -> Result<()>;
+
+    /// Forgets keys recorded before `before`; returns how many.
+    /// Errors: `Unavailable`, `Internal`.
+    async fn forget(&self, before: DateTime<Utc>) -> Result<u64>;
+}
+
+/// Everything `serviceusage reconcile` checks, read from the store.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait BooksRepository: Send + Sync {
+    /// Projects with a balance, an order or a recharge, in id order, after `after`, at
+    /// most `limit`. Errors: `Unavailable`, `Internal`.
+    async fn projects(&self, after: Option<ProjectId>, limit: u32) -> Result<Vec<ProjectId>>;
+
+    /// One project's books, read in one snapshot. Errors: `Unavailable`, `Internal`.
+    async fn books(&self, project: &ProjectId) -> Result<ProjectBooks>;
 }
 
 /// Whether the store answers.

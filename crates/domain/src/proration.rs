@@ -65,6 +65,18 @@ pub fn unused_remainder(rows: &[Consumption], at: DateTime<Utc>) -> Result<Money
         })
 }
 
+/// The part of [`unused_remainder`] that pays periods not started by `at`: given back in
+/// full even where the running period's remainder is not (a cycle charged early, in the
+/// renewal margin, was never used).
+pub fn unstarted_remainder(rows: &[Consumption], at: DateTime<Utc>) -> Result<Money> {
+    rows.iter()
+        .filter(|row| row.kind.is_charge() && row.amount.is_positive() && row.time >= at)
+        .try_fold(Money::ZERO, |sum, row| {
+            sum.checked_add(row.amount)
+                .ok_or_else(|| Error::Internal("refund overflowed".into()))
+        })
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -300,6 +312,19 @@ mod tests {
     #[test]
     fn unused_remainder_of_no_rows_is_zero() {
         assert_eq!(unused_remainder(&[], jan_11_noon()), Ok(Money::ZERO));
+    }
+
+    #[test]
+    fn unstarted_remainder_gives_back_only_periods_not_begun() {
+        let rows = [
+            row(1, "100", jan(), ConsumptionKind::New),
+            row(2, "80", feb(), ConsumptionKind::Renew),
+            row(3, "5", feb(), ConsumptionKind::End),
+        ];
+        assert_eq!(unstarted_remainder(&rows, jan_11_noon()), Ok(money("80")));
+        assert_eq!(unstarted_remainder(&rows, feb().0), Ok(money("80")));
+        let mid_feb = utc("2017-02-15T00:00:00Z");
+        assert_eq!(unstarted_remainder(&rows, mid_feb), Ok(Money::ZERO));
     }
 
     #[test]

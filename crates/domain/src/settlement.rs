@@ -1,5 +1,6 @@
-//! What a postpaid order owes when it ends between two renewals (cancelled or switched):
-//! every cycle it used since its last charge. Cycle `k` of an order covers
+//! What a postpaid order owes when it ends between two renewals (cancelled, switched, or
+//! ended after its grace period): every cycle it used since its last charge, at the price
+//! of its terms. Cycle `k` of an order covers
 //! `[cycle_end(start, k - 1), cycle_end(start, k))`, as renewal charges it; an elapsed cycle
 //! costs the full cycle price, the cycle running at the end costs its used share (rounded
 //! down, in the customer's favour, by [`crate::proration::used_share`]). One function for
@@ -11,7 +12,7 @@ use crate::consumption::{Consumption, ConsumptionKind};
 use crate::cycle::BusinessCalendar;
 use crate::error::{Error, Result};
 use crate::order::Order;
-use crate::plan::{ChargingMode, Plan};
+use crate::plan::ChargingMode;
 use crate::proration::used_share;
 
 /// The settlement rows of `order` ending at `at`, numbered after its `last_consume_id`, of
@@ -24,32 +25,32 @@ use crate::proration::used_share;
 pub fn postpaid_settlement(
     calendar: &BusinessCalendar,
     order: &Order,
-    plan: &Plan,
     at: DateTime<Utc>,
 ) -> Result<Vec<Consumption>> {
     if order.mode != ChargingMode::Postpaid {
         return Ok(Vec::new());
     }
-    let price = plan.cycle_price(order.quantities)?;
+    let price = order.cycle_price()?;
+    let cycle = order.terms.cycle;
     let out_of_range = || Error::Internal(format!("a cycle of order {} is out of range", order.id));
     let mut rows = Vec::new();
     let mut billed = order.last_consume_id;
     loop {
         let from = calendar
-            .cycle_end(order.start_time, plan.cycle, billed)
+            .cycle_end(order.start_time, cycle, billed)
             .ok_or_else(out_of_range)?;
         if from >= at {
             return Ok(rows);
         }
-        let cycle = billed
+        let next = billed
             .checked_add(1)
             .ok_or_else(|| Error::Internal(format!("order {} has too many rows", order.id)))?;
         let until = calendar
-            .cycle_end(order.start_time, plan.cycle, cycle)
+            .cycle_end(order.start_time, cycle, next)
             .ok_or_else(out_of_range)?;
         rows.push(Consumption {
             order_id: order.id.clone(),
-            consume_id: cycle,
+            consume_id: next,
             project: order.project.clone(),
             region: order.region.clone(),
             plan_id: order.plan_id.clone(),
@@ -61,7 +62,7 @@ pub fn postpaid_settlement(
         if until >= at {
             return Ok(rows);
         }
-        billed = cycle;
+        billed = next;
     }
 }
 
@@ -70,59 +71,21 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use super::*;
-    use crate::cycle::Cycle;
-    use crate::ids::{OrderId, PlanId, PlanType, ProjectId, Quantity, Region, UserName};
+    use crate::ids::Quantity;
     use crate::money::Money;
-    use crate::order::OrderStatus;
+    use crate::testing::{money, utc, OrderBuilder};
 
-    fn utc(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text)
-            .unwrap()
-            .with_timezone(&Utc)
-    }
-
-    fn money(text: &str) -> Money {
-        text.parse().unwrap()
-    }
-
-    fn plan() -> Plan {
-        Plan {
-            id: PlanId::parse("bandwidth").unwrap(),
-            plan_type: PlanType::parse("network").unwrap(),
-            region: Region::parse("cn-north-1").unwrap(),
-            mode: ChargingMode::Postpaid,
-            price: money("100"),
-            cycle: Cycle::Month,
-            requires_resource_name: false,
-            description: "100 Mbit/s".into(),
-        }
-    }
-
-    /// A postpaid order started Jan 1 2017, nothing billed yet: its first cycle is January.
+    /// A postpaid order started Jan 1 2017 at 100.00 a month, nothing billed yet: its
+    /// first cycle is January.
     fn order() -> Order {
-        let plan = plan();
-        Order {
-            id: OrderId::parse("order-1").unwrap(),
-            project: ProjectId::parse("demo").unwrap(),
-            region: plan.region,
-            plan_id: plan.id,
-            plan_type: plan.plan_type,
-            mode: ChargingMode::Postpaid,
-            quantities: Quantity::ONE,
-            start_time: utc("2017-01-01T00:00:00Z"),
-            end_time: None,
-            deadline_time: utc("2017-02-01T00:00:00Z"),
-            status: OrderStatus::Consuming,
-            creator: UserName::parse("alice").unwrap(),
-            resource_name: None,
-            last_consume_id: 0,
-            renew_retries: 0,
-            last_warned_at: None,
-        }
+        OrderBuilder::default()
+            .postpaid()
+            .plan_type("network")
+            .build()
     }
 
     fn settle(order: &Order, at: &str) -> Vec<(u32, Money, DateTime<Utc>, DateTime<Utc>)> {
-        postpaid_settlement(&BusinessCalendar::default(), order, &plan(), utc(at))
+        postpaid_settlement(&BusinessCalendar::default(), order, utc(at))
             .unwrap()
             .into_iter()
             .map(|row| {
@@ -229,17 +192,14 @@ mod tests {
 
     #[test]
     fn a_price_that_overflows_is_an_invalid_parameter() {
-        let huge = Plan {
-            price: Money::MAX,
-            ..plan()
-        };
-        let two = Order {
+        let mut two = Order {
             quantities: Quantity::new(2).unwrap(),
             ..order()
         };
+        two.terms.price = Money::MAX;
         let at = utc("2017-01-11T00:00:00Z");
         assert!(matches!(
-            postpaid_settlement(&BusinessCalendar::default(), &two, &huge, at),
+            postpaid_settlement(&BusinessCalendar::default(), &two, at),
             Err(Error::InvalidParameter(_))
         ));
     }

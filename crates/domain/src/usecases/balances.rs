@@ -1,41 +1,64 @@
-//! Balances and recharges of the local ledger.
+//! Balances and recharges of the local ledger, and what a project owes.
 
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::idempotency::Idempotency;
 use crate::ids::ProjectId;
-use crate::ledger::{Balance, NewRecharge, Recharge};
+use crate::ledger::{Account, Balance, NewRecharge, Recharge};
 use crate::money::Money;
 use crate::page::{Page, PageRequest};
+use crate::payment::PaymentState;
 use crate::principal::Principal;
 
 use super::UseCases;
 
 impl UseCases {
-    /// The project's balance. Errors: `PermissionDenied`, `Unavailable`.
-    pub async fn get_balance(&self, principal: &Principal, project: &ProjectId) -> Result<Balance> {
+    /// The project's balance and what it owes: arrears in the local ledger (a negative
+    /// balance) plus the payments charge services declined for used service.
+    /// Errors: `PermissionDenied`, `Unavailable`.
+    pub async fn get_balance(&self, principal: &Principal, project: &ProjectId) -> Result<Account> {
         self.authorize(principal, project).await?;
-        self.ports.ledger.balance(project).await
+        let balance = self.ports.ledger.balance(project).await?;
+        let owed_elsewhere = self
+            .ports
+            .payments
+            .unsettled(project)
+            .await?
+            .into_iter()
+            .filter(|p| p.state == PaymentState::Owed)
+            .try_fold(Money::ZERO, |sum, p| sum.checked_add(p.amount));
+        let arrears = Money::from_minor(balance.amount.minor().min(0).saturating_neg());
+        let owed = owed_elsewhere
+            .and_then(|owed| owed.checked_add(arrears))
+            .ok_or_else(|| Error::Internal("arrears overflowed".into()))?;
+        Ok(Account {
+            balance,
+            owed,
+            credit_limit: self.policy.credit_limit,
+        })
     }
 
-    /// Adds money to a project's balance; admins only.
+    /// Adds money to a project's balance (its arrears first); admins only.
     /// Errors: `PermissionDenied`, `InvalidParameter` (amount not positive, too large,
-    /// comment too long, balance would overflow), `Unavailable`.
+    /// comment too long, balance would overflow), `DuplicateRequest`, `Unavailable`.
     pub async fn recharge(
         &self,
         principal: &Principal,
         project: ProjectId,
         amount: Money,
         comment: Option<String>,
+        idempotency: Option<Idempotency>,
     ) -> Result<(Recharge, Balance)> {
         Self::require_admin(principal, "recharge a balance")?;
+        let now = self.ports.clock.now();
         let recharge = NewRecharge {
             project,
             amount,
             comment,
             operator: principal.user.clone(),
-            time: self.ports.clock.now(),
+            time: now,
         };
         recharge.validate()?;
-        self.ports.ledger.recharge(recharge).await
+        self.ports.ledger.recharge(recharge, idempotency).await
     }
 
     /// A page of the project's recharges, newest first. Errors: `PermissionDenied`, `Unavailable`.

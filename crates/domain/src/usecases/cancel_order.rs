@@ -1,41 +1,54 @@
-//! Cancelling an order: it ends now, in one transaction with its closing rows. A prepaid
-//! order gets back (by default) the unused part of its paid cycles, pro rata by the
-//! microsecond and rounded up; a postpaid order pays for what it used since its last charge.
-//! Where a charge service keeps the region's money, the settlement is deducted before the
-//! rows are written and the refund is queued as a credit with them. The order's resource
-//! is released once it has ended.
+//! Cancelling an order: it ends now, in one transaction with its closing rows and their
+//! payments. A prepaid order gets back the unused part of its paid cycles (pro rata by the
+//! microsecond, rounded up; with `refund_on_cancel = false` only the periods not begun); a
+//! postpaid order pays for what it used since its last charge — always: a balance that
+//! cannot cover it goes negative (arrears), a charge service that declines it is owed it.
+//! The order's resource is released (or its quota reset) by a task queued with it.
+//!
+//! An order a payment or a switch holds cannot be cancelled until that settles: the store
+//! decides which came first, and the loser answers 409, never moving money.
 
+use crate::change::ChangeBuilder;
+use crate::closing::{Closing, Refund};
 use crate::error::{Error, Result};
+use crate::idempotency::{Idempotency, IdempotencyRecord};
 use crate::ids::{OrderId, ProjectId};
 use crate::money::Money;
 use crate::notification::{Notification, NotificationKind};
 use crate::order::Order;
-use crate::payment::MoneyKeeper;
 use crate::principal::Principal;
+use crate::provisioning::{NewTask, Resource};
 
-use super::payments::Compensation;
 use super::UseCases;
 
-/// What a `PUT /orders/{id}` asks for. Only cancel exists today.
+/// What a `PUT /orders/{id}` asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OrderAction {
     Cancel,
+    /// Renew now what is due (or overdue): after a top-up in the grace period, without
+    /// waiting for the next run.
+    Renew,
 }
 
 impl OrderAction {
     pub fn parse(text: &str) -> Result<Self> {
         match text {
             "cancel" => Ok(OrderAction::Cancel),
-            other => Err(Error::invalid(format!("unknown action: {other:?}"))),
+            "renew" => Ok(OrderAction::Renew),
+            other => Err(Error::invalid(format!(
+                "unknown action: {other:?} (cancel or renew)"
+            ))),
         }
     }
 }
 
-/// A validated cancel request.
+/// A validated cancel (or renew) request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CancelOrderRequest {
     pub project: ProjectId,
     pub order_id: OrderId,
+    /// The client's idempotency key, recorded with the change.
+    pub idempotency: Option<Idempotency>,
 }
 
 /// The ended order and what went back to the balance.
@@ -48,14 +61,10 @@ pub struct CancelOutcome {
 }
 
 impl UseCases {
-    /// Ends an order of the project now and, once committed, sends `order_ended`, releases
-    /// the order's resource (a failure is logged) and, if a refund was queued for the
-    /// charge service, tries to deliver it at once.
+    /// Ends an order of the project now.
     ///
-    /// Errors: `PermissionDenied`, `NotFound`, `Conflict` (already ended, or changed while
-    /// cancelling: retry), `InsufficientBalance` or `PaymentDeclined` (a postpaid order's
-    /// settlement is not covered; nothing changes), `DependencyUnavailable` (the charge
-    /// service did not answer; nothing written, retry), `PlanCatalogUnavailable` (postpaid),
+    /// Errors: `PermissionDenied`, `NotFound`, `Conflict` (already ended, a payment or a
+    /// switch holds it, or changed while cancelling: retry), `DuplicateRequest`,
     /// `Unavailable`.
     pub async fn cancel_order(
         &self,
@@ -66,50 +75,54 @@ impl UseCases {
         let order = self
             .find_in_project(&request.project, &request.order_id)
             .await?;
+        if order.is_held() {
+            return Err(Error::Conflict(format!(
+                "order {} has a payment or a switch being settled; try again shortly",
+                order.id
+            )));
+        }
         let now = self.ports.clock.now();
-        let mut ending = self
-            .ending(&order, now, self.policy.refund_on_cancel)
-            .await?;
-        let net = ending.net()?;
-        let keeper = self.ports.charging.keeper(&order.region);
-        ending.kept_by(keeper, ending.refunded);
-        let deduction = match keeper {
-            MoneyKeeper::Store => None,
-            MoneyKeeper::ChargeService => ending.settlement_deduction(),
+        let history = self.ports.usages.for_order(&order.id).await?;
+        let refund = if self.policy.refund_on_cancel {
+            Refund::Unused
+        } else {
+            Refund::Unstarted
         };
-        let queued = ending.closing.credit.is_some();
-        log::info!(
-            "order {}: cancelling it ({} settled, {} refunded)",
-            order.id,
-            ending.settled,
-            ending.refunded
-        );
-        let order = self
-            .paid_write(deduction.as_ref(), Compensation::Keep, || {
-                self.ports.orders.close(ending.closing)
-            })
-            .await?;
-        log::info!("order {}: cancelled", order.id);
-        let message = format!(
-            "cancelled: {} settled, {} refunded",
-            ending.settled, ending.refunded
-        );
-        self.send(vec![Notification::about(
-            &order,
+        let closing = Closing::of(&order, &history, now, refund, &self.policy.calendar)?;
+        let (refunded, settled) = (closing.refunded, closing.settled);
+        let ended = closing.order.clone();
+        let mut change = ChangeBuilder::new();
+        let net = closing.net()?;
+        closing.write(&order, &mut change)?;
+        change.event(Notification::about(
+            &ended,
             NotificationKind::OrderEnded,
             now,
             net,
-            message,
-        )])
-        .await;
-        self.release_resource(&order).await;
-        if queued {
-            self.deliver_credits_best_effort().await;
+            format!("cancelled: {settled} settled, {refunded} refunded"),
+        ));
+        if let Some(resource) = Resource::of(&ended) {
+            change.task(NewTask::after_change(resource, now));
         }
+        if let Some(request) = request.idempotency {
+            change.idempotency(IdempotencyRecord {
+                request,
+                result: format!("order:{}", order.id),
+                at: now,
+            });
+        }
+        log::info!(
+            "order {}: cancelling it ({settled} settled, {refunded} refunded)",
+            order.id
+        );
+        let committed = self.commit(change.seal()?).await?;
+        log::info!("order {}: cancelled", order.id);
+        self.settle_recorded(&committed).await;
+        self.run_recorded(&committed).await;
         Ok(CancelOutcome {
-            order,
-            refunded: ending.refunded,
-            settled: ending.settled,
+            order: ended,
+            refunded,
+            settled,
         })
     }
 }

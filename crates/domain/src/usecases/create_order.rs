@@ -1,29 +1,36 @@
-//! Creating an order: a prepaid order is charged its first cycle at once, with the debit,
-//! the order and consumption row #1 written in one transaction. A plan switch (`replaces`)
-//! also ends the old order in that transaction, and the balance moves by the net of the
-//! new charge, the old order's settlement and its refund (see `switch_order`). A dry run
-//! quotes the net and its parts, writes nothing and calls no platform service.
+//! Creating an order, or switching an order to another plan (`replaces`), or quoting either
+//! (a dry run: writes nothing, calls no platform service).
 //!
-//! Where a charge service keeps the region's money, the charge is deducted there first
-//! (named `order:{id}:1`, the row that records it) and given back if the rows then cannot
-//! be written. The order's platform resource is created around the charge as a saga (see
-//! `provision`).
+//! The new order keeps the terms it opens with (see [`crate::opening`]). Where the local
+//! ledger keeps its money, it opens in one transaction — for a switch, together with the
+//! old order's end — and the balance moves by exactly the payments recorded with it. Where
+//! a charge service keeps it, a prepaid order opens `pending` with its first payment
+//! recorded, the request asks the charge service right after the commit, and answers with
+//! the outcome: open (taken), refused (declined; the pending order ended), or still pending
+//! (unknown: the settler finishes it, and `GET` shows the outcome). A switch ends the old
+//! order only once the new order's first payment is taken.
+//!
+//! A volume or service instance is created before the order is written, under a release
+//! queued first as a safety net (see `provision`); a quota is set by a task the order's own
+//! change queues, run right after the commit.
 
 use chrono::{DateTime, Utc};
 
-use crate::consumption::{Consumption, ConsumptionKind};
+use crate::change::ChangeBuilder;
+use crate::closing::{Closing, Refund};
 use crate::error::{Error, Result};
+use crate::idempotency::{Idempotency, IdempotencyRecord};
 use crate::ids::{OrderId, PlanId, ProjectId, Quantity, Region, ResourceName};
 use crate::money::Money;
 use crate::notification::{Notification, NotificationKind};
+use crate::opening::{NewOrder, Opening};
 use crate::order::{Order, OrderStatus};
-use crate::payment::MoneyKeeper;
+use crate::payment::{MoneyKeeper, PaymentState};
 use crate::plan::{ChargingMode, Plan};
-use crate::ports::OrderOpening;
 use crate::principal::Principal;
 
-use super::closing::Ending;
-use super::payments::{deduction, Compensation};
+use super::settle::Settled;
+use super::tasks::TaskRun;
 use super::UseCases;
 
 /// A validated request to create an order.
@@ -36,10 +43,12 @@ pub struct CreateOrderRequest {
     pub region: Option<Region>,
     pub resource_name: Option<ResourceName>,
     /// The open order of the same project and plan type this one replaces (a plan
-    /// switch): it ends, its unused remainder is refunded, in the same transaction.
+    /// switch): it ends, its unused remainder refunded.
     pub replaces: Option<OrderId>,
     /// Quote only; write nothing.
     pub dry_run: bool,
+    /// The client's idempotency key, recorded with the order.
+    pub idempotency: Option<Idempotency>,
 }
 
 /// What a dry run answers: the net charge, its parts, and the order's first period.
@@ -65,6 +74,8 @@ pub struct Quote {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CreateOrderOutcome {
     Quoted(Quote),
+    /// The order as it stands: `consuming` (opened), or `pending` while its first payment's
+    /// outcome is unknown (the settler finishes it).
     Created {
         order: Order,
         /// The net amount the balance paid (see [`Quote::money`]).
@@ -73,25 +84,27 @@ pub enum CreateOrderOutcome {
         charge: Money,
         refund: Money,
         settlement: Money,
-        /// The order the switch ended.
+        /// The order the switch ends (or, while the new one is pending, will end).
         replaced: Option<Box<Order>>,
     },
 }
 
 impl UseCases {
     /// Creates an order (or quotes it, for a dry run); with `replaces`, switches the old
-    /// order to it. Once committed, sends `order_created` (and `order_switched` for the old
-    /// order).
+    /// order to it.
     ///
     /// Errors: `PermissionDenied`, `InvalidParameter` (unknown plan, other region, resource
     /// name missing, not allowed or not the replaced order's, quantities too large for the
     /// price, replaced order of another plan type or region), `NotFound` (replaced order
-    /// not in the project), `Conflict` (replaced order already ended, or changed meanwhile),
-    /// `InsufficientBalance` or `PaymentDeclined` (the balance, local or the charge
-    /// service's, does not cover it), `DuplicateResourceName` (in the store or on the
-    /// platform), `ProvisioningFailed` (the resource could not be created; nothing charged),
-    /// `ChargedButNotProvisioned` (the quota could not be set; the order ended, refunded),
-    /// `DependencyUnavailable` (a platform service did not answer; nothing written),
+    /// not in the project), `Conflict` (replaced order ended, being switched or paid for,
+    /// or changed meanwhile; a quota order already open in the region),
+    /// `InsufficientBalance` (the local balance does not cover the first cycle, or a
+    /// postpaid order's credit check), `PaymentDeclined` (the charge service declined the
+    /// first cycle, or the project owes it), `DuplicateResourceName` (in the store or on the
+    /// platform), `DuplicateRequest` (the idempotency key is taken), `ProvisioningFailed`
+    /// (the resource could not be created; nothing charged), `ChargedButNotProvisioned` (the
+    /// quota was refused: the order ended, refunded), `DependencyUnavailable` (the resource's
+    /// creation has an unknown outcome; nothing written, the resource released),
     /// `PlanCatalogUnavailable`, `Unavailable`.
     pub async fn create_order(
         &self,
@@ -115,32 +128,47 @@ impl UseCases {
             None => None,
         };
         let resource_name = resource_name(&plan, request.resource_name, old.as_ref())?;
-
         // A postpaid order pays nothing now, but one whose cycle price overflows could never
         // be settled, so it is refused up front like a prepaid one.
         plan.cycle_price(request.quantities)?;
-        let charge = plan.upfront_charge(request.quantities)?;
-        let start_time = self.ports.clock.now();
-        let deadline_time = self
-            .policy
-            .calendar
-            .cycle_end(start_time, plan.cycle, 1)
-            .ok_or_else(|| Error::Internal("cycle end out of range".into()))?;
+        let now = self.ports.clock.now();
         // A switch always refunds the old order's unused remainder: the customer moves
         // their service, they do not give it up.
-        let ending = match &old {
-            Some(old) => Some(self.ending(old, start_time, true).await?),
+        let closing = match &old {
+            Some(old) => {
+                let history = self.ports.usages.for_order(&old.id).await?;
+                Some(Closing::of(
+                    old,
+                    &history,
+                    now,
+                    Refund::Unused,
+                    &self.policy.calendar,
+                )?)
+            }
             None => None,
         };
-        let (refund, settlement) = ending
+        let opening = Opening::of(
+            NewOrder {
+                id: self.ports.ids.order_id(),
+                project: request.project.clone(),
+                plan: &plan,
+                quantities: request.quantities,
+                resource_name,
+                creator: principal.user.clone(),
+                start: now,
+                replaces: request.replaces.clone(),
+            },
+            &self.policy,
+        )?;
+        let (refund, settlement) = closing
             .as_ref()
-            .map_or((Money::ZERO, Money::ZERO), |e| (e.refunded, e.settled));
-        let money = ending
+            .map_or((Money::ZERO, Money::ZERO), |c| (c.refunded, c.settled));
+        let charge = opening.charge;
+        let money = closing
             .as_ref()
-            .map_or(Ok(Money::ZERO), Ending::net)?
+            .map_or(Ok(Money::ZERO), Closing::net)?
             .checked_add(charge)
             .ok_or_else(|| Error::Internal("switch amount overflowed".into()))?;
-
         if request.dry_run {
             return Ok(CreateOrderOutcome::Quoted(Quote {
                 money,
@@ -151,67 +179,96 @@ impl UseCases {
                 project: request.project,
                 plan,
                 quantities: request.quantities,
-                start_time,
-                deadline_time,
+                start_time: now,
+                deadline_time: opening.order.deadline_time,
             }));
         }
-
-        let mut order = Order {
-            id: self.ports.ids.order_id(),
-            project: request.project,
-            region: plan.region.clone(),
-            plan_id: plan.id.clone(),
-            plan_type: plan.plan_type.clone(),
-            mode: plan.mode,
-            quantities: request.quantities,
-            start_time,
-            end_time: None,
-            deadline_time,
-            status: OrderStatus::Consuming,
-            creator: principal.user.clone(),
-            resource_name,
-            last_consume_id: 0,
-            renew_retries: 0,
-            last_warned_at: None,
+        self.check_credit(&opening.order).await?;
+        let net = match &old {
+            // A switch keeps the old order's resource.
+            Some(_) => None,
+            None => self.provision_before_write(&opening.order).await?,
         };
-        // A prepaid order records its first cycle even at a price of zero, so every paid
-        // cycle has its row; a postpaid order has nothing to record until it settles.
-        let first_charge = if plan.mode == ChargingMode::Prepaid {
-            order.last_consume_id = 1;
-            Some(Consumption {
-                order_id: order.id.clone(),
-                consume_id: 1,
-                project: order.project.clone(),
-                region: order.region.clone(),
-                plan_id: order.plan_id.clone(),
-                amount: charge,
-                time: start_time,
-                covered_until: deadline_time,
-                kind: match ending {
-                    Some(_) => ConsumptionKind::Switch,
-                    None => ConsumptionKind::New,
-                },
-            })
-        } else {
-            None
-        };
-        let opening = OrderOpening {
-            order: order.clone(),
-            first_charge,
-            keeper: self.ports.charging.keeper(&plan.region),
-        };
-        let replaced = match ending {
-            None => {
-                self.open_order(opening, &plan, charge).await?;
-                None
+        let mut change = ChangeBuilder::new();
+        match (&old, closing) {
+            (Some(old), Some(closing)) if !opening.is_pending() => {
+                let event = switched(&closing, &opening.order)?;
+                closing.write(old, &mut change)?;
+                change.event(event);
             }
-            Some(ending) => {
-                let replaced = self
-                    .switch_order(ending, opening, &plan, money, charge)
-                    .await?;
-                Some(Box::new(replaced))
+            (Some(old), _) => {
+                let mut held = old.clone();
+                held.replaced_by = Some(opening.order.id.clone());
+                change.update(old, held)?;
+            }
+            (None, _) => {}
+        }
+        opening.write(&mut change, &plan);
+        if let Some(net) = net {
+            change.cancel_task(net);
+        }
+        if let Some(request) = request.idempotency {
+            change.idempotency(IdempotencyRecord {
+                request,
+                result: format!("order:{}", opening.order.id),
+                at: now,
+            });
+        }
+        log::info!(
+            "order {}: opening it on plan {} ({}){}",
+            opening.order.id,
+            plan.id,
+            opening.order.terms.keeper.label(),
+            old.as_ref()
+                .map_or(String::new(), |o| format!(", replacing order {}", o.id))
+        );
+        let committed = match self.commit(change.seal()?).await {
+            Ok(committed) => committed,
+            Err(e) => {
+                log::info!("order {}: not opened: {e}", opening.order.id);
+                if let Some(net) = net {
+                    self.release_now(&opening.order, net).await;
+                }
+                return Err(e);
             }
         };
+        let mut order = opening.order.clone();
+        if let Some(payment) = committed.payments.iter().find(|p| p.deferred) {
+            match self.settle_now(payment.clone()).await {
+                Settled::Declined(why) => return Err(Error::PaymentDeclined(why)),
+                Settled::Taken | Settled::NotSent => {}
+                other => log::info!(
+                    "order {}: opened pending, its first payment {} is the settler's: {other:?}",
+                    order.id,
+                    payment.id
+                ),
+            }
+            order = self.reread(&order).await;
+        }
+        self.settle_recorded(&committed).await;
+        for run in self.run_recorded(&committed).await {
+            if let TaskRun::Refunded(ended, why) = run {
+                if ended.id == order.id {
+                    return Err(Error::ChargedButNotProvisioned(why));
+                }
+            }
+        }
+        if order.status == OrderStatus::Ended {
+            // Opened, then its quota was refused while the settler finished it.
+            return Err(Error::ChargedButNotProvisioned(format!(
+                "order {} ended: its resource could not be provided",
+                order.id
+            )));
+        }
+        let replaced = match &old {
+            Some(old) => Some(Box::new(self.reread(old).await)),
+            None => None,
+        };
+        log::info!(
+            "order {}: {} ({charge} charged)",
+            order.id,
+            order.status.label()
+        );
         Ok(CreateOrderOutcome::Created {
             order,
             charged: money,
@@ -222,44 +279,57 @@ impl UseCases {
         })
     }
 
-    /// Writes a new order as a saga: its resource first if that comes before the charge,
-    /// then the charge (through the charge service when it keeps the region's money) and
-    /// the rows, then its quota if it provides one. Sends `order_created` once written.
-    async fn open_order(&self, opening: OrderOpening, plan: &Plan, charge: Money) -> Result<()> {
-        let order = opening.order.clone();
-        let keeper = opening.keeper;
-        let provisioned = self.provision_before_charge(&order).await?;
-        let deduction = match keeper {
-            MoneyKeeper::Store => None,
-            MoneyKeeper::ChargeService => opening
-                .first_charge
-                .as_ref()
-                .and_then(|row| deduction(row, row.amount)),
-        };
-        log::info!("order {}: opening it on plan {}", order.id, plan.id);
-        let opened = self
-            .paid_write(deduction.as_ref(), Compensation::GiveBack, || {
-                self.ports.orders.open(opening)
-            })
-            .await;
-        if let Err(e) = opened {
-            log::info!("order {}: not opened: {e}", order.id);
-            if provisioned {
-                self.release_resource(&order).await;
-            }
-            return Err(e);
+    /// A postpaid order needs credit: the local ledger checks the balance in the order's
+    /// own transaction (see [`Opening::of`]); a charge service's balance cannot be read,
+    /// so there the project must owe it nothing.
+    async fn check_credit(&self, order: &Order) -> Result<()> {
+        if order.mode != ChargingMode::Postpaid || order.terms.keeper != MoneyKeeper::ChargeService
+        {
+            return Ok(());
         }
-        log::info!("order {}: opened, {charge} charged", order.id);
-        let created = Notification::about(
-            &order,
-            NotificationKind::OrderCreated,
-            order.start_time,
-            charge,
-            format!("opened on plan {}", plan.id),
-        );
-        self.finish_opening(&order, charge, keeper, vec![created])
-            .await
+        let owed = self
+            .ports
+            .payments
+            .unsettled(&order.project)
+            .await?
+            .into_iter()
+            .filter(|p| p.region == order.region && p.state == PaymentState::Owed)
+            .try_fold(Money::ZERO, |sum, p| sum.checked_add(p.amount))
+            .ok_or_else(|| Error::Internal("arrears overflowed".into()))?;
+        if owed.is_positive() {
+            return Err(Error::PaymentDeclined(format!(
+                "project {} owes {owed} in {}: pay it before opening a postpaid order",
+                order.project, order.region
+            )));
+        }
+        Ok(())
     }
+
+    /// The order as the store has it now; as given if it cannot be read.
+    pub(super) async fn reread(&self, order: &Order) -> Order {
+        match self.ports.orders.find(&order.id).await {
+            Ok(Some(fresh)) => fresh,
+            Ok(None) => order.clone(),
+            Err(e) => {
+                log::warn!("order {}: not read back after writing: {e}", order.id);
+                order.clone()
+            }
+        }
+    }
+}
+
+/// The `order_switched` event of the old order's end.
+fn switched(closing: &Closing, new: &Order) -> Result<Notification> {
+    Ok(Notification::about(
+        &closing.order,
+        NotificationKind::OrderSwitched,
+        new.start_time,
+        closing.net()?,
+        format!(
+            "switched to order {} on plan {}: {} settled, {} refunded",
+            new.id, new.plan_id, closing.settled, closing.refunded
+        ),
+    ))
 }
 
 fn check_region(plan: &Plan, requested: Option<&Region>) -> Result<()> {
@@ -279,6 +349,12 @@ fn check_replaceable(old: &Order, plan: &Plan) -> Result<()> {
             "order {} is {} and cannot be replaced",
             old.id,
             old.status.label()
+        )));
+    }
+    if old.is_held() {
+        return Err(Error::Conflict(format!(
+            "order {} has a payment or a switch being settled; try again shortly",
+            old.id
         )));
     }
     if old.plan_type != plan.plan_type || old.region != plan.region {

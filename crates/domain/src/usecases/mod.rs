@@ -1,97 +1,92 @@
 //! The use cases: one file each, all methods of [`UseCases`], which holds the ports the
-//! configuration picked and the billing policy.
+//! configuration picked, the billing policy and the settler's circuit breakers.
+//!
+//! Every use case that moves money builds one [`crate::change::Change`] and commits it
+//! through [`crate::ports::ChangeStore`]; what must happen outside the store afterwards
+//! (a charge-service payment, a platform resource task) is recorded in that change and
+//! carried out by the settler and the task runner — by the request right away for what it
+//! recorded itself, and by the background jobs for everything else.
 
 use std::sync::Arc;
 
-use crate::cycle::BusinessCalendar;
+use crate::policy::BillingPolicy;
 use crate::ports::{
-    Charging, Clock, ConsumptionRepository, CreditQueue, IdGenerator, Identity, LedgerRepository,
-    NotificationRepository, Notifier, OrderRepository, PlanCatalog, Provisioning, ReleaseQueue,
-    RenewalRepository,
+    BooksRepository, ChangeStore, Charging, Clock, ConsumptionRepository, IdGenerator,
+    IdempotencyStore, Identity, LedgerRepository, NotificationRepository, OrderRepository,
+    PaymentRepository, PlanCatalog, Provisioning, RenewalRepository, TaskQueue,
 };
-use crate::renewal::RenewalSettings;
 
 mod authorize;
 mod balances;
+mod breaker;
 mod cancel_order;
-mod closing;
 mod create_order;
-mod deliver_credits;
-mod events;
+mod follow;
 mod get_order;
 mod list_notifications;
 mod list_orders;
 mod list_plans;
 mod list_usages;
-mod payments;
 mod provision;
-mod release;
+mod reconcile;
 mod renew;
-mod renew_charged;
-mod switch_order;
+mod renew_order;
+mod settle;
+mod tasks;
 
+pub use breaker::SettlerSettings;
 pub use cancel_order::{CancelOrderRequest, CancelOutcome, OrderAction};
 pub use create_order::{CreateOrderOutcome, CreateOrderRequest, Quote};
-pub use deliver_credits::CreditTally;
-pub use release::ReleaseTally;
+pub use reconcile::{ReconcileReport, ReconcileSettings};
 pub use renew::{RenewalReport, RenewalTally};
+pub use renew_order::RenewOutcome;
+pub use settle::SettleTally;
+pub use tasks::TaskTally;
 
 /// The adapters the use cases talk to.
 #[derive(Clone)]
 pub struct Ports {
     pub orders: Arc<dyn OrderRepository>,
+    pub changes: Arc<dyn ChangeStore>,
     pub usages: Arc<dyn ConsumptionRepository>,
     pub ledger: Arc<dyn LedgerRepository>,
     pub renewals: Arc<dyn RenewalRepository>,
-    pub notifier: Arc<dyn Notifier>,
+    pub payments: Arc<dyn PaymentRepository>,
     pub notifications: Arc<dyn NotificationRepository>,
+    pub idempotency: Arc<dyn IdempotencyStore>,
+    pub books: Arc<dyn BooksRepository>,
     pub plans: Arc<dyn PlanCatalog>,
     pub identity: Arc<dyn Identity>,
-    /// Which regions' money a charge service keeps, and the way to it.
+    /// The charge services of the regions that have one (pure I/O).
     pub charging: Arc<dyn Charging>,
-    /// Credits owed through the charge service, queued with their rows.
-    pub credits: Arc<dyn CreditQueue>,
     pub provisioning: Arc<dyn Provisioning>,
-    /// Releases that failed when their order ended, retried until they succeed.
-    pub releases: Arc<dyn ReleaseQueue>,
+    /// Releases and quota settings, queued by changes.
+    pub tasks: Arc<dyn TaskQueue>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGenerator>,
-}
-
-/// Billing rules that deployments choose.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct BillingPolicy {
-    /// The time zone whose calendar anchors cycles.
-    pub calendar: BusinessCalendar,
-    /// Whether cancelling a prepaid order refunds the unused part of its paid cycles.
-    pub refund_on_cancel: bool,
-    pub renewal: RenewalSettings,
-}
-
-impl Default for BillingPolicy {
-    fn default() -> Self {
-        Self {
-            calendar: BusinessCalendar::default(),
-            refund_on_cancel: true,
-            renewal: RenewalSettings::default(),
-        }
-    }
 }
 
 /// Entry point to every use case.
 #[derive(Clone)]
 pub struct UseCases {
     ports: Ports,
-    policy: BillingPolicy,
+    policy: Arc<BillingPolicy>,
+    settler: SettlerSettings,
+    breakers: Arc<breaker::Breakers>,
 }
 
 impl UseCases {
-    pub fn new(ports: Ports, policy: BillingPolicy) -> Self {
-        Self { ports, policy }
+    pub fn new(ports: Ports, policy: BillingPolicy, settler: SettlerSettings) -> Self {
+        Self {
+            ports,
+            policy: Arc::new(policy),
+            breakers: Arc::new(breaker::Breakers::new(settler)),
+            settler,
+        }
     }
 
-    pub fn policy(&self) -> BillingPolicy {
-        self.policy
+    pub fn policy(&self) -> &BillingPolicy {
+        &self.policy
     }
 }
 

@@ -1,8 +1,13 @@
 //! One renewal run: drain every renewal queue batch by batch, each batch one transaction in
-//! the store, and send the events of each batch once it is committed. Several runs at once
-//! (replicas, a cron job beside the server) share the work: each claims only orders nobody
-//! else holds. Regions whose money a charge service keeps are renewed apart, order by
-//! order (see `renew_charged`), since their money cannot move inside a store transaction.
+//! the store: claim, decide the whole batch in the domain, write its change (rows, payments,
+//! the ledger's movements, events, tasks). One engine whoever keeps the money: the local
+//! ledger settles in the batch's transaction, a charge service's payments are recorded and
+//! sent after the commit by the settler, so a run never waits on a remote service. Several
+//! runs at once (replicas, a cron job beside the server) share the work.
+//!
+//! Failures stay where they happen: an order that cannot be read or written is skipped and
+//! counted (the store isolates it from its batch), and a queue whose store calls fail is
+//! abandoned for this run while the other queues go on.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -10,9 +15,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::error::Result;
-use crate::ids::{PlanId, Region};
+use crate::ids::PlanId;
 use crate::money::Money;
-use crate::payment::RegionScope;
 use crate::ports::BatchOutcome;
 use crate::renewal::{
     PlanLookup, RenewalBatch, RenewalDecision, RenewalOutcome, RenewalQueue, RenewalRun,
@@ -29,14 +33,18 @@ pub struct RenewalTally {
     pub renewed: u64,
     /// Cycles charged.
     pub cycles: u64,
-    /// Money charged.
+    /// Money charged (whoever keeps it), settlements of ended orders included.
     pub charged: Money,
+    /// Orders whose next cycle's payment a charge service is asked for.
+    pub awaiting: u64,
     /// Orders left unpaid (running on or in their grace period).
     pub unpaid: u64,
     /// Orders ended because their grace period ran out.
     pub ended: u64,
     /// Orders left untouched because of a problem (logged), retried next run.
     pub skipped: u64,
+    /// Orders that could not be read or written (logged as errors), retried next run.
+    pub failed: u64,
 }
 
 impl RenewalTally {
@@ -48,14 +56,19 @@ impl RenewalTally {
             .charged
             .checked_add(other.charged)
             .unwrap_or(Money::MAX);
+        self.awaiting += other.awaiting;
         self.unpaid += other.unpaid;
         self.ended += other.ended;
         self.skipped += other.skipped;
+        self.failed += other.failed;
     }
 
-    /// The tally of a claiming batch: every claimed order's decision.
+    /// The tally of one batch.
     fn of(outcome: &BatchOutcome) -> Self {
-        Self::of_decisions(&outcome.decisions)
+        let mut tally = Self::of_decisions(&outcome.decisions);
+        tally.claimed += outcome.failed.len() as u64;
+        tally.failed += outcome.failed.len() as u64;
+        tally
     }
 
     /// The tally of these decisions, one per order looked at.
@@ -65,14 +78,15 @@ impl RenewalTally {
             ..RenewalTally::default()
         };
         for decision in decisions {
-            let cycles = decision.cycles() as u64;
+            let cycles = u64::from(decision.cycles);
             tally.cycles += cycles;
             tally.renewed += u64::from(cycles > 0);
             tally.charged = tally
                 .charged
-                .checked_add(decision.debit())
+                .checked_add(decision.charged())
                 .unwrap_or(Money::MAX);
             match &decision.outcome {
+                RenewalOutcome::AwaitingPayment => tally.awaiting += 1,
                 RenewalOutcome::Unpaid => tally.unpaid += 1,
                 RenewalOutcome::Ended => tally.ended += 1,
                 RenewalOutcome::Skipped(why) => {
@@ -86,84 +100,66 @@ impl RenewalTally {
     }
 }
 
-/// A whole run: its batches and totals.
+/// A whole run: its batches, totals, and the queues it had to abandon.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RenewalReport {
     pub batches: u64,
     pub total: RenewalTally,
+    /// Queues abandoned for this run because the store failed them (logged).
+    pub failed_queues: u64,
 }
 
 /// Hears of each batch a run has written: its queue, its number in the run, its tally.
 pub(super) type Progress<'a> = dyn FnMut(RenewalQueue, u64, &RenewalTally) + Send + 'a;
 
 impl UseCases {
-    /// Renews everything due at the clock's now. Each queue is drained twice: the regions
-    /// whose money the store keeps in claiming batches, one transaction each; then the
-    /// regions a charge service keeps, one order at a time, each charged before it is
-    /// recorded (see `renew_charged`). Once a batch is written its events are sent and the
-    /// resources of the orders it ended are released; at the end of the run the queued
-    /// credits due are delivered, best effort. `progress` hears of each written batch (its
-    /// queue, its number in the run and its tally).
+    /// Renews everything due at the clock's now. `progress` hears of each written batch.
+    /// The charge-service payments the run records are sent by the settler (see
+    /// [`UseCases::settle_due`]), and the tasks it queues by the task runner.
     ///
-    /// Errors: `Unavailable` (the store), `Internal`. A catalog that cannot be asked about a
-    /// plan, or a charge service that cannot be reached, is not an error: the orders
-    /// concerned are skipped and retried next run.
+    /// Errors: none of its own: a queue that fails is logged, counted in
+    /// [`RenewalReport::failed_queues`] and left for the next run, and the others go on.
     pub async fn renew_due(
         &self,
         progress: &mut (dyn FnMut(RenewalQueue, u64, &RenewalTally) + Send),
     ) -> Result<RenewalReport> {
         let now = self.ports.clock.now();
-        let charged = self.ports.charging.charged_regions();
         let mut report = RenewalReport::default();
         for queue in RenewalQueue::ALL {
-            self.renew_store_kept(queue, now, &charged, &mut report, progress)
-                .await?;
-            if !charged.is_empty() {
-                self.renew_charged(queue, now, &charged, &mut report, progress)
-                    .await?;
+            if let Err(e) = self.renew_queue(queue, now, &mut report, progress).await {
+                log::error!(
+                    "renewal of the {:?} {} queue stopped for this run: {e}",
+                    queue.mode,
+                    queue.status.label()
+                );
+                report.failed_queues += 1;
             }
         }
-        self.deliver_credits_best_effort().await;
         Ok(report)
     }
 
-    /// Drains `queue` in the regions the store keeps (all but `charged`): the store claims
-    /// each batch and moves the money in its transaction.
-    async fn renew_store_kept(
+    async fn renew_queue(
         &self,
         queue: RenewalQueue,
         now: DateTime<Utc>,
-        charged: &[Region],
         report: &mut RenewalReport,
         progress: &mut Progress<'_>,
     ) -> Result<()> {
         let settings = self.policy.renewal;
         let due_by = queue.due_by(now, &settings);
-        // With no charged region the scope is every region, and says so: a store then
-        // never has to express an empty exception list.
-        let regions = if charged.is_empty() {
-            RegionScope::All
-        } else {
-            RegionScope::Except(charged.to_vec())
-        };
-        let plan_ids = self
-            .ports
-            .renewals
-            .due_plans(queue, due_by, regions.clone())
-            .await?;
+        let plan_ids = self.ports.renewals.due_plans(queue, due_by).await?;
         if plan_ids.is_empty() {
             return Ok(());
         }
         let rules = Arc::new(RenewalRun {
             now,
-            policy: self.policy,
+            policy: (*self.policy).clone(),
             plans: self.look_up_plans(plan_ids).await,
         });
         let mut after = None;
         loop {
             let batch = RenewalBatch {
                 queue,
-                regions: regions.clone(),
                 due_by,
                 after,
                 limit: settings.batch_size.max(1),
@@ -173,40 +169,20 @@ impl UseCases {
                 .renewals
                 .renew_batch(batch, rules.clone())
                 .await?;
+            for (order, why) in &outcome.failed {
+                log::error!("renewal of order {order} failed, retried next run: {why}");
+            }
             let Some(next) = outcome.next.clone() else {
                 return Ok(());
             };
             let tally = RenewalTally::of(&outcome);
-            self.batch_written(queue, tally, outcome.decisions, report, progress)
-                .await;
-            after = Some(next);
-        }
-    }
-
-    /// What follows a written batch: it is counted and reported, its events are sent,
-    /// and the resources of the orders it ended are released (failures logged).
-    pub(super) async fn batch_written(
-        &self,
-        queue: RenewalQueue,
-        tally: RenewalTally,
-        decisions: Vec<RenewalDecision>,
-        report: &mut RenewalReport,
-        progress: &mut Progress<'_>,
-    ) {
-        report.batches += 1;
-        report.total.add(&tally);
-        progress(queue, report.batches, &tally);
-        let mut ended = Vec::new();
-        let mut events = Vec::new();
-        for decision in decisions {
-            if decision.outcome == RenewalOutcome::Ended {
-                ended.push(decision.after);
+            report.batches += 1;
+            report.total.add(&tally);
+            progress(queue, report.batches, &tally);
+            for decision in &outcome.decisions {
+                log_decision(decision);
             }
-            events.extend(decision.events);
-        }
-        self.send(events).await;
-        for order in &ended {
-            self.release_resource(order).await;
+            after = Some(next);
         }
     }
 
@@ -226,5 +202,18 @@ impl UseCases {
             }
         }
         plans
+    }
+}
+
+/// The log lines of a written decision's events (the events themselves are stored with it).
+fn log_decision(decision: &RenewalDecision) {
+    for event in &decision.events {
+        log::info!(
+            "notification {} project={} order={}: {}",
+            event.kind.label(),
+            event.project,
+            event.order_id,
+            event.message
+        );
     }
 }

@@ -1,0 +1,384 @@
+//! A change: everything one business step writes, decided by the domain and written by the
+//! store in one transaction. Orders (new ones, and updates guarded by the version they were
+//! decided from), consumption rows, the payments that move money for them and the local
+//! ledger's movements, and what the change causes: events, resource tasks, the request's
+//! idempotency key. Nothing a change causes depends on a second transaction after it.
+//!
+//! A change is built with [`ChangeBuilder`] and sealed with [`ChangeBuilder::seal`], which
+//! checks what the store must be able to trust: rows continue each order's numbering,
+//! payments pay rows of this change (or wait for them), every payment is positive and the
+//! local ledger moves by exactly what its payments say. The store then only applies it,
+//! keeping the guards only the database can enforce (versions, unique keys, balances).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use crate::consumption::Consumption;
+use crate::error::{Error, Result};
+use crate::idempotency::IdempotencyRecord;
+use crate::ids::{OrderId, ProjectId};
+use crate::money::Money;
+use crate::notification::Notification;
+use crate::order::Order;
+use crate::payment::{LedgerMove, MoneyKeeper, Payment, PaymentId, PaymentState};
+use crate::provisioning::NewTask;
+
+/// One order written by a change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OrderWrite {
+    /// A new order.
+    Insert(Order),
+    /// The order's new state, written only if the order still has `expected_version`.
+    Update {
+        expected_version: u32,
+        /// The last consume id before the change, from which its rows are numbered.
+        expected_last_consume_id: u32,
+        order: Order,
+    },
+}
+
+impl OrderWrite {
+    /// The order as the change leaves it.
+    pub fn order(&self) -> &Order {
+        match self {
+            OrderWrite::Insert(order) | OrderWrite::Update { order, .. } => order,
+        }
+    }
+
+    fn first_consume_id(&self) -> u32 {
+        match self {
+            OrderWrite::Insert(_) => 1,
+            OrderWrite::Update {
+                expected_last_consume_id,
+                ..
+            } => expected_last_consume_id.saturating_add(1),
+        }
+    }
+}
+
+/// A payment's new state, written only if it still has `expected`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PaymentUpdate {
+    pub id: PaymentId,
+    pub expected: PaymentState,
+    pub state: PaymentState,
+    pub settled_at: Option<DateTime<Utc>>,
+    pub attempts: u32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+}
+
+/// A change being put together.
+#[derive(Clone, Debug, Default)]
+pub struct ChangeBuilder {
+    change: Change,
+}
+
+/// A sealed change: what the store writes in one transaction, in this order — order
+/// updates and inserts (as listed), rows, new payments, payment updates, ledger movements,
+/// events, tasks (queued, then cancelled), the idempotency record.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Change {
+    orders: Vec<OrderWrite>,
+    rows: Vec<Consumption>,
+    payments: Vec<Payment>,
+    payment_updates: Vec<PaymentUpdate>,
+    ledger: Vec<LedgerMove>,
+    events: Vec<Notification>,
+    tasks: Vec<NewTask>,
+    cancelled_tasks: Vec<u64>,
+    idempotency: Option<IdempotencyRecord>,
+}
+
+impl ChangeBuilder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A new order.
+    pub fn insert(&mut self, order: Order) -> &mut Self {
+        self.change.orders.push(OrderWrite::Insert(order));
+        self
+    }
+
+    /// `before` becomes `after`, guarded by `before`'s version; `after` gets the next
+    /// version.
+    ///
+    /// Errors: `Internal` when the two are different orders or the version overflows.
+    pub fn update(&mut self, before: &Order, mut after: Order) -> Result<&mut Self> {
+        if before.id != after.id || before.project != after.project {
+            return Err(Error::Internal(format!(
+                "order {} cannot become order {}",
+                before.id, after.id
+            )));
+        }
+        after.version = before
+            .version
+            .checked_add(1)
+            .ok_or_else(|| Error::Internal(format!("order {} has too many versions", before.id)))?;
+        self.change.orders.push(OrderWrite::Update {
+            expected_version: before.version,
+            expected_last_consume_id: before.last_consume_id,
+            order: after,
+        });
+        Ok(self)
+    }
+
+    pub fn row(&mut self, row: Consumption) -> &mut Self {
+        self.change.rows.push(row);
+        self
+    }
+
+    pub fn payment(&mut self, payment: Payment) -> &mut Self {
+        self.change.payments.push(payment);
+        self
+    }
+
+    pub fn payment_update(&mut self, update: PaymentUpdate) -> &mut Self {
+        self.change.payment_updates.push(update);
+        self
+    }
+
+    pub fn ledger(&mut self, movement: LedgerMove) -> &mut Self {
+        self.change.ledger.push(movement);
+        self
+    }
+
+    pub fn event(&mut self, event: Notification) -> &mut Self {
+        self.change.events.push(event);
+        self
+    }
+
+    pub fn task(&mut self, task: NewTask) -> &mut Self {
+        self.change.tasks.push(task);
+        self
+    }
+
+    /// Cancels a queued task that has not run yet (a release queued before its resource
+    /// was created); the store refuses the whole change if it has.
+    pub fn cancel_task(&mut self, id: u64) -> &mut Self {
+        self.change.cancelled_tasks.push(id);
+        self
+    }
+
+    pub fn idempotency(&mut self, record: IdempotencyRecord) -> &mut Self {
+        self.change.idempotency = Some(record);
+        self
+    }
+
+    /// The order as this change leaves it, if the change writes it.
+    pub fn order(&self, id: &OrderId) -> Option<&Order> {
+        self.change.order(id)
+    }
+
+    /// Checks the change and seals it.
+    ///
+    /// Errors: `Internal` (a bug upstream; writing it would corrupt the books).
+    pub fn seal(self) -> Result<Change> {
+        self.change.check()?;
+        Ok(self.change)
+    }
+}
+
+impl Change {
+    pub fn orders(&self) -> &[OrderWrite] {
+        &self.orders
+    }
+
+    pub fn rows(&self) -> &[Consumption] {
+        &self.rows
+    }
+
+    pub fn payments(&self) -> &[Payment] {
+        &self.payments
+    }
+
+    pub fn payment_updates(&self) -> &[PaymentUpdate] {
+        &self.payment_updates
+    }
+
+    pub fn ledger(&self) -> &[LedgerMove] {
+        &self.ledger
+    }
+
+    pub fn events(&self) -> &[Notification] {
+        &self.events
+    }
+
+    pub fn tasks(&self) -> &[NewTask] {
+        &self.tasks
+    }
+
+    pub fn cancelled_tasks(&self) -> &[u64] {
+        &self.cancelled_tasks
+    }
+
+    pub fn idempotency_record(&self) -> Option<&IdempotencyRecord> {
+        self.idempotency.as_ref()
+    }
+
+    /// Whether the change writes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.orders.is_empty()
+            && self.rows.is_empty()
+            && self.payments.is_empty()
+            && self.payment_updates.is_empty()
+            && self.ledger.is_empty()
+            && self.events.is_empty()
+            && self.tasks.is_empty()
+            && self.cancelled_tasks.is_empty()
+            && self.idempotency.is_none()
+    }
+
+    /// The order as this change leaves it, if the change writes it.
+    pub fn order(&self, id: &OrderId) -> Option<&Order> {
+        self.orders
+            .iter()
+            .map(OrderWrite::order)
+            .find(|order| order.id == *id)
+    }
+
+    /// The payments' and ledger movements' money the change takes from each project in the
+    /// local ledger (negative: gives).
+    pub fn ledger_totals(&self) -> BTreeMap<ProjectId, Money> {
+        let mut totals = BTreeMap::new();
+        for movement in &self.ledger {
+            let total = totals
+                .entry(movement.project.clone())
+                .or_insert(Money::ZERO);
+            *total = total.checked_add(movement.amount).unwrap_or(Money::MAX);
+        }
+        totals
+    }
+
+    fn check(&self) -> Result<()> {
+        let bug = |what: String| Err(Error::Internal(format!("change refused: {what}")));
+        for write in &self.orders {
+            let order = write.order();
+            let mut expected = write.first_consume_id();
+            for row in self.rows.iter().filter(|row| row.order_id == order.id) {
+                if row.project != order.project {
+                    return bug(format!(
+                        "row #{} of order {} names project {}",
+                        row.consume_id, order.id, row.project
+                    ));
+                }
+                if row.consume_id != expected {
+                    return bug(format!(
+                        "row #{} of order {} should be #{expected}",
+                        row.consume_id, order.id
+                    ));
+                }
+                expected = expected.saturating_add(1);
+            }
+            if order.last_consume_id != expected.saturating_sub(1) {
+                return bug(format!(
+                    "order {} ends at row #{} but its rows end at #{}",
+                    order.id,
+                    order.last_consume_id,
+                    expected.saturating_sub(1)
+                ));
+            }
+        }
+        if let Some(row) = self
+            .rows
+            .iter()
+            .find(|row| self.order(&row.order_id).is_none())
+        {
+            return bug(format!(
+                "row of order {} which it does not write",
+                row.order_id
+            ));
+        }
+        for payment in &self.payments {
+            self.check_payment(payment)?;
+        }
+        let mut ledger_payments: BTreeMap<ProjectId, Money> = BTreeMap::new();
+        for payment in self
+            .payments
+            .iter()
+            .filter(|p| p.keeper == MoneyKeeper::LocalLedger)
+        {
+            let total = ledger_payments
+                .entry(payment.project.clone())
+                .or_insert(Money::ZERO);
+            *total = total.checked_add(payment.signed()).unwrap_or(Money::MAX);
+        }
+        ledger_payments.retain(|_, total| !total.is_zero());
+        let mut moves = self.ledger_totals();
+        moves.retain(|_, total| !total.is_zero());
+        if ledger_payments != moves {
+            return bug(format!(
+                "the ledger moves {moves:?} but its payments say {ledger_payments:?}"
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_payment(&self, payment: &Payment) -> Result<()> {
+        let bug = |what: String| {
+            Err(Error::Internal(format!(
+                "change refused: payment {}: {what}",
+                payment.id
+            )))
+        };
+        if !payment.amount.is_positive() {
+            return bug(format!("amount {}", payment.amount));
+        }
+        let Some(order) = self.order(&payment.id.order) else {
+            return bug("its order is not written by the change".into());
+        };
+        if payment.project != order.project || payment.keeper != order.terms.keeper {
+            return bug(format!(
+                "project {} kept by {} for an order of project {} kept by {}",
+                payment.project,
+                payment.keeper.label(),
+                order.project,
+                order.terms.keeper.label()
+            ));
+        }
+        if payment.id.seq > order.payment_seq {
+            return bug(format!(
+                "numbered past the order's last payment #{}",
+                order.payment_seq
+            ));
+        }
+        if payment.keeper == MoneyKeeper::LocalLedger
+            && (payment.deferred || payment.state != PaymentState::Settled)
+        {
+            return bug("the local ledger settles in the change's transaction".into());
+        }
+        if payment.deferred {
+            if order.awaiting_payment != Some(payment.id.seq) {
+                return bug("deferred, but its order does not wait for it".into());
+            }
+            if payment.consume_id != order.last_consume_id.saturating_add(1) {
+                return bug(format!(
+                    "deferred row #{} is not the order's next",
+                    payment.consume_id
+                ));
+            }
+            return Ok(());
+        }
+        let row = self
+            .rows
+            .iter()
+            .find(|row| row.order_id == payment.id.order && row.consume_id == payment.consume_id);
+        match row {
+            Some(row) if row.amount == payment.signed() => Ok(()),
+            Some(row) => bug(format!(
+                "pays {} for a row of {}",
+                payment.signed(),
+                row.amount
+            )),
+            None => bug(format!(
+                "row #{} is not written by the change",
+                payment.consume_id
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

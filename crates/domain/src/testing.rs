@@ -1,0 +1,211 @@
+//! Fixtures for tests of this crate and the crates that use it (behind the `testing`
+//! feature, which only dev-dependencies turn on): small builders of orders and plans with
+//! sensible defaults, so a test states only what it is about and a field added to an entity
+//! is filled in once, here.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use chrono::{DateTime, Utc};
+
+use crate::cycle::{BusinessCalendar, Cycle};
+use crate::ids::{OrderId, PlanId, PlanType, ProjectId, Quantity, Region, ResourceName, UserName};
+use crate::money::Money;
+use crate::order::{Order, OrderStatus, Terms};
+use crate::payment::MoneyKeeper;
+use crate::plan::{ChargingMode, Plan};
+
+/// An instant from RFC 3339 text.
+pub fn utc(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+/// An amount from decimal text.
+pub fn money(text: &str) -> Money {
+    text.parse().unwrap()
+}
+
+/// A plan; by default a prepaid monthly `volume` plan `plan-1` in `cn-north-1` at 100.00.
+#[derive(Clone, Debug)]
+pub struct PlanBuilder(Plan);
+
+impl Default for PlanBuilder {
+    fn default() -> Self {
+        Self(Plan {
+            id: PlanId::parse("plan-1").unwrap(),
+            plan_type: PlanType::parse("volume").unwrap(),
+            region: Region::parse("cn-north-1").unwrap(),
+            mode: ChargingMode::Prepaid,
+            price: money("100"),
+            cycle: Cycle::Month,
+            requires_resource_name: false,
+            description: "a plan".into(),
+        })
+    }
+}
+
+impl PlanBuilder {
+    pub fn id(mut self, id: &str) -> Self {
+        self.0.id = PlanId::parse(id).unwrap();
+        self
+    }
+    pub fn plan_type(mut self, plan_type: &str) -> Self {
+        self.0.plan_type = PlanType::parse(plan_type).unwrap();
+        self
+    }
+    pub fn region(mut self, region: &str) -> Self {
+        self.0.region = Region::parse(region).unwrap();
+        self
+    }
+    pub fn mode(mut self, mode: ChargingMode) -> Self {
+        self.0.mode = mode;
+        self
+    }
+    pub fn price(mut self, price: &str) -> Self {
+        self.0.price = money(price);
+        self
+    }
+    pub fn cycle(mut self, cycle: Cycle) -> Self {
+        self.0.cycle = cycle;
+        self
+    }
+    pub fn named(mut self) -> Self {
+        self.0.requires_resource_name = true;
+        self
+    }
+    pub fn build(self) -> Plan {
+        self.0
+    }
+}
+
+/// An order; by default a consuming prepaid monthly `volume` order `order-1` of project
+/// `demo` in `cn-north-1` at 100.00 a month, started 2017-01-01T00:00:00Z, its first cycle
+/// paid (row #1, payment #1) until 2017-02-01, kept by the local ledger.
+#[derive(Clone, Debug)]
+pub struct OrderBuilder(Order);
+
+impl Default for OrderBuilder {
+    fn default() -> Self {
+        Self(Order {
+            id: OrderId::parse("order-1").unwrap(),
+            project: ProjectId::parse("demo").unwrap(),
+            region: Region::parse("cn-north-1").unwrap(),
+            plan_id: PlanId::parse("plan-1").unwrap(),
+            plan_type: PlanType::parse("volume").unwrap(),
+            mode: ChargingMode::Prepaid,
+            quantities: Quantity::ONE,
+            start_time: utc("2017-01-01T00:00:00Z"),
+            end_time: None,
+            deadline_time: utc("2017-02-01T00:00:00Z"),
+            status: OrderStatus::Consuming,
+            creator: UserName::parse("alice").unwrap(),
+            resource_name: None,
+            last_consume_id: 1,
+            renew_retries: 0,
+            last_warned_at: None,
+            terms: Terms {
+                cycle: Cycle::Month,
+                price: money("100"),
+                keeper: MoneyKeeper::LocalLedger,
+            },
+            version: 1,
+            payment_seq: 1,
+            awaiting_payment: None,
+            replaces: None,
+            replaced_by: None,
+        })
+    }
+}
+
+impl OrderBuilder {
+    /// A postpaid order, nothing billed yet: its deadline is the end of its first cycle.
+    pub fn postpaid(self) -> Self {
+        let mut built = self.mode(ChargingMode::Postpaid);
+        built.0.last_consume_id = 0;
+        built.0.payment_seq = 0;
+        built
+    }
+    pub fn id(mut self, id: &str) -> Self {
+        self.0.id = OrderId::parse(id).unwrap();
+        self
+    }
+    pub fn project(mut self, project: &str) -> Self {
+        self.0.project = ProjectId::parse(project).unwrap();
+        self
+    }
+    pub fn region(mut self, region: &str) -> Self {
+        self.0.region = Region::parse(region).unwrap();
+        self
+    }
+    pub fn plan(mut self, plan: &Plan) -> Self {
+        self.0.plan_id = plan.id.clone();
+        self.0.plan_type = plan.plan_type.clone();
+        self.0.region = plan.region.clone();
+        self.0.mode = plan.mode;
+        self.0.terms.cycle = plan.cycle;
+        self.0.terms.price = plan.price;
+        self
+    }
+    pub fn plan_type(mut self, plan_type: &str) -> Self {
+        self.0.plan_type = PlanType::parse(plan_type).unwrap();
+        self
+    }
+    pub fn mode(mut self, mode: ChargingMode) -> Self {
+        self.0.mode = mode;
+        self
+    }
+    pub fn quantities(mut self, quantities: i64) -> Self {
+        self.0.quantities = Quantity::new(quantities).unwrap();
+        self
+    }
+    /// Starts at `start` with its first cycle (of its terms' cycle) as the deadline.
+    pub fn start(mut self, start: &str) -> Self {
+        self.0.start_time = utc(start);
+        self.0.deadline_time = BusinessCalendar::default()
+            .cycle_end(self.0.start_time, self.0.terms.cycle, 1)
+            .unwrap();
+        self
+    }
+    pub fn deadline(mut self, deadline: &str) -> Self {
+        self.0.deadline_time = utc(deadline);
+        self
+    }
+    pub fn status(mut self, status: OrderStatus) -> Self {
+        self.0.status = status;
+        self
+    }
+    /// The last row; payments are numbered alike (one per row so far).
+    pub fn last_consume_id(mut self, last: u32) -> Self {
+        self.0.last_consume_id = last;
+        self.0.payment_seq = last;
+        self
+    }
+    pub fn price(mut self, price: &str) -> Self {
+        self.0.terms.price = money(price);
+        self
+    }
+    pub fn cycle(mut self, cycle: Cycle) -> Self {
+        self.0.terms.cycle = cycle;
+        self
+    }
+    pub fn keeper(mut self, keeper: MoneyKeeper) -> Self {
+        self.0.terms.keeper = keeper;
+        self
+    }
+    pub fn resource_name(mut self, name: &str) -> Self {
+        self.0.resource_name = Some(ResourceName::parse(name).unwrap());
+        self
+    }
+    pub fn retries(mut self, retries: u32) -> Self {
+        self.0.renew_retries = retries;
+        self
+    }
+    pub fn warned_at(mut self, at: &str) -> Self {
+        self.0.last_warned_at = Some(utc(at));
+        self
+    }
+    pub fn build(self) -> Order {
+        self.0
+    }
+}

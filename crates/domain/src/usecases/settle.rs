@@ -1,0 +1,402 @@
+//! The settler: sends the payments the charge services keep, under their ids, until the
+//! answer is definitive, and writes what each answer means in one change.
+//!
+//! - Taken: the payment is settled; a payment an order waited for writes its row and moves
+//!   the order on (a pending order opens, a renewal advances).
+//! - Declined (deductions only): a payment an order waited for is declined and the order
+//!   moves on without it (a pending order ends without charge, a renewal is unpaid); a
+//!   payment for usage already consumed is owed, asked again hourly, then daily.
+//! - Unknown (a timeout, a 5xx, an unreadable answer): the attempt is counted and the
+//!   payment sent again later under the same id, with back-off; the region's breaker counts
+//!   it too.
+//! - Another amount under the same id: the payment is disputed, never sent again, and left
+//!   to an operator.
+//!
+//! A request sends the payments it recorded itself right after its commit, for a prompt
+//! answer; the background job sends everything else due, a bounded number at once.
+
+use chrono::{DateTime, Utc};
+use futures_util::stream::{self, StreamExt};
+
+use crate::change::{ChangeBuilder, PaymentUpdate};
+use crate::error::{Error, Result};
+use crate::notification::{Notification, NotificationKind};
+use crate::opening::{OpeningDeclined, OpeningPaid};
+use crate::order::{Order, OrderStatus};
+use crate::payment::{Payment, PaymentDirection, PaymentState};
+use crate::renewal::RenewalRun;
+use crate::retry::Backoff;
+
+use super::UseCases;
+
+/// How one payment came out of an attempt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Settled {
+    Taken,
+    Declined(String),
+    Owed(String),
+    Unknown(String),
+    Disputed(String),
+    /// Not sent: its region is paused, or another settler finished it first.
+    NotSent,
+}
+
+/// What one settling round did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SettleTally {
+    pub taken: u64,
+    pub declined: u64,
+    pub owed: u64,
+    pub unknown: u64,
+    pub disputed: u64,
+    pub not_sent: u64,
+}
+
+impl SettleTally {
+    fn count(&mut self, outcome: &Settled) {
+        match outcome {
+            Settled::Taken => self.taken += 1,
+            Settled::Declined(_) => self.declined += 1,
+            Settled::Owed(_) => self.owed += 1,
+            Settled::Unknown(_) => self.unknown += 1,
+            Settled::Disputed(_) => self.disputed += 1,
+            Settled::NotSent => self.not_sent += 1,
+        }
+    }
+
+    /// Whether anything was sent.
+    pub fn is_empty(&self) -> bool {
+        *self == SettleTally::default()
+    }
+}
+
+impl UseCases {
+    /// Sends the payments due now (up to the settler's batch, oldest first, a bounded
+    /// number at once), skipping the regions whose breaker is open. Run by the background
+    /// job every few seconds, and by `serviceusage renew --once` after its run.
+    ///
+    /// Errors: `Unavailable`, `Internal` (reading the store). An answer that cannot be
+    /// written is logged and counted as unknown; the payment is sent again later.
+    pub async fn settle_due(&self) -> Result<SettleTally> {
+        let now = self.ports.clock.now();
+        let paused = self.breakers.paused(now);
+        let due = self
+            .ports
+            .payments
+            .due(now, self.settler.batch.max(1), paused)
+            .await?;
+        let outcomes: Vec<Settled> = stream::iter(due)
+            .map(|payment| self.settle(payment))
+            .buffer_unordered(self.settler.concurrency.max(1))
+            .collect()
+            .await;
+        let mut tally = SettleTally::default();
+        for outcome in &outcomes {
+            tally.count(outcome);
+        }
+        Ok(tally)
+    }
+
+    /// Sends one payment a request has just recorded, asking once more at once if the
+    /// outcome is unknown (the id makes a repeat harmless), so the request can answer with
+    /// the outcome more often than not.
+    pub(super) async fn settle_now(&self, payment: Payment) -> Settled {
+        match self.settle(payment.clone()).await {
+            Settled::Unknown(why) => {
+                log::warn!(
+                    "order {}: payment {} has an unknown outcome ({why}); asking again",
+                    payment.id.order,
+                    payment.id
+                );
+                let Ok(Some(fresh)) = self.ports.payments.find(&payment.id).await else {
+                    return Settled::Unknown(why);
+                };
+                if !fresh.state.is_open() {
+                    return Settled::NotSent;
+                }
+                self.settle(fresh).await
+            }
+            outcome => outcome,
+        }
+    }
+
+    /// One attempt at `payment`, and what it means written down.
+    async fn settle(&self, payment: Payment) -> Settled {
+        let now = self.ports.clock.now();
+        if self.breakers.is_paused(&payment.region, now) {
+            return Settled::NotSent;
+        }
+        log::info!(
+            "order {}: sending {} {} of {} ({}, attempt {})",
+            payment.id.order,
+            payment.direction.label(),
+            payment.id,
+            payment.amount,
+            payment.region,
+            u64::from(payment.attempts) + 1
+        );
+        let answer = match payment.direction {
+            PaymentDirection::Deduction => self.ports.charging.deduct(&payment).await,
+            PaymentDirection::Credit => self.ports.charging.credit(&payment).await,
+        };
+        let now = self.ports.clock.now();
+        let unknown = matches!(answer, Err(Error::DependencyUnavailable(_)));
+        if self.breakers.record(&payment.region, unknown, now) {
+            log::warn!(
+                "region {}: {} unknown outcomes in a row from its charge service; its \
+                 payments pause for {}s",
+                payment.region,
+                self.settler.breaker_failures,
+                self.settler.breaker_pause.num_seconds()
+            );
+        }
+        let written = match answer {
+            Ok(()) => self.taken(&payment, now).await.map(|()| Settled::Taken),
+            Err(Error::PaymentDeclined(why))
+                if payment.direction == PaymentDirection::Deduction =>
+            {
+                self.refused(&payment, why, now).await
+            }
+            Err(Error::PaymentMismatch(why)) => self.disputed(&payment, why, now).await,
+            Err(e) => self.unanswered(&payment, e.to_string(), now).await,
+        };
+        written.unwrap_or_else(|e| {
+            log::error!(
+                "order {}: the answer to payment {} could not be written, it is sent again \
+                 later: {e}",
+                payment.id.order,
+                payment.id
+            );
+            Settled::Unknown(e.to_string())
+        })
+    }
+
+    /// The keeper took the payment: settled, and what waited for it moves on.
+    async fn taken(&self, payment: &Payment, now: DateTime<Utc>) -> Result<()> {
+        let mut change = ChangeBuilder::new();
+        change.payment_update(update(payment, PaymentState::Settled, Some(now), now, None));
+        if payment.deferred {
+            let order = self.waiting_order(payment).await?;
+            match order.status {
+                OrderStatus::Pending => {
+                    let replaced = match &order.replaces {
+                        Some(id) => {
+                            let old = self.ports.orders.find(id).await?.ok_or_else(|| {
+                                Error::Internal(format!(
+                                    "order {id}, replaced by {}, is gone",
+                                    order.id
+                                ))
+                            })?;
+                            let history = self.ports.usages.for_order(id).await?;
+                            Some((old, history))
+                        }
+                        None => None,
+                    };
+                    OpeningPaid {
+                        order: &order,
+                        payment,
+                        replaced: replaced.as_ref().map(|(o, h)| (o, h.as_slice())),
+                    }
+                    .write(&mut change, &self.policy.calendar, now)?;
+                }
+                OrderStatus::Consuming | OrderStatus::Ending => {
+                    let run = RenewalRun::at(now, (*self.policy).clone());
+                    run.paid(&order, payment)?.write_into(&mut change)?;
+                }
+                OrderStatus::Ended => {
+                    return Err(Error::Internal(format!(
+                        "order {} is ended but waits for payment {}",
+                        order.id, payment.id
+                    )))
+                }
+            }
+        }
+        self.write_answer(change, payment, "taken").await
+    }
+
+    /// The keeper declined a deduction for want of balance.
+    async fn refused(&self, payment: &Payment, why: String, now: DateTime<Utc>) -> Result<Settled> {
+        if !payment.deferred {
+            // Usage already consumed: owed, asked again later.
+            let attempts = payment.attempts.saturating_add(1);
+            let next = Backoff::OWED.next_attempt(now, attempts);
+            let owed = PaymentUpdate {
+                attempts,
+                ..update(payment, PaymentState::Owed, None, next, Some(why.clone()))
+            };
+            if payment.state == PaymentState::Owed {
+                self.ports
+                    .payments
+                    .attempted(owed, payment.attempts)
+                    .await?;
+            } else {
+                let order = self.ports.orders.find(&payment.id.order).await?;
+                let mut change = ChangeBuilder::new();
+                change.payment_update(owed);
+                if let Some(order) = order {
+                    change.event(Notification::about(
+                        &order,
+                        NotificationKind::PaymentOwed,
+                        now,
+                        payment.amount,
+                        format!(
+                            "{} for the period from {} is owed: the charge service declined it ({why})",
+                            payment.amount, payment.period_from
+                        ),
+                    ));
+                }
+                self.write_answer(change, payment, "owed").await?;
+            }
+            return Ok(Settled::Owed(why));
+        }
+        let order = self.waiting_order(payment).await?;
+        let mut change = ChangeBuilder::new();
+        change.payment_update(update(
+            payment,
+            PaymentState::Declined,
+            Some(now),
+            now,
+            Some(why.clone()),
+        ));
+        match order.status {
+            OrderStatus::Pending => {
+                let replaced = match &order.replaces {
+                    Some(id) => self.ports.orders.find(id).await?,
+                    None => None,
+                };
+                OpeningDeclined {
+                    order: &order,
+                    payment,
+                    replaced: replaced.as_ref(),
+                    why: &why,
+                }
+                .write(&mut change, now)?;
+            }
+            OrderStatus::Consuming | OrderStatus::Ending => {
+                let run = RenewalRun::at(now, (*self.policy).clone());
+                run.declined(&order, payment, &why)?
+                    .write_into(&mut change)?;
+            }
+            OrderStatus::Ended => {
+                return Err(Error::Internal(format!(
+                    "order {} is ended but waits for payment {}",
+                    order.id, payment.id
+                )))
+            }
+        }
+        self.write_answer(change, payment, "declined").await?;
+        Ok(Settled::Declined(why))
+    }
+
+    /// The keeper holds another amount under this id: never sent again.
+    async fn disputed(
+        &self,
+        payment: &Payment,
+        why: String,
+        now: DateTime<Utc>,
+    ) -> Result<Settled> {
+        log::error!(
+            "order {}: payment {} of {} is disputed, an operator must reconcile it with the \
+             charge service of {}: {why}",
+            payment.id.order,
+            payment.id,
+            payment.amount,
+            payment.region
+        );
+        let disputed = update(
+            payment,
+            PaymentState::Disputed,
+            Some(now),
+            now,
+            Some(why.clone()),
+        );
+        self.ports
+            .payments
+            .attempted(disputed, payment.attempts)
+            .await?;
+        Ok(Settled::Disputed(why))
+    }
+
+    /// No definitive answer: counted, sent again later under the same id.
+    async fn unanswered(
+        &self,
+        payment: &Payment,
+        why: String,
+        now: DateTime<Utc>,
+    ) -> Result<Settled> {
+        let attempts = payment.attempts.saturating_add(1);
+        let backoff = match payment.state {
+            PaymentState::Owed => Backoff::OWED,
+            _ => Backoff::PROMPT,
+        };
+        let next = backoff.next_attempt(now, attempts);
+        log::warn!(
+            "order {}: payment {} not settled (attempt {attempts}), next at {next}: {why}",
+            payment.id.order,
+            payment.id
+        );
+        let retry = PaymentUpdate {
+            attempts,
+            ..update(payment, payment.state, None, next, Some(why.clone()))
+        };
+        self.ports
+            .payments
+            .attempted(retry, payment.attempts)
+            .await?;
+        Ok(Settled::Unknown(why))
+    }
+
+    async fn waiting_order(&self, payment: &Payment) -> Result<Order> {
+        self.ports
+            .orders
+            .find(&payment.id.order)
+            .await?
+            .ok_or_else(|| Error::Internal(format!("payment {} has no order", payment.id)))
+    }
+
+    /// Commits an answer's change and runs the tasks it queued (an order just opened sets
+    /// its quota). One another settler (or the request) wrote first is not an error: the
+    /// payment moved on either way.
+    async fn write_answer(
+        &self,
+        change: ChangeBuilder,
+        payment: &Payment,
+        what: &str,
+    ) -> Result<()> {
+        match self.commit(change.seal()?).await {
+            Ok(committed) => {
+                log::info!("order {}: payment {} {what}", payment.id.order, payment.id);
+                self.run_recorded(&committed).await;
+                Ok(())
+            }
+            Err(Error::Conflict(why)) => {
+                log::info!(
+                    "order {}: payment {} was already recorded as settled elsewhere ({why})",
+                    payment.id.order,
+                    payment.id
+                );
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// `payment` moving to `state`, guarded by the state it was read in.
+fn update(
+    payment: &Payment,
+    state: PaymentState,
+    settled_at: Option<DateTime<Utc>>,
+    next_attempt_at: DateTime<Utc>,
+    last_error: Option<String>,
+) -> PaymentUpdate {
+    PaymentUpdate {
+        id: payment.id.clone(),
+        expected: payment.state,
+        state,
+        settled_at,
+        attempts: payment.attempts,
+        next_attempt_at,
+        last_error,
+    }
+}
