@@ -75,9 +75,10 @@ pub struct ChangeBuilder {
     change: Change,
 }
 
-/// A sealed change: what the store writes in one transaction, in this order — order
-/// updates and inserts (as listed), rows, new payments, payment updates, ledger movements,
-/// events, tasks (queued, then cancelled), the idempotency record.
+/// A sealed change: what the store writes in one transaction, in this order — the
+/// idempotency record (so a repeated request is told apart before anything else can refuse
+/// it), order updates and inserts (as listed), rows, new payments, payment updates, ledger
+/// movements, events, tasks (queued, then cancelled).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Change {
     orders: Vec<OrderWrite>,
@@ -182,6 +183,18 @@ impl ChangeBuilder {
 }
 
 impl Change {
+    /// The change with the idempotency record of the request that causes it (a batch built
+    /// by the renewal rules, written for one keyed request).
+    ///
+    /// Errors: `Internal` when it already has one.
+    pub fn with_idempotency(mut self, record: IdempotencyRecord) -> Result<Change> {
+        if self.idempotency.is_some() {
+            return Err(Error::Internal("two idempotency keys in one change".into()));
+        }
+        self.idempotency = Some(record);
+        Ok(self)
+    }
+
     pub fn orders(&self) -> &[OrderWrite] {
         &self.orders
     }

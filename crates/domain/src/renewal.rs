@@ -418,7 +418,9 @@ impl RenewalRun {
         let PlanLookup::Found(plan) = lookup else {
             return self.unpaid(decision, withdrawn(order));
         };
-        if self.grace_is_over(order) {
+        // Refused before, and its grace is over: it ends. Never refused (the service was
+        // down, say), it is asked first: a run after an outage catches up, as on the ledger.
+        if order.renew_retries > 0 && self.grace_is_over(order) {
             return self.unpaid(decision, "the grace period ran out unpaid".into());
         }
         if self.warned_recently(order) {

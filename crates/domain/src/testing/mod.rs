@@ -209,3 +209,76 @@ impl OrderBuilder {
         self.0
     }
 }
+
+mod fakes;
+mod memory;
+
+pub use fakes::{
+    ChargeAnswer, FakeCharging, FakeProvisioning, FixedCatalog, OpenIdentity, SequentialIds,
+    TestClock,
+};
+pub use memory::{Fault, MemoryStore};
+
+use std::sync::Arc;
+
+use crate::policy::BillingPolicy;
+use crate::principal::Principal;
+use crate::usecases::{Ports, SettlerSettings, UseCases};
+
+/// The use cases over a [`MemoryStore`] and the fakes, each kept for the test to drive and
+/// inspect.
+#[derive(Clone)]
+pub struct Harness {
+    pub usecases: UseCases,
+    pub store: MemoryStore,
+    pub charging: FakeCharging,
+    pub provisioning: FakeProvisioning,
+    pub clock: TestClock,
+    pub catalog: FixedCatalog,
+}
+
+impl Harness {
+    /// `plans` in the catalog, the clock at `now`.
+    pub fn new(policy: BillingPolicy, plans: Vec<Plan>, now: DateTime<Utc>) -> Self {
+        let store = MemoryStore::new();
+        let charging = FakeCharging::default();
+        let provisioning = FakeProvisioning::default();
+        let clock = TestClock::at(now);
+        let catalog = FixedCatalog::with(plans);
+        let ports = Ports {
+            orders: Arc::new(store.clone()),
+            changes: Arc::new(store.clone()),
+            usages: Arc::new(store.clone()),
+            ledger: Arc::new(store.clone()),
+            renewals: Arc::new(store.clone()),
+            payments: Arc::new(store.clone()),
+            notifications: Arc::new(store.clone()),
+            idempotency: Arc::new(store.clone()),
+            books: Arc::new(store.clone()),
+            plans: Arc::new(catalog.clone()),
+            identity: Arc::new(OpenIdentity),
+            charging: Arc::new(charging.clone()),
+            provisioning: Arc::new(provisioning.clone()),
+            tasks: Arc::new(store.clone()),
+            clock: Arc::new(clock.clone()),
+            ids: Arc::new(SequentialIds::default()),
+        };
+        Self {
+            usecases: UseCases::new(ports, policy, SettlerSettings::default()),
+            store,
+            charging,
+            provisioning,
+            clock,
+            catalog,
+        }
+    }
+}
+
+/// A member of every project (see [`OpenIdentity`]), or with `admin`, an admin.
+pub fn principal(name: &str) -> Principal {
+    Principal {
+        user: UserName::parse(name).unwrap(),
+        admin: name == "admin",
+        credential: None,
+    }
+}

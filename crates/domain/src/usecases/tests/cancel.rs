@@ -1,0 +1,139 @@
+//! Cancelling orders: refunds, settlements into arrears, and what a hold forbids.
+
+use super::*;
+use crate::error::Error;
+use crate::order::OrderStatus;
+use crate::payment::{PaymentDirection, PaymentState};
+use crate::policy::BillingPolicy;
+use crate::testing::ChargeAnswer;
+
+#[tokio::test]
+async fn a_prepaid_cancel_refunds_the_unused_remainder_to_the_ledger() {
+    let harness = harness();
+    let order = create(&harness, request(&format!("cpu-small-{LEDGER}"))).await.unwrap();
+    harness.clock.advance(chrono::TimeDelta::days(10));
+    let outcome = harness
+        .usecases
+        .cancel_order(&principal("alice"), cancel_request(&order.id))
+        .await
+        .unwrap();
+    // 20.00 for Mar 1 → Apr 1, 21 of 31 days unused: 13.548387… → 13.5484.
+    assert_eq!(outcome.refunded, money("13.5484"));
+    assert_eq!(outcome.order.status, OrderStatus::Ended);
+    assert_eq!(ledger_balance(&harness), money("993.5484"));
+    assert!(mismatches(&harness).await.is_empty());
+}
+
+#[tokio::test]
+async fn without_refund_on_cancel_only_a_cycle_not_begun_goes_back() {
+    let policy = BillingPolicy {
+        refund_on_cancel: false,
+        ..BillingPolicy::default()
+    };
+    let harness = crate::testing::Harness::new(policy, plans(), now());
+    harness.store.fund(&project(), money("1000"));
+    let order = create(&harness, request(&format!("cpu-small-{LEDGER}"))).await.unwrap();
+    // Renewed early in the margin: April is paid, not begun.
+    harness.clock.set(utc("2026-03-28T00:00:00Z"));
+    harness.usecases.renew_due(&mut |_, _, _| {}).await.unwrap();
+    assert_eq!(ledger_balance(&harness), money("960"));
+    let outcome = harness
+        .usecases
+        .cancel_order(&principal("alice"), cancel_request(&order.id))
+        .await
+        .unwrap();
+    assert_eq!(outcome.refunded, money("20"));
+    assert!(mismatches(&harness).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_postpaid_cancel_always_succeeds_and_settles_into_arrears() {
+    let harness = harness();
+    harness.store.fund(&project(), money("30"));
+    let order = create(&harness, request(&format!("net-{LEDGER}"))).await.unwrap();
+    harness.store.fund(&project(), money("5"));
+    harness.clock.set(utc("2026-04-16T00:00:00Z"));
+    let outcome = harness
+        .usecases
+        .cancel_order(&principal("alice"), cancel_request(&order.id))
+        .await
+        .unwrap();
+    // March in full, then 15 of April's 30 days: 30 + 15.
+    assert_eq!(outcome.settled, money("45"));
+    assert_eq!(ledger_balance(&harness), money("-40"));
+    let account = harness
+        .usecases
+        .get_balance(&principal("alice"), &project())
+        .await
+        .unwrap();
+    assert_eq!(account.owed, money("40"));
+}
+
+#[tokio::test]
+async fn a_charge_service_refund_is_recorded_with_the_end_and_sent_at_once() {
+    let harness = harness();
+    let order = create(&harness, request(&format!("cpu-small-{REMOTE}"))).await.unwrap();
+    harness.clock.advance(chrono::TimeDelta::days(10));
+    harness
+        .usecases
+        .cancel_order(&principal("alice"), cancel_request(&order.id))
+        .await
+        .unwrap();
+    assert_eq!(harness.charging.balance(&project()), money("993.5484"));
+    let credit = harness
+        .store
+        .payments()
+        .into_iter()
+        .find(|p| p.direction == PaymentDirection::Credit)
+        .unwrap();
+    assert_eq!(credit.state, PaymentState::Settled);
+    assert!(mismatches(&harness).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_refund_the_charge_service_does_not_answer_is_sent_again_by_the_settler() {
+    let harness = harness();
+    let order = create(&harness, request(&format!("cpu-small-{REMOTE}"))).await.unwrap();
+    harness.charging.script([
+        ChargeAnswer::TimeOutBeforeTaking,
+        ChargeAnswer::TimeOutBeforeTaking,
+    ]);
+    harness
+        .usecases
+        .cancel_order(&principal("alice"), cancel_request(&order.id))
+        .await
+        .unwrap();
+    assert_eq!(harness.charging.balance(&project()), money("980"));
+    harness.clock.advance(chrono::TimeDelta::minutes(5));
+    harness.usecases.settle_due().await.unwrap();
+    assert_eq!(harness.charging.balance(&project()), money("1000"));
+    assert!(mismatches(&harness).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_cancel_releases_the_orders_volume_by_a_task_it_runs_itself() {
+    let harness = harness();
+    let order = create(&harness, named(&format!("vol-{LEDGER}"), "data")).await.unwrap();
+    harness
+        .usecases
+        .cancel_order(&principal("alice"), cancel_request(&order.id))
+        .await
+        .unwrap();
+    assert_eq!(harness.provisioning.log(), ["provision order-1", "release order-1"]);
+    assert!(harness.store.open_tasks().is_empty());
+}
+
+#[tokio::test]
+async fn an_ended_order_cannot_be_cancelled_again() {
+    let harness = harness();
+    let order = create(&harness, request(&format!("cpu-small-{LEDGER}"))).await.unwrap();
+    let alice = principal("alice");
+    let cancel = || {
+        harness
+            .usecases
+            .cancel_order(&alice, cancel_request(&order.id))
+    };
+    cancel().await.unwrap();
+    assert!(matches!(cancel().await, Err(Error::Conflict(_))));
+    assert_eq!(ledger_balance(&harness), money("1000"));
+}

@@ -1,0 +1,80 @@
+//! The settler: answers, arrears, disputes and the breaker.
+
+use super::*;
+use crate::notification::NotificationKind;
+use crate::payment::PaymentState;
+use crate::reconcile::Mismatch;
+use crate::testing::ChargeAnswer;
+
+#[tokio::test]
+async fn a_settlement_the_charge_service_declines_is_owed_announced_and_asked_again_later() {
+    let harness = harness();
+    let order = create(&harness, request(&format!("net-{REMOTE}"))).await.unwrap();
+    harness.charging.fund(&project(), Money::ZERO);
+    harness.clock.set(utc("2026-03-16T00:00:00Z"));
+    harness
+        .usecases
+        .cancel_order(&principal("alice"), cancel_request(&order.id))
+        .await
+        .unwrap();
+    let owed = harness.store.payments();
+    assert_eq!(owed[0].state, PaymentState::Owed);
+    assert!(harness
+        .store
+        .notifications()
+        .iter()
+        .any(|n| n.kind == NotificationKind::PaymentOwed));
+    let account = harness
+        .usecases
+        .get_balance(&principal("alice"), &project())
+        .await
+        .unwrap();
+    assert_eq!(account.owed, owed[0].amount);
+    // Not asked again at once; asked again an hour later, and taken once funded.
+    assert_eq!(harness.usecases.settle_due().await.unwrap().taken, 0);
+    harness.charging.fund(&project(), money("100"));
+    harness.clock.advance(chrono::TimeDelta::hours(1));
+    assert_eq!(harness.usecases.settle_due().await.unwrap().taken, 1);
+    assert!(mismatches(&harness).await.is_empty());
+}
+
+#[tokio::test]
+async fn another_amount_under_the_same_id_is_disputed_never_believed_nor_sent_again() {
+    // Defect 4: any "already taken" used to count as taken, whatever the amount.
+    let harness = harness();
+    harness.charging.already_taken("pay:order-1:1", money("0.01"));
+    harness.charging.script([ChargeAnswer::TimeOutBeforeTaking]);
+    let order = create(&harness, request(&format!("cpu-small-{REMOTE}"))).await.unwrap();
+    let payment = &harness.store.payments()[0];
+    assert_eq!(payment.state, PaymentState::Disputed);
+    assert_eq!(order.status, crate::order::OrderStatus::Pending);
+    let requests = harness.charging.requests();
+    harness.clock.advance(chrono::TimeDelta::hours(2));
+    harness.usecases.settle_due().await.unwrap();
+    assert_eq!(harness.charging.requests(), requests);
+    let found = mismatches(&harness).await;
+    assert!(
+        found.iter().any(|(_, m)| matches!(m, Mismatch::Disputed { .. })),
+        "{found:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_region_whose_charge_service_keeps_timing_out_is_paused_then_tried_again() {
+    let harness = harness();
+    harness.charging.script([ChargeAnswer::TimeOutBeforeTaking; 5]);
+    for name in ["a", "b", "c"] {
+        let order = create(&harness, named(&format!("vol-{REMOTE}"), name)).await.unwrap();
+        assert_eq!(order.status, crate::order::OrderStatus::Pending);
+    }
+    // Five unknown outcomes in a row: the third create's second attempt was not sent.
+    assert_eq!(harness.charging.requests(), 5);
+    harness.clock.advance(chrono::TimeDelta::seconds(20));
+    let paused = harness.usecases.settle_due().await.unwrap();
+    assert!(paused.is_empty(), "{paused:?}");
+    assert_eq!(harness.charging.requests(), 5);
+    harness.clock.advance(chrono::TimeDelta::seconds(20));
+    let resumed = harness.usecases.settle_due().await.unwrap();
+    assert_eq!(resumed.taken, 3);
+    assert!(mismatches(&harness).await.is_empty());
+}
