@@ -17,7 +17,7 @@ mod server;
 mod volume_service;
 mod webhook_receiver;
 
-pub use charge_service::{FakeChargeService, PaymentSeen};
+pub use charge_service::{FakeChargeService, PaymentSeen, Taken, PAST_TIMEOUT};
 pub use cluster::FakeCluster;
 pub use config::{ServiceConfig, WebhookTarget};
 pub use identity::FakeIdentity;
