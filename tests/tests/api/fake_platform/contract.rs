@@ -7,7 +7,10 @@ use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::Sha256;
 
-use super::{Condition, Delivery, FakePlatform, Quota, RemotePlan, Taken, PAST_TIMEOUT};
+use super::{
+    Condition, Delivery, FakePlatform, Quota, RemotePlan, Taken, CREATOR_ANNOTATION,
+    ORDER_ANNOTATION, PAST_TIMEOUT,
+};
 
 const ADMIN: &str = "admin-secret";
 
@@ -303,12 +306,17 @@ async fn plans_identity_quotas_and_volumes_answer_like_the_platform() {
     assert_eq!(fakes.quota_writes("p").len(), 2);
 
     let volumes = format!("{}/lapi/v1/namespaces/p/volumes", config.volume_service);
-    let body = json!({"name": "data-1", "size": 10});
+    let body = json!({"name": "data-1", "size": 10, "metadata": {"annotations": {
+        CREATOR_ANNOTATION: "ann", ORDER_ANNOTATION: "ord-1"}}});
     assert_eq!(
         call(post, volumes.clone(), Some(ADMIN), Some(body)).await.0,
         200
     );
     assert!(fakes.volumes.exists("p", "data-1"));
+    assert_eq!(
+        fakes.volumes.order_of("p", "data-1").as_deref(),
+        Some("ord-1")
+    );
     let delete = reqwest::Method::DELETE;
     let one = format!("{volumes}/data-1");
     assert_eq!(
@@ -321,6 +329,10 @@ async fn plans_identity_quotas_and_volumes_answer_like_the_platform() {
     assert_eq!(
         (calls[0].name.as_str(), calls[0].size),
         ("data-1", Some(10))
+    );
+    assert_eq!(
+        (calls[0].creator.as_deref(), calls[0].order.as_deref()),
+        (Some("ann"), Some("ord-1"))
     );
 }
 

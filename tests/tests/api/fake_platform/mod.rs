@@ -25,7 +25,7 @@ pub use journal::{Journal, Service};
 pub use plan_service::{FakePlanService, RemotePlan};
 pub use quota::Quota;
 pub use server::Condition;
-pub use volume_service::{FakeVolumeService, VolumeCall};
+pub use volume_service::{FakeVolumeService, VolumeCall, CREATOR_ANNOTATION, ORDER_ANNOTATION};
 pub use webhook_receiver::{Delivery, FakeWebhookReceiver};
 
 use platform_api::FakePlatformApi;
