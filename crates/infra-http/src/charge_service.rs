@@ -1,4 +1,7 @@
-//! Balances kept by the platform's charge (recharge) service, region by region.
+//! Balances kept by the platform's charge (recharge) service, region by region: the
+//! [`Charging`] port, pure I/O. Which orders' money a region's charge service keeps is
+//! fixed on each order when it opens (`domain::policy::BillingPolicy::keeper_for`); this
+//! adapter only sends the payments it is given.
 //!
 //! Contract assumed of the charge service (the original called only the deduction; the
 //! credit and the idempotency are what this service needs and the deployment must provide):
@@ -6,26 +9,32 @@
 //!   project's balance, `type=credit` gives it back. Headers: `Authorization: Bearer
 //!   <platform admin token>` (the admin must be one of the charge service's admins) and
 //!   `Content-Type: application/json; charset=utf-8`. Body:
-//!   `{"namespace":"<project>","amount":12.5,"reason":"order:<orderId>:<consumeId>","region":"<region>"}`
-//!   where `amount` is a positive JSON number with at most 4 decimals, written exactly from
-//!   `Money` (never through a float).
+//!   `{"namespace":"<project>","amount":12.5,"reason":"pay:<orderId>:<seq>","region":"<region>"}`
+//!   where `reason` is the payment's id and `amount` a positive JSON number with at most
+//!   4 decimals, written exactly from `Money` (never through a float).
 //! - `200` with `{"code":0,…}` means taken.
-//! - The service takes one `(type, reason)` at most once. A repeat of a taken payment is
-//!   answered `200` (code 0), `409`, or any status with code `1318` ("duplicate reason"):
-//!   all three read as taken, which is what makes a retry after a timeout safe.
-//! - A non-`200` answer with code `1309` means the balance is insufficient; nothing was
-//!   taken and the reason is not used up (a later attempt with it may succeed).
+//! - The service takes one `(type, reason)` at most once. A repeat of a taken one is
+//!   answered `409` (or `200`) with `{"code":1318,"data":{"amount":<the amount taken under
+//!   that reason>}}`. It is believed (the payment is taken) only when that amount equals
+//!   the payment's; code 1318 with another amount, or with none, is
+//!   [`Error::PaymentMismatch`]: the reason holds some other payment, which is neither
+//!   believed taken nor sent again. A `409` without code 1318 is a refusal.
+//! - A `200` or `4xx` answer with code `1309` to a deduction means the balance is
+//!   insufficient: nothing was taken and the reason is not used up (a later attempt with
+//!   it may succeed). The charge service's words go to the log, not into the error, which
+//!   reaches clients.
 //! - A timeout, a connection error, a `5xx` or `429`, or a `200` whose body is not that
 //!   JSON or carries another code: the outcome is unknown (`DependencyUnavailable`); the
 //!   caller tries again with the same reason.
-//! - Any other answer (another `4xx`, a non-`200` with another code) is a refusal of the
+//! - Any other answer (another `4xx`, a `409` without code 1318) is a refusal of the
 //!   request itself: `Internal`, logged.
 //!
-//! A payment is sent once: the adapter never retries it, the caller does, later, with the
-//! same reason. The admin token is never logged nor put in an error.
+//! A payment is sent once: the adapter never retries it, the settler does, later, under
+//! the same id. The admin token is never logged nor put in an error.
 
 use async_trait::async_trait;
 use domain::ids::Region;
+use domain::money::Money;
 use domain::payment::{MoneyKeeper, Payment, PaymentDirection};
 use domain::ports::Charging;
 use domain::{Error, Result};
@@ -39,8 +48,11 @@ use crate::json_money;
 
 /// The charge service's code for "insufficient balance".
 pub const CODE_INSUFFICIENT_BALANCE: i64 = 1309;
-/// The code we assume for "this reason was already taken".
+/// The code of "this reason was already taken", with the amount taken under it.
 pub const CODE_DUPLICATE_REASON: i64 = 1318;
+
+/// Longest piece of an unreadable amount quoted in an error.
+const QUOTE_MAX: usize = 40;
 
 /// One region's charge service.
 #[derive(Clone, Debug)]
@@ -51,7 +63,7 @@ pub struct ChargeRegion {
     pub admin_token: Secret,
 }
 
-/// [`Charging`] on the regions' charge services; other regions are the store's.
+/// [`Charging`] on the regions' charge services.
 #[derive(Clone, Debug)]
 pub struct ChargeService {
     regions: Vec<ChargeRegion>,
@@ -75,17 +87,21 @@ impl ChargeService {
         })
     }
 
+    /// Sends `payment` once, as a `direction`; the method called must match the payment.
     async fn pay(&self, payment: &Payment, direction: PaymentDirection) -> Result<()> {
         let what = format!(
-            "charge service ({}): {} of {} for {} reason {}",
+            "charge service ({}): {} {} of {} for {}",
             payment.region,
             direction.label(),
+            payment.id,
             payment.amount,
-            payment.project,
-            payment.reason
+            payment.project
         );
         if payment.direction != direction {
             return Err(internal(&what, "the payment goes the other way"));
+        }
+        if payment.keeper != MoneyKeeper::ChargeService {
+            return Err(internal(&what, "the payment is kept by the local ledger"));
         }
         if !payment.amount.is_positive() {
             return Err(internal(&what, "the amount must be positive"));
@@ -99,7 +115,7 @@ impl ChargeService {
             namespace: payment.project.as_str(),
             amount: json_money::amount(payment.amount)
                 .map_err(|e| internal(&what, &format!("amount: {e}")))?,
-            reason: payment.reason.to_string(),
+            reason: payment.id.to_string(),
             region: payment.region.as_str(),
         };
         let body = serde_json::to_vec(&body).map_err(|e| internal(&what, &e.to_string()))?;
@@ -118,63 +134,131 @@ impl ChargeService {
             Ok(reply) => reply,
             Err(e) => return Err(unknown_outcome(&what, &e.to_string())),
         };
-        outcome(&what, direction, &reply, endpoint.admin_token.expose())
-    }
-}
-
-/// What the answer means for the payment.
-fn outcome(what: &str, direction: PaymentDirection, reply: &Reply, token: &str) -> Result<()> {
-    let answer = reply.json::<CodeDto>();
-    let code = answer.as_ref().ok().and_then(|a| a.code);
-    let declined = direction == PaymentDirection::Deduction;
-    if reply.status == StatusCode::OK {
-        return match (answer, code) {
-            (Ok(_), Some(0)) => {
-                log::info!("{what}: taken");
-                Ok(())
-            }
-            (Ok(_), Some(CODE_DUPLICATE_REASON)) => {
-                log::info!("{what}: already taken");
-                Ok(())
-            }
-            (Ok(_), Some(CODE_INSUFFICIENT_BALANCE)) if declined => {
-                Err(declined_error(what, reply, token))
-            }
-            // A 200 most likely means the money moved, so an answer that cannot be read is
-            // an unknown outcome, settled by asking again under the same reason, never a
-            // refusal (which would leave a taken payment with no row).
-            (Ok(_), _) => Err(unknown_outcome(
-                what,
-                &format!("unexpected answer: {}", reply.summary(Some(token))),
-            )),
-            (Err(e), _) => Err(unknown_outcome(what, &format!("malformed answer: {e}"))),
+        let answer = Answer {
+            what: &what,
+            payment,
+            reply: &reply,
+            token: endpoint.admin_token.expose(),
         };
+        answer.outcome()
     }
-    if reply.status == StatusCode::CONFLICT || code == Some(CODE_DUPLICATE_REASON) {
-        log::info!("{what}: already taken ({})", reply.status);
-        return Ok(());
-    }
-    if code == Some(CODE_INSUFFICIENT_BALANCE) && declined {
-        return Err(declined_error(what, reply, token));
-    }
-    if reply.is_unavailable() {
-        return Err(unknown_outcome(what, &reply.summary(Some(token))));
-    }
-    Err(internal(
-        what,
-        &format!("refused: {}", reply.summary(Some(token))),
-    ))
 }
 
-fn declined_error(what: &str, reply: &Reply, token: &str) -> Error {
-    let why = reply.summary(Some(token));
-    log::warn!("{what}: declined, insufficient balance ({why})");
-    Error::PaymentDeclined(format!("{what}: {why}"))
+/// The charge service's answer to one payment.
+struct Answer<'a> {
+    what: &'a str,
+    payment: &'a Payment,
+    reply: &'a Reply,
+    token: &'a str,
+}
+
+impl Answer<'_> {
+    /// What the answer means for the payment.
+    fn outcome(&self) -> Result<()> {
+        let what = self.what;
+        let reply = self.reply;
+        let read = reply.json::<CodeDto>();
+        let code = read.as_ref().ok().and_then(|a| a.code);
+        let deduction = self.payment.direction == PaymentDirection::Deduction;
+        let status = reply.status;
+        if code == Some(CODE_DUPLICATE_REASON)
+            && (status == StatusCode::OK || status == StatusCode::CONFLICT)
+        {
+            return self.repeat();
+        }
+        if status == StatusCode::OK {
+            return match (read, code) {
+                (Ok(_), Some(0)) => {
+                    log::info!("{what}: taken");
+                    Ok(())
+                }
+                (Ok(_), Some(CODE_INSUFFICIENT_BALANCE)) if deduction => Err(self.declined()),
+                // A 200 most likely means the money moved, so an answer that cannot be read
+                // is an unknown outcome, settled by asking again under the same reason,
+                // never a refusal (which would leave a taken payment with no row).
+                (Ok(_), _) => Err(unknown_outcome(
+                    what,
+                    &format!("unexpected answer: {}", self.summary()),
+                )),
+                (Err(e), _) => Err(unknown_outcome(what, &format!("malformed answer: {e}"))),
+            };
+        }
+        if reply.is_unavailable() {
+            return Err(unknown_outcome(what, &self.summary()));
+        }
+        if code == Some(CODE_INSUFFICIENT_BALANCE) && deduction {
+            return Err(self.declined());
+        }
+        Err(internal(what, &format!("refused: {}", self.summary())))
+    }
+
+    /// A repeat of a taken reason: taken only if the service holds this very amount
+    /// under it.
+    fn repeat(&self) -> Result<()> {
+        let what = self.what;
+        let expected = self.payment.amount;
+        match self.held() {
+            Ok(held) if held == expected => {
+                log::info!("{what}: already taken ({})", self.reply.status);
+                Ok(())
+            }
+            Ok(held) => Err(mismatch(
+                what,
+                &format!("the charge service holds {held} under this reason, not {expected}"),
+            )),
+            Err(why) => Err(mismatch(
+                what,
+                &format!(
+                    "the charge service answered \"duplicate reason\" {why}, so the payment \
+                     it holds under this reason cannot be told from this one"
+                ),
+            )),
+        }
+    }
+
+    /// The amount a "duplicate reason" answer says is held, or why it cannot be read.
+    fn held(&self) -> Result<Money, String> {
+        let repeat = self
+            .reply
+            .json::<RepeatDto>()
+            .map_err(|_| "with a body that cannot be read".to_owned())?;
+        let amount = repeat
+            .data
+            .and_then(|data| data.amount)
+            .ok_or_else(|| "without the amount taken".to_owned())?;
+        json_money::price(&amount).map_err(|_| {
+            let text: String = amount.get().chars().take(QUOTE_MAX).collect();
+            format!("with an amount that is not an exact positive decimal ({text})")
+        })
+    }
+
+    /// A deduction declined for want of balance. The service's own words are logged only:
+    /// the error reaches the client (402), which learns no more than that.
+    fn declined(&self) -> Error {
+        log::warn!(
+            "{}: declined, insufficient balance ({})",
+            self.what,
+            self.summary()
+        );
+        Error::PaymentDeclined(format!(
+            "insufficient balance at the charge service of {}",
+            self.payment.region
+        ))
+    }
+
+    fn summary(&self) -> String {
+        self.reply.summary(Some(self.token))
+    }
 }
 
 fn unknown_outcome(what: &str, why: &str) -> Error {
     log::warn!("{what}: outcome unknown ({why}); the next attempt uses the same reason");
     Error::DependencyUnavailable(format!("{what}: {why}; outcome unknown"))
+}
+
+fn mismatch(what: &str, why: &str) -> Error {
+    log::error!("{what}: {why}; the payment is not believed taken, nor sent again");
+    Error::PaymentMismatch(format!("{what}: {why}"))
 }
 
 fn internal(what: &str, why: &str) -> Error {
@@ -196,20 +280,21 @@ struct CodeDto {
     code: Option<i64>,
 }
 
+/// `{"code":1318,"data":{"amount":12.5}}`, the amount read from its exact text.
+#[derive(Deserialize)]
+struct RepeatDto {
+    #[serde(default)]
+    data: Option<HeldDto>,
+}
+
+#[derive(Deserialize)]
+struct HeldDto {
+    #[serde(default)]
+    amount: Option<Box<RawValue>>,
+}
+
 #[async_trait]
 impl Charging for ChargeService {
-    fn keeper(&self, region: &Region) -> MoneyKeeper {
-        if self.regions.iter().any(|r| &r.region == region) {
-            MoneyKeeper::ChargeService
-        } else {
-            MoneyKeeper::Store
-        }
-    }
-
-    fn charged_regions(&self) -> Vec<Region> {
-        self.regions.iter().map(|r| r.region.clone()).collect()
-    }
-
     async fn deduct(&self, payment: &Payment) -> Result<()> {
         self.pay(payment, PaymentDirection::Deduction).await
     }

@@ -4,6 +4,11 @@
 //! order's plan, so a region provisioned remotely must also take its plans from the plan
 //! service.
 //!
+//! The port hands over a [`Resource`], not an order: a resource whose order was never
+//! written (its creation timed out) is released the same way. Whether a release is right
+//! (no open order holds the resource any more) is the task runner's decision; releasing a
+//! quota sets it to zero.
+//!
 //! Common rules: every call is logged with the order id (never a token); reads (GET) are
 //! retried on transport errors and 5xx, writes are sent once. A `4xx` is
 //! `ProvisioningFailed` (the platform refused), a `5xx`, `429`, timeout or connection error
@@ -19,9 +24,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use domain::ids::Region;
-use domain::order::Order;
 use domain::ports::Provisioning;
-use domain::provisioning::ResourceKind;
+use domain::provisioning::{Resource, ResourceKind};
 use domain::{Error, Result};
 
 use crate::http::{parse_base_url, BuildError, HttpClient, HttpSettings, Secret};
@@ -76,94 +80,86 @@ impl PlatformProvisioning {
         })
     }
 
-    /// The order's resource kind and an admin call context for its region; `None` when
-    /// its plan type provides nothing on the platform.
-    fn call<'a>(&'a self, order: &'a Order) -> Result<Option<(ResourceKind, AdminCall<'a>)>> {
-        let Some(kind) = ResourceKind::of(&order.plan_type) else {
-            log::info!(
-                "order {}: plan type {} provides no platform resource",
-                order.id,
-                order.plan_type
-            );
-            return Ok(None);
-        };
+    /// An admin call context for the resource's region.
+    fn call<'a>(&'a self, resource: &'a Resource) -> Result<AdminCall<'a>> {
         let region = self
             .regions
             .iter()
-            .find(|r| r.region == order.region)
+            .find(|r| r.region == resource.region)
             .ok_or_else(|| {
                 let why = format!(
                     "order {}: region {} has no platform provisioning",
-                    order.id, order.region
+                    resource.order_id, resource.region
                 );
                 log::error!("{why}");
                 Error::Internal(why)
             })?;
-        Ok(Some((kind, AdminCall::new(&self.http, order, region))))
+        Ok(AdminCall::new(&self.http, resource, region))
     }
 
-    async fn specification(&self, order: &Order) -> Result<PlanSpecification> {
+    async fn specification(&self, resource: &Resource) -> Result<PlanSpecification> {
         match self
             .plans
-            .specification(&order.plan_id, &order.region)
+            .specification(&resource.plan_id, &resource.region)
             .await
         {
             Ok(Some(spec)) => Ok(spec),
-            Ok(None) => Err(failed(order, &format!("plan {} not found", order.plan_id))),
+            Ok(None) => Err(failed(
+                resource,
+                &format!("plan {} not found", resource.plan_id),
+            )),
             Err(Error::PlanCatalogUnavailable(why)) => Err(Error::DependencyUnavailable(format!(
                 "order {}: {why}",
-                order.id
+                resource.order_id
             ))),
             Err(other) => Err(other),
         }
     }
 }
 
-fn failed(order: &Order, why: &str) -> Error {
-    log::error!("order {}: {why}", order.id);
-    Error::ProvisioningFailed(format!("order {}: {why}", order.id))
+fn failed(resource: &Resource, why: &str) -> Error {
+    log::error!("order {}: {why}", resource.order_id);
+    Error::ProvisioningFailed(format!("order {}: {why}", resource.order_id))
 }
 
-fn resource_name(order: &Order) -> Result<&str> {
-    order
-        .resource_name
+fn resource_name(resource: &Resource) -> Result<&str> {
+    resource
+        .name
         .as_ref()
         .map(|name| name.as_str())
-        .ok_or_else(|| failed(order, "the order names no resource"))
+        .ok_or_else(|| failed(resource, "the resource has no name"))
 }
 
 #[async_trait]
 impl Provisioning for PlatformProvisioning {
-    async fn provision(&self, order: &Order) -> Result<()> {
-        let Some((kind, call)) = self.call(order)? else {
-            return Ok(());
-        };
-        let spec = self.specification(order).await?;
-        match kind {
+    async fn provision(&self, resource: &Resource) -> Result<()> {
+        let call = self.call(resource)?;
+        let spec = self.specification(resource).await?;
+        match resource.kind {
             ResourceKind::Quota => {
-                let size = spec.quota().map_err(|why| failed(order, &why))?;
+                let size = spec.quota().map_err(|why| failed(resource, &why))?;
                 quota::set(&call, size).await
             }
             ResourceKind::Volume => {
-                let size = spec.volume_gb().map_err(|why| failed(order, &why))?;
-                volume::create(&call, resource_name(order)?, size).await
+                let size = spec.volume_gb().map_err(|why| failed(resource, &why))?;
+                volume::create(&call, resource_name(resource)?, size).await
             }
             ResourceKind::ServiceInstance => {
-                let service = spec.backing_service().map_err(|why| failed(order, &why))?;
-                service_instance::create(&call, resource_name(order)?, service).await
+                let service = spec
+                    .backing_service()
+                    .map_err(|why| failed(resource, &why))?;
+                service_instance::create(&call, resource_name(resource)?, service).await
             }
         }
     }
 
-    async fn release(&self, order: &Order) -> Result<()> {
-        let Some((kind, call)) = self.call(order)? else {
-            return Ok(());
-        };
-        match kind {
+    async fn release(&self, resource: &Resource) -> Result<()> {
+        let call = self.call(resource)?;
+        match resource.kind {
             ResourceKind::Quota => quota::set(&call, QuotaSize::NONE).await,
-            ResourceKind::Volume => volume::delete(&call, resource_name(order)?).await,
+            ResourceKind::Volume => volume::delete(&call, resource_name(resource)?).await,
             ResourceKind::ServiceInstance => {
-                service_instance::delete(&call, resource_name(order)?).await
+                service_instance::delete(&call, resource_name(resource)?).await
             }
         }
     }

@@ -1,7 +1,7 @@
-//! One order's calls to its region's platform with the admin token: the request builders,
+//! One resource's calls to its region's platform with the admin token: the request builders,
 //! the log lines (with the order id, never the token) and the reading of failures.
 
-use domain::order::Order;
+use domain::provisioning::Resource;
 use domain::Error;
 use reqwest::{Method, RequestBuilder, StatusCode};
 
@@ -10,27 +10,32 @@ use crate::http::{HttpClient, Reply};
 
 pub(super) struct AdminCall<'a> {
     http: &'a HttpClient,
-    pub(super) order: &'a Order,
+    pub(super) resource: &'a Resource,
     pub(super) region: &'a PlatformRegion,
 }
 
 impl<'a> AdminCall<'a> {
-    pub(super) fn new(http: &'a HttpClient, order: &'a Order, region: &'a PlatformRegion) -> Self {
+    pub(super) fn new(
+        http: &'a HttpClient,
+        resource: &'a Resource,
+        region: &'a PlatformRegion,
+    ) -> Self {
         Self {
             http,
-            order,
+            resource,
             region,
         }
     }
 
-    /// The order's project, the platform's namespace.
+    /// The resource's project, the platform's namespace.
     pub(super) fn namespace(&self) -> &str {
-        self.order.project.as_str()
+        self.resource.project.as_str()
     }
 
-    /// `order X: <action>`, the prefix of every log line and error of the call.
+    /// `order X: <action>`, the prefix of every log line and error of the call: the order
+    /// that provides (or was to provide) the resource.
     pub(super) fn what(&self, action: &str) -> String {
-        format!("order {}: {action}", self.order.id)
+        format!("order {}: {action}", self.resource.order_id)
     }
 
     /// A retried read.

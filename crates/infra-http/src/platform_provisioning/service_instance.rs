@@ -42,7 +42,7 @@ pub(super) async fn create(call: &AdminCall<'_>, name: &str, service: &str) -> d
         "spec": {
             "provisioning": {
                 "backingservice_name": service,
-                "backingservice_plan_guid": call.order.plan_id.as_str(),
+                "backingservice_plan_guid": call.resource.plan_id.as_str(),
             }
         }
     });

@@ -3,15 +3,21 @@
 //! Contract assumed of the volume service (the original's calls, with the admin token):
 //! - create: `POST {volume}/lapi/v1/namespaces/{project}/volumes` with
 //!   `{"name":"<resource name>","namespace":"<project>","size":<GB>,
-//!   "metadata":{"annotations":{"dadafoundry.io/create-by":"<order creator>"}}}` (the
-//!   annotation key keeps the original's spelling); `2xx` = created, `409` = the name is
-//!   taken.
+//!   "metadata":{"annotations":{"dadafoundry.io/create-by":"<order creator>",
+//!   "serviceusage.io/order":"<order id>"}}}` (the creator's key keeps the original's
+//!   spelling; the order's tells an operator which order created the volume); `2xx` =
+//!   created, `409` = the name is taken.
 //! - delete: `DELETE {volume}/lapi/v1/namespaces/{project}/volumes/{name}`; `2xx` =
 //!   deleted, `404` = already gone (the original failed on it; a release must not).
 
 use serde_json::json;
 
 use super::call::AdminCall;
+
+/// Who asked for the volume (the original's key, spelling included).
+const CREATOR_ANNOTATION: &str = "dadafoundry.io/create-by";
+/// The order that created the volume, for an operator to trace it back.
+const ORDER_ANNOTATION: &str = "serviceusage.io/order";
 
 fn volumes(call: &AdminCall<'_>) -> domain::Result<String> {
     if call.region.volume_url.is_empty() {
@@ -40,7 +46,10 @@ pub(super) async fn create(call: &AdminCall<'_>, name: &str, size_gb: u32) -> do
         "namespace": call.namespace(),
         "size": size_gb,
         "metadata": {
-            "annotations": { "dadafoundry.io/create-by": call.order.creator.as_str() }
+            "annotations": {
+                CREATOR_ANNOTATION: call.resource.creator.as_str(),
+                ORDER_ANNOTATION: call.resource.order_id.as_str(),
+            }
         },
     });
     call.create_named(&what, &url, name, &body).await

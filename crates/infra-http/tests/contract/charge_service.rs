@@ -1,12 +1,13 @@
-//! The charge service: what a payment sends, what each answer means, and a retried
-//! payment taken once.
+//! The charge service: what a payment sends, what each answer means (a "duplicate reason"
+//! believed only for the same amount), and a retried payment taken once.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use domain::ids::OrderId;
+use chrono::{TimeZone, Utc};
+use domain::consumption::ConsumptionKind;
 use domain::money::Money;
-use domain::payment::{MoneyKeeper, Payment, PaymentDirection, PaymentReason};
+use domain::payment::{MoneyKeeper, Payment, PaymentDirection, PaymentId, PaymentState};
 use domain::ports::Charging;
 use domain::Error;
 use infra_http::{ChargeRegion, ChargeService, Secret};
@@ -27,16 +28,30 @@ fn service(server: &MockServer) -> ChargeService {
     .unwrap()
 }
 
+/// Payment 3 of order `ord-1` (its reason `pay:ord-1:3`), pending at the charge service.
 fn payment(direction: PaymentDirection, amount: &str) -> Payment {
+    let now = Utc.with_ymd_and_hms(2024, 2, 15, 0, 0, 0).unwrap();
     Payment {
+        id: PaymentId {
+            order: order_id("ord-1"),
+            seq: 3,
+        },
         project: project("demo"),
         region: north1(),
-        amount: amount.parse().unwrap(),
+        keeper: MoneyKeeper::ChargeService,
         direction,
-        reason: PaymentReason {
-            order: OrderId::parse("ord-1").unwrap(),
-            consume_id: 3,
-        },
+        amount: amount.parse().unwrap(),
+        consume_id: 2,
+        kind: ConsumptionKind::Renew,
+        period_from: now,
+        period_until: Utc.with_ymd_and_hms(2024, 3, 15, 0, 0, 0).unwrap(),
+        deferred: true,
+        state: PaymentState::Pending,
+        created_at: now,
+        settled_at: None,
+        attempts: 0,
+        next_attempt_at: now,
+        last_error: None,
     }
 }
 
@@ -78,7 +93,7 @@ async fn deduction_sends_the_documented_request() {
         .and(body_json(serde_json::json!({
             "namespace": "demo",
             "amount": 12.5,
-            "reason": "order:ord-1:3",
+            "reason": "pay:ord-1:3",
             "region": "cn-north-1",
         })))
         .respond_with(answer(
@@ -124,7 +139,7 @@ async fn credit_uses_the_credit_type() {
 }
 
 #[tokio::test]
-async fn payment_in_the_wrong_direction_is_internal_and_not_sent() {
+async fn payment_in_the_wrong_direction_or_kept_by_the_ledger_is_internal_and_not_sent() {
     let server = answering(answer(200, r#"{"code":0}"#)).await;
     let service = service(&server);
     let credit_as_deduction = service
@@ -133,19 +148,83 @@ async fn payment_in_the_wrong_direction_is_internal_and_not_sent() {
     assert!(matches!(credit_as_deduction, Err(Error::Internal(_))));
     let zero = service.deduct(&deduction("0")).await;
     assert!(matches!(zero, Err(Error::Internal(_))));
+    let mut ledger_kept = deduction("1");
+    ledger_kept.keeper = MoneyKeeper::LocalLedger;
+    let ledger_kept = service.deduct(&ledger_kept).await;
+    assert!(matches!(ledger_kept, Err(Error::Internal(_))));
     assert_eq!(requests(&server).await, 0);
 }
 
 #[tokio::test]
-async fn duplicate_reason_answers_count_as_taken() {
+async fn duplicate_reason_with_the_same_amount_is_taken() {
     for template in [
-        answer(409, r#"{"code":1318,"msg":"duplicate reason"}"#),
-        ResponseTemplate::new(409),
-        answer(200, r#"{"code":1318,"msg":"duplicate reason"}"#),
-        answer(400, r#"{"code":1318,"msg":"duplicate reason"}"#),
+        answer(
+            409,
+            r#"{"code":1318,"msg":"duplicate reason","data":{"amount":12.5}}"#,
+        ),
+        answer(200, r#"{"code":1318,"data":{"amount":12.50}}"#),
     ] {
         let (result, _server) = deduct_against(template).await;
         assert_eq!(result, Ok(()));
+    }
+}
+
+#[tokio::test]
+async fn duplicate_reason_with_another_amount_is_a_mismatch() {
+    for held in ["12.4999", "125", "0", "-12.5", "\"12\""] {
+        let body =
+            format!(r#"{{"code":1318,"msg":"duplicate reason","data":{{"amount":{held}}}}}"#);
+        let (result, _server) = deduct_against(answer(409, &body)).await;
+        match result {
+            Err(Error::PaymentMismatch(why)) => assert!(why.contains("pay:ord-1:3"), "{why}"),
+            other => panic!("{held}: expected PaymentMismatch, got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn duplicate_reason_without_an_amount_is_a_mismatch() {
+    for template in [
+        answer(409, r#"{"code":1318,"msg":"duplicate reason"}"#),
+        answer(409, r#"{"code":1318,"data":{}}"#),
+        answer(409, r#"{"code":1318,"data":{"amount":null}}"#),
+        answer(409, r#"{"code":1318,"data":"12.5"}"#),
+        answer(200, r#"{"code":1318}"#),
+    ] {
+        let (result, _server) = deduct_against(template).await;
+        assert!(
+            matches!(result, Err(Error::PaymentMismatch(_))),
+            "{result:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn credit_answered_duplicate_is_checked_the_same_way() {
+    let credit = payment(PaymentDirection::Credit, "3");
+    let same = answering(answer(409, r#"{"code":1318,"data":{"amount":3}}"#)).await;
+    assert_eq!(service(&same).credit(&credit).await, Ok(()));
+    let other = answering(answer(409, r#"{"code":1318,"data":{"amount":4}}"#)).await;
+    let result = service(&other).credit(&credit).await;
+    assert!(
+        matches!(result, Err(Error::PaymentMismatch(_))),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
+async fn conflict_without_code_1318_is_a_refusal() {
+    for template in [
+        ResponseTemplate::new(409),
+        answer(
+            409,
+            r#"{"code":1302,"msg":"conflict","data":{"amount":12.5}}"#,
+        ),
+        // 1318 is believed only as the documented 409 or 200.
+        answer(400, r#"{"code":1318,"data":{"amount":12.5}}"#),
+    ] {
+        let (result, _server) = deduct_against(template).await;
+        assert!(matches!(result, Err(Error::Internal(_))), "{result:?}");
     }
 }
 
@@ -156,10 +235,22 @@ async fn code_1309_is_insufficient_balance() {
         r#"{"code":1309,"msg":"failed to update balance (need recharge first.)"}"#,
     ))
     .await;
-    match result {
-        Err(Error::PaymentDeclined(why)) => assert!(why.contains("need recharge"), "{why}"),
-        other => panic!("expected PaymentDeclined, got {other:?}"),
-    }
+    assert_eq!(
+        result,
+        Err(Error::PaymentDeclined(
+            "insufficient balance at the charge service of cn-north-1".into()
+        )),
+        "the charge service's own words stay in the log"
+    );
+}
+
+#[tokio::test]
+async fn code_1309_in_a_200_is_insufficient_balance_too() {
+    let (result, _server) = deduct_against(answer(200, r#"{"code":1309}"#)).await;
+    assert!(
+        matches!(result, Err(Error::PaymentDeclined(_))),
+        "{result:?}"
+    );
 }
 
 #[tokio::test]
@@ -172,13 +263,20 @@ async fn code_1309_on_a_credit_is_internal() {
 }
 
 #[tokio::test]
-async fn server_error_is_unavailable_and_not_retried() {
-    let (result, server) = deduct_against(answer(503, r#"{"code":1}"#)).await;
-    match result {
-        Err(Error::DependencyUnavailable(why)) => assert!(why.contains("outcome unknown")),
-        other => panic!("expected DependencyUnavailable, got {other:?}"),
+async fn server_errors_are_unknown_outcomes_sent_once() {
+    for template in [
+        answer(503, r#"{"code":1}"#),
+        answer(500, r#"{"code":1309}"#),
+        answer(502, r#"{"code":1318,"data":{"amount":12.5}}"#),
+        answer(429, r#"{"code":1}"#),
+    ] {
+        let (result, server) = deduct_against(template).await;
+        match result {
+            Err(Error::DependencyUnavailable(why)) => assert!(why.contains("outcome unknown")),
+            other => panic!("expected DependencyUnavailable, got {other:?}"),
+        }
+        assert_eq!(requests(&server).await, 1, "not retried");
     }
-    assert_eq!(requests(&server).await, 1);
 }
 
 #[tokio::test]
@@ -253,27 +351,26 @@ async fn admin_token_never_appears_in_an_error() {
 }
 
 #[tokio::test]
-async fn region_without_a_charge_service_is_the_stores() {
+async fn payment_of_a_region_without_a_charge_service_is_internal() {
     let server = MockServer::start().await;
-    let service = service(&server);
-    assert_eq!(service.keeper(&north1()), MoneyKeeper::ChargeService);
-    assert_eq!(service.keeper(&region("cn-north-2")), MoneyKeeper::Store);
-    assert_eq!(service.charged_regions(), vec![north1()]);
     let mut elsewhere = deduction("1");
     elsewhere.region = region("cn-north-2");
-    let result = service.deduct(&elsewhere).await;
+    let result = service(&server).deduct(&elsewhere).await;
     assert!(matches!(result, Err(Error::Internal(_))), "{result:?}");
+    assert_eq!(requests(&server).await, 0);
 }
 
-/// A charge service that keeps a balance and takes each (type, reason) once, answering
-/// its first request only after the client has given up.
+/// A charge service that keeps a balance and takes each (type, reason) once, answering a
+/// repeat `409` with code 1318 and the amount it took, and its first request only after
+/// the client has given up.
 struct DedupingLedger {
     state: Arc<Mutex<LedgerState>>,
 }
 
 struct LedgerState {
     balance: Money,
-    taken: HashSet<(String, String)>,
+    /// (type, reason) → the amount taken under it.
+    taken: HashMap<(String, String), Money>,
     requests: usize,
 }
 
@@ -283,7 +380,7 @@ struct LedgerState {
 async fn deduping_ledger(balance: &str, requests: usize) -> (Arc<Mutex<LedgerState>>, MockServer) {
     let state = Arc::new(Mutex::new(LedgerState {
         balance: balance.parse().unwrap(),
-        taken: HashSet::new(),
+        taken: HashMap::new(),
         requests,
     }));
     let server = MockServer::start().await;
@@ -311,13 +408,17 @@ impl Respond for DedupingLedger {
             .map(|(_, v)| v.into_owned())
             .unwrap();
         let first_request = state.requests == 1;
-        let template = if state.taken.contains(&(kind.clone(), reason.clone())) {
-            answer(200, r#"{"code":0,"msg":"OK"}"#)
+        let key = (kind, reason);
+        let template = if let Some(held) = state.taken.get(&key) {
+            answer(
+                409,
+                &format!(r#"{{"code":1318,"msg":"duplicate reason","data":{{"amount":{held}}}}}"#),
+            )
         } else if amount > state.balance {
             answer(400, r#"{"code":1309,"msg":"need recharge first."}"#)
         } else {
             state.balance = state.balance.checked_sub(amount).unwrap();
-            state.taken.insert((kind, reason));
+            state.taken.insert(key, amount);
             answer(200, r#"{"code":0,"msg":"OK"}"#)
         };
         if first_request {
@@ -340,6 +441,11 @@ async fn retried_deduction_with_the_same_reason_is_taken_once() {
         "the first attempt times out client-side: {first:?}"
     );
     assert_eq!(
+        state.lock().unwrap().requests,
+        1,
+        "not retried inside the call"
+    );
+    assert_eq!(
         state.lock().unwrap().balance,
         "87.5".parse().unwrap(),
         "the server took it anyway"
@@ -353,6 +459,23 @@ async fn retried_deduction_with_the_same_reason_is_taken_once() {
         "87.5".parse().unwrap(),
         "taken once for two attempts"
     );
+}
+
+#[tokio::test]
+async fn another_amount_sent_under_a_taken_reason_is_a_mismatch_and_moves_nothing() {
+    // Past the first request: no delay.
+    let (state, server) = deduping_ledger("100", 1).await;
+    let service = service(&server);
+    service.deduct(&deduction("12.5")).await.unwrap();
+
+    let result = service.deduct(&deduction("20")).await;
+    match result {
+        Err(Error::PaymentMismatch(why)) => {
+            assert!(why.contains("12.50") && why.contains("20.00"), "{why}")
+        }
+        other => panic!("expected PaymentMismatch, got {other:?}"),
+    }
+    assert_eq!(state.lock().unwrap().balance, "87.5".parse().unwrap());
 }
 
 #[tokio::test]

@@ -2,10 +2,8 @@
 
 use std::time::Duration;
 
-use chrono::{TimeZone, Utc};
-use domain::ids::{OrderId, PlanId, PlanType, ProjectId, Quantity, Region, ResourceName, UserName};
-use domain::order::{Order, OrderStatus};
-use domain::plan::ChargingMode;
+use domain::ids::{OrderId, PlanId, PlanType, ProjectId, Region, ResourceName, UserName};
+use domain::provisioning::{Resource, ResourceKind};
 use infra_http::HttpSettings;
 use wiremock::MockServer;
 
@@ -68,26 +66,23 @@ pub fn envelope(data: &str) -> String {
     format!(r#"{{"code":0,"msg":"OK","data":{data}}}"#)
 }
 
-/// An order of `plan` in cn-north-1 for project `demo`, created by alice.
-pub fn order(plan: &str, plan_type: &str, resource: Option<&str>) -> Order {
-    let start = Utc.with_ymd_and_hms(2024, 1, 15, 0, 0, 0).unwrap();
-    Order {
-        id: OrderId::parse("ord-1").unwrap(),
+pub fn order_id(id: &str) -> OrderId {
+    OrderId::parse(id).unwrap()
+}
+
+/// The resource order `ord-1` of `plan` provides in cn-north-1 for project `demo`,
+/// created by alice; `plan_type` must provide one.
+pub fn resource(plan: &str, plan_type: &str, name: Option<&str>) -> Resource {
+    let plan_type = PlanType::parse(plan_type).unwrap();
+    Resource {
+        order_id: order_id("ord-1"),
         project: project("demo"),
         region: north1(),
         plan_id: plan_id(plan),
-        plan_type: PlanType::parse(plan_type).unwrap(),
-        mode: ChargingMode::Prepaid,
-        quantities: Quantity::ONE,
-        start_time: start,
-        end_time: None,
-        deadline_time: start,
-        status: OrderStatus::Pending,
+        kind: ResourceKind::of(&plan_type).unwrap(),
+        plan_type,
+        name: name.map(|n| ResourceName::parse(n).unwrap()),
         creator: user("alice"),
-        resource_name: resource.map(|r| ResourceName::parse(r).unwrap()),
-        last_consume_id: 0,
-        renew_retries: 0,
-        last_warned_at: None,
     }
 }
 

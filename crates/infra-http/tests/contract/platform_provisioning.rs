@@ -4,8 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use domain::order::Order;
 use domain::ports::Provisioning;
+use domain::provisioning::Resource;
 use domain::Error;
 use infra_http::{PlanService, PlatformProvisioning, PlatformRegion, Secret};
 use serde_json::json;
@@ -146,16 +146,16 @@ fn call(verb: &str, at: &str) -> (String, String) {
     (verb.to_owned(), at.to_owned())
 }
 
-fn quota_order() -> Order {
-    order(QUOTA_PLAN, "resources", None)
+fn quota() -> Resource {
+    resource(QUOTA_PLAN, "resources", None)
 }
 
-fn volume_order() -> Order {
-    order(VOLUME_PLAN, "volume", Some("data-1"))
+fn volume() -> Resource {
+    resource(VOLUME_PLAN, "volume", Some("data-1"))
 }
 
-fn bsi_order() -> Order {
-    order(BSI_PLAN, "bsi", Some("db-1"))
+fn bsi() -> Resource {
+    resource(BSI_PLAN, "bsi", Some("db-1"))
 }
 
 fn quota_body(cpu: &str, memory: &str) -> serde_json::Value {
@@ -183,11 +183,7 @@ async fn missing_quota_is_created_with_the_plans_sizes() {
         201,
     )
     .await;
-    platform
-        .provisioning
-        .provision(&quota_order())
-        .await
-        .unwrap();
+    platform.provisioning.provision(&quota()).await.unwrap();
 }
 
 #[tokio::test]
@@ -203,11 +199,7 @@ async fn existing_quota_is_replaced() {
         200,
     )
     .await;
-    platform
-        .provisioning
-        .provision(&quota_order())
-        .await
-        .unwrap();
+    platform.provisioning.provision(&quota()).await.unwrap();
 }
 
 #[tokio::test]
@@ -223,7 +215,7 @@ async fn released_quota_is_set_to_nothing_without_asking_the_plan() {
         200,
     )
     .await;
-    platform.provisioning.release(&quota_order()).await.unwrap();
+    platform.provisioning.release(&quota()).await.unwrap();
     assert_eq!(requests(&platform.plans).await, 0);
 }
 
@@ -242,7 +234,7 @@ async fn quota_read_is_retried_but_its_write_is_not() {
     platform
         .on_api("POST", QUOTAS, ResponseTemplate::new(500))
         .await;
-    let result = platform.provisioning.provision(&quota_order()).await;
+    let result = platform.provisioning.provision(&quota()).await;
     assert!(
         matches!(result, Err(Error::DependencyUnavailable(_))),
         "{result:?}"
@@ -265,11 +257,7 @@ async fn refused_quota_is_provisioning_failed_without_the_token() {
     platform
         .on_api("GET", QUOTA, ResponseTemplate::new(403).set_body_json(echo))
         .await;
-    let error = platform
-        .provisioning
-        .provision(&quota_order())
-        .await
-        .unwrap_err();
+    let error = platform.provisioning.provision(&quota()).await.unwrap_err();
     assert!(matches!(error, Error::ProvisioningFailed(_)), "{error:?}");
     let shown = error.to_string();
     assert!(shown.contains("ord-1") && shown.contains("403"), "{shown}");
@@ -282,7 +270,7 @@ async fn platform_timeout_is_unavailable() {
     platform
         .on_api("GET", QUOTA, ResponseTemplate::new(404).set_delay(TOO_SLOW))
         .await;
-    let result = platform.provisioning.provision(&quota_order()).await;
+    let result = platform.provisioning.provision(&quota()).await;
     assert!(
         matches!(result, Err(Error::DependencyUnavailable(_))),
         "{result:?}"
@@ -298,11 +286,7 @@ async fn slow_platform_within_the_timeout_is_fine() {
     platform
         .on_api("POST", QUOTAS, ResponseTemplate::new(201).set_delay(SLOW))
         .await;
-    platform
-        .provisioning
-        .provision(&quota_order())
-        .await
-        .unwrap();
+    platform.provisioning.provision(&quota()).await.unwrap();
 }
 
 #[tokio::test]
@@ -315,16 +299,15 @@ async fn volume_is_created_through_the_volume_service() {
             "name": "data-1",
             "namespace": "demo",
             "size": 20,
-            "metadata": { "annotations": { "dadafoundry.io/create-by": "alice" } },
+            "metadata": { "annotations": {
+                "dadafoundry.io/create-by": "alice",
+                "serviceusage.io/order": "ord-1",
+            } },
         }),
         200,
     )
     .await;
-    platform
-        .provisioning
-        .provision(&volume_order())
-        .await
-        .unwrap();
+    platform.provisioning.provision(&volume()).await.unwrap();
 }
 
 /// Whether an error is the expected one.
@@ -348,7 +331,7 @@ async fn volume_answers_map_to_domain_errors() {
             .await;
         let error = platform
             .provisioning
-            .provision(&volume_order())
+            .provision(&volume())
             .await
             .unwrap_err();
         assert!(expected(&error), "{status}: {error:?}");
@@ -370,11 +353,7 @@ async fn volume_release_deletes_it_and_gone_is_fine() {
             .expect(1)
             .mount(&platform.volumes)
             .await;
-        platform
-            .provisioning
-            .release(&volume_order())
-            .await
-            .unwrap();
+        platform.provisioning.release(&volume()).await.unwrap();
     }
 }
 
@@ -388,7 +367,7 @@ async fn volume_release_failure_is_unavailable() {
             ResponseTemplate::new(503),
         )
         .await;
-    let result = platform.provisioning.release(&volume_order()).await;
+    let result = platform.provisioning.release(&volume()).await;
     assert!(
         matches!(result, Err(Error::DependencyUnavailable(_))),
         "{result:?}"
@@ -420,7 +399,7 @@ async fn service_instance_is_created_when_absent() {
         201,
     )
     .await;
-    platform.provisioning.provision(&bsi_order()).await.unwrap();
+    platform.provisioning.provision(&bsi()).await.unwrap();
 }
 
 #[tokio::test]
@@ -433,7 +412,7 @@ async fn existing_service_instance_is_a_duplicate_name() {
             ResponseTemplate::new(200),
         )
         .await;
-    let result = platform.provisioning.provision(&bsi_order()).await;
+    let result = platform.provisioning.provision(&bsi()).await;
     assert_eq!(result, Err(Error::DuplicateResourceName("db-1".into())));
     assert_eq!(
         platform.api_calls().await,
@@ -452,26 +431,16 @@ async fn service_instance_release_deletes_it_and_gone_is_fine() {
                 ResponseTemplate::new(status),
             )
             .await;
-        platform.provisioning.release(&bsi_order()).await.unwrap();
+        platform.provisioning.release(&bsi()).await.unwrap();
     }
-}
-
-#[tokio::test]
-async fn plan_types_without_a_resource_need_nothing() {
-    let platform = Platform::start().await;
-    let order = order(VOLUME_PLAN, "gpu", None);
-    platform.provisioning.provision(&order).await.unwrap();
-    platform.provisioning.release(&order).await.unwrap();
-    assert!(platform.api_calls().await.is_empty());
-    assert_eq!(requests(&platform.plans).await, 0);
 }
 
 #[tokio::test]
 async fn region_without_provisioning_is_internal() {
     let platform = Platform::start().await;
-    let mut order = volume_order();
-    order.region = region("cn-north-2");
-    let result = platform.provisioning.provision(&order).await;
+    let mut elsewhere = volume();
+    elsewhere.region = region("cn-north-2");
+    let result = platform.provisioning.provision(&elsewhere).await;
     assert!(matches!(result, Err(Error::Internal(_))), "{result:?}");
 }
 
@@ -480,7 +449,7 @@ async fn unknown_plan_is_provisioning_failed() {
     let platform = Platform::start().await;
     let result = platform
         .provisioning
-        .provision(&order("NO-SUCH-PLAN", "volume", Some("data-1")))
+        .provision(&resource("NO-SUCH-PLAN", "volume", Some("data-1")))
         .await;
     assert!(
         matches!(result, Err(Error::ProvisioningFailed(_))),
@@ -493,7 +462,7 @@ async fn named_kind_without_a_resource_name_is_provisioning_failed() {
     let platform = Platform::start().await;
     let result = platform
         .provisioning
-        .provision(&order(VOLUME_PLAN, "volume", None))
+        .provision(&resource(VOLUME_PLAN, "volume", None))
         .await;
     assert!(
         matches!(result, Err(Error::ProvisioningFailed(_))),

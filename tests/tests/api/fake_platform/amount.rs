@@ -10,6 +10,14 @@ pub fn number(text: &str) -> Value {
     value
 }
 
+/// Ten-thousandths as an exact JSON number without trailing zeros (`12.5`, `5`), as the
+/// fakes answer amounts.
+pub fn json_amount(minor: i64) -> Value {
+    let text = decimal(minor);
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    number(text)
+}
+
 /// A JSON number as ten-thousandths; `None` for anything else, a negative amount or more
 /// than four decimals (which `Money` cannot have come from).
 pub fn minor_of(value: &Value) -> Option<i64> {
@@ -49,5 +57,8 @@ mod tests {
         assert_eq!(minor_of(&number("-1")), None);
         assert_eq!(decimal(125_000), "12.5000");
         assert_eq!(decimal(-1), "-0.0001");
+        assert_eq!(json_amount(125_000).to_string(), "12.5");
+        assert_eq!(json_amount(50_000).to_string(), "5");
+        assert_eq!(json_amount(1).to_string(), "0.0001");
     }
 }

@@ -1,29 +1,71 @@
 //! The fake charge service: `POST /charge/v1/recharge?type=deduction|credit&region=` with
 //! the platform admin's bearer token and `{namespace, amount, reason, region}`. It keeps a
-//! balance per namespace, takes each (type, reason) at most once (a repeat is answered 200
-//! and moves nothing) and declines a deduction the balance cannot cover with HTTP 400 and
-//! code 1309, without using up the reason.
+//! balance per namespace and the amount taken under each (type, reason), takes each at
+//! most once, and answers a repeat `409 {"code":1318,"msg":"duplicate reason","data":
+//! {"amount":<the amount taken>}}` whatever amount the repeat carries (the service must
+//! notice another amount). It declines a deduction the balance cannot cover with HTTP 400
+//! and code 1309, without using up the reason.
+//!
+//! Knobs for the tests (every one thread-safe, behind the fake's lock): a standing
+//! [`Condition`]; a delay added to every answer ([`FakeChargeService::set_delay`]); the next
+//! requests taken but answered too late ([`FakeChargeService::take_then_time_out`]) or
+//! answered too late without being taken ([`FakeChargeService::time_out_before_taking`]);
+//! a reason taken beforehand with a chosen amount ([`FakeChargeService::seed_taken`]).
+//! A request takes effect when it arrives; only its answer waits.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 use wiremock::Request;
 
-use super::amount::{decimal, minor_of};
+use super::amount::{decimal, json_amount, minor_of};
 use super::journal::{Recorded, Service};
-use super::server::{bearer, query, Answer, Condition, Fake};
+use super::server::{bearer, query, Answer, Condition, Conditions, Fake};
 
 const PATH: &str = "/charge/v1/recharge";
+
+/// How late the answers of [`FakeChargeService::take_then_time_out`] and
+/// [`FakeChargeService::time_out_before_taking`] come: well past the timeout
+/// [`super::FakePlatform::config`] gives the service (`timeout_ms`, 1 s).
+pub const PAST_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// What the fake took under one (type, reason).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Taken {
+    pub namespace: String,
+    /// Ten-thousandths.
+    pub amount: i64,
+}
 
 #[derive(Debug, Default)]
 struct State {
     admin_token: String,
     /// Ten-thousandths per namespace; an unknown namespace holds 0.
     balances: BTreeMap<String, i64>,
-    /// (type, reason) already taken.
-    taken: BTreeSet<(String, String)>,
-    condition: Condition,
+    /// (type, reason) → what was taken under it.
+    taken: BTreeMap<(String, String), Taken>,
+    conditions: Conditions,
+}
+
+impl State {
+    /// Takes `amount` under (kind, reason) whatever the balance.
+    fn take(&mut self, kind: &str, namespace: &str, reason: &str, amount: i64) {
+        let balance = self.balances.entry(namespace.to_owned()).or_insert(0);
+        if kind == "deduction" {
+            *balance -= amount;
+        } else {
+            *balance += amount;
+        }
+        self.taken.insert(
+            (kind.to_owned(), reason.to_owned()),
+            Taken {
+                namespace: namespace.to_owned(),
+                amount,
+            },
+        );
+    }
 }
 
 /// A handle on the fake; clones share it.
@@ -42,6 +84,7 @@ pub struct PaymentSeen {
     /// Ten-thousandths; `None` if the amount was not an acceptable number.
     pub amount: Option<i64>,
     pub authorization: String,
+    /// The status the fake answered, even when it answered too late for the service.
     pub status: u16,
 }
 
@@ -99,8 +142,86 @@ impl FakeChargeService {
             .unwrap_or(0)
     }
 
+    /// How every request is answered from now on (once those set for the next requests
+    /// are used up).
     pub fn set_condition(&self, condition: Condition) {
-        self.0.lock().unwrap().condition = condition;
+        self.0.lock().unwrap().conditions.set(condition);
+    }
+
+    /// Every answer waits `delay` more before it leaves (`Duration::ZERO`: none), e.g. a
+    /// delay within the service's timeout so that a test can cancel an order while its
+    /// renewal's payment is on the way. The payment is taken when it arrives.
+    pub fn set_delay(&self, delay: Duration) {
+        self.0.lock().unwrap().conditions.set_delay(delay);
+    }
+
+    /// The next `requests` requests are carried out as usual (taken, declined or answered
+    /// as a repeat), but answered only after [`PAST_TIMEOUT`]: the service gives up without
+    /// knowing the outcome. Queued after other next-request conditions already set.
+    pub fn take_then_time_out(&self, requests: usize) {
+        self.0.lock().unwrap().conditions.set_for_next(
+            requests,
+            Condition::Slow {
+                delay: PAST_TIMEOUT,
+                carried_out: true,
+            },
+        );
+    }
+
+    /// The next `requests` requests take nothing and are answered (503) only after
+    /// [`PAST_TIMEOUT`]. Queued after other next-request conditions already set.
+    pub fn time_out_before_taking(&self, requests: usize) {
+        self.0.lock().unwrap().conditions.set_for_next(
+            requests,
+            Condition::Slow {
+                delay: PAST_TIMEOUT,
+                carried_out: false,
+            },
+        );
+    }
+
+    /// Records `minor` (ten-thousandths) as already taken under (`kind`, `reason`) from
+    /// `namespace`, as an earlier request would have (the balance moves, whatever it
+    /// holds; nothing goes into the journal): a payment the service sends under that
+    /// reason is then answered 1318 with this amount.
+    pub fn seed_taken(&self, kind: &str, namespace: &str, reason: &str, minor: i64) {
+        assert!(kind == "deduction" || kind == "credit", "{kind}");
+        assert!(minor > 0, "a taken amount is positive: {minor}");
+        self.0.lock().unwrap().take(kind, namespace, reason, minor);
+    }
+
+    /// Everything taken so far: (type, reason) → namespace and amount.
+    pub fn taken(&self) -> BTreeMap<(String, String), Taken> {
+        self.0.lock().unwrap().taken.clone()
+    }
+
+    /// The amount taken under (`kind`, `reason`), if it was.
+    pub fn taken_under(&self, kind: &str, reason: &str) -> Option<i64> {
+        self.0
+            .lock()
+            .unwrap()
+            .taken
+            .get(&(kind.to_owned(), reason.to_owned()))
+            .map(|taken| taken.amount)
+    }
+
+    /// What the namespace's deductions took minus what its credits gave back,
+    /// ten-thousandths (seeded ones included).
+    pub fn net_taken(&self, namespace: &str) -> i64 {
+        self.0
+            .lock()
+            .unwrap()
+            .taken
+            .iter()
+            .filter(|(_, taken)| taken.namespace == namespace)
+            .map(|((kind, _), taken)| {
+                if kind == "deduction" {
+                    taken.amount
+                } else {
+                    -taken.amount
+                }
+            })
+            .sum()
     }
 
     fn refuse(status: u16, code: i64, msg: &str) -> Answer {
@@ -135,20 +256,18 @@ impl FakeChargeService {
         if amount == 0 {
             return Self::refuse(400, 1315, "amount must be positive");
         }
-        let key = (kind.clone(), reason.to_owned());
-        let balance = state.balances.get(namespace).copied().unwrap_or(0);
-        if !state.taken.contains(&key) {
-            let after = if kind == "deduction" {
-                balance - amount
-            } else {
-                balance + amount
-            };
-            if after < 0 {
-                return Self::refuse(400, 1309, "failed to update balance (need recharge first.)");
-            }
-            state.balances.insert(namespace.to_owned(), after);
-            state.taken.insert(key);
+        if let Some(taken) = state.taken.get(&(kind.clone(), reason.to_owned())) {
+            return Answer::json(
+                409,
+                json!({"code": 1318, "msg": "duplicate reason", "data": {
+                    "amount": json_amount(taken.amount)}}),
+            );
         }
+        let balance = state.balances.get(namespace).copied().unwrap_or(0);
+        if kind == "deduction" && balance < amount {
+            return Self::refuse(400, 1309, "failed to update balance (need recharge first.)");
+        }
+        state.take(&kind, namespace, reason, amount);
         let balance = state.balances.get(namespace).copied().unwrap_or(0);
         Answer::json(
             200,
@@ -162,7 +281,7 @@ impl Fake for FakeChargeService {
     const SERVICE: Service = Service::Charge;
 
     fn answer(&self, request: &Request) -> Answer {
-        let condition = self.0.lock().unwrap().condition;
-        condition.apply(|| self.handle(request))
+        let (condition, delay) = self.0.lock().unwrap().conditions.take();
+        condition.apply(|| self.handle(request)).later_by(delay)
     }
 }

@@ -1,13 +1,16 @@
 //! The fakes themselves answer as the contract the service assumes (so that a failing
 //! platform test points at the service, not at its fake).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::Sha256;
 
-use super::{Condition, Delivery, FakePlatform, Quota, RemotePlan};
+use super::{
+    Condition, Delivery, FakePlatform, Quota, RemotePlan, Taken, CREATOR_ANNOTATION,
+    ORDER_ANNOTATION, PAST_TIMEOUT,
+};
 
 const ADMIN: &str = "admin-secret";
 
@@ -69,30 +72,142 @@ async fn pay(fakes: &FakePlatform, kind: &str, reason: &str, amount: &str) -> (u
     .await
 }
 
+/// The 1318 answer to a repeat of a reason taken with `amount`.
+fn duplicate(amount: &str) -> (u16, Value) {
+    (
+        409,
+        json!({"code": 1318, "msg": "duplicate reason",
+               "data": {"amount": super::amount::number(amount)}}),
+    )
+}
+
 #[tokio::test]
-async fn the_charge_service_takes_a_reason_once_and_declines_with_1309() {
+async fn the_charge_service_takes_a_reason_once_and_answers_a_repeat_with_the_amount_taken() {
     let fakes = FakePlatform::start(vec![], ADMIN).await;
     fakes.charge.set_balance("p", 200_000);
-    assert_eq!(pay(&fakes, "deduction", "order:o:1", "12.5").await.0, 200);
-    assert_eq!(pay(&fakes, "deduction", "order:o:1", "12.5").await.0, 200);
-    assert_eq!(fakes.charge.balance("p"), 75_000);
-    let (status, body) = pay(&fakes, "deduction", "order:o:2", "10").await;
-    assert_eq!((status, body["code"].clone()), (400, json!(1309)));
-    assert_eq!(pay(&fakes, "credit", "order:o:2", "10").await.0, 200);
-    // The declined deduction did not use up its reason.
-    assert_eq!(pay(&fakes, "deduction", "order:o:2", "10").await.0, 200);
-    assert_eq!(fakes.charge.balance("p"), 75_000);
+    let (status, body) = pay(&fakes, "deduction", "pay:o:1", "12.5").await;
+    assert_eq!((status, body["code"].clone()), (200, json!(0)));
+    assert_eq!(
+        pay(&fakes, "deduction", "pay:o:1", "12.5").await,
+        duplicate("12.5")
+    );
+    // Whatever the repeat carries: the service must notice another amount.
+    assert_eq!(
+        pay(&fakes, "deduction", "pay:o:1", "3").await,
+        duplicate("12.5")
+    );
+    // A credit under the same reason is another payment.
+    assert_eq!(pay(&fakes, "credit", "pay:o:1", "2").await.0, 200);
+    assert_eq!(fakes.charge.balance("p"), 95_000);
+    assert_eq!(fakes.charge.net_taken("p"), 105_000);
+    assert_eq!(
+        fakes.charge.taken_under("deduction", "pay:o:1"),
+        Some(125_000)
+    );
+    assert_eq!(
+        fakes
+            .charge
+            .taken()
+            .get(&("credit".into(), "pay:o:1".into())),
+        Some(&Taken {
+            namespace: "p".into(),
+            amount: 20_000
+        })
+    );
     let payments = fakes.payments();
-    assert_eq!(payments.len(), 5);
+    assert_eq!(payments.len(), 4);
     assert_eq!(payments[0].amount, Some(125_000));
     assert_eq!(payments[0].authorization, format!("Bearer {ADMIN}"));
+    assert_eq!(payments[1].status, 409);
+}
 
+#[tokio::test]
+async fn the_charge_service_declines_with_1309_without_using_up_the_reason() {
+    let fakes = FakePlatform::start(vec![], ADMIN).await;
+    fakes.charge.set_balance("p", 50_000);
+    let (status, body) = pay(&fakes, "deduction", "pay:o:2", "10").await;
+    assert_eq!((status, body["code"].clone()), (400, json!(1309)));
+    assert_eq!(fakes.charge.taken_under("deduction", "pay:o:2"), None);
+    fakes.charge.set_balance("p", 150_000);
+    assert_eq!(pay(&fakes, "deduction", "pay:o:2", "10").await.0, 200);
+    assert_eq!(fakes.charge.balance("p"), 50_000);
+}
+
+#[tokio::test]
+async fn the_charge_service_can_take_then_answer_too_late_for_the_next_requests() {
+    let fakes = FakePlatform::start(vec![], ADMIN).await;
+    fakes.charge.set_balance("p", 200_000);
+    let timeout = Duration::from_millis(fakes.config("cn-north-1", ADMIN, &[]).timeout_ms);
+    assert!(
+        PAST_TIMEOUT > timeout,
+        "late answers come after the service gave up"
+    );
+    fakes.charge.take_then_time_out(2);
+    assert_eq!(pay(&fakes, "deduction", "pay:o:1", "1").await.0, 0);
+    assert_eq!(fakes.charge.balance("p"), 190_000, "taken though late");
+    assert_eq!(pay(&fakes, "deduction", "pay:o:1", "1").await.0, 0);
+    // Used up: answered at once again.
+    assert_eq!(
+        pay(&fakes, "deduction", "pay:o:1", "1").await,
+        duplicate("1")
+    );
+    assert_eq!(fakes.charge.balance("p"), 190_000, "taken once");
+    let statuses: Vec<u16> = fakes.payments().iter().map(|p| p.status).collect();
+    assert_eq!(statuses, [200, 409, 409]);
+}
+
+#[tokio::test]
+async fn the_charge_service_can_answer_too_late_without_taking_for_the_next_requests() {
+    let fakes = FakePlatform::start(vec![], ADMIN).await;
+    fakes.charge.set_balance("p", 200_000);
+    fakes.charge.time_out_before_taking(1);
+    assert_eq!(pay(&fakes, "deduction", "pay:o:1", "1").await.0, 0);
+    assert_eq!(fakes.charge.balance("p"), 200_000, "nothing taken");
+    assert_eq!(fakes.charge.taken_under("deduction", "pay:o:1"), None);
+    assert_eq!(pay(&fakes, "deduction", "pay:o:1", "1").await.0, 200);
+    assert_eq!(fakes.charge.balance("p"), 190_000);
+}
+
+#[tokio::test]
+async fn the_charge_service_can_answer_after_a_delay() {
+    let fakes = FakePlatform::start(vec![], ADMIN).await;
+    fakes.charge.set_balance("p", 200_000);
+    let delay = Duration::from_millis(300);
+    fakes.charge.set_delay(delay);
+    let started = Instant::now();
+    assert_eq!(pay(&fakes, "deduction", "pay:o:1", "1").await.0, 200);
+    assert!(started.elapsed() >= delay, "{:?}", started.elapsed());
+    fakes.charge.set_delay(Duration::ZERO);
+    let started = Instant::now();
+    assert_eq!(pay(&fakes, "deduction", "pay:o:2", "1").await.0, 200);
+    assert!(started.elapsed() < delay, "{:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn a_seeded_reason_answers_1318_with_its_amount() {
+    let fakes = FakePlatform::start(vec![], ADMIN).await;
+    fakes.charge.set_balance("p", 200_000);
+    fakes.charge.seed_taken("deduction", "p", "pay:o:7", 50_000);
+    assert_eq!(fakes.charge.balance("p"), 150_000);
+    assert_eq!(fakes.charge.net_taken("p"), 50_000);
+    assert_eq!(
+        pay(&fakes, "deduction", "pay:o:7", "12.5").await,
+        duplicate("5")
+    );
+    assert_eq!(fakes.charge.balance("p"), 150_000);
+    assert_eq!(fakes.payments().len(), 1, "the seed is no request");
+}
+
+#[tokio::test]
+async fn a_slow_charge_service_may_still_take_the_payment() {
+    let fakes = FakePlatform::start(vec![], ADMIN).await;
+    fakes.charge.set_balance("p", 200_000);
     fakes.charge.set_condition(Condition::Slow {
         delay: Duration::from_secs(2),
         carried_out: true,
     });
-    assert_eq!(pay(&fakes, "deduction", "order:o:3", "1").await.0, 0);
-    assert_eq!(fakes.charge.balance("p"), 65_000, "taken though late");
+    assert_eq!(pay(&fakes, "deduction", "pay:o:3", "1").await.0, 0);
+    assert_eq!(fakes.charge.balance("p"), 190_000, "taken though late");
 }
 
 #[tokio::test]
@@ -191,12 +306,17 @@ async fn plans_identity_quotas_and_volumes_answer_like_the_platform() {
     assert_eq!(fakes.quota_writes("p").len(), 2);
 
     let volumes = format!("{}/lapi/v1/namespaces/p/volumes", config.volume_service);
-    let body = json!({"name": "data-1", "size": 10});
+    let body = json!({"name": "data-1", "size": 10, "metadata": {"annotations": {
+        CREATOR_ANNOTATION: "ann", ORDER_ANNOTATION: "ord-1"}}});
     assert_eq!(
         call(post, volumes.clone(), Some(ADMIN), Some(body)).await.0,
         200
     );
     assert!(fakes.volumes.exists("p", "data-1"));
+    assert_eq!(
+        fakes.volumes.order_of("p", "data-1").as_deref(),
+        Some("ord-1")
+    );
     let delete = reqwest::Method::DELETE;
     let one = format!("{volumes}/data-1");
     assert_eq!(
@@ -209,6 +329,10 @@ async fn plans_identity_quotas_and_volumes_answer_like_the_platform() {
     assert_eq!(
         (calls[0].name.as_str(), calls[0].size),
         ("data-1", Some(10))
+    );
+    assert_eq!(
+        (calls[0].creator.as_deref(), calls[0].order.as_deref()),
+        (Some("ann"), Some("ord-1"))
     );
 }
 

@@ -17,7 +17,7 @@ mod server;
 mod volume_service;
 mod webhook_receiver;
 
-pub use charge_service::{FakeChargeService, PaymentSeen};
+pub use charge_service::{FakeChargeService, PaymentSeen, Taken, PAST_TIMEOUT};
 pub use cluster::FakeCluster;
 pub use config::{ServiceConfig, WebhookTarget};
 pub use identity::FakeIdentity;
@@ -25,7 +25,7 @@ pub use journal::{Journal, Service};
 pub use plan_service::{FakePlanService, RemotePlan};
 pub use quota::Quota;
 pub use server::Condition;
-pub use volume_service::{FakeVolumeService, VolumeCall};
+pub use volume_service::{FakeVolumeService, VolumeCall, CREATOR_ANNOTATION, ORDER_ANNOTATION};
 pub use webhook_receiver::{Delivery, FakeWebhookReceiver};
 
 use platform_api::FakePlatformApi;

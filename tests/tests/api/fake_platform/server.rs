@@ -1,7 +1,8 @@
 //! What every fake shares: an answer (status, JSON body, delay), the outage a test may
-//! switch on, and the wiremock server that records each request in the journal before
-//! answering it.
+//! switch on (for good, or for the next few requests), and the wiremock server that
+//! records each request in the journal before answering it.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -41,6 +42,41 @@ impl Condition {
     }
 }
 
+/// The conditions of a fake that can also misbehave for a few requests only: a standing
+/// [`Condition`], the conditions of the next requests (each used up by one request, in
+/// arrival order, before the standing one applies again) and a delay added to every
+/// answer. Kept behind the fake's own lock, so that every request uses up its own.
+#[derive(Clone, Debug, Default)]
+pub struct Conditions {
+    standing: Condition,
+    next: VecDeque<Condition>,
+    delay: Duration,
+}
+
+impl Conditions {
+    /// The condition of every request, once those set for the next requests are used up.
+    pub fn set(&mut self, condition: Condition) {
+        self.standing = condition;
+    }
+
+    /// `condition` for `requests` more requests, after those already set that way.
+    pub fn set_for_next(&mut self, requests: usize, condition: Condition) {
+        self.next.extend(std::iter::repeat_n(condition, requests));
+    }
+
+    /// Added to every answer's own delay; `Duration::ZERO` for none.
+    pub fn set_delay(&mut self, delay: Duration) {
+        self.delay = delay;
+    }
+
+    /// The condition of the request that arrives now (using up one set for the next
+    /// requests, if any), and the delay to add to its answer.
+    pub fn take(&mut self) -> (Condition, Duration) {
+        let condition = self.next.pop_front().unwrap_or(self.standing);
+        (condition, self.delay)
+    }
+}
+
 /// A fake's reply.
 #[derive(Clone, Debug)]
 pub struct Answer {
@@ -76,6 +112,14 @@ impl Answer {
 
     pub fn delayed(mut self, delay: Duration) -> Self {
         self.delay = Some(delay);
+        self
+    }
+
+    /// `extra` more before the answer leaves.
+    pub fn later_by(mut self, extra: Duration) -> Self {
+        if !extra.is_zero() {
+            self.delay = Some(self.delay.unwrap_or_default() + extra);
+        }
         self
     }
 

@@ -1,7 +1,10 @@
 //! The fake volume service: `POST /lapi/v1/namespaces/{ns}/volumes` (also accepted without
 //! the namespace in the path, `POST /lapi/v1/volumes` with `namespace` in the body) with
-//! `{name, size}`, and `DELETE /lapi/v1/namespaces/{ns}/volumes/{name}`. Success is 200
-//! only; deleting a missing volume is 404. Only the platform admin's token is accepted.
+//! `{name, size, metadata:{annotations}}`, and `DELETE
+//! /lapi/v1/namespaces/{ns}/volumes/{name}`. Success is 200 only; deleting a missing volume
+//! is 404. Only the platform admin's token is accepted. The service annotates a volume
+//! with its creator ([`CREATOR_ANNOTATION`]) and the order that created it
+//! ([`ORDER_ANNOTATION`]).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -11,6 +14,17 @@ use wiremock::Request;
 
 use super::journal::{Recorded, Service};
 use super::server::{bearer, segments_after, Answer, Condition, Fake};
+
+/// The annotation naming the user who asked for the volume (the original's spelling).
+pub const CREATOR_ANNOTATION: &str = "dadafoundry.io/create-by";
+/// The annotation naming the order that created the volume.
+pub const ORDER_ANNOTATION: &str = "serviceusage.io/order";
+
+fn annotation(body: &Value, key: &str) -> Option<String> {
+    body["metadata"]["annotations"][key]
+        .as_str()
+        .map(str::to_owned)
+}
 
 #[derive(Debug, Default)]
 struct State {
@@ -40,6 +54,10 @@ pub struct VolumeCall {
     pub name: String,
     /// The create body's `size` (GB).
     pub size: Option<i64>,
+    /// A create's [`CREATOR_ANNOTATION`].
+    pub creator: Option<String>,
+    /// A create's [`ORDER_ANNOTATION`]: the order that created the volume.
+    pub order: Option<String>,
     pub authorization: String,
     pub status: u16,
 }
@@ -70,6 +88,8 @@ impl VolumeCall {
             namespace,
             name,
             size: body["size"].as_i64(),
+            creator: annotation(&body, CREATOR_ANNOTATION),
+            order: annotation(&body, ORDER_ANNOTATION),
             authorization: request
                 .header("authorization")
                 .unwrap_or_default()
@@ -105,6 +125,16 @@ impl FakeVolumeService {
             .unwrap()
             .volumes
             .contains_key(&(namespace.to_owned(), name.to_owned()))
+    }
+
+    /// The order a volume that exists now was created by (its [`ORDER_ANNOTATION`]), if it
+    /// says.
+    pub fn order_of(&self, namespace: &str, name: &str) -> Option<String> {
+        let state = self.0.lock().unwrap();
+        let body = state
+            .volumes
+            .get(&(namespace.to_owned(), name.to_owned()))?;
+        annotation(body, ORDER_ANNOTATION)
     }
 
     fn handle(&self, request: &Request) -> Answer {
