@@ -1,9 +1,12 @@
 //! The command line: `serviceusage [serve]` runs the server, `serviceusage migrate`
 //! applies migrations and exits, `serviceusage renew --once [--now <RFC3339>]` runs one
-//! renewal run and exits, `serviceusage deliver --once` delivers what is due once and exits.
+//! renewal run and exits, `serviceusage deliver --once` delivers what is due once and exits,
+//! `serviceusage reconcile [--project P]` proves the books and exits non-zero if they do
+//! not add up.
 
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
+use domain::ids::ProjectId;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -16,7 +19,7 @@ pub struct Cli {
     command: Option<Command>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Subcommand)]
+#[derive(Clone, Debug, PartialEq, Eq, Subcommand)]
 pub enum Command {
     /// Run the HTTP server (the default).
     Serve,
@@ -24,8 +27,27 @@ pub enum Command {
     Migrate,
     /// Renew every due order once and exit (for cron jobs and tests).
     Renew(RenewArgs),
-    /// Deliver the due credits and webhooks once and exit (for cron jobs and tests).
+    /// Send the due payments, run the due resource tasks and deliver the due webhooks once,
+    /// and exit (for cron jobs and tests).
     Deliver(DeliverArgs),
+    /// Prove the books: every project's balance is its recharges less its ledger payments,
+    /// every payment pays its row, nothing waits too long. Exits 1 on any mismatch.
+    Reconcile(ReconcileArgs),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Args)]
+pub struct ReconcileArgs {
+    /// Only this project (default: every project).
+    #[arg(long, value_parser = parse_project)]
+    pub project: Option<ProjectId>,
+    /// Report payments pending longer than this many minutes (default:
+    /// `payments.pending_alert_minutes`).
+    #[arg(long, value_name = "MINUTES", value_parser = clap::value_parser!(u32).range(1..=10_080))]
+    pub pending_minutes: Option<u32>,
+}
+
+fn parse_project(text: &str) -> Result<ProjectId, String> {
+    ProjectId::parse(text).map_err(|e| e.to_string())
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Args)]
@@ -57,7 +79,7 @@ fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
 
 impl Cli {
     pub fn command(&self) -> Command {
-        self.command.unwrap_or(Command::Serve)
+        self.command.clone().unwrap_or(Command::Serve)
     }
 }
 
@@ -110,6 +132,38 @@ mod tests {
         );
         let error = parse(&["serviceusage", "deliver"]).unwrap_err();
         assert_eq!(error.kind(), ErrorKind::MissingRequiredArgument);
+    }
+
+    #[test]
+    fn reconcile_takes_an_optional_project_and_pending_threshold() {
+        assert_eq!(
+            parse(&["serviceusage", "reconcile"]).unwrap(),
+            Command::Reconcile(ReconcileArgs {
+                project: None,
+                pending_minutes: None
+            })
+        );
+        assert_eq!(
+            parse(&[
+                "serviceusage",
+                "reconcile",
+                "--project",
+                "demo",
+                "--pending-minutes",
+                "5"
+            ])
+            .unwrap(),
+            Command::Reconcile(ReconcileArgs {
+                project: Some(ProjectId::parse("demo").unwrap()),
+                pending_minutes: Some(5)
+            })
+        );
+        for bad in [
+            vec!["serviceusage", "reconcile", "--project", "bad id"],
+            vec!["serviceusage", "reconcile", "--pending-minutes", "0"],
+        ] {
+            assert_eq!(parse(&bad).unwrap_err().exit_code(), 2, "{bad:?}");
+        }
     }
 
     #[test]

@@ -26,6 +26,8 @@ pub enum Code {
     NotFound = 3318,
     ProvisioningFailed = 3319,
     DependencyUnavailable = 3320,
+    /// The `Idempotency-Key` was used before for another request (or one still running).
+    IdempotencyKeyReused = 3321,
 }
 
 impl Code {
@@ -51,6 +53,9 @@ pub enum ApiError {
     UnknownRoute,
     #[error("unsupported url: method not allowed")]
     MethodNotAllowed,
+    /// The `Idempotency-Key` names an earlier request with another method, path or body.
+    #[error("idempotency key reused: {0}")]
+    KeyReused(String),
 }
 
 impl ApiError {
@@ -79,6 +84,8 @@ impl ApiError {
                 D::DependencyUnavailable(_) => {
                     (StatusCode::SERVICE_UNAVAILABLE, Code::DependencyUnavailable)
                 }
+                D::PaymentMismatch(_) => (StatusCode::BAD_GATEWAY, Code::DependencyUnavailable),
+                D::DuplicateRequest(_) => (StatusCode::CONFLICT, Code::IdempotencyKeyReused),
                 D::DuplicateResourceName(_) => (StatusCode::CONFLICT, Code::FailedToCreateOrder),
                 D::Conflict(_) => (StatusCode::CONFLICT, Code::Conflict),
                 D::PlanCatalogUnavailable(_) => {
@@ -92,6 +99,7 @@ impl ApiError {
             ApiError::MissingCredentials(_) => (StatusCode::UNAUTHORIZED, Code::AuthFailed),
             ApiError::UnknownRoute => (StatusCode::NOT_FOUND, Code::UnsupportedUrl),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, Code::UnsupportedUrl),
+            ApiError::KeyReused(_) => (StatusCode::CONFLICT, Code::IdempotencyKeyReused),
         }
     }
 
@@ -108,6 +116,10 @@ impl ApiError {
             Code::ChargedButNotProvisioned => {
                 "charged but failed to create resource; the charge was refunded".to_owned()
             }
+            // A charge service's own words may name hosts and amounts: the log has them.
+            Code::InsufficientBalance if matches!(self, ApiError::Domain(domain::Error::PaymentDeclined(_))) => {
+                "insufficient balance at the charge service".to_owned()
+            }
             Code::ParseJsonFailed
             | Code::UnsupportedUrl
             | Code::AuthFailed
@@ -116,6 +128,7 @@ impl ApiError {
             | Code::FailedToCreateOrder
             | Code::Conflict
             | Code::InsufficientBalance
+            | Code::IdempotencyKeyReused
             | Code::NotFound => self.to_string(),
         }
     }
@@ -195,6 +208,8 @@ mod tests {
                 3320,
             ),
             (D::Internal("broken invariant".into()), 500, 3300),
+            (D::PaymentMismatch("holds 1.00 under pay:o:1".into()), 502, 3320),
+            (D::DuplicateRequest("k-1".into()), 409, 3321),
         ]
     }
 
@@ -248,7 +263,8 @@ mod tests {
 
     #[actix_web::test]
     async fn request_errors_map_to_their_status_and_code() {
-        let cases: [(ApiError, u16, u64); 5] = [
+        let cases: [(ApiError, u16, u64); 6] = [
+            (ApiError::KeyReused("another body".into()), 409, 3321),
             (
                 ApiError::BadJson("quantities: invalid type".into()),
                 400,

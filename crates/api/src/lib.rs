@@ -9,6 +9,7 @@ pub mod config;
 pub mod dto;
 pub mod envelope;
 pub mod error;
+pub mod idempotency;
 pub mod jobs;
 pub mod routes;
 pub mod startup;

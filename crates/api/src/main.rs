@@ -3,9 +3,12 @@
 
 use std::process::ExitCode;
 
-use api::cli::{Cli, Command, RenewArgs};
+use api::cli::{Cli, Command, ReconcileArgs, RenewArgs};
 use api::config::{self, Settings};
-use api::jobs::{deliver_once, renew_once, DeliverOnceError, RenewOnceError};
+use api::jobs::{
+    deliver_once, reconcile_once, renew_once, DeliverOnceError, ReconcileOnceError,
+    RenewOnceError,
+};
 use api::startup::{self, Application, StartupError};
 use clap::Parser;
 
@@ -34,6 +37,7 @@ fn main() -> ExitCode {
         Command::Migrate => startup::migrate(&settings.database).map_err(|e| e.to_string()),
         Command::Renew(args) => renew(settings, args).map_err(|e| e.to_string()),
         Command::Deliver(_) => deliver(settings).map_err(|e| e.to_string()),
+        Command::Reconcile(args) => reconcile(settings, args).map_err(|e| e.to_string()),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -61,4 +65,8 @@ fn renew(settings: Settings, args: RenewArgs) -> Result<(), RenewOnceError> {
 
 fn deliver(settings: Settings) -> Result<(), DeliverOnceError> {
     actix_web::rt::System::new().block_on(deliver_once(settings))
+}
+
+fn reconcile(settings: Settings, args: ReconcileArgs) -> Result<(), ReconcileOnceError> {
+    actix_web::rt::System::new().block_on(reconcile_once(settings, args))
 }

@@ -11,15 +11,18 @@ use actix_web::middleware::Logger;
 use actix_web::{web, App, HttpServer};
 use domain::ids::UserName;
 use domain::ledger::NewRecharge;
-use domain::ports::{Clock, Identity, LedgerRepository, PlanCatalog, Provisioning, StoreHealth};
+use domain::ports::{
+    Clock, IdempotencyStore, Identity, LedgerRepository, PlanCatalog, Provisioning, StoreHealth,
+};
 use domain::usecases::{Ports, UseCases};
 use infra_http::{
     BuildError, ChargeRegion, ChargeService, PlanService, PlatformIdentity, PlatformProvisioning,
     PlatformRegion, WebhookSender,
 };
 use infra_mysql::{
-    ConsumptionStore, CreditStore, Database, HealthStore, LedgerStore, NotificationStore,
-    OrderStore, ReleaseStore, RenewalStore, ResourceStore, StoreError, WebhookOutboxStore,
+    BooksStore, ChangeWriter, ConsumptionStore, Database, HealthStore, IdempotencyKeys,
+    LedgerStore, NotificationStore, OrderStore, PaymentStore, RenewalStore, ResourceStore,
+    StoreError, TaskStore, WebhookOutboxStore,
 };
 
 use crate::adapters::{
@@ -37,6 +40,8 @@ use crate::routes::{self, path_config, query_config, API_PREFIX};
 pub struct AppState {
     pub usecases: UseCases,
     pub health: Arc<dyn StoreHealth>,
+    /// Where keyed requests and their answers are kept (see [`crate::idempotency`]).
+    pub idempotency: Arc<dyn IdempotencyStore>,
 }
 
 /// Why the service could not start.
@@ -86,16 +91,19 @@ impl Application {
             &settings.opening_balances,
         )
         .await?;
-        let usecases = UseCases::new(ports, settings.billing);
+        let idempotency = ports.idempotency.clone();
+        let usecases = usecases(&settings, ports);
         let renewal_job = RenewalJob::new(usecases.clone(), settings.renewal_job);
         let delivery_job = DeliveryJob::new(
             usecases.clone(),
             webhooks(&settings, &database, clock)?,
             DELIVERY_INTERVAL,
+            settings.payments.key_retention,
         );
         let state = web::Data::new(AppState {
             usecases,
             health: Arc::new(HealthStore::new(database)),
+            idempotency,
         });
 
         let bind = settings.server.bind;
@@ -154,39 +162,49 @@ pub fn migrate(settings: &DatabaseSettings) -> Result<(), StartupError> {
     .map(drop)
 }
 
+/// The use cases on `ports` with the configured billing policy and settler.
+pub fn usecases(settings: &Settings, ports: Ports) -> UseCases {
+    UseCases::new(ports, settings.billing.clone(), settings.payments.settler)
+}
+
 /// The adapters the configuration picks, on `database` and the platform services of the
-/// regions configured remote, reading the time from `clock`. The server and `serviceusage
-/// renew` both build their ports here, so a run from the command line renews exactly as
-/// the server's job does.
+/// regions configured remote, reading the time from `clock`. The server and the one-shot
+/// commands (`renew`, `deliver`, `reconcile`) all build their ports here, so a run from the
+/// command line works exactly as the server's jobs do.
 pub fn ports(
     settings: &Settings,
     database: &Database,
     clock: Arc<dyn Clock>,
 ) -> Result<Ports, StartupError> {
-    let endpoints = settings
+    let endpoints: Vec<String> = settings
         .webhooks
         .endpoints
         .iter()
         .map(|e| e.name.clone())
         .collect();
-    let notifications = Arc::new(NotificationStore::with_webhooks(
-        database.clone(),
-        endpoints,
-    ));
     let plan_service = plan_service(settings)?;
+    let renewals = RenewalStore::new(database.clone(), endpoints.clone());
+    let renewals = if settings.database.claim_locks {
+        renewals
+    } else {
+        log::info!("renewal claims lock nothing (database.claim_locks = false)");
+        renewals.without_claim_locks()
+    };
     Ok(Ports {
         orders: Arc::new(OrderStore::new(database.clone())),
+        changes: Arc::new(ChangeWriter::new(database.clone(), endpoints)),
         usages: Arc::new(ConsumptionStore::new(database.clone())),
         ledger: Arc::new(LedgerStore::new(database.clone())),
-        renewals: Arc::new(RenewalStore::new(database.clone())),
-        notifier: notifications.clone(),
-        notifications,
+        renewals: Arc::new(renewals),
+        payments: Arc::new(PaymentStore::new(database.clone())),
+        notifications: Arc::new(NotificationStore::new(database.clone())),
+        idempotency: Arc::new(IdempotencyKeys::new(database.clone())),
+        books: Arc::new(BooksStore::new(database.clone())),
         plans: plans(settings, plan_service.clone()),
         identity: identity(settings)?,
         charging: Arc::new(charging(settings)?),
-        credits: Arc::new(CreditStore::new(database.clone())),
-        releases: Arc::new(ReleaseStore::new(database.clone())),
         provisioning: provisioning(settings, database, clock.clone(), plan_service)?,
+        tasks: Arc::new(TaskStore::new(database.clone())),
         clock,
         ids: Arc::new(RandomIds),
     })

@@ -1,12 +1,12 @@
-//! Provisioning when some regions create their resources on the platform: an order goes
+//! Provisioning when some regions create their resources on the platform: a resource goes
 //! to its region's adapter, the platform's or the embedded record in the database.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use domain::ids::Region;
-use domain::order::Order;
 use domain::ports::Provisioning;
+use domain::provisioning::Resource;
 
 /// The platform for `remote_regions`, the embedded adapter for every other region.
 pub struct RegionalProvisioning {
@@ -28,8 +28,8 @@ impl RegionalProvisioning {
         }
     }
 
-    fn of(&self, order: &Order) -> &dyn Provisioning {
-        if self.remote_regions.contains(&order.region) {
+    fn of(&self, resource: &Resource) -> &dyn Provisioning {
+        if self.remote_regions.contains(&resource.region) {
             self.remote.as_ref()
         } else {
             self.embedded.as_ref()
@@ -39,12 +39,12 @@ impl RegionalProvisioning {
 
 #[async_trait]
 impl Provisioning for RegionalProvisioning {
-    async fn provision(&self, order: &Order) -> domain::Result<()> {
-        self.of(order).provision(order).await
+    async fn provision(&self, resource: &Resource) -> domain::Result<()> {
+        self.of(resource).provision(resource).await
     }
 
-    async fn release(&self, order: &Order) -> domain::Result<()> {
-        self.of(order).release(order).await
+    async fn release(&self, resource: &Resource) -> domain::Result<()> {
+        self.of(resource).release(resource).await
     }
 }
 
@@ -52,47 +52,46 @@ impl Provisioning for RegionalProvisioning {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-    use domain::ids::{PlanId, PlanType};
     use domain::ports::MockProvisioning;
+    use domain::testing::OrderBuilder;
 
     use super::*;
-    use crate::test_support;
 
-    /// A `vol` (`volume`) order in `region`: provisioning is routed by region alone.
-    fn order(region: &str) -> Order {
-        Order {
-            plan_id: PlanId::parse("vol").unwrap(),
-            plan_type: PlanType::parse("volume").unwrap(),
-            ..test_support::order("o1", region)
-        }
+    /// The resource of a `volume` order in `region`: provisioning is routed by region alone.
+    fn resource(region: &str) -> Resource {
+        let order = OrderBuilder::default()
+            .region(region)
+            .resource_name("data")
+            .build();
+        Resource::of(&order).unwrap()
     }
 
-    /// A mock that expects `calls` provisions and releases, of orders `in_region` accepts;
-    /// releases fail, to show the answer is passed on.
+    /// A mock that expects `calls` provisions and releases, of resources `in_region`
+    /// accepts; releases fail, to show the answer is passed on.
     fn expecting(calls: usize, in_region: fn(&str) -> bool) -> MockProvisioning {
         let mut mock = MockProvisioning::new();
         mock.expect_provision()
-            .withf(move |o| in_region(o.region.as_str()))
+            .withf(move |r| in_region(r.region.as_str()))
             .times(calls)
             .returning(|_| Ok(()));
         mock.expect_release()
-            .withf(move |o| in_region(o.region.as_str()))
+            .withf(move |r| in_region(r.region.as_str()))
             .times(calls)
             .returning(|_| Err(domain::Error::ProvisioningFailed("busy".into())));
         mock
     }
 
     #[tokio::test]
-    async fn an_order_goes_to_its_regions_adapter_with_its_answer() {
+    async fn a_resource_goes_to_its_regions_adapter_with_its_answer() {
         let router = RegionalProvisioning::new(
             Arc::new(expecting(2, |r| r != "far")),
             Arc::new(expecting(1, |r| r == "far")),
             vec![Region::parse("far").unwrap()],
         );
         for region in ["local", "unlisted", "far"] {
-            router.provision(&order(region)).await.unwrap();
+            router.provision(&resource(region)).await.unwrap();
             assert!(matches!(
-                router.release(&order(region)).await,
+                router.release(&resource(region)).await,
                 Err(domain::Error::ProvisioningFailed(_))
             ));
         }

@@ -5,6 +5,7 @@
 //! message naming its key instead of failing a request later.
 
 pub mod env;
+mod payments;
 mod platform;
 mod regions;
 mod secrets;
@@ -27,13 +28,14 @@ use domain::cycle::{BusinessCalendar, Cycle};
 use domain::ids::{PlanId, PlanType, ProjectId, Region, UserName};
 use domain::ledger::MAX_RECHARGE;
 use domain::plan::{ChargingMode, Plan};
+use domain::policy::{BillingPolicy, RenewalSettings};
 use domain::principal::Principal;
-use domain::renewal::RenewalSettings;
-use domain::usecases::BillingPolicy;
 use domain::Money;
 use serde::Deserialize;
 
 use self::env::{Deployment, Lookup};
+pub use self::payments::PaymentSettings;
+use self::payments::RawPayments;
 pub use self::platform::{IdentitySettings, PlatformSettings};
 use self::platform::{RawIdentity, RawPlatform};
 use self::regions::{validate_regions, RawRegion};
@@ -74,8 +76,10 @@ fn invalid(key: impl Into<String>, reason: impl fmt::Display) -> ConfigError {
 pub struct Settings {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
-    /// Includes the renewal rules (`[renewal]` margin, grace, warning interval, batch size).
+    /// Includes the renewal rules (`[renewal]` margin, grace, warning interval, batch size)
+    /// and which regions' money their charge service keeps (from `[[regions]]`).
     pub billing: BillingPolicy,
+    pub payments: PaymentSettings,
     pub renewal_job: RenewalJobSettings,
     pub plans: Vec<Plan>,
     pub users: Vec<StaticUser>,
@@ -100,6 +104,10 @@ pub struct DatabaseSettings {
     /// Whether the server applies pending migrations at start (`false` with
     /// `MYSQL_CONFIG_DONT_UPGRADE_TABLES=true`, for databases someone else migrates).
     pub migrate_at_start: bool,
+    /// Whether renewal claims lock what they claim (`FOR UPDATE SKIP LOCKED`). Only saves
+    /// work: correctness rests on guarded writes. `false` for databases that ignore or
+    /// refuse row-lock skipping (TiDB, older Vitess).
+    pub claim_locks: bool,
 }
 
 impl fmt::Debug for DatabaseSettings {
@@ -108,6 +116,7 @@ impl fmt::Debug for DatabaseSettings {
             .field("url", &redacted_url(&self.url))
             .field("pool_size", &self.pool_size)
             .field("migrate_at_start", &self.migrate_at_start)
+            .field("claim_locks", &self.claim_locks)
             .finish()
     }
 }
@@ -231,6 +240,7 @@ struct RawSettings {
     database: RawDatabase,
     billing: RawBilling,
     renewal: RawRenewal,
+    payments: RawPayments,
     plans: Vec<RawPlan>,
     users: Vec<RawUser>,
     ledger: RawLedger,
@@ -260,6 +270,7 @@ impl Default for RawServer {
 struct RawDatabase {
     url: String,
     pool_size: i64,
+    claim_locks: bool,
 }
 
 impl Default for RawDatabase {
@@ -267,6 +278,7 @@ impl Default for RawDatabase {
         Self {
             url: "sqlite://data/serviceusage.db".into(),
             pool_size: 8,
+            claim_locks: true,
         }
     }
 }
@@ -276,6 +288,7 @@ impl Default for RawDatabase {
 struct RawBilling {
     time_zone: String,
     refund_on_cancel: bool,
+    credit_limit: RawAmount,
 }
 
 impl Default for RawBilling {
@@ -283,6 +296,7 @@ impl Default for RawBilling {
         Self {
             time_zone: "UTC".into(),
             refund_on_cancel: true,
+            credit_limit: RawAmount::Text("0".into()),
         }
     }
 }
@@ -369,17 +383,25 @@ impl RawSettings {
             )
         })?;
         let (renewal, renewal_job) = self.renewal.validate()?;
+        let regions = validate_regions(self.regions, deployment, env)?;
+        let mut billing = self.billing.validate(renewal)?;
+        billing.charge_regions = regions
+            .iter()
+            .filter(|r| matches!(r.charging, ChargingSource::Remote { .. }))
+            .map(|r| r.name.clone())
+            .collect();
         Ok(Settings {
             server: ServerSettings { bind },
             database: self.database.validate(deployment)?,
-            billing: self.billing.validate(renewal)?,
+            billing,
+            payments: self.payments.validate()?,
             renewal_job,
             plans: validate_plans(self.plans)?,
             users: validate_users(self.users)?,
             opening_balances: validate_openings(self.ledger.opening_balances)?,
             platform: self.platform.validate()?,
             identity: self.identity.validate(deployment)?,
-            regions: validate_regions(self.regions, deployment, env)?,
+            regions,
             webhooks: validate_webhooks(self.webhooks, self.webhook_delivery, env)?,
         })
     }
@@ -407,6 +429,7 @@ impl RawDatabase {
             url,
             pool_size,
             migrate_at_start: !deployment.skip_migrations,
+            claim_locks: self.claim_locks,
         })
     }
 }
@@ -422,10 +445,19 @@ impl RawBilling {
                 ),
             )
         })?;
+        let credit_limit = self.credit_limit.parse("billing.credit_limit")?;
+        if credit_limit.is_negative() || credit_limit > MAX_RECHARGE {
+            return Err(invalid(
+                "billing.credit_limit",
+                format!("must be from 0 to {MAX_RECHARGE}"),
+            ));
+        }
         Ok(BillingPolicy {
             calendar,
             refund_on_cancel: self.refund_on_cancel,
             renewal,
+            credit_limit,
+            charge_regions: Vec::new(),
         })
     }
 }

@@ -1,7 +1,7 @@
 //! Balances and recharges: the recharge body, query strings and JSON.
 
 use domain::ids::ProjectId;
-use domain::ledger::{Balance, Recharge};
+use domain::ledger::{Account, Recharge};
 use domain::page::PageRequest;
 use domain::Money;
 use serde::de::Error as _;
@@ -94,17 +94,26 @@ pub fn project_of(path: &str) -> Result<ProjectId, ApiError> {
 #[serde(rename_all = "camelCase")]
 pub struct BalanceJson {
     pub project: String,
+    /// The local ledger's balance; negative when the project is in arrears.
     pub balance: Money,
+    /// Everything the project owes: its arrears in the ledger and the payments charge
+    /// services declined for usage already consumed. A recharge pays the ledger's first.
+    pub owed: Money,
+    /// How far postpaid usage may take the balance below zero.
+    pub credit_limit: Money,
     /// Absent for a project that never had money.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
 
-impl From<&Balance> for BalanceJson {
-    fn from(balance: &Balance) -> Self {
+impl From<&Account> for BalanceJson {
+    fn from(account: &Account) -> Self {
+        let balance = &account.balance;
         Self {
             project: balance.project.to_string(),
             balance: balance.amount,
+            owed: account.owed,
+            credit_limit: account.credit_limit,
             updated_at: balance.updated_at.as_ref().map(rfc3339),
         }
     }
@@ -206,15 +215,19 @@ mod tests {
     }
 
     #[test]
-    fn balance_json_omits_update_time_until_funded() {
-        let balance = Balance {
-            project: ProjectId::parse("demo").unwrap(),
-            amount: Money::ZERO,
-            updated_at: None,
+    fn balance_json_omits_update_time_until_funded_and_shows_what_is_owed() {
+        let account = Account {
+            balance: domain::ledger::Balance {
+                project: ProjectId::parse("demo").unwrap(),
+                amount: Money::from_minor(-400_000),
+                updated_at: None,
+            },
+            owed: Money::from_minor(400_000),
+            credit_limit: Money::ZERO,
         };
         assert_eq!(
-            serde_json::to_value(BalanceJson::from(&balance)).unwrap(),
-            json!({"project": "demo", "balance": "0.00"})
+            serde_json::to_value(BalanceJson::from(&account)).unwrap(),
+            json!({"project": "demo", "balance": "-40.00", "owed": "40.00", "creditLimit": "0.00"})
         );
     }
 

@@ -52,9 +52,11 @@ pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Ap
     })
 }
 
-/// A JSON body of type `T`.
+/// A JSON body of type `T`, and the body in canonical form (keys sorted, no whitespace):
+/// two bodies that mean the same read the same, which is what an idempotency key's
+/// fingerprint must compare.
 #[derive(Debug)]
-pub struct JsonBody<T>(pub T);
+pub struct JsonBody<T>(pub T, pub String);
 
 impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Error = actix_web::Error;
@@ -64,7 +66,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
         let value = web::Json::<serde_json::Value>::from_request(req, payload);
         Box::pin(async move {
             let web::Json(value) = value.await?;
-            Ok(JsonBody(from_value(value)?))
+            let canonical = value.to_string();
+            Ok(JsonBody(from_value(value)?, canonical))
         })
     }
 }

@@ -4,7 +4,8 @@ use domain::ids::{OrderId, PlanId, ProjectId, Quantity, Region, ResourceName};
 use domain::order::{Order, OrderStatus};
 use domain::page::PageRequest;
 use domain::ports::OrderFilter;
-use domain::usecases::{CancelOrderRequest, CreateOrderRequest, OrderAction, Quote};
+use domain::renewal::RenewalOutcome;
+use domain::usecases::{CancelOrderRequest, CreateOrderRequest, OrderAction, Quote, RenewOutcome};
 use domain::Money;
 use serde::{Deserialize, Serialize};
 
@@ -69,6 +70,7 @@ impl TryFrom<CreateOrderInput> for CreateOrderRequest {
             resource_name: optional(resource_name.as_deref(), ResourceName::parse)?,
             replaces: optional(body.replaces.as_deref(), OrderId::parse)?,
             dry_run: dry_run(input.query.drytry.as_deref())?,
+            idempotency: None,
         })
     }
 }
@@ -94,7 +96,14 @@ impl TryFrom<OrderActionInput> for (OrderAction, CancelOrderRequest) {
         let order_id = OrderId::parse(&input.order_id)?;
         let project = required(input.body.project.as_deref(), ProjectId::parse)?;
         let action = OrderAction::parse(input.body.action.as_deref().unwrap_or_default())?;
-        Ok((action, CancelOrderRequest { project, order_id }))
+        Ok((
+            action,
+            CancelOrderRequest {
+                project,
+                order_id,
+                idempotency: None,
+            },
+        ))
     }
 }
 
@@ -153,6 +162,16 @@ pub struct OrderJson {
     pub resource_name: Option<String>,
     /// Renewal attempts the balance could not cover since the last successful charge.
     pub renew_retries: u32,
+    /// The order's own terms, fixed when it opened (its price follows the catalog at each
+    /// renewal): `month` or `year`.
+    pub cycle: &'static str,
+    /// The price of one cycle of one unit.
+    pub unit_price: Money,
+    /// Who keeps its money: `ledger` or `charge-service`.
+    pub money_keeper: &'static str,
+    /// Whether a payment (a pending order's first cycle, a renewal) is being settled with
+    /// the charge service: the order cannot be cancelled or switched meanwhile.
+    pub awaiting_payment: bool,
 }
 
 impl From<&Order> for OrderJson {
@@ -171,6 +190,37 @@ impl From<&Order> for OrderJson {
             creator: order.creator.to_string(),
             resource_name: order.resource_name.as_ref().map(ToString::to_string),
             renew_retries: order.renew_retries,
+            cycle: order.terms.cycle.as_str(),
+            unit_price: order.terms.price,
+            money_keeper: order.terms.keeper.label(),
+            awaiting_payment: order.is_held(),
+        }
+    }
+}
+
+/// What a manual renewal did: the order as it is now, the outcome, and what it charged.
+#[derive(Debug, Serialize)]
+pub struct RenewedOrderJson {
+    #[serde(flatten)]
+    pub order: OrderJson,
+    /// `renewed`, `pending` (a charge service's answer is awaited), `unpaid`, `ended` or
+    /// `not_due`.
+    pub renewal: &'static str,
+    pub charged: Money,
+}
+
+impl From<&RenewOutcome> for RenewedOrderJson {
+    fn from(outcome: &RenewOutcome) -> Self {
+        Self {
+            order: OrderJson::from(&outcome.order),
+            renewal: match outcome.outcome {
+                RenewalOutcome::Renewed => "renewed",
+                RenewalOutcome::AwaitingPayment => "pending",
+                RenewalOutcome::Unpaid => "unpaid",
+                RenewalOutcome::Ended => "ended",
+                RenewalOutcome::NotDue | RenewalOutcome::Skipped(_) => "not_due",
+            },
+            charged: outcome.charged,
         }
     }
 }

@@ -1,12 +1,11 @@
 //! `serviceusage deliver --once`: one run of the delivery job from the command line — the
-//! due credits to the charge service, the due platform releases retried, the due webhooks
-//! to their receivers — wired exactly as the server is, printing what it did.
+//! due payments to the charge services, the due resource tasks, the due webhooks to their
+//! receivers — wired exactly as the server is, printing what it did.
 
 use std::io::Write;
 use std::sync::Arc;
 
 use domain::ports::Clock;
-use domain::usecases::UseCases;
 
 use super::webhook_delivery::WebhookTally;
 use crate::adapters::SystemClock;
@@ -27,29 +26,21 @@ pub async fn deliver_once(settings: Settings) -> Result<(), DeliverOnceError> {
     // Connecting and migrating block, but nothing else runs on this thread yet.
     let database = startup::connect(&settings.database)?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let usecases = UseCases::new(
+    let usecases = startup::usecases(
+        &settings,
         startup::ports(&settings, &database, clock.clone())?,
-        settings.billing,
     );
     let webhooks = startup::webhooks(&settings, &database, clock)?;
-    let credits = usecases.deliver_credits().await?;
-    let releases = usecases.retry_releases().await?;
+    let payments = usecases.settle_due().await?;
+    let tasks = usecases.run_tasks().await?;
     let webhooks = match webhooks {
         Some(dispatcher) => Some(dispatcher.deliver_due().await?),
         None => None,
     };
     let mut out = std::io::stdout().lock();
     // A closed stdout loses the lines, not the deliveries.
-    let _ = writeln!(
-        out,
-        "credits: {} delivered, {} left for a later attempt",
-        credits.delivered, credits.failed
-    );
-    let _ = writeln!(
-        out,
-        "releases: {} released, {} left for a later attempt",
-        releases.released, releases.failed
-    );
+    let _ = writeln!(out, "{}", super::report::payments_line(&payments));
+    let _ = writeln!(out, "{}", super::report::tasks_line(&tasks));
     let _ = writeln!(out, "{}", webhook_line(webhooks));
     let _ = out.flush();
     Ok(())

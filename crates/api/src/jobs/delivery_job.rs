@@ -1,18 +1,19 @@
-//! The server's delivery job: every few seconds, the credits queued for the charge service
-//! (see `UseCases::deliver_credits`), the platform releases queued for retry (see
-//! `UseCases::retry_releases`) and the webhook outbox. All three queues are in the
-//! database, so what a stopped or crashed server left undone goes at the next tick of any
-//! server.
+//! The server's delivery job: every few seconds, the payments due at the charge services
+//! (see `UseCases::settle_due`), the resource tasks due (releases, quota settings: see
+//! `UseCases::run_tasks`), the webhook outbox, and the forgetting of idempotency keys past
+//! their retention. Everything it works on is in the database, so what a stopped or crashed
+//! server left undone goes at the next tick of any server.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chrono::TimeDelta;
 use domain::usecases::UseCases;
 
 use super::periodic::{self, Periodic, RunningJob};
 use super::webhook_delivery::WebhookDispatcher;
 
-/// Between two runs: a refund queued by a cancel whose immediate delivery failed, or a
+/// Between two runs: a refund whose immediate delivery failed, a renewal's payment, or a
 /// notification just committed, waits at most this long.
 pub const DELIVERY_INTERVAL: Duration = Duration::from_secs(5);
 
@@ -22,6 +23,8 @@ pub struct DeliveryJob {
     /// `None` when no webhook is configured: the outbox then holds nothing.
     webhooks: Option<WebhookDispatcher>,
     interval: Duration,
+    /// How long idempotency keys are kept.
+    key_retention: Duration,
 }
 
 impl DeliveryJob {
@@ -29,18 +32,20 @@ impl DeliveryJob {
         usecases: UseCases,
         webhooks: Option<WebhookDispatcher>,
         interval: Duration,
+        key_retention: Duration,
     ) -> Self {
         Self {
             usecases,
             webhooks,
             interval,
+            key_retention,
         }
     }
 
     /// Starts the loop on the current actix runtime.
     pub fn spawn(self) -> RunningJob {
         log::info!(
-            "delivery job: credits, releases{} every {}s",
+            "delivery job: payments, resource tasks{} every {}s",
             if self.webhooks.is_some() {
                 " and webhooks"
             } else {
@@ -55,43 +60,52 @@ impl DeliveryJob {
 #[async_trait(?Send)]
 impl Periodic for DeliveryJob {
     async fn run_once(&self) {
-        deliver_credits(&self.usecases).await;
-        retry_releases(&self.usecases).await;
+        settle_payments(&self.usecases).await;
+        run_tasks(&self.usecases).await;
         if let Some(webhooks) = &self.webhooks {
             deliver_webhooks(webhooks).await;
+        }
+        let kept = TimeDelta::from_std(self.key_retention).unwrap_or(TimeDelta::days(1));
+        match self.usecases.forget_keys(kept).await {
+            Ok(0) => {}
+            Ok(n) => log::info!("idempotency keys: {n} past their retention forgotten"),
+            Err(error) => log::warn!("idempotency keys not forgotten (next run): {error}"),
         }
     }
 }
 
-/// One delivery of due credits; each credit is logged by the use case.
-pub async fn deliver_credits(usecases: &UseCases) {
-    match usecases.deliver_credits().await {
-        Ok(tally) if tally.failed > 0 => log::warn!(
-            "credits: {} delivered, {} left for a later attempt",
-            tally.delivered,
-            tally.failed
+/// One round of the settler; each payment is logged by the use case.
+pub async fn settle_payments(usecases: &UseCases) {
+    match usecases.settle_due().await {
+        Ok(tally) if tally.is_empty() => {}
+        Ok(tally) => log::info!(
+            "payments: {} taken, {} declined, {} owed, {} unknown, {} disputed, {} paused",
+            tally.taken,
+            tally.declined,
+            tally.owed,
+            tally.unknown,
+            tally.disputed,
+            tally.not_sent
         ),
-        Ok(tally) if tally.delivered > 0 => log::info!("credits: {} delivered", tally.delivered),
-        Ok(_) => {}
-        Err(error) => log::error!("credit delivery failed (retried next run): {error}"),
+        Err(error) => log::error!("settling payments failed (retried next run): {error}"),
     }
 }
 
-/// One retry of due platform releases; each release is logged by the use case.
-pub async fn retry_releases(usecases: &UseCases) {
-    match usecases.retry_releases().await {
+/// One round of resource tasks; each task is logged by the use case.
+pub async fn run_tasks(usecases: &UseCases) {
+    match usecases.run_tasks().await {
         Ok(tally) if tally.failed > 0 => log::warn!(
-            "releases: {} released, {} left for a later attempt",
-            tally.released,
+            "resource tasks: {} done, {} left for a later attempt",
+            tally.done,
             tally.failed
         ),
-        Ok(tally) if tally.released > 0 => log::info!("releases: {} released", tally.released),
+        Ok(tally) if tally.done > 0 => log::info!("resource tasks: {} done", tally.done),
         Ok(_) => {}
-        Err(error) => log::error!("release retry failed (retried next run): {error}"),
+        Err(error) => log::error!("resource tasks failed (retried next run): {error}"),
     }
 }
 
-/// One delivery of due webhooks; each failure is logged by the dispatcher.
+/// One delivery of due webhooks.
 pub async fn deliver_webhooks(webhooks: &WebhookDispatcher) {
     match webhooks.deliver_due().await {
         Ok(tally) if tally.delivered + tally.retried + tally.given_up > 0 => log::info!(
@@ -113,18 +127,23 @@ mod tests {
     use std::sync::Arc;
 
     use chrono::{DateTime, TimeZone, Utc};
-    use domain::ports::{MockClock, MockReleaseQueue, MockRenewalRepository};
-    use domain::usecases::BillingPolicy;
+    use domain::ids::{PlanId, ProjectId, Quantity, Region};
+    use domain::order::OrderStatus;
+    use domain::policy::BillingPolicy;
+    use domain::ports::MockClock;
+    use domain::testing::{money, principal, ChargeAnswer, Harness, PlanBuilder};
+    use domain::usecases::{CreateOrderOutcome, CreateOrderRequest};
 
     use super::*;
     use crate::config::{WebhookEndpoint, WebhookSettings};
     use crate::jobs::webhook_delivery::{WebhookOutbox, WebhookTransport};
-    use crate::test_support::{ports_with, MockPorts};
     use infra_mysql::WebhookDelivery;
 
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap()
     }
+
+    const DAY: Duration = Duration::from_secs(86_400);
 
     /// An empty outbox counting how often it is asked.
     struct CountingOutbox(Arc<AtomicUsize>);
@@ -159,22 +178,42 @@ mod tests {
     }
 
     #[actix_web::test]
-    async fn a_run_retries_the_due_releases_too() {
-        let mut releases = MockReleaseQueue::new();
-        releases
-            .expect_pending()
-            .withf(|at, _| *at == now())
-            .times(1)
-            .returning(|_, _| Ok(Vec::new()));
-        let mut mocks = MockPorts {
-            releases: Some(releases),
-            ..MockPorts::default()
+    async fn a_run_settles_the_payments_a_request_left_pending() {
+        let plan = PlanBuilder::default().id("cpu").plan_type("gpu").build();
+        let policy = BillingPolicy {
+            charge_regions: vec![Region::parse("cn-north-1").unwrap()],
+            ..BillingPolicy::default()
         };
-        mocks.clock.expect_now().return_const(now());
-        let usecases = UseCases::new(mocks.into_ports(), BillingPolicy::default());
-        DeliveryJob::new(usecases, None, DELIVERY_INTERVAL)
+        let harness = Harness::new(policy, vec![plan], now());
+        let project = ProjectId::parse("demo").unwrap();
+        harness.charging.fund(&project, money("500"));
+        harness.charging.script([ChargeAnswer::TimeOutBeforeTaking; 2]);
+        let created = harness
+            .usecases
+            .create_order(
+                &principal("alice"),
+                CreateOrderRequest {
+                    project,
+                    plan_id: PlanId::parse("cpu").unwrap(),
+                    quantities: Quantity::ONE,
+                    region: None,
+                    resource_name: None,
+                    replaces: None,
+                    dry_run: false,
+                    idempotency: None,
+                },
+            )
+            .await
+            .unwrap();
+        let CreateOrderOutcome::Created { order, .. } = created else {
+            panic!("{created:?}");
+        };
+        assert_eq!(order.status, OrderStatus::Pending);
+        harness.clock.advance(chrono::TimeDelta::minutes(1));
+        DeliveryJob::new(harness.usecases.clone(), None, DELIVERY_INTERVAL, DAY)
             .run_once()
             .await;
+        assert_eq!(harness.store.status_of(&order.id), Some(OrderStatus::Consuming));
     }
 
     #[actix_web::test]
@@ -191,11 +230,14 @@ mod tests {
             },
             Arc::new(clock),
         );
-        let usecases = UseCases::new(
-            ports_with(MockRenewalRepository::new(), now()),
-            BillingPolicy::default(),
-        );
-        let running = DeliveryJob::new(usecases, Some(webhooks), Duration::from_millis(10)).spawn();
+        let harness = Harness::new(BillingPolicy::default(), Vec::new(), now());
+        let running = DeliveryJob::new(
+            harness.usecases.clone(),
+            Some(webhooks),
+            Duration::from_millis(10),
+            DAY,
+        )
+        .spawn();
         actix_web::rt::time::sleep(Duration::from_millis(100)).await;
         running.stop().await;
         let runs = queries.load(Ordering::SeqCst);

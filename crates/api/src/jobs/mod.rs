@@ -1,11 +1,12 @@
 //! Background work: the server's renewal and delivery jobs (on one periodic loop), their
-//! one-shot command-line runs (`renew --once`, `deliver --once`), and the lines renewal
-//! runs report with.
+//! one-shot command-line runs (`renew --once`, `deliver --once`), `reconcile`, and the
+//! lines runs report with.
 
 pub mod backoff;
 pub mod deliver_once;
 pub mod delivery_job;
 pub mod periodic;
+pub mod reconcile_once;
 pub mod renew_once;
 pub mod renewal_job;
 pub mod report;
@@ -14,6 +15,7 @@ pub mod webhook_delivery;
 pub use deliver_once::{deliver_once, DeliverOnceError};
 pub use delivery_job::{DeliveryJob, DELIVERY_INTERVAL};
 pub use periodic::RunningJob;
+pub use reconcile_once::{reconcile_once, ReconcileOnceError};
 pub use renew_once::{renew_once, RenewOnceError};
 pub use renewal_job::RenewalJob;
 pub use webhook_delivery::WebhookDispatcher;

@@ -1,7 +1,9 @@
 //! `serviceusage renew --once [--now <RFC3339>]`: one renewal run from the command line, for
 //! cron jobs and tests. It migrates and wires exactly as the server does, prints a line per
-//! committed batch and a summary, and returns; a run interrupted by a crash leaves only
-//! whole batches behind, so running it again finishes the work.
+//! committed batch and a summary, then sends the payments due at the charge services and
+//! runs the resource tasks due (what the server's delivery job would do next), and returns;
+//! a run interrupted by a crash leaves only whole batches behind, so running it again
+//! finishes the work.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -11,7 +13,7 @@ use chrono::{DateTime, Utc};
 use domain::ports::Clock;
 use domain::usecases::{RenewalReport, UseCases};
 
-use super::report::{batch_line, summary_line};
+use super::report::{batch_line, payments_line, summary_line, tasks_line};
 use crate::adapters::{FixedClock, SystemClock};
 use crate::config::Settings;
 use crate::startup::{self, StartupError};
@@ -36,10 +38,7 @@ pub async fn renew_once(
         Some(now) => Arc::new(FixedClock::new(now)),
         None => Arc::new(SystemClock),
     };
-    let usecases = UseCases::new(
-        startup::ports(&settings, &database, clock)?,
-        settings.billing,
-    );
+    let usecases = startup::usecases(&settings, startup::ports(&settings, &database, clock)?);
     run(&usecases, &mut std::io::stdout()).await
 }
 
@@ -55,6 +54,10 @@ async fn run<W: Write + Send>(
     };
     let report = usecases.renew_due(&mut progress).await?;
     let _ = writeln!(out, "{}", summary_line(&report, started.elapsed()));
+    let payments = usecases.settle_due().await?;
+    let _ = writeln!(out, "{}", payments_line(&payments));
+    let tasks = usecases.run_tasks().await?;
+    let _ = writeln!(out, "{}", tasks_line(&tasks));
     let _ = out.flush();
     Ok(report)
 }
@@ -64,65 +67,57 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use chrono::TimeZone;
-    use domain::ids::{OrderId, PlanId};
-    use domain::order::{Order, OrderStatus};
-    use domain::plan::ChargingMode;
-    use domain::ports::{BatchOutcome, MockRenewalRepository};
-    use domain::renewal::{RenewalCursor, RenewalDecision, RenewalOutcome};
-    use domain::usecases::{BillingPolicy, RenewalTally};
+    use domain::ids::{PlanId, ProjectId, Quantity};
+    use domain::policy::{BillingPolicy, RenewalSettings};
+    use domain::testing::{money, principal, Fault, Harness, PlanBuilder};
+    use domain::usecases::{CreateOrderRequest, RenewalTally};
 
     use super::*;
-    use crate::test_support::{self, ports_with};
 
-    fn order(id: &str) -> Order {
-        test_support::order(id, "cn-north-1")
-    }
-
-    /// A store with due orders in the prepaid/consuming queue only, handed out as two
-    /// batches (two unpaid orders, then one) and then an empty claim.
-    fn store() -> MockRenewalRepository {
-        let mut renewals = MockRenewalRepository::new();
-        renewals.expect_due_plans().returning(|queue, _, _| {
-            Ok(
-                if queue.status == OrderStatus::Consuming && queue.mode == ChargingMode::Prepaid {
-                    vec![PlanId::parse("cpu-m").unwrap()]
-                } else {
-                    Vec::new()
-                },
-            )
-        });
-        let mut left = vec![vec!["o3"], vec!["o1", "o2"]];
-        renewals.expect_renew_batch().returning(move |_, _| {
-            let ids = left.pop().unwrap_or_default();
-            let decisions: Vec<_> = ids
-                .iter()
-                .map(|id| RenewalDecision {
-                    before: order(id),
-                    after: order(id),
-                    rows: Vec::new(),
-                    events: Vec::new(),
-                    outcome: RenewalOutcome::Unpaid,
-                })
-                .collect();
-            let next = ids.last().map(|id| RenewalCursor {
-                deadline: order(id).deadline_time,
-                order_id: OrderId::parse(id).unwrap(),
-            });
-            Ok(BatchOutcome { decisions, next })
-        });
-        renewals
+    /// Three orders of 100.00 due on Apr 1 2026, a balance for none of them, batches of two.
+    async fn three_unpaid_orders() -> Harness {
+        let start = Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap();
+        let policy = BillingPolicy {
+            renewal: RenewalSettings {
+                batch_size: 2,
+                ..RenewalSettings::default()
+            },
+            ..BillingPolicy::default()
+        };
+        let plan = PlanBuilder::default().id("gpu").plan_type("gpu").build();
+        let harness = Harness::new(policy, vec![plan], start);
+        let project = ProjectId::parse("demo").unwrap();
+        harness.store.fund(&project, money("300"));
+        for _ in 0..3 {
+            harness
+                .usecases
+                .create_order(
+                    &principal("alice"),
+                    CreateOrderRequest {
+                        project: project.clone(),
+                        plan_id: PlanId::parse("gpu").unwrap(),
+                        quantities: Quantity::ONE,
+                        region: None,
+                        resource_name: None,
+                        replaces: None,
+                        dry_run: false,
+                        idempotency: None,
+                    },
+                )
+                .await
+                .unwrap();
+        }
+        harness
+            .clock
+            .set(Utc.with_ymd_and_hms(2026, 3, 28, 0, 0, 0).unwrap());
+        harness
     }
 
     #[tokio::test]
-    async fn a_run_prints_a_line_per_batch_then_the_summary() {
-        let now = Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap();
-        let mut ports = ports_with(store(), now);
-        let mut plans = domain::ports::MockPlanCatalog::new();
-        plans.expect_get().returning(|_| Ok(None));
-        ports.plans = Arc::new(plans);
-        let usecases = UseCases::new(ports, BillingPolicy::default());
+    async fn a_run_prints_a_line_per_batch_the_summary_and_what_was_settled() {
+        let harness = three_unpaid_orders().await;
         let mut out = Vec::new();
-        let report = run(&usecases, &mut out).await.unwrap();
+        let report = run(&harness.usecases, &mut out).await.unwrap();
         assert_eq!(report.batches, 2);
         assert_eq!(
             report.total,
@@ -134,40 +129,35 @@ mod tests {
         );
         let out = String::from_utf8(out).unwrap();
         let lines: Vec<_> = out.lines().collect();
-        assert_eq!(lines.len(), 3, "{out}");
+        assert_eq!(lines.len(), 5, "{out}");
         assert_eq!(
             lines[0],
             "batch 1 prepaid/consuming: 2 claimed, 0 renewed (0 cycles, 0.00 charged), 2 unpaid, \
-             0 ended, 0 skipped"
+             0 ended, 0 skipped, 0 awaiting payment, 0 failed"
         );
-        assert!(
-            lines[1].starts_with("batch 2 prepaid/consuming: 1 claimed"),
-            "{out}"
-        );
+        assert!(lines[1].starts_with("batch 2 prepaid/consuming: 1 claimed"), "{out}");
         assert!(
             lines[2].starts_with(
                 "renewal done: 2 batches, 3 claimed, 0 renewed (0 cycles, 0.00 charged), \
-                 3 unpaid, 0 ended, 0 skipped in "
+                 3 unpaid, 0 ended, 0 skipped"
             ),
             "{out}"
         );
         assert!(lines[2].ends_with(" orders/s)"), "{out}");
+        assert!(lines[3].starts_with("payments: 0 taken"), "{out}");
+        assert!(lines[4].starts_with("resource tasks: 0 done"), "{out}");
     }
 
     #[tokio::test]
-    async fn a_store_failure_is_the_runs_error() {
-        let mut renewals = MockRenewalRepository::new();
-        renewals
-            .expect_due_plans()
-            .returning(|_, _, _| Err(domain::Error::Unavailable("connection refused".into())));
-        let now = Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap();
-        let usecases = UseCases::new(ports_with(renewals, now), BillingPolicy::default());
+    async fn a_queue_the_store_fails_is_reported_and_the_run_goes_on() {
+        let harness = three_unpaid_orders().await;
+        harness
+            .store
+            .inject(Fault::Fail(domain::Error::Unavailable("connection refused".into())));
         let mut out = Vec::new();
-        let error = run(&usecases, &mut out).await.unwrap_err();
-        assert!(matches!(
-            error,
-            RenewOnceError::Run(domain::Error::Unavailable(_))
-        ));
-        assert!(out.is_empty());
+        let report = run(&harness.usecases, &mut out).await.unwrap();
+        assert_eq!(report.failed_queues, 1);
+        let out = String::from_utf8(out).unwrap();
+        assert!(out.contains("1 queue(s) failed"), "{out}");
     }
 }

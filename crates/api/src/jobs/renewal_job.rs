@@ -73,7 +73,7 @@ mod tests {
 
     use chrono::{TimeZone, Utc};
     use domain::ports::MockRenewalRepository;
-    use domain::usecases::BillingPolicy;
+    use domain::policy::BillingPolicy;
 
     use super::*;
     use crate::test_support::ports_with;
@@ -89,7 +89,7 @@ mod tests {
     /// them when `fail` is set.
     fn counting(calls: Arc<AtomicUsize>, fail: bool) -> UseCases {
         let mut renewals = MockRenewalRepository::new();
-        renewals.expect_due_plans().returning(move |_, _, _| {
+        renewals.expect_due_plans().returning(move |_, _| {
             calls.fetch_add(1, Ordering::SeqCst);
             if fail {
                 Err(domain::Error::Unavailable("connection refused".into()))
@@ -98,7 +98,11 @@ mod tests {
             }
         });
         let now = Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap();
-        UseCases::new(ports_with(renewals, now), BillingPolicy::default())
+        UseCases::new(
+            ports_with(renewals, now),
+            BillingPolicy::default(),
+            domain::usecases::SettlerSettings::default(),
+        )
     }
 
     #[actix_web::test]

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use domain::renewal::RenewalQueue;
-use domain::usecases::{RenewalReport, RenewalTally};
+use domain::usecases::{RenewalReport, RenewalTally, SettleTally, TaskTally};
 
 use crate::dto::plans::mode_label;
 
@@ -31,8 +31,12 @@ pub fn summary_line(report: &RenewalReport, elapsed: Duration) -> String {
     } else {
         0.0
     };
+    let failed_queues = match report.failed_queues {
+        0 => String::new(),
+        n => format!(", {n} queue(s) failed"),
+    };
     format!(
-        "renewal done: {} {}, {} in {seconds:.2}s ({rate:.0} orders/s)",
+        "renewal done: {} {}, {}{failed_queues} in {seconds:.2}s ({rate:.0} orders/s)",
         report.batches,
         if report.batches == 1 {
             "batch"
@@ -43,16 +47,35 @@ pub fn summary_line(report: &RenewalReport, elapsed: Duration) -> String {
     )
 }
 
+/// `payments: 12 taken, 1 declined, 0 owed, 2 unknown, 0 disputed, 0 paused`.
+pub fn payments_line(tally: &SettleTally) -> String {
+    format!(
+        "payments: {} taken, {} declined, {} owed, {} unknown, {} disputed, {} paused",
+        tally.taken, tally.declined, tally.owed, tally.unknown, tally.disputed, tally.not_sent
+    )
+}
+
+/// `resource tasks: 3 done, 1 left for a later attempt`.
+pub fn tasks_line(tally: &TaskTally) -> String {
+    format!(
+        "resource tasks: {} done, {} left for a later attempt",
+        tally.done, tally.failed
+    )
+}
+
 fn counts(tally: &RenewalTally) -> String {
     format!(
-        "{} claimed, {} renewed ({} cycles, {} charged), {} unpaid, {} ended, {} skipped",
+        "{} claimed, {} renewed ({} cycles, {} charged), {} unpaid, {} ended, {} skipped, \
+         {} awaiting payment, {} failed",
         tally.claimed,
         tally.renewed,
         tally.cycles,
         tally.charged,
         tally.unpaid,
         tally.ended,
-        tally.skipped
+        tally.skipped,
+        tally.awaiting,
+        tally.failed
     )
 }
 
@@ -73,6 +96,8 @@ mod tests {
             unpaid: 2,
             ended: 0,
             skipped: 0,
+            awaiting: 3,
+            failed: 1,
         }
     }
 
@@ -85,7 +110,7 @@ mod tests {
         assert_eq!(
             batch_line(queue, 3, &tally()),
             "batch 3 prepaid/consuming: 500 claimed, 498 renewed (512 cycles, 50688.00 charged), \
-             2 unpaid, 0 ended, 0 skipped"
+             2 unpaid, 0 ended, 0 skipped, 3 awaiting payment, 1 failed"
         );
     }
 
@@ -99,7 +124,7 @@ mod tests {
         assert_eq!(
             line,
             "batch 1 postpaid/ending: 0 claimed, 0 renewed (0 cycles, 0.00 charged), 0 unpaid, \
-             0 ended, 0 skipped"
+             0 ended, 0 skipped, 0 awaiting payment, 0 failed"
         );
     }
 
@@ -108,12 +133,19 @@ mod tests {
         let report = RenewalReport {
             batches: 2,
             total: tally(),
+            failed_queues: 0,
         };
         assert_eq!(
             summary_line(&report, Duration::from_millis(250)),
             "renewal done: 2 batches, 500 claimed, 498 renewed (512 cycles, 50688.00 charged), \
-             2 unpaid, 0 ended, 0 skipped in 0.25s (2000 orders/s)"
+             2 unpaid, 0 ended, 0 skipped, 3 awaiting payment, 1 failed in 0.25s (2000 orders/s)"
         );
+        let failed = RenewalReport {
+            failed_queues: 2,
+            ..report
+        };
+        assert!(summary_line(&failed, Duration::from_millis(250))
+            .contains("1 failed, 2 queue(s) failed in"));
     }
 
     #[test]
@@ -121,7 +153,7 @@ mod tests {
         assert_eq!(
             summary_line(&RenewalReport::default(), Duration::ZERO),
             "renewal done: 0 batches, 0 claimed, 0 renewed (0 cycles, 0.00 charged), 0 unpaid, \
-             0 ended, 0 skipped in 0.00s (0 orders/s)"
+             0 ended, 0 skipped, 0 awaiting payment, 0 failed in 0.00s (0 orders/s)"
         );
     }
 
@@ -130,6 +162,7 @@ mod tests {
         let report = RenewalReport {
             batches: 1,
             total: tally(),
+            failed_queues: 0,
         };
         assert!(summary_line(&report, Duration::from_secs(1)).starts_with("renewal done: 1 batch,"));
     }

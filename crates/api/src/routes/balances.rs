@@ -1,6 +1,7 @@
 //! `/balances/{project}`: the balance, recharges (admins only) and their history.
 
-use actix_web::{web, HttpResponse};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
 use domain::page::PageRequest;
 
 use crate::auth::Caller;
@@ -12,6 +13,7 @@ use crate::dto::json::JsonBody;
 use crate::dto::list::ListJson;
 use crate::envelope::ok;
 use crate::error::ApiError;
+use crate::idempotency::{once, Answer, Keyed};
 use crate::startup::AppState;
 
 /// `GET /balances/{project}`.
@@ -25,25 +27,41 @@ pub async fn get(
     Ok(ok(BalanceJson::from(&balance)))
 }
 
-/// `POST /balances/{project}/recharges` with `{"amount":"100.00","comment"?}`.
+/// `POST /balances/{project}/recharges` with `{"amount":"100.00","comment"?}`; takes an
+/// optional `Idempotency-Key`.
 pub async fn recharge(
+    req: HttpRequest,
     Caller(principal): Caller,
     state: web::Data<AppState>,
     project: web::Path<String>,
-    JsonBody(body): JsonBody<RechargeBody>,
+    JsonBody(body, canonical): JsonBody<RechargeBody>,
 ) -> Result<HttpResponse, ApiError> {
     let request = RechargeRequest::try_from(RechargeInput {
         project: project.into_inner(),
         body,
     })?;
-    let (recharge, balance) = state
-        .usecases
-        .recharge(&principal, request.project, request.amount, request.comment)
-        .await?;
-    Ok(ok(RechargedJson {
-        recharge: RechargeJson::from(&recharge),
-        balance: BalanceJson::from(&balance),
-    }))
+    let keyed = Keyed::of(&req, &canonical)?;
+    let project = request.project.clone();
+    let usecases = &state.usecases;
+    once(&state, &principal, &project, keyed, |idempotency| async {
+        let (recharge, account) = usecases
+            .recharge(
+                &principal,
+                request.project,
+                request.amount,
+                request.comment,
+                idempotency,
+            )
+            .await?;
+        Answer::new(
+            StatusCode::OK,
+            RechargedJson {
+                recharge: RechargeJson::from(&recharge),
+                balance: BalanceJson::from(&account),
+            },
+        )
+    })
+    .await
 }
 
 /// `GET /balances/{project}/recharges?page=&size=`, newest first.

@@ -24,20 +24,16 @@ mod tests {
 
     use actix_web::{test, App};
     use domain::ports::MockStoreHealth;
-    use domain::usecases::{BillingPolicy, UseCases};
     use serde_json::{json, Value};
 
     use super::*;
     use crate::routes::configure;
-    use crate::test_support::MockPorts;
+    use crate::test_support::{app_state, MockPorts};
 
     fn state(ping: domain::Result<()>) -> web::Data<AppState> {
         let mut health = MockStoreHealth::new();
         health.expect_ping().returning(move || ping.clone());
-        web::Data::new(AppState {
-            usecases: UseCases::new(MockPorts::default().into_ports(), BillingPolicy::default()),
-            health: Arc::new(health),
-        })
+        app_state(MockPorts::default(), Arc::new(health))
     }
 
     async fn healthz(ping: domain::Result<()>) -> (u16, Value) {

@@ -38,12 +38,11 @@ mod tests {
     use domain::page::Page;
     use domain::ports::MockStoreHealth;
     use domain::principal::Principal;
-    use domain::usecases::{BillingPolicy, UseCases};
     use serde_json::{json, Value};
 
     use super::*;
     use crate::routes::{configure, query_config};
-    use crate::test_support::MockPorts;
+    use crate::test_support::{app_state, MockPorts};
 
     /// `demo-token` is demo, a member of `demo` only; `admin-token` is an admin.
     fn with_identity(mut mocks: MockPorts) -> MockPorts {
@@ -101,10 +100,7 @@ mod tests {
                     })
                 });
         }
-        let state = web::Data::new(AppState {
-            usecases: UseCases::new(mocks.into_ports(), BillingPolicy::default()),
-            health: Arc::new(MockStoreHealth::new()),
-        });
+        let state = app_state(mocks, Arc::new(MockStoreHealth::new()));
         let app = test::init_service(
             App::new()
                 .app_data(state)
@@ -212,10 +208,7 @@ mod tests {
     #[actix_web::test]
     async fn only_get_is_allowed() {
         let mocks = MockPorts::default();
-        let state = web::Data::new(AppState {
-            usecases: UseCases::new(mocks.into_ports(), BillingPolicy::default()),
-            health: Arc::new(MockStoreHealth::new()),
-        });
+        let state = app_state(mocks, Arc::new(MockStoreHealth::new()));
         let app = test::init_service(App::new().app_data(state).configure(configure)).await;
         let response =
             test::call_service(&app, test::TestRequest::post().uri(PATH).to_request()).await;

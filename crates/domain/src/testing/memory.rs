@@ -138,6 +138,12 @@ impl MemoryStore {
         self.state().rows.push(row);
     }
 
+    /// Changes a project's balance behind the service's back, recording nothing (what
+    /// `serviceusage reconcile` must catch).
+    pub fn tamper_with_balance(&self, project: &ProjectId, amount: Money) {
+        self.state().balances.insert(project.clone(), amount);
+    }
+
     /// Sets a project's balance (a fixture), recording the difference as a recharge (an
     /// operator's adjustment, negative when it lowers the balance) so the books add up.
     pub fn fund(&self, project: &ProjectId, amount: Money) {

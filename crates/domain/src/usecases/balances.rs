@@ -18,6 +18,12 @@ impl UseCases {
     pub async fn get_balance(&self, principal: &Principal, project: &ProjectId) -> Result<Account> {
         self.authorize(principal, project).await?;
         let balance = self.ports.ledger.balance(project).await?;
+        self.account(balance).await
+    }
+
+    /// The balance with what the project owes.
+    async fn account(&self, balance: Balance) -> Result<Account> {
+        let project = &balance.project;
         let owed_elsewhere = self
             .ports
             .payments
@@ -37,7 +43,8 @@ impl UseCases {
         })
     }
 
-    /// Adds money to a project's balance (its arrears first); admins only.
+    /// Adds money to a project's balance (its arrears first); admins only. Returns the
+    /// recharge and the balance after it.
     /// Errors: `PermissionDenied`, `InvalidParameter` (amount not positive, too large,
     /// comment too long, balance would overflow), `DuplicateRequest`, `Unavailable`.
     pub async fn recharge(
@@ -47,7 +54,7 @@ impl UseCases {
         amount: Money,
         comment: Option<String>,
         idempotency: Option<Idempotency>,
-    ) -> Result<(Recharge, Balance)> {
+    ) -> Result<(Recharge, Account)> {
         Self::require_admin(principal, "recharge a balance")?;
         let now = self.ports.clock.now();
         let recharge = NewRecharge {
@@ -58,7 +65,27 @@ impl UseCases {
             time: now,
         };
         recharge.validate()?;
-        self.ports.ledger.recharge(recharge, idempotency).await
+        let (recharge, balance) = self.ports.ledger.recharge(recharge, idempotency).await?;
+        Ok((recharge, self.account(balance).await?))
+    }
+
+    /// One recharge of the project, with the balance now (a lost answer rebuilt).
+    /// Errors: `PermissionDenied`, `NotFound`, `Unavailable`.
+    pub async fn find_recharge(
+        &self,
+        principal: &Principal,
+        project: &ProjectId,
+        id: i64,
+    ) -> Result<(Recharge, Account)> {
+        self.authorize(principal, project).await?;
+        let recharge = self
+            .ports
+            .ledger
+            .find_recharge(project, id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("recharge {id} of project {project}")))?;
+        let balance = self.ports.ledger.balance(project).await?;
+        Ok((recharge, self.account(balance).await?))
     }
 
     /// A page of the project's recharges, newest first. Errors: `PermissionDenied`, `Unavailable`.

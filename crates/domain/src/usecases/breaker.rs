@@ -120,7 +120,7 @@ mod tests {
         assert!(!breakers.record(&north, true, now));
         assert!(!breakers.record(&south, true, now));
         assert!(breakers.record(&north, true, now));
-        assert_eq!(breakers.paused(now), [north.clone()]);
+        assert_eq!(breakers.paused(now), std::slice::from_ref(&north));
         assert!(!breakers.is_paused(&south, now));
         assert!(!breakers.is_paused(&north, now + TimeDelta::seconds(30)));
     }

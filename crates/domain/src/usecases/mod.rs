@@ -23,6 +23,7 @@ mod cancel_order;
 mod create_order;
 mod follow;
 mod get_order;
+mod keys;
 mod list_notifications;
 mod list_orders;
 mod list_plans;

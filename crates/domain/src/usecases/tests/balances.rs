@@ -13,7 +13,7 @@ async fn a_recharge_pays_arrears_first() {
         .recharge(&principal("admin"), project(), money("100"), None, None)
         .await
         .unwrap();
-    assert_eq!(balance.amount, money("60"));
+    assert_eq!(balance.balance.amount, money("60"));
     let account = harness
         .usecases
         .get_balance(&principal("alice"), &project())
@@ -51,4 +51,29 @@ async fn only_admins_recharge() {
         .recharge(&principal("alice"), project(), money("100"), None, None)
         .await;
     assert!(matches!(refused, Err(Error::PermissionDenied(_))));
+}
+
+#[tokio::test]
+async fn keys_older_than_their_retention_are_forgotten_and_newer_ones_kept() {
+    let harness = harness();
+    let keyed = |key: &str| {
+        Some(Idempotency {
+            project: project(),
+            key: IdempotencyKey::parse(key).unwrap(),
+            fingerprint: "f".into(),
+        })
+    };
+    let admin = principal("admin");
+    let usecases = &harness.usecases;
+    usecases.recharge(&admin, project(), money("1"), None, keyed("old")).await.unwrap();
+    harness.clock.advance(chrono::TimeDelta::hours(20));
+    usecases.recharge(&admin, project(), money("1"), None, keyed("new")).await.unwrap();
+    harness.clock.advance(chrono::TimeDelta::hours(5));
+    let forgotten = usecases.forget_keys(chrono::TimeDelta::hours(24)).await.unwrap();
+    assert_eq!(forgotten, 1);
+    usecases.recharge(&admin, project(), money("1"), None, keyed("old")).await.unwrap();
+    assert!(matches!(
+        usecases.recharge(&admin, project(), money("1"), None, keyed("new")).await,
+        Err(Error::DuplicateRequest(_))
+    ));
 }
