@@ -13,14 +13,16 @@ use diesel::sqlite::SqliteConnection;
 
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
-use domain::order::OrderStatus;
-
 use crate::error::StoreError;
+use crate::rows::balance::Movement;
 use crate::rows::consumption::NewConsumptionRow;
 use crate::rows::notification::NewNotificationRow;
-use crate::rows::order::{self, OrderRow, Regions, RenewOrder};
+use crate::rows::order::{self, OrderRow, OrderUpdate};
+use crate::rows::payment::NewPaymentRow;
 use crate::rows::webhook_delivery::NewDeliveryRow;
-use crate::schema::{balance, consuming_history, notification, purchase_order, webhook_delivery};
+use crate::schema::{
+    balance, consuming_history, notification, payment, purchase_order, webhook_delivery,
+};
 
 mod time;
 
@@ -125,24 +127,35 @@ where
     }
 }
 
-/// One renewal claim: the queue's orders in `regions` due by `due_by`, strictly after the
-/// cursor in (deadline, order id) order, at most `limit`.
+/// Whether a claim or a read of balances locks what it reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Locking {
+    /// MariaDB row locks (`FOR UPDATE [SKIP LOCKED]`): they only save work, the guards
+    /// decide.
+    Rows,
+    /// Plain reads, for databases that ignore `SKIP LOCKED` (TiDB) or whose locks are not
+    /// certified across nodes (Galera): correctness then rests on the guards alone.
+    None,
+}
+
+/// One renewal claim: the queue's orders due by `due_by` that no payment or switch holds,
+/// strictly after the cursor in (deadline, order id) order, at most `limit`.
 #[derive(Debug)]
 pub(crate) struct Claim<'a> {
     pub mode: i16,
     pub status: i16,
-    pub regions: Regions<'a>,
     pub due_by: DbTime,
     pub after_deadline: DbTime,
     pub after_order_id: &'a str,
     pub limit: i64,
+    pub locking: Locking,
 }
 
-/// The claim query, built once per backend (its select clause is typed per backend), with
-/// an optional region filter. One shape for every batch: the first batch's cursor precedes
-/// every order.
+/// The claim query, built once per backend (its select clause is typed per backend). One
+/// shape for every batch: the first batch's cursor precedes every order. The first four
+/// conditions are the renewal index's range; the held-order ones filter beside it.
 macro_rules! claim_query {
-    ($claim:expr $(, $regions:expr)?) => {{
+    ($claim:expr) => {{
         use crate::schema::purchase_order::dsl;
         let claim: &Claim<'_> = $claim;
         purchase_order::table
@@ -155,68 +168,63 @@ macro_rules! claim_query {
                     .gt(claim.after_deadline)
                     .or(dsl::order_id.gt(claim.after_order_id)),
             )
-            $(.filter($regions))?
+            .filter(dsl::awaiting_payment.is_null())
+            .filter(dsl::replaced_by.is_null())
             .order((dsl::deadline_time.asc(), dsl::order_id.asc()))
             .limit(claim.limit)
             .select(OrderRow::as_select())
     }};
 }
 
-/// Runs `$run` on the claim query of `$claim`'s region scope, bound to `$query`: each scope
-/// is a query of its own type, since diesel cannot lock a boxed query.
-macro_rules! with_claim_query {
-    ($claim:expr, |$query:ident| $run:expr) => {{
-        let claim: &Claim<'_> = $claim;
-        match &claim.regions {
-            Regions::All => {
-                let $query = claim_query!(claim);
-                $run
-            }
-            Regions::Only(names) => {
-                let $query = claim_query!(claim, purchase_order::region.eq_any(names));
-                $run
-            }
-            Regions::Except(names) => {
-                let $query = claim_query!(claim, purchase_order::region.ne_all(names));
-                $run
-            }
-        }
-    }};
-}
-
 /// Claims the orders for a renewal batch. MariaDB: `FOR UPDATE SKIP LOCKED`, so each
 /// claimed order is held until commit and concurrent runs take disjoint batches instead
-/// of waiting for each other. SQLite: a plain read; the `BEGIN IMMEDIATE` around it
-/// already excludes every other writer.
+/// of waiting for each other; without locking, a plain read. SQLite: a plain read; the
+/// `BEGIN IMMEDIATE` around it already excludes every other writer.
 pub(crate) fn claim(conn: &mut DbConnection, claim: &Claim<'_>) -> QueryResult<Vec<OrderRow>> {
-    match conn {
-        DbConnection::Mysql(inner) => {
-            with_claim_query!(claim, |query| query.for_update().skip_locked().load(inner))
+    match (conn, claim.locking) {
+        (DbConnection::Mysql(inner), Locking::Rows) => {
+            claim_query!(claim).for_update().skip_locked().load(inner)
         }
-        DbConnection::Sqlite(inner) => with_claim_query!(claim, |query| query.load(inner)),
+        (DbConnection::Mysql(inner), Locking::None) => claim_query!(claim).load(inner),
+        (DbConnection::Sqlite(inner), _) => claim_query!(claim).load(inner),
     }
-}
-
-/// The orders a claim would take, read without locking any: the same selection and order.
-pub(crate) fn peek(conn: &mut DbConnection, claim: &Claim<'_>) -> QueryResult<Vec<OrderRow>> {
-    with_claim_query!(claim, |query| query.load(conn))
 }
 
 /// The claim as MariaDB receives it, for tests and logs.
 #[cfg(test)]
 pub(crate) fn claim_sql_mysql(claim: &Claim<'_>) -> String {
-    with_claim_query!(claim, |query| {
-        diesel::debug_query::<diesel::mysql::Mysql, _>(&query.for_update().skip_locked())
-            .to_string()
-    })
+    diesel::debug_query::<diesel::mysql::Mysql, _>(&claim_query!(claim).for_update().skip_locked())
+        .to_string()
 }
 
-/// Locks and reads the projects' balances, in ACCOUNT_ID order so that two transactions
-/// locking overlapping sets cannot deadlock on them. A project without a balance row is
-/// absent. SQLite: a plain read under the write lock.
-pub(crate) fn lock_balances(
+/// Reads one order for a manual renewal, locking it (MariaDB `FOR UPDATE`: a request
+/// waits for a run holding the order rather than skipping it) unless `locking` says not.
+pub(crate) fn claim_one(
+    conn: &mut DbConnection,
+    order_id: &str,
+    locking: Locking,
+) -> QueryResult<Option<OrderRow>> {
+    macro_rules! one {
+        () => {
+            purchase_order::table
+                .filter(purchase_order::order_id.eq(order_id))
+                .select(OrderRow::as_select())
+        };
+    }
+    match (conn, locking) {
+        (DbConnection::Mysql(inner), Locking::Rows) => one!().for_update().first(inner).optional(),
+        (DbConnection::Mysql(inner), Locking::None) => one!().first(inner).optional(),
+        (DbConnection::Sqlite(inner), _) => one!().first(inner).optional(),
+    }
+}
+
+/// Reads the projects' balances, in ACCOUNT_ID order, locking them on MariaDB with
+/// [`Locking::Rows`] (in that order, so that two transactions locking overlapping sets
+/// cannot deadlock on them). A project without a balance row is absent.
+pub(crate) fn read_balances(
     conn: &mut DbConnection,
     projects: &[&str],
+    locking: Locking,
 ) -> QueryResult<Vec<(String, i64)>> {
     macro_rules! balances {
         () => {
@@ -226,9 +234,13 @@ pub(crate) fn lock_balances(
                 .select((balance::account_id, balance::amount))
         };
     }
-    match conn {
-        DbConnection::Mysql(inner) => balances!().for_update().load(inner),
-        DbConnection::Sqlite(inner) => balances!().load(inner),
+    if projects.is_empty() {
+        return Ok(Vec::new());
+    }
+    match (conn, locking) {
+        (DbConnection::Mysql(inner), Locking::Rows) => balances!().for_update().load(inner),
+        (DbConnection::Mysql(inner), Locking::None) => balances!().load(inner),
+        (DbConnection::Sqlite(inner), _) => balances!().load(inner),
     }
 }
 
@@ -252,6 +264,14 @@ pub(crate) fn insert_consumption(
     insert_batch!(conn, consuming_history::table, rows)
 }
 
+/// Payment rows in one statement.
+pub(crate) fn insert_payments(
+    conn: &mut DbConnection,
+    rows: &[NewPaymentRow<'_>],
+) -> QueryResult<usize> {
+    insert_batch!(conn, payment::table, rows)
+}
+
 /// Notification rows in one statement.
 pub(crate) fn insert_notifications(
     conn: &mut DbConnection,
@@ -268,139 +288,159 @@ pub(crate) fn insert_deliveries(
     insert_batch!(conn, webhook_delivery::table, rows)
 }
 
-/// Orders per batched `UPDATE` on MariaDB: 17 placeholders each stays far below the
+/// Whether many guarded updates are cheaper as one statement: on MariaDB a round trip per
+/// order dominated a renewal batch (see docs/benchmarks.md); SQLite is in-process, and one
+/// cached statement per row is as fast.
+pub(crate) fn batches_updates(conn: &DbConnection) -> bool {
+    matches!(conn, DbConnection::Mysql(_))
+}
+
+/// Orders per batched `UPDATE` on MariaDB: about 29 placeholders each stays far below the
 /// protocol's 65,535.
 const ORDERS_PER_UPDATE: usize = 500;
 
-/// Writes the renewed orders' new states, each guarded by its expected state, and returns
-/// how many were written (fewer than asked means some guard failed).
+/// Writes the orders' new states, each guarded by its expected version, and returns how
+/// many were written (fewer than asked means some guard failed).
 ///
 /// MariaDB: one `UPDATE … SET col = CASE ORDER_ID WHEN ? THEN ? … END … WHERE ORDER_ID IN
-/// (…) AND LAST_CONSUME_ID = CASE … AND STATUS = CASE …` per 500 orders, since a round trip
-/// per order dominated a batch (see docs/benchmarks.md). Every value is a bound parameter;
-/// the text holds only placeholders. SQLite is in-process: one guarded statement per order.
-pub(crate) fn renew_orders(
+/// (…) AND VERSION = CASE …` per 500 orders. Every value is a bound parameter; the text
+/// holds only placeholders. SQLite: one guarded statement per order.
+pub(crate) fn update_orders(
     conn: &mut DbConnection,
-    changes: &[RenewOrder<'_>],
+    updates: &[OrderUpdate<'_>],
 ) -> QueryResult<usize> {
     match conn {
-        DbConnection::Mysql(inner) => changes
+        DbConnection::Mysql(inner) => updates
             .chunks(ORDERS_PER_UPDATE)
-            .try_fold(0, |sum, chunk| Ok(sum + renew_orders_mysql(inner, chunk)?)),
-        DbConnection::Sqlite(_) => changes.iter().try_fold(0, |sum, change| {
-            Ok(sum + usize::from(order::renew(conn, change)?))
+            .try_fold(0, |sum, chunk| Ok(sum + update_orders_mysql(inner, chunk)?)),
+        DbConnection::Sqlite(_) => updates.iter().try_fold(0, |sum, update| {
+            Ok(sum + usize::from(order::update(conn, update)?))
         }),
     }
 }
 
-fn case_arms(n: usize) -> String {
-    format!("CASE ORDER_ID{} END", " WHEN ? THEN ?".repeat(n))
+fn case_arms(key: &str, n: usize) -> String {
+    format!("CASE {key}{} END", " WHEN ? THEN ?".repeat(n))
 }
 
-fn renew_orders_sql(changes: &[RenewOrder<'_>]) -> String {
-    let n = changes.len();
-    let ended = changes
+/// The columns of [`crate::rows::order::OrderState`], in the order their arms are bound.
+const ORDER_STATE_COLUMNS: [&str; 13] = [
+    "STATUS",
+    "END_TIME",
+    "DEADLINE_TIME",
+    "LAST_CONSUME_ID",
+    "RENEW_RETRIES",
+    "LAST_WARNED_AT",
+    "PRICE",
+    "VERSION",
+    "PAYMENT_SEQ",
+    "AWAITING_PAYMENT",
+    "REPLACED_BY",
+    "ACTIVE_RESOURCE_NAME",
+    "ACTIVE_QUOTA",
+];
+
+fn update_orders_sql(n: usize) -> String {
+    let arms = case_arms("ORDER_ID", n);
+    let set = ORDER_STATE_COLUMNS
         .iter()
-        .filter(|c| c.status == OrderStatus::Ended.code())
-        .count();
-    let free_names = if ended == 0 {
-        String::new()
-    } else {
-        format!(
-            ", ACTIVE_RESOURCE_NAME = CASE ORDER_ID{} ELSE ACTIVE_RESOURCE_NAME END",
-            " WHEN ? THEN NULL".repeat(ended)
-        )
-    };
-    let arms = case_arms(n);
+        .map(|column| format!("{column} = {arms}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    // WHERE is evaluated before SET, so VERSION here is the stored one.
     format!(
-        "UPDATE DF_PURCHASE_ORDER SET STATUS = {arms}, DEADLINE_TIME = {arms}, \
-         END_TIME = {arms}, LAST_CONSUME_ID = {arms}, RENEW_RETRIES = {arms}, \
-         LAST_WARNED_AT = {arms}{free_names} WHERE ORDER_ID IN ({}) \
-         AND LAST_CONSUME_ID = {arms} AND STATUS = {arms}",
+        "UPDATE DF_PURCHASE_ORDER SET {set} WHERE ORDER_ID IN ({}) AND VERSION = {arms}",
         vec!["?"; n].join(", ")
     )
 }
 
-fn renew_orders_mysql(
+fn update_orders_mysql(
     conn: &mut MysqlConnection,
-    changes: &[RenewOrder<'_>],
+    updates: &[OrderUpdate<'_>],
 ) -> QueryResult<usize> {
     use diesel::mysql::Mysql;
     use diesel::sql_types::{Integer, SmallInt, Text};
 
-    let mut query = diesel::sql_query(renew_orders_sql(changes)).into_boxed::<Mysql>();
+    let mut query = diesel::sql_query(update_orders_sql(updates.len())).into_boxed::<Mysql>();
     macro_rules! arms {
-        ($ty:ty, $field:ident) => {
-            for change in changes {
+        ($ty:ty, |$update:ident| $value:expr) => {
+            for $update in updates {
                 query = query
-                    .bind::<Text, _>(change.order_id)
-                    .bind::<$ty, _>(change.$field);
+                    .bind::<Text, _>($update.order_id)
+                    .bind::<$ty, _>($value);
             }
         };
     }
-    arms!(SmallInt, status);
-    arms!(UtcDateTime, deadline_time);
-    arms!(Nullable<UtcDateTime>, end_time);
-    arms!(Integer, last_consume_id);
-    arms!(Integer, renew_retries);
-    arms!(Nullable<UtcDateTime>, last_warned_at);
-    for change in changes
-        .iter()
-        .filter(|c| c.status == OrderStatus::Ended.code())
-    {
-        query = query.bind::<Text, _>(change.order_id);
+    arms!(SmallInt, |u| u.state.status);
+    arms!(Nullable<UtcDateTime>, |u| u.state.end_time);
+    arms!(UtcDateTime, |u| u.state.deadline_time);
+    arms!(Integer, |u| u.state.last_consume_id);
+    arms!(Integer, |u| u.state.renew_retries);
+    arms!(Nullable<UtcDateTime>, |u| u.state.last_warned_at);
+    arms!(BigInt, |u| u.state.price);
+    arms!(Integer, |u| u.state.version);
+    arms!(Integer, |u| u.state.payment_seq);
+    arms!(Nullable<Integer>, |u| u.state.awaiting_payment);
+    arms!(Nullable<Text>, |u| u.state.replaced_by);
+    arms!(Nullable<Text>, |u| u.state.active_resource_name);
+    arms!(Nullable<Text>, |u| u.state.active_quota);
+    for update in updates {
+        query = query.bind::<Text, _>(update.order_id);
     }
-    for change in changes {
-        query = query.bind::<Text, _>(change.order_id);
-    }
-    arms!(Integer, expected_last_consume_id);
-    arms!(SmallInt, expected_status);
+    arms!(Integer, |u| u.expected_version);
     query.execute(conn)
 }
 
-/// Takes each `(project, amount)` from its balance if the balance covers it; returns how
-/// many were taken. MariaDB: one `UPDATE` per 500 projects, built like [`renew_orders`];
-/// SQLite: one guarded statement per project.
-pub(crate) fn debit_all(
+/// Applies guarded movements of distinct projects that each take money (amount > 0,
+/// `requires` set) and returns how many were applied (fewer than asked means some guard
+/// failed). MariaDB: one `UPDATE` per 500 projects, built like [`update_orders`]; SQLite:
+/// one guarded statement per project. None creates a missing balance row: the caller
+/// applies a refused movement alone to learn why.
+pub(crate) fn take_all(
     conn: &mut DbConnection,
-    debits: &[(&str, i64)],
+    movements: &[Movement<'_>],
     at: DbTime,
 ) -> QueryResult<usize> {
     match conn {
-        DbConnection::Mysql(inner) => debits
+        DbConnection::Mysql(inner) => movements
             .chunks(ORDERS_PER_UPDATE)
-            .try_fold(0, |sum, chunk| Ok(sum + debit_all_mysql(inner, chunk, at)?)),
-        DbConnection::Sqlite(_) => debits.iter().try_fold(0, |sum, &(project, amount)| {
-            Ok(sum + usize::from(crate::rows::balance::debit(conn, project, amount, at)?))
+            .try_fold(0, |sum, chunk| Ok(sum + take_all_mysql(inner, chunk, at)?)),
+        DbConnection::Sqlite(_) => movements.iter().try_fold(0, |sum, movement| {
+            let moved = crate::rows::balance::shift(conn, *movement, at)?;
+            Ok(sum + usize::from(moved))
         }),
     }
 }
 
-fn debit_all_mysql(
+fn take_all_mysql(
     conn: &mut MysqlConnection,
-    debits: &[(&str, i64)],
+    movements: &[Movement<'_>],
     at: DbTime,
 ) -> QueryResult<usize> {
     use diesel::mysql::Mysql;
     use diesel::sql_types::Text;
 
-    let n = debits.len();
-    let arms = format!("CASE ACCOUNT_ID{} END", " WHEN ? THEN ?".repeat(n));
+    let n = movements.len();
+    let arms = case_arms("ACCOUNT_ID", n);
     let sql = format!(
         "UPDATE DF_BALANCE SET BALANCE = BALANCE - {arms}, UPDATE_TIME = ? \
          WHERE ACCOUNT_ID IN ({}) AND BALANCE >= {arms}",
         vec!["?"; n].join(", ")
     );
     let mut query = diesel::sql_query(sql).into_boxed::<Mysql>();
-    for &(project, amount) in debits {
-        query = query.bind::<Text, _>(project).bind::<BigInt, _>(amount);
+    for movement in movements {
+        query = query
+            .bind::<Text, _>(movement.project)
+            .bind::<BigInt, _>(movement.amount);
     }
     query = query.bind::<UtcDateTime, _>(at);
-    for &(project, _) in debits {
-        query = query.bind::<Text, _>(project);
+    for movement in movements {
+        query = query.bind::<Text, _>(movement.project);
     }
-    for &(project, amount) in debits {
-        query = query.bind::<Text, _>(project).bind::<BigInt, _>(amount);
+    for movement in movements {
+        query = query
+            .bind::<Text, _>(movement.project)
+            .bind::<BigInt, _>(movement.floor());
     }
     query.execute(conn)
 }
@@ -515,21 +555,24 @@ mod tests {
 
     use super::*;
 
-    #[test]
-    fn the_mysql_claim_skips_rows_other_transactions_hold_and_follows_the_renewal_index() {
-        let at = DbTime(
+    fn at() -> DbTime {
+        DbTime(
             chrono::DateTime::from_timestamp(1_800_000_000, 0)
                 .unwrap()
                 .naive_utc(),
-        );
+        )
+    }
+
+    #[test]
+    fn the_mysql_claim_skips_rows_other_transactions_hold_and_follows_the_renewal_index() {
         let sql = claim_sql_mysql(&Claim {
             mode: 0,
             status: 5,
-            regions: Regions::All,
-            due_by: at,
-            after_deadline: at,
+            due_by: at(),
+            after_deadline: at(),
             after_order_id: "o-1",
             limit: 500,
+            locking: Locking::Rows,
         });
         assert!(sql.contains("FOR UPDATE SKIP LOCKED"), "{sql}");
         assert!(
@@ -546,36 +589,38 @@ mod tests {
     }
 
     #[test]
-    fn a_region_scope_filters_beside_the_renewal_index_and_keeps_the_lock() {
-        let at = DbTime(
-            chrono::DateTime::from_timestamp(1_800_000_000, 0)
-                .unwrap()
-                .naive_utc(),
-        );
-        let claim = |regions| Claim {
+    fn the_claim_leaves_orders_a_payment_or_a_switch_holds() {
+        let sql = claim_sql_mysql(&Claim {
             mode: 0,
             status: 5,
-            regions,
-            due_by: at,
-            after_deadline: at,
-            after_order_id: "o-1",
-            limit: 500,
-        };
-        let order_by = "ORDER BY `DF_PURCHASE_ORDER`.`DEADLINE_TIME` ASC, \
-                        `DF_PURCHASE_ORDER`.`ORDER_ID` ASC LIMIT ?";
-        let only = claim_sql_mysql(&claim(Regions::Only(vec!["r1", "r2"])));
+            due_by: at(),
+            after_deadline: at(),
+            after_order_id: "",
+            limit: 10,
+            locking: Locking::Rows,
+        });
         assert!(
-            only.contains("`DF_PURCHASE_ORDER`.`REGION` IN (?, ?)"),
-            "{only}"
+            sql.contains("`DF_PURCHASE_ORDER`.`AWAITING_PAYMENT` IS NULL"),
+            "{sql}"
         );
-        let except = claim_sql_mysql(&claim(Regions::Except(vec!["r1"])));
         assert!(
-            except.contains("`DF_PURCHASE_ORDER`.`REGION` NOT IN (?)"),
-            "{except}"
+            sql.contains("`DF_PURCHASE_ORDER`.`REPLACED_BY` IS NULL"),
+            "{sql}"
         );
-        for sql in [only, except] {
-            assert!(sql.contains("FOR UPDATE SKIP LOCKED"), "{sql}");
-            assert!(sql.contains(order_by), "{sql}");
+    }
+
+    #[test]
+    fn a_batched_order_update_binds_every_value_and_guards_every_version() {
+        let sql = update_orders_sql(2);
+        assert_eq!(
+            sql.matches("CASE ORDER_ID WHEN ? THEN ? WHEN ? THEN ? END")
+                .count(),
+            14
+        );
+        assert!(sql.ends_with("WHERE ORDER_ID IN (?, ?) AND VERSION = CASE ORDER_ID WHEN ? THEN ? WHEN ? THEN ? END"), "{sql}");
+        for column in ORDER_STATE_COLUMNS {
+            assert!(sql.contains(&format!("{column} = CASE")), "{column}: {sql}");
         }
+        assert!(!sql.contains('\''), "no literal values: {sql}");
     }
 }

@@ -102,6 +102,19 @@ impl RepoError {
     pub(crate) fn is_contention(&self) -> bool {
         matches!(self, RepoError::Store(StoreError::Query(e)) if classify(e) == Failure::Contention)
     }
+
+    /// Whether the failure is the store's rather than the work's: contention, a lost
+    /// connection or an exhausted pool. Such a failure ends the whole transaction (a
+    /// deadlock has already rolled it back), so nothing inside it may carry on.
+    pub(crate) fn is_unavailable(&self) -> bool {
+        match self {
+            RepoError::Store(StoreError::Query(e)) => {
+                matches!(classify(e), Failure::Contention | Failure::Lost)
+            }
+            RepoError::Store(StoreError::Connect { .. } | StoreError::Pool(_)) => true,
+            RepoError::Store(_) | RepoError::Domain(_) => false,
+        }
+    }
 }
 
 impl From<DieselError> for RepoError {

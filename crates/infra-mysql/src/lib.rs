@@ -1,14 +1,16 @@
-//! serviceusage persistence: the domain's repository ports (orders, consumption, the
-//! ledger, store health, renewal claims and records, notifications, the queue of credits
-//! owed by charge services, the queue of platform releases to retry, the embedded
-//! provisioning) and the webhook outbox, implemented with diesel for MySQL/MariaDB in
-//! production and an embedded SQLite file by default. The backend is chosen by the URL
+//! serviceusage persistence: the domain's store ports implemented with diesel for
+//! MySQL/MariaDB in production and an embedded SQLite file by default — orders and their
+//! changes (the one transaction in which everything that moves money, or follows from it,
+//! is written), consumption, payments, the local ledger, renewal claims, resource tasks,
+//! notifications, idempotency keys, the books `reconcile` reads, store health, the
+//! embedded provisioning — and the webhook outbox. The backend is chosen by the URL
 //! scheme; migrations for both are embedded and applied by [`Database::run_migrations`].
 //!
 //! Depends on `domain` (inward) and on diesel, r2d2 and tokio (for `spawn_blocking`); it
 //! knows nothing of HTTP or configuration. Rows, diesel types and SQL stay inside: callers
 //! see [`Database`], the stores, domain types and the outbox's and provisioning's own
-//! read types only.
+//! read types only. Nothing here decides an amount: changes arrive decided and sealed by
+//! the domain, and the store keeps only the guards the database must enforce.
 
 mod backend;
 mod connection;
@@ -22,13 +24,16 @@ mod schema;
 pub use backend::Backend;
 pub use database::Database;
 pub use error::StoreError;
+pub use repos::books::BooksStore;
+pub use repos::changes::ChangeWriter;
 pub use repos::consumption::ConsumptionStore;
-pub use repos::credits::CreditStore;
 pub use repos::health::HealthStore;
+pub use repos::idempotency::IdempotencyKeys;
 pub use repos::ledger::LedgerStore;
 pub use repos::notifications::NotificationStore;
 pub use repos::orders::OrderStore;
-pub use repos::releases::ReleaseStore;
+pub use repos::payments::PaymentStore;
 pub use repos::renewals::RenewalStore;
 pub use repos::resources::{ProvisionedResource, ResourceStore};
+pub use repos::tasks::TaskStore;
 pub use repos::webhook_outbox::{WebhookDelivery, WebhookOutboxStore};

@@ -30,6 +30,15 @@ diesel::table! {
         charging_mode -> SmallInt,
         #[sql_name = "QUANTITIES"]
         quantities -> Integer,
+        /// 0 month, 1 year; fixed when the order opens.
+        #[sql_name = "CYCLE"]
+        cycle -> SmallInt,
+        /// One unit, one cycle, in ten-thousandths.
+        #[sql_name = "PRICE"]
+        price -> BigInt,
+        /// 0 the local ledger, 1 the region's charge service; fixed when the order opens.
+        #[sql_name = "KEEPER"]
+        keeper -> SmallInt,
         #[sql_name = "START_TIME"]
         start_time -> UtcDateTime,
         #[sql_name = "END_TIME"]
@@ -42,16 +51,31 @@ diesel::table! {
         renew_retries -> Integer,
         #[sql_name = "LAST_WARNED_AT"]
         last_warned_at -> Nullable<UtcDateTime>,
+        /// Bumped by every write; updates are guarded by it.
+        #[sql_name = "VERSION"]
+        version -> Integer,
+        #[sql_name = "PAYMENT_SEQ"]
+        payment_seq -> Integer,
+        #[sql_name = "AWAITING_PAYMENT"]
+        awaiting_payment -> Nullable<Integer>,
+        #[sql_name = "REPLACES"]
+        replaces -> Nullable<Text>,
+        #[sql_name = "REPLACED_BY"]
+        replaced_by -> Nullable<Text>,
         #[sql_name = "STATUS"]
         status -> SmallInt,
         #[sql_name = "CREATOR"]
         creator -> Text,
         #[sql_name = "RESOURCE_NAME"]
         resource_name -> Nullable<Text>,
-        /// `RESOURCE_NAME` while the order is not ended, NULL after: the unique key on it
-        /// is the race-free duplicate-name guard.
+        /// `RESOURCE_NAME` while the order holds its resource, NULL otherwise: the unique
+        /// key on it is the race-free duplicate-name guard.
         #[sql_name = "ACTIVE_RESOURCE_NAME"]
         active_resource_name -> Nullable<Text>,
+        /// `REGION` while the order holds its project's quota there, NULL otherwise: the
+        /// unique key on it lets one order of a project hold a region's quota.
+        #[sql_name = "ACTIVE_QUOTA"]
+        active_quota -> Nullable<Text>,
     }
 }
 
@@ -158,41 +182,6 @@ diesel::table! {
     use diesel::sql_types::*;
     use crate::backend::UtcDateTime;
 
-    /// Credits owed back by a charge service, delivered at least once.
-    #[sql_name = "DF_CREDIT_QUEUE"]
-    credit_queue (id) {
-        #[sql_name = "ID"]
-        id -> BigInt,
-        /// With `CONSUME_ID`: the row recording the credit, and its payment reason.
-        #[sql_name = "ORDER_ID"]
-        order_id -> Text,
-        #[sql_name = "CONSUME_ID"]
-        consume_id -> Integer,
-        /// The project.
-        #[sql_name = "ACCOUNT_ID"]
-        account_id -> Text,
-        #[sql_name = "REGION"]
-        region -> Text,
-        /// Money in ten-thousandths; positive.
-        #[sql_name = "AMOUNT"]
-        amount -> BigInt,
-        #[sql_name = "CREATED_AT"]
-        created_at -> UtcDateTime,
-        #[sql_name = "ATTEMPTS"]
-        attempts -> Integer,
-        #[sql_name = "NEXT_ATTEMPT_AT"]
-        next_attempt_at -> UtcDateTime,
-        #[sql_name = "DELIVERED_AT"]
-        delivered_at -> Nullable<UtcDateTime>,
-        #[sql_name = "LAST_ERROR"]
-        last_error -> Nullable<Text>,
-    }
-}
-
-diesel::table! {
-    use diesel::sql_types::*;
-    use crate::backend::UtcDateTime;
-
     /// Resources recorded by the embedded provisioning, one per order.
     #[sql_name = "DF_RESOURCE"]
     resource (order_id) {
@@ -250,21 +239,98 @@ diesel::table! {
     use diesel::sql_types::*;
     use crate::backend::UtcDateTime;
 
-    /// Releases of platform resources that failed when their order ended, to retry.
-    #[sql_name = "DF_RELEASE_QUEUE"]
-    release_queue (id) {
+    /// Payments: every movement of money, recorded before it moves.
+    #[sql_name = "DF_PAYMENT"]
+    payment (id) {
         #[sql_name = "ID"]
         id -> BigInt,
-        /// The ended order whose resource is owed a release; one entry per order.
+        /// With `SEQ`: the payment's id, `pay:{ORDER_ID}:{SEQ}`.
         #[sql_name = "ORDER_ID"]
         order_id -> Text,
+        #[sql_name = "SEQ"]
+        seq -> Integer,
+        /// The project.
+        #[sql_name = "ACCOUNT_ID"]
+        account_id -> Text,
+        #[sql_name = "REGION"]
+        region -> Text,
+        /// 0 the local ledger, 1 the region's charge service.
+        #[sql_name = "KEEPER"]
+        keeper -> SmallInt,
+        /// 0 deduction, 1 credit.
+        #[sql_name = "DIRECTION"]
+        direction -> SmallInt,
+        /// Positive, in ten-thousandths.
+        #[sql_name = "AMOUNT"]
+        amount -> BigInt,
+        /// The consumption row it pays.
+        #[sql_name = "CONSUME_ID"]
+        consume_id -> Integer,
+        /// The row's kind code.
+        #[sql_name = "ROW_KIND"]
+        row_kind -> SmallInt,
+        #[sql_name = "PERIOD_FROM"]
+        period_from -> UtcDateTime,
+        #[sql_name = "PERIOD_UNTIL"]
+        period_until -> UtcDateTime,
+        /// Whether its row is written only once it is taken.
+        #[sql_name = "DEFERRED"]
+        deferred -> Bool,
+        /// 0 pending, 1 settled, 2 declined, 3 owed, 4 disputed.
+        #[sql_name = "STATE"]
+        state -> SmallInt,
         #[sql_name = "CREATED_AT"]
         created_at -> UtcDateTime,
-        /// Failed retries so far.
+        #[sql_name = "SETTLED_AT"]
+        settled_at -> Nullable<UtcDateTime>,
         #[sql_name = "ATTEMPTS"]
         attempts -> Integer,
         #[sql_name = "NEXT_ATTEMPT_AT"]
         next_attempt_at -> UtcDateTime,
+        #[sql_name = "LAST_ERROR"]
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::backend::UtcDateTime;
+
+    /// Resource tasks (releases, quota settings): the outbox of platform work.
+    #[sql_name = "DF_RESOURCE_TASK"]
+    resource_task (id) {
+        #[sql_name = "ID"]
+        id -> BigInt,
+        /// The order that provides (or was to provide) the resource; it may not exist.
+        #[sql_name = "ORDER_ID"]
+        order_id -> Text,
+        /// The project.
+        #[sql_name = "ACCOUNT_ID"]
+        account_id -> Text,
+        #[sql_name = "REGION"]
+        region -> Text,
+        #[sql_name = "PLAN_ID"]
+        plan_id -> Text,
+        #[sql_name = "PLAN_TYPE"]
+        plan_type -> Text,
+        /// `volume`, `bsi` or `quota`.
+        #[sql_name = "KIND"]
+        kind -> Text,
+        #[sql_name = "RESOURCE_NAME"]
+        resource_name -> Nullable<Text>,
+        #[sql_name = "CREATOR"]
+        creator -> Text,
+        /// 0 release, 1 sync quota.
+        #[sql_name = "ACTION"]
+        action -> SmallInt,
+        #[sql_name = "CREATED_AT"]
+        created_at -> UtcDateTime,
+        /// Runs claimed so far.
+        #[sql_name = "ATTEMPTS"]
+        attempts -> Integer,
+        #[sql_name = "NEXT_ATTEMPT_AT"]
+        next_attempt_at -> UtcDateTime,
+        /// Done, or cancelled before it ran.
         #[sql_name = "DONE_AT"]
         done_at -> Nullable<UtcDateTime>,
         #[sql_name = "LAST_ERROR"]
@@ -272,6 +338,33 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::backend::UtcDateTime;
+
+    /// Requests made under idempotency keys, recorded with the changes they caused.
+    #[sql_name = "DF_IDEMPOTENCY_KEY"]
+    idempotency_key (account_id, idem_key) {
+        /// The project.
+        #[sql_name = "ACCOUNT_ID"]
+        account_id -> Text,
+        #[sql_name = "IDEM_KEY"]
+        idem_key -> Text,
+        #[sql_name = "FINGERPRINT"]
+        fingerprint -> Text,
+        /// What the request produced: `order:{id}`, `recharge:{id}`.
+        #[sql_name = "RESULT"]
+        result -> Text,
+        #[sql_name = "CREATED_AT"]
+        created_at -> UtcDateTime,
+        /// The answer's HTTP status, once known.
+        #[sql_name = "STATUS"]
+        status -> Nullable<SmallInt>,
+        /// The answer's body, once known.
+        #[sql_name = "BODY"]
+        body -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(webhook_delivery -> notification (notification_id));
 diesel::allow_tables_to_appear_in_same_query!(webhook_delivery, notification);
-diesel::allow_tables_to_appear_in_same_query!(release_queue, purchase_order);

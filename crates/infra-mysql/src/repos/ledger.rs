@@ -1,7 +1,10 @@
-//! The local ledger: balances and recharges.
+//! The local ledger: balances and recharges. A recharge credits the balance (paying any
+//! arrears first: a negative balance simply rises) and records the request's idempotency
+//! key in the same transaction.
 
 use async_trait::async_trait;
 
+use domain::idempotency::{Idempotency, IdempotencyRecord};
 use domain::ids::ProjectId;
 use domain::ledger::{Balance, NewRecharge, Recharge};
 use domain::page::{Page, PageRequest};
@@ -12,8 +15,10 @@ use crate::backend::DbConnection;
 use crate::database::Database;
 use crate::error::{classify, Failure, RepoError};
 use crate::mapping::{self, to_db_time};
+use crate::repos::changes::record_key;
+use crate::rows::balance::{self, Moved, Movement};
 use crate::rows::recharge::NewRechargeRow;
-use crate::rows::{balance, recharge, Window};
+use crate::rows::{recharge, Window};
 
 /// [`LedgerRepository`] on the database.
 #[derive(Clone, Debug)]
@@ -39,9 +44,27 @@ impl LedgerRepository for LedgerStore {
             .await
     }
 
-    async fn recharge(&self, new: NewRecharge) -> Result<(Recharge, Balance)> {
+    async fn recharge(
+        &self,
+        new: NewRecharge,
+        key: Option<Idempotency>,
+    ) -> Result<(Recharge, Balance)> {
         positive(&new)?;
-        self.db.write(move |conn| record_recharge(conn, &new)).await
+        self.db
+            .write(move |conn| record_recharge(conn, &new, key.as_ref()))
+            .await
+    }
+
+    async fn find_recharge(&self, project: &ProjectId, id: i64) -> Result<Option<Recharge>> {
+        let project = project.clone();
+        self.db
+            .read(move |conn| {
+                recharge::find(conn, project.as_str(), id)?
+                    .map(Recharge::try_from)
+                    .transpose()
+                    .map_err(RepoError::from)
+            })
+            .await
     }
 
     async fn list_recharges(
@@ -86,16 +109,34 @@ fn positive(new: &NewRecharge) -> Result<()> {
 fn record_recharge(
     conn: &mut DbConnection,
     new: &NewRecharge,
+    key: Option<&Idempotency>,
 ) -> std::result::Result<(Recharge, Balance), RepoError> {
     let project = new.project.as_str();
-    let credited = balance::credit(conn, project, new.amount.minor(), to_db_time(new.time))?;
-    if credited == balance::Credit::WouldOverflow {
-        return Err(RepoError::Domain(Error::invalid(format!(
-            "recharging {} would overflow the balance of project {project}",
-            new.amount
-        ))));
+    let credit = Movement {
+        project,
+        amount: -new.amount.minor(),
+        requires: None,
+    };
+    match balance::apply(conn, credit, to_db_time(new.time))? {
+        Moved::Done => {}
+        Moved::Short { .. } | Moved::Overflow => {
+            return Err(RepoError::Domain(Error::invalid(format!(
+                "recharging {} would overflow the balance of project {project}",
+                new.amount
+            ))))
+        }
     }
     let id = recharge::insert(conn, &NewRechargeRow::from(new))?;
+    if let Some(request) = key {
+        record_key(
+            conn,
+            &IdempotencyRecord {
+                request: request.clone(),
+                result: format!("recharge:{id}"),
+                at: new.time,
+            },
+        )?;
+    }
     let balance = mapping::balance(&new.project, balance::find(conn, project)?)?;
     Ok((mapping::recorded(new, id), balance))
 }

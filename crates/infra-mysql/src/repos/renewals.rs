@@ -1,26 +1,29 @@
-//! The renewal engine's store: claim a batch of due orders, let the rules decide each, and
-//! write every decision in the same transaction.
+//! The renewal engine's store: claim a batch of due orders, read the balances the rules
+//! need, let the rules decide the whole batch, and write its change, all in one
+//! transaction, with the same code as every other change ([`changes::write`]).
 //!
-//! Exactly once, without a coordinator: the claim holds the orders until commit (MariaDB
-//! `FOR UPDATE SKIP LOCKED`; SQLite's single writer), each order update is guarded by the
-//! state the decision was made from (order id + last consume id + status), and the
-//! (order, consume id) key is unique. A guard that fails means something changed an order
-//! this transaction holds: the batch fails as `Internal` and rolls back whole.
+//! Exactly once, without a coordinator: every order update is guarded by the version it
+//! was decided from, the (order, consume id) and (order, payment number) keys are unique,
+//! and every movement of the ledger is guarded by the balance it requires. The claim's row
+//! locks (MariaDB `FOR UPDATE SKIP LOCKED`, the balances `FOR UPDATE`; SQLite's single
+//! writer) only keep concurrent runs off each other's orders to save work: a store built
+//! [`RenewalStore::without_claim_locks`] claims with plain reads, and two runs deciding the
+//! same order then write it once — the loser's update finds another version.
 //!
-//! Cost per batch on MariaDB: one claim, one balance lock, one UPDATE per changed order,
-//! one multi-row INSERT for all rows and one guarded debit per project.
+//! Failures stay with their order: a claimed row that cannot be read is reported and
+//! skipped (the cursor still moves past it), and if the batch's change cannot be written,
+//! the batch is rolled back to a savepoint and each decision is written alone, in a
+//! savepoint of its own: one that lost to a concurrent change is reported `Skipped`, one
+//! that fails otherwise is reported failed, and the others are written.
+//!
+//! Cost per batch on MariaDB: one claim, one balance read, one `UPDATE` per 500 orders,
+//! one `INSERT` each for rows, payments and events, one guarded `UPDATE` per 500 projects.
 //!
 //! Isolation: READ COMMITTED on MariaDB. Every row the batch decides on is read with a
 //! locking read (the claim, the balances), which sees the latest committed data at any
 //! level; REPEATABLE READ would add gap locks on the claimed index range, blocking order
-//! inserts into it and inviting deadlocks with concurrent runs, for no gain.
-//!
-//! Regions whose money a charge service keeps cannot renew inside a store transaction (the
-//! charge is a remote call): their orders are read without a claim (`due_orders`), charged
-//! one by one by the caller, and each decision is then written alone (`record`), guarded by
-//! its `before` state exactly like a batch's, so a decision recorded twice (two runs, or a
-//! retry) is written once. Batches select their regions with a `REGION [NOT] IN` filter
-//! beside the renewal index's range, which keeps the (deadline, id) order of every scope.
+//! inserts into it and inviting deadlocks with concurrent runs, for no gain. Without claim
+//! locks the reads see committed data too, and the guards catch what changed since.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -29,63 +32,63 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::Connection;
 
-use domain::ids::PlanId;
+use domain::idempotency::IdempotencyRecord;
+use domain::ids::{OrderId, PlanId, ProjectId};
 use domain::order::Order;
-use domain::payment::RegionScope;
 use domain::ports::{BatchOutcome, RenewalRepository};
-use domain::renewal::{RenewalBatch, RenewalCursor, RenewalDecision, RenewalQueue, RenewalRules};
+use domain::renewal::{
+    BatchPlan, RenewalBatch, RenewalCursor, RenewalDecision, RenewalOutcome, RenewalQueue,
+    RenewalRules,
+};
 use domain::{Error, Money, Result};
 
-use crate::backend::{self, Claim, DbConnection, DbTime, Isolation};
+use crate::backend::{self, Claim, DbConnection, DbTime, Isolation, Locking};
 use crate::database::Database;
-use crate::error::{classify, corrupt, Failure, RepoError, StoreError};
-use crate::mapping::{mode_code, to_db_sequence, to_db_time};
-use crate::rows::consumption::NewConsumptionRow;
-use crate::rows::order::{OrderRow, Regions, RenewOrder};
-use crate::rows::{consumption, order};
+use crate::error::{corrupt, RepoError};
+use crate::mapping::{from_db_time, mode_code, to_db_time};
+use crate::repos::changes;
+use crate::rows::order::{self, OrderRow};
 
 /// [`RenewalRepository`] on the database.
 #[derive(Clone, Debug)]
 pub struct RenewalStore {
     db: Database,
+    /// The configured webhooks' names: each event a batch records is delivered to every one.
+    endpoints: Arc<[String]>,
+    locking: Locking,
 }
 
 impl RenewalStore {
-    pub fn new(db: Database) -> Self {
-        Self { db }
+    /// Claims lock the claimed orders and the balances read (where the database can), so
+    /// concurrent runs take disjoint batches.
+    pub fn new(db: Database, webhook_endpoints: Vec<String>) -> Self {
+        Self {
+            db,
+            endpoints: webhook_endpoints.into(),
+            locking: Locking::Rows,
+        }
+    }
+
+    /// Claims and balance reads lock nothing: for databases that ignore `SKIP LOCKED`
+    /// (TiDB) or lack `GET_LOCK`-style coordination (Galera). Runs may then decide the same
+    /// orders; the version guards and unique keys still write each cycle once, and the
+    /// losing run reports those orders `Skipped`.
+    pub fn without_claim_locks(mut self) -> Self {
+        self.locking = Locking::None;
+        self
     }
 }
 
 #[async_trait]
 impl RenewalRepository for RenewalStore {
-    async fn due_orders(&self, batch: RenewalBatch) -> Result<Vec<Order>> {
-        self.db
-            .read(move |conn| select(conn, &batch, backend::peek))
-            .await
-    }
-
-    async fn record(&self, decision: RenewalDecision) -> Result<bool> {
-        check(&decision.before, &decision)?;
-        self.db.write(move |conn| record(conn, &decision)).await
-    }
-
-    async fn due_plans(
-        &self,
-        queue: RenewalQueue,
-        due_by: DateTime<Utc>,
-        regions: RegionScope,
-    ) -> Result<Vec<PlanId>> {
+    async fn due_plans(&self, queue: RenewalQueue, due_by: DateTime<Utc>) -> Result<Vec<PlanId>> {
         self.db
             .read(move |conn| {
-                let Some(regions) = Regions::of(&regions) else {
-                    return Ok(Vec::new());
-                };
                 let plans = order::due_plans(
                     conn,
                     mode_code(queue.mode),
                     queue.status.code(),
                     to_db_time(due_by),
-                    &regions,
                 )?;
                 Ok(plans
                     .iter()
@@ -104,13 +107,34 @@ impl RenewalRepository for RenewalStore {
         batch: RenewalBatch,
         rules: Arc<dyn RenewalRules>,
     ) -> Result<BatchOutcome> {
+        let endpoints = Arc::clone(&self.endpoints);
+        let locking = self.locking;
         self.db
             .write_at(Isolation::ReadCommitted, move |conn| {
-                renew(conn, &batch, rules.as_ref())
+                renew(conn, &batch, rules.as_ref(), &endpoints, locking)
+            })
+            .await
+    }
+
+    async fn renew_order(
+        &self,
+        order: &OrderId,
+        rules: Arc<dyn RenewalRules>,
+        key: Option<IdempotencyRecord>,
+    ) -> Result<Option<RenewalDecision>> {
+        let id = order.clone();
+        let endpoints = Arc::clone(&self.endpoints);
+        let locking = self.locking;
+        self.db
+            .write_at(Isolation::ReadCommitted, move |conn| {
+                renew_one(conn, &id, rules.as_ref(), &endpoints, locking, key.as_ref())
             })
             .await
     }
 }
+
+/// Orders that could not be read or written, each with why (see [`BatchOutcome::failed`]).
+type Failed = Vec<(String, String)>;
 
 /// A cursor that precedes every order: the Unix epoch, long before the service's first
 /// order, and the empty id.
@@ -126,236 +150,183 @@ fn renew(
     conn: &mut DbConnection,
     batch: &RenewalBatch,
     rules: &dyn RenewalRules,
+    endpoints: &[String],
+    locking: Locking,
 ) -> std::result::Result<BatchOutcome, RepoError> {
-    let claimed = claim(conn, batch)?;
-    let Some(last) = claimed.last() else {
-        return Ok(BatchOutcome {
-            decisions: Vec::new(),
-            next: None,
-        });
-    };
-    let next = Some(RenewalCursor {
-        deadline: last.deadline_time,
-        order_id: last.id.clone(),
-    });
-    let mut balances = lock_balances(conn, &claimed)?;
-    let mut debits: BTreeMap<String, Money> = BTreeMap::new();
-    let mut decisions = Vec::with_capacity(claimed.len());
-    for order in &claimed {
-        let project = order.project.as_str();
-        let available = balances.get(project).copied().unwrap_or(Money::ZERO);
-        let decision = rules.decide(order, available);
-        check(order, &decision)?;
-        let debit = decision.debit();
-        if debit.is_positive() {
-            let left = available
-                .checked_sub(debit)
-                .filter(|left| !left.is_negative());
-            let Some(left) = left else {
-                return Err(RepoError::Domain(Error::Internal(format!(
-                    "renewal of order {} debits {debit} but project {project} has {available}",
-                    order.id
-                ))));
-            };
-            balances.insert(project.to_owned(), left);
-            let total = debits.entry(project.to_owned()).or_insert(Money::ZERO);
-            *total = total.checked_add(debit).unwrap_or(Money::MAX);
-        }
-        decisions.push(decision);
-    }
-    write(conn, &decisions, &debits)?;
-    Ok(BatchOutcome { decisions, next })
-}
-
-fn claim(
-    conn: &mut DbConnection,
-    batch: &RenewalBatch,
-) -> std::result::Result<Vec<Order>, RepoError> {
-    select(conn, batch, backend::claim)
-}
-
-/// The batch's orders as `load` reads them (claiming or not): the queue's, in the batch's
-/// regions, due, after the cursor, in (deadline, id) order, at most the limit.
-fn select(
-    conn: &mut DbConnection,
-    batch: &RenewalBatch,
-    load: fn(&mut DbConnection, &Claim<'_>) -> diesel::QueryResult<Vec<OrderRow>>,
-) -> std::result::Result<Vec<Order>, RepoError> {
-    let Some(regions) = Regions::of(&batch.regions) else {
-        return Ok(Vec::new());
-    };
     let (after_deadline, after_order_id) = match &batch.after {
         Some(cursor) => (to_db_time(cursor.deadline), cursor.order_id.as_str()),
         None => (first_cursor(), ""),
     };
-    let rows = load(
+    let claimed = backend::claim(
         conn,
         &Claim {
             mode: mode_code(batch.queue.mode),
             status: batch.queue.status.code(),
-            regions,
             due_by: to_db_time(batch.due_by),
             after_deadline,
             after_order_id,
             limit: i64::from(batch.limit),
+            locking,
         },
     )?;
-    Ok(rows
-        .into_iter()
-        .map(Order::try_from)
-        .collect::<Result<Vec<_>>>()?)
-}
-
-/// The claimed orders' projects' balances, locked; a project without a row has zero.
-fn lock_balances(
-    conn: &mut DbConnection,
-    claimed: &[Order],
-) -> std::result::Result<BTreeMap<String, Money>, RepoError> {
-    let mut projects: Vec<&str> = claimed.iter().map(|o| o.project.as_str()).collect();
-    projects.sort_unstable();
-    projects.dedup();
-    Ok(backend::lock_balances(conn, &projects)?
-        .into_iter()
-        .map(|(project, amount)| (project, Money::from_minor(amount)))
-        .collect())
-}
-
-/// The rules' side of the contract: a decision about this order, rows that continue the
-/// sequence of its `before` state and charge, a new state that names the last row. A
-/// violation is a bug in the rules; writing it would corrupt the ledger. Whether `before`
-/// is still the order's state is the guarded UPDATE's job.
-fn check(order: &Order, decision: &RenewalDecision) -> Result<()> {
-    let bug = |what: String| {
-        Err(Error::Internal(format!(
-            "renewal of order {}: {what}",
-            order.id
-        )))
-    };
-    if decision.before.id != order.id
-        || decision.after.id != order.id
-        || decision.after.project != order.project
-    {
-        return bug(format!("its new state is order {}", decision.after.id));
+    if claimed.is_empty() {
+        return Ok(BatchOutcome::default());
     }
-    let mut previous = decision.before.last_consume_id;
-    for row in &decision.rows {
-        if row.order_id != order.id || row.project != order.project {
-            return bug(format!(
-                "row #{} belongs to order {}",
-                row.consume_id, row.order_id
-            ));
-        }
-        if Some(row.consume_id) != previous.checked_add(1) {
-            return bug(format!(
-                "row #{} does not follow #{previous}",
-                row.consume_id
-            ));
-        }
-        if row.amount.is_negative() {
-            return bug(format!("row #{} refunds {}", row.consume_id, row.amount));
-        }
-        previous = row.consume_id;
-    }
-    if decision.after.last_consume_id != previous {
-        return bug(format!(
-            "last consume id {} but the last row is #{previous}",
-            decision.after.last_consume_id
-        ));
-    }
-    Ok(())
-}
-
-/// Writes every decision that changes something: order updates (guarded), all rows in
-/// one statement, one debit per project (guarded: the batch's total must still be there).
-fn write(
-    conn: &mut DbConnection,
-    decisions: &[RenewalDecision],
-    debits: &BTreeMap<String, Money>,
-) -> std::result::Result<(), RepoError> {
-    let mut rows: Vec<NewConsumptionRow<'_>> = Vec::new();
-    let mut changes = Vec::new();
-    for decision in decisions.iter().filter(|d| d.changes()) {
-        changes.push(renewed_order(decision)?);
-        for row in &decision.rows {
-            rows.push(NewConsumptionRow::try_from(row)?);
-        }
-    }
-    let written = backend::renew_orders(conn, &changes)?;
-    if written != changes.len() {
-        return Err(RepoError::Domain(Error::Internal(format!(
-            "{} of {} claimed orders changed while claimed; the batch is rolled back",
-            changes.len() - written,
-            changes.len()
-        ))));
-    }
-    consumption::insert_all(conn, &rows)?;
-    // The run's instant, which its events carry; a debit always comes with an event.
-    let at = decisions
-        .iter()
-        .flat_map(|d| d.events.iter().map(|event| event.time))
-        .chain(
-            decisions
-                .iter()
-                .flat_map(|d| d.rows.iter().map(|row| row.time)),
-        )
-        .max()
-        .map(to_db_time);
-    let Some(at) = at else {
-        return Ok(());
-    };
-    let debits: Vec<(&str, i64)> = debits
-        .iter()
-        .map(|(project, total)| (project.as_str(), total.minor()))
-        .collect();
-    if backend::debit_all(conn, &debits, at)? != debits.len() {
-        return Err(RepoError::Domain(Error::Internal(
-            "a balance no longer covers what its locked row allowed; the batch is rolled back"
-                .into(),
-        )));
-    }
-    Ok(())
-}
-
-/// One decision whose money a charge service already moved: the order's new state, guarded
-/// by its `before` state, then the rows. The pair runs in a savepoint, so that a row
-/// meeting the unique (order, consume id) key undoes the order update too: both mean that
-/// another run recorded the decision first.
-fn record(
-    conn: &mut DbConnection,
-    decision: &RenewalDecision,
-) -> std::result::Result<bool, RepoError> {
-    let change = renewed_order(decision)?;
-    let rows = decision
-        .rows
-        .iter()
-        .map(NewConsumptionRow::try_from)
-        .collect::<Result<Vec<_>>>()?;
-    let written = conn.transaction(|conn| {
-        if !order::renew(conn, &change)? {
-            return Ok(false);
-        }
-        consumption::insert_all(conn, &rows)?;
-        Ok(true)
-    });
-    match written {
-        Err(RepoError::Store(StoreError::Query(e))) if classify(&e) == Failure::Duplicate => {
-            Ok(false)
-        }
-        outcome => outcome,
-    }
-}
-
-fn renewed_order(decision: &RenewalDecision) -> std::result::Result<RenewOrder<'_>, RepoError> {
-    let (before, after) = (&decision.before, &decision.after);
-    Ok(RenewOrder {
-        order_id: before.id.as_str(),
-        expected_last_consume_id: to_db_sequence(before.last_consume_id)?,
-        expected_status: before.status.code(),
-        status: after.status.code(),
-        deadline_time: to_db_time(after.deadline_time),
-        end_time: after.end_time.map(to_db_time),
-        last_consume_id: to_db_sequence(after.last_consume_id)?,
-        renew_retries: i32::try_from(after.renew_retries).unwrap_or(i32::MAX),
-        last_warned_at: after.last_warned_at.map(to_db_time),
+    let next = Some(cursor_after(&claimed)?);
+    let (orders, mut failed) = readable(claimed);
+    let balances = read_balances(conn, &rules.balances_needed(&orders), locking)?;
+    let decisions = rules.decide_batch(&orders, &balances);
+    let (decisions, unwritten) = write_decisions(conn, decisions, endpoints)?;
+    failed.extend(unwritten);
+    Ok(BatchOutcome {
+        decisions,
+        failed,
+        next,
     })
+}
+
+/// Where the next batch starts: after the last claimed row, read from its raw id and
+/// deadline, so that a row the domain cannot read never stops the cursor. An id that is
+/// not an order id (it has characters other than letters, digits, `-` and `_`) cannot be a
+/// cursor; the last row whose id is serves, and only a batch made of such rows fails.
+fn cursor_after(claimed: &[OrderRow]) -> std::result::Result<RenewalCursor, RepoError> {
+    claimed
+        .iter()
+        .rev()
+        .find_map(|row| {
+            let order_id = OrderId::parse(&row.order_id).ok()?;
+            Some(RenewalCursor {
+                deadline: from_db_time(row.deadline_time),
+                order_id,
+            })
+        })
+        .ok_or_else(|| {
+            RepoError::Domain(Error::Internal(format!(
+                "no claimed order has a readable ORDER_ID, the first is {:?}",
+                claimed.first().map(|row| row.order_id.as_str())
+            )))
+        })
+}
+
+/// The claimed orders the domain can read, and the others with why.
+fn readable(claimed: Vec<OrderRow>) -> (Vec<Order>, Failed) {
+    let mut orders = Vec::with_capacity(claimed.len());
+    let mut failed = Vec::new();
+    for row in claimed {
+        let id = row.order_id.clone();
+        match Order::try_from(row) {
+            Ok(order) => orders.push(order),
+            Err(e) => failed.push((id, e.to_string())),
+        }
+    }
+    (orders, failed)
+}
+
+/// The balances of `projects` (locked with [`Locking::Rows`] on MariaDB); a project
+/// without a balance row is absent, which the rules read as zero.
+fn read_balances(
+    conn: &mut DbConnection,
+    projects: &[ProjectId],
+    locking: Locking,
+) -> std::result::Result<BTreeMap<ProjectId, Money>, RepoError> {
+    let names: Vec<&str> = projects.iter().map(ProjectId::as_str).collect();
+    let mut balances = BTreeMap::new();
+    for (project, amount) in backend::read_balances(conn, &names, locking)? {
+        let project = ProjectId::parse(&project)
+            .map_err(|e| corrupt("DF_BALANCE", &format!("ACCOUNT_ID={project:?}"), e))?;
+        balances.insert(project, Money::from_minor(amount));
+    }
+    Ok(balances)
+}
+
+/// Writes the batch's change in a savepoint; if it fails for anything but contention or a
+/// lost store, writes each decision alone instead (see the module's doc). Returns the
+/// decisions as written and the orders that could not be.
+fn write_decisions(
+    conn: &mut DbConnection,
+    decisions: Vec<RenewalDecision>,
+    endpoints: &[String],
+) -> std::result::Result<(Vec<RenewalDecision>, Failed), RepoError> {
+    match BatchPlan::of(decisions.clone()) {
+        Ok(plan) if plan.change.is_empty() => return Ok((plan.decisions, Vec::new())),
+        Ok(plan) => match conn.transaction(|conn| changes::write(conn, &plan.change, endpoints)) {
+            Ok(_) => return Ok((plan.decisions, Vec::new())),
+            Err(e) if e.is_unavailable() => return Err(e),
+            Err(e) => log::warn!(
+                "a renewal batch of {} orders could not be written whole, writing its \
+                 orders one by one: {e:?}",
+                plan.decisions.len()
+            ),
+        },
+        Err(e) => log::warn!(
+            "a renewal batch's decisions do not make one change, writing them one by one: {e}"
+        ),
+    }
+    let mut written = Vec::with_capacity(decisions.len());
+    let mut failed = Vec::new();
+    for decision in decisions {
+        let id = decision.before.id.as_str().to_owned();
+        let change = match decision.change() {
+            Ok(change) => change,
+            Err(e) => {
+                failed.push((id, e.to_string()));
+                continue;
+            }
+        };
+        if change.is_empty() {
+            written.push(decision);
+            continue;
+        }
+        match conn.transaction(|conn| changes::write(conn, &change, endpoints)) {
+            Ok(_) => written.push(decision),
+            Err(RepoError::Domain(Error::Conflict(why))) => written.push(skipped(decision, &why)),
+            Err(e) if e.is_unavailable() => return Err(e),
+            Err(e) => failed.push((id, Error::from(e).to_string())),
+        }
+    }
+    Ok((written, failed))
+}
+
+/// A decision that lost to a concurrent change of its order: nothing of it was written, so
+/// it is reported as the order left untouched, to be looked at again by the next run.
+fn skipped(decision: RenewalDecision, why: &str) -> RenewalDecision {
+    RenewalDecision {
+        after: decision.before.clone(),
+        rows: Vec::new(),
+        payments: Vec::new(),
+        ledger: None,
+        events: Vec::new(),
+        tasks: Vec::new(),
+        outcome: RenewalOutcome::Skipped(format!("changed meanwhile: {why}")),
+        cycles: 0,
+        before: decision.before,
+    }
+}
+
+/// A manual renewal: the order (locked with [`Locking::Rows`], waiting for a run that holds
+/// it), decided by the same rules and written with its key. Not filtered by due-ness: the
+/// rules say `NotDue` for an order with nothing due or held by a payment or a switch.
+fn renew_one(
+    conn: &mut DbConnection,
+    id: &OrderId,
+    rules: &dyn RenewalRules,
+    endpoints: &[String],
+    locking: Locking,
+    key: Option<&IdempotencyRecord>,
+) -> std::result::Result<Option<RenewalDecision>, RepoError> {
+    let Some(row) = backend::claim_one(conn, id.as_str(), locking)? else {
+        return Ok(None);
+    };
+    let orders = [Order::try_from(row)?];
+    let balances = read_balances(conn, &rules.balances_needed(&orders), locking)?;
+    let decision = rules
+        .decide_batch(&orders, &balances)
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::Internal(format!("the rules decided nothing for order {id}")))?;
+    changes::write(conn, &decision.change()?, endpoints)?;
+    if let Some(record) = key {
+        changes::record_key(conn, record)?;
+    }
+    Ok(Some(decision))
 }

@@ -1,7 +1,9 @@
 //! The embedded provisioning: instead of asking the platform, an order's resource is
 //! recorded in DF_RESOURCE, with the platform's one rule that matters to billing enforced
 //! here too: a live volume or service instance name is unique within its project, region
-//! and kind. So a deployment without a platform (`make run`, tests) behaves like one.
+//! and kind. So a deployment without a platform (`make run`, tests) behaves like one. A
+//! resource is described without its order (see [`Resource`]), so one whose order was
+//! never written is recorded and released all the same.
 
 use std::sync::Arc;
 
@@ -9,9 +11,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use domain::ids::{OrderId, ProjectId, Region, ResourceName};
-use domain::order::Order;
 use domain::ports::{Clock, Provisioning};
-use domain::provisioning::ResourceKind;
+use domain::provisioning::{Resource, ResourceKind};
 use domain::{Error, Result};
 
 use crate::backend::{DbConnection, DbTime};
@@ -71,32 +72,38 @@ impl ResourceStore {
 
 #[async_trait]
 impl Provisioning for ResourceStore {
-    /// Plan types that provide nothing are not recorded.
-    async fn provision(&self, order: &Order) -> Result<()> {
-        let Some(kind) = ResourceKind::of(&order.plan_type) else {
-            return Ok(());
-        };
+    async fn provision(&self, resource: &Resource) -> Result<()> {
         let at = to_db_time(self.clock.now());
-        let order = order.clone();
+        let resource = resource.clone();
         self.db
-            .write(move |conn| provision(conn, &order, kind, at))
+            .write(move |conn| provision(conn, &resource, at))
             .await
     }
 
-    async fn release(&self, order: &Order) -> Result<()> {
-        let Some(kind) = ResourceKind::of(&order.plan_type) else {
-            return Ok(());
-        };
+    /// Releases the order's record and, for a named resource, the live one holding its
+    /// name (a switch carries a volume or instance over to the new order without recording
+    /// it again); for a quota, every live quota record of the project in the region (the
+    /// quota is one setting of the project's, which a release resets).
+    async fn release(&self, resource: &Resource) -> Result<()> {
         let at = to_db_time(self.clock.now());
-        let order = order.clone();
+        let resource = resource.clone();
         self.db
             .write(move |conn| {
-                resource::release(conn, order.id.as_str(), at)?;
-                if let Some(name) = &order.resource_name {
+                let kind = kind_label(resource.kind);
+                resource::release(conn, resource.order_id.as_str(), at)?;
+                if resource.kind == ResourceKind::Quota {
+                    resource::release_quotas(
+                        conn,
+                        resource.project.as_str(),
+                        resource.region.as_str(),
+                        kind,
+                        at,
+                    )?;
+                } else if let Some(name) = &resource.name {
                     let held = NamedResource {
-                        account_id: order.project.as_str(),
-                        region: order.region.as_str(),
-                        kind: kind_label(kind),
+                        account_id: resource.project.as_str(),
+                        region: resource.region.as_str(),
+                        kind,
                         name: name.as_str(),
                     };
                     resource::release_named(conn, &held, at)?;
@@ -110,19 +117,18 @@ impl Provisioning for ResourceStore {
 /// Records the order's resource unless it already has one (a repeat of the same order).
 fn provision(
     conn: &mut DbConnection,
-    order: &Order,
-    kind: ResourceKind,
+    wanted: &Resource,
     at: DbTime,
 ) -> std::result::Result<(), RepoError> {
-    if resource::find(conn, order.id.as_str())?.is_some() {
+    if resource::find(conn, wanted.order_id.as_str())?.is_some() {
         return Ok(());
     }
-    let name = order.resource_name.as_ref().map(ResourceName::as_str);
+    let name = wanted.name.as_ref().map(ResourceName::as_str);
     let row = NewResourceRow {
-        order_id: order.id.as_str(),
-        account_id: order.project.as_str(),
-        region: order.region.as_str(),
-        kind: kind_label(kind),
+        order_id: wanted.order_id.as_str(),
+        account_id: wanted.project.as_str(),
+        region: wanted.region.as_str(),
+        kind: kind_label(wanted.kind),
         name,
         active_name: name,
         created_at: at,

@@ -93,3 +93,15 @@ pub(crate) fn for_order(
         .select(ConsumptionRow::as_select())
         .load(conn)
 }
+
+/// Every row of the project, in insertion order.
+pub(crate) fn of_project(
+    conn: &mut DbConnection,
+    project: &str,
+) -> QueryResult<Vec<ConsumptionRow>> {
+    consuming_history::table
+        .filter(dsl::account_id.eq(project))
+        .order(dsl::id.asc())
+        .select(ConsumptionRow::as_select())
+        .load(conn)
+}

@@ -2,9 +2,6 @@
 
 use diesel::prelude::*;
 
-use domain::ids::Region;
-use domain::order::OrderStatus;
-use domain::payment::RegionScope;
 use domain::ports::OrderFilter;
 
 use super::Window;
@@ -14,6 +11,8 @@ use crate::schema::purchase_order::{self, dsl};
 /// Marker of the duplicate-name key in unique-violation messages (MySQL names the key,
 /// SQLite lists its columns; both contain this).
 pub(crate) const ACTIVE_RESOURCE_NAME_KEY: &str = "ACTIVE_RESOURCE_NAME";
+/// Marker of the one-quota-order-per-region key, likewise.
+pub(crate) const ACTIVE_QUOTA_KEY: &str = "ACTIVE_QUOTA";
 
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = purchase_order)]
@@ -26,12 +25,20 @@ pub(crate) struct OrderRow {
     pub plan_type: String,
     pub charging_mode: i16,
     pub quantities: i32,
+    pub cycle: i16,
+    pub price: i64,
+    pub keeper: i16,
     pub start_time: DbTime,
     pub end_time: Option<DbTime>,
     pub deadline_time: DbTime,
     pub last_consume_id: i32,
     pub renew_retries: i32,
     pub last_warned_at: Option<DbTime>,
+    pub version: i32,
+    pub payment_seq: i32,
+    pub awaiting_payment: Option<i32>,
+    pub replaces: Option<String>,
+    pub replaced_by: Option<String>,
     pub status: i16,
     pub creator: String,
     pub resource_name: Option<String>,
@@ -47,25 +54,43 @@ pub(crate) struct NewOrderRow<'a> {
     pub plan_type: &'a str,
     pub charging_mode: i16,
     pub quantities: i32,
+    pub cycle: i16,
+    pub keeper: i16,
     pub start_time: DbTime,
+    pub creator: &'a str,
+    pub resource_name: Option<&'a str>,
+    pub replaces: Option<&'a str>,
+    #[diesel(embed)]
+    pub state: OrderState<'a>,
+}
+
+/// The columns a change may write of an existing order: everything but what the order was
+/// opened with (its identity, plan, quantities, start, creator, name, cycle, keeper and the
+/// order it replaces), and the two unique-key columns that follow from its state.
+#[derive(Debug, Insertable, AsChangeset)]
+#[diesel(table_name = purchase_order, treat_none_as_null = true)]
+pub(crate) struct OrderState<'a> {
+    pub status: i16,
     pub end_time: Option<DbTime>,
     pub deadline_time: DbTime,
     pub last_consume_id: i32,
     pub renew_retries: i32,
     pub last_warned_at: Option<DbTime>,
-    pub status: i16,
-    pub creator: &'a str,
-    pub resource_name: Option<&'a str>,
+    pub price: i64,
+    pub version: i32,
+    pub payment_seq: i32,
+    pub awaiting_payment: Option<i32>,
+    pub replaced_by: Option<&'a str>,
     pub active_resource_name: Option<&'a str>,
+    pub active_quota: Option<&'a str>,
 }
 
-/// What ending an order writes, guarded by what the caller saw.
+/// An order's new state, written only if the order still has `expected_version`.
 #[derive(Debug)]
-pub(crate) struct EndOrder<'a> {
+pub(crate) struct OrderUpdate<'a> {
     pub order_id: &'a str,
-    pub expected_last_consume_id: i32,
-    pub end_time: DbTime,
-    pub last_consume_id: i32,
+    pub expected_version: i32,
+    pub state: OrderState<'a>,
 }
 
 pub(crate) fn insert(conn: &mut DbConnection, row: &NewOrderRow<'_>) -> QueryResult<()> {
@@ -75,10 +100,31 @@ pub(crate) fn insert(conn: &mut DbConnection, row: &NewOrderRow<'_>) -> QueryRes
         .map(drop)
 }
 
+/// Writes the update if the order still has its expected version; returns whether it did.
+pub(crate) fn update(conn: &mut DbConnection, update: &OrderUpdate<'_>) -> QueryResult<bool> {
+    diesel::update(
+        purchase_order::table
+            .filter(dsl::order_id.eq(update.order_id))
+            .filter(dsl::version.eq(update.expected_version)),
+    )
+    .set(&update.state)
+    .execute(conn)
+    .map(|rows| rows == 1)
+}
+
 pub(crate) fn find(conn: &mut DbConnection, order_id: &str) -> QueryResult<Option<OrderRow>> {
     purchase_order::table
         .filter(dsl::order_id.eq(order_id))
         .select(OrderRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The order's version, if it exists: what tells a stale update from a missing order.
+pub(crate) fn version_of(conn: &mut DbConnection, order_id: &str) -> QueryResult<Option<i32>> {
+    purchase_order::table
+        .filter(dsl::order_id.eq(order_id))
+        .select(dsl::version)
         .first(conn)
         .optional()
 }
@@ -112,108 +158,83 @@ pub(crate) fn count(conn: &mut DbConnection, filter: &OrderFilter) -> QueryResul
     filtered(filter).count().get_result(conn)
 }
 
-/// Ends the order if it is not ended and its last consume id is still the expected one;
-/// frees its resource name. Returns whether it did.
-pub(crate) fn end(conn: &mut DbConnection, change: &EndOrder<'_>) -> QueryResult<bool> {
-    let ended = OrderStatus::Ended.code();
-    diesel::update(
-        purchase_order::table
-            .filter(dsl::order_id.eq(change.order_id))
-            .filter(dsl::status.ne(ended))
-            .filter(dsl::last_consume_id.eq(change.expected_last_consume_id)),
-    )
-    .set((
-        dsl::status.eq(ended),
-        dsl::end_time.eq(Some(change.end_time)),
-        dsl::last_consume_id.eq(change.last_consume_id),
-        dsl::active_resource_name.eq(None::<&str>),
-    ))
-    .execute(conn)
-    .map(|rows| rows == 1)
+/// Every order of the project, oldest first.
+pub(crate) fn of_project(conn: &mut DbConnection, project: &str) -> QueryResult<Vec<OrderRow>> {
+    purchase_order::table
+        .filter(dsl::account_id.eq(project))
+        .order(dsl::id.asc())
+        .select(OrderRow::as_select())
+        .load(conn)
 }
 
-/// A renewal decision's new state for one order, guarded by the state it was decided from.
+/// The order of the project holding the quota of `region` (the unique key allows one).
+pub(crate) fn quota_holder(
+    conn: &mut DbConnection,
+    project: &str,
+    region: &str,
+) -> QueryResult<Option<OrderRow>> {
+    purchase_order::table
+        .filter(dsl::account_id.eq(project))
+        .filter(dsl::active_quota.eq(region))
+        .select(OrderRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Where a resource name is unique: its project, region and plan type.
 #[derive(Debug)]
-pub(crate) struct RenewOrder<'a> {
-    pub order_id: &'a str,
-    pub expected_last_consume_id: i32,
-    pub expected_status: i16,
-    pub status: i16,
-    pub deadline_time: DbTime,
-    pub end_time: Option<DbTime>,
-    pub last_consume_id: i32,
-    pub renew_retries: i32,
-    pub last_warned_at: Option<DbTime>,
+pub(crate) struct HeldName<'a> {
+    pub project: &'a str,
+    pub region: &'a str,
+    pub plan_type: &'a str,
+    pub name: &'a str,
 }
 
-/// Writes the new state if the order still has the expected one; an ended order also
-/// frees its resource name. Returns whether it did. Two fixed statement shapes, so each
-/// stays one cached prepared statement.
-pub(crate) fn renew(conn: &mut DbConnection, change: &RenewOrder<'_>) -> QueryResult<bool> {
-    let target = purchase_order::table
-        .filter(dsl::order_id.eq(change.order_id))
-        .filter(dsl::last_consume_id.eq(change.expected_last_consume_id))
-        .filter(dsl::status.eq(change.expected_status));
-    let state = (
-        dsl::status.eq(change.status),
-        dsl::deadline_time.eq(change.deadline_time),
-        dsl::end_time.eq(change.end_time),
-        dsl::last_consume_id.eq(change.last_consume_id),
-        dsl::renew_retries.eq(change.renew_retries),
-        dsl::last_warned_at.eq(change.last_warned_at),
-    );
-    let updated = if change.status == OrderStatus::Ended.code() {
-        diesel::update(target)
-            .set((state, dsl::active_resource_name.eq(None::<&str>)))
-            .execute(conn)?
-    } else {
-        diesel::update(target).set(state).execute(conn)?
-    };
-    Ok(updated == 1)
+/// The order holding `held`'s name (the unique key allows one).
+pub(crate) fn name_holder(
+    conn: &mut DbConnection,
+    held: &HeldName<'_>,
+) -> QueryResult<Option<OrderRow>> {
+    purchase_order::table
+        .filter(dsl::account_id.eq(held.project))
+        .filter(dsl::region.eq(held.region))
+        .filter(dsl::plan_type.eq(held.plan_type))
+        .filter(dsl::active_resource_name.eq(held.name))
+        .select(OrderRow::as_select())
+        .first(conn)
+        .optional()
 }
 
-/// Which regions a query covers, as SQL says it: a residual `REGION [NOT] IN (…)` beside
-/// the index range, so the renewal index still serves every scope.
-#[derive(Debug)]
-pub(crate) enum Regions<'a> {
-    All,
-    Only(Vec<&'a str>),
-    Except(Vec<&'a str>),
+/// Distinct project ids of orders after `after`, in id order, at most `limit`.
+pub(crate) fn projects(
+    conn: &mut DbConnection,
+    after: &str,
+    limit: i64,
+) -> QueryResult<Vec<String>> {
+    purchase_order::table
+        .filter(dsl::account_id.gt(after))
+        .select(dsl::account_id)
+        .distinct()
+        .order(dsl::account_id.asc())
+        .limit(limit)
+        .load(conn)
 }
 
-impl<'a> Regions<'a> {
-    /// `None` for a scope that covers no region (an empty `Only`): nothing to query. An
-    /// empty `Except` covers every region.
-    pub(crate) fn of(scope: &'a RegionScope) -> Option<Self> {
-        let names = |regions: &'a [Region]| regions.iter().map(Region::as_str).collect();
-        match scope {
-            RegionScope::Only(regions) if regions.is_empty() => None,
-            RegionScope::Only(regions) => Some(Regions::Only(names(regions))),
-            RegionScope::Except(regions) if !regions.is_empty() => {
-                Some(Regions::Except(names(regions)))
-            }
-            RegionScope::All | RegionScope::Except(_) => Some(Regions::All),
-        }
-    }
-}
-
-/// The distinct plans of a queue's orders in `regions` due by `due_by`.
+/// The distinct plans of a queue's orders due by `due_by` that no payment or switch holds
+/// (the ones a claim could take).
 pub(crate) fn due_plans(
     conn: &mut DbConnection,
     mode: i16,
     status: i16,
     due_by: DbTime,
-    regions: &Regions<'_>,
 ) -> QueryResult<Vec<String>> {
-    let query = purchase_order::table
+    purchase_order::table
         .filter(dsl::charging_mode.eq(mode))
         .filter(dsl::status.eq(status))
         .filter(dsl::deadline_time.le(due_by))
-        .into_boxed();
-    let query = match regions {
-        Regions::All => query,
-        Regions::Only(names) => query.filter(dsl::region.eq_any(names)),
-        Regions::Except(names) => query.filter(dsl::region.ne_all(names)),
-    };
-    query.select(dsl::plan_id).distinct().load(conn)
+        .filter(dsl::awaiting_payment.is_null())
+        .filter(dsl::replaced_by.is_null())
+        .select(dsl::plan_id)
+        .distinct()
+        .load(conn)
 }

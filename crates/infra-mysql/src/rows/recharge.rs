@@ -56,3 +56,41 @@ pub(crate) fn count(conn: &mut DbConnection, project: &str) -> QueryResult<i64> 
         .count()
         .get_result(conn)
 }
+
+/// The project's recharge `id`.
+pub(crate) fn find(
+    conn: &mut DbConnection,
+    project: &str,
+    id: i64,
+) -> QueryResult<Option<RechargeRow>> {
+    recharge::table
+        .filter(dsl::account_id.eq(project))
+        .filter(dsl::id.eq(id))
+        .select(RechargeRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The amounts of the project's recharges (summed by the caller: SQL's SUM of a BIGINT is
+/// a DECIMAL on MySQL, which this crate does not read).
+pub(crate) fn amounts(conn: &mut DbConnection, project: &str) -> QueryResult<Vec<i64>> {
+    recharge::table
+        .filter(dsl::account_id.eq(project))
+        .select(dsl::amount)
+        .load(conn)
+}
+
+/// Distinct project ids of recharges after `after`, in id order, at most `limit`.
+pub(crate) fn projects(
+    conn: &mut DbConnection,
+    after: &str,
+    limit: i64,
+) -> QueryResult<Vec<String>> {
+    recharge::table
+        .filter(dsl::account_id.gt(after))
+        .select(dsl::account_id)
+        .distinct()
+        .order(dsl::account_id.asc())
+        .limit(limit)
+        .load(conn)
+}

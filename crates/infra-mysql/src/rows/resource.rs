@@ -86,6 +86,27 @@ pub(crate) fn release_named(
     .map(drop)
 }
 
+/// Releases every live quota of the project in the region, whichever order recorded it:
+/// a quota is one setting of the project's, which a release resets.
+pub(crate) fn release_quotas(
+    conn: &mut DbConnection,
+    account_id: &str,
+    region: &str,
+    kind: &str,
+    at: DbTime,
+) -> QueryResult<()> {
+    diesel::update(
+        resource::table
+            .filter(dsl::account_id.eq(account_id))
+            .filter(dsl::region.eq(region))
+            .filter(dsl::kind.eq(kind))
+            .filter(dsl::released_at.is_null()),
+    )
+    .set(dsl::released_at.eq(Some(at)))
+    .execute(conn)
+    .map(drop)
+}
+
 /// A resource's name where it is unique: its project, region and kind.
 pub(crate) struct NamedResource<'a> {
     pub account_id: &'a str,

@@ -1,0 +1,426 @@
+//! Writing a change: the one transaction in which everything that moves money, or follows
+//! from it, is stored. The domain decided every amount and sealed the change (its rows
+//! continue each order's numbering, its payments pay its rows, the ledger moves by what
+//! they say); this module only applies it, in the change's order, and keeps the guards only
+//! the database can enforce:
+//!
+//! 1. orders as listed: inserts (the unique keys refuse a second holder of a resource name
+//!    or of a project's quota in a region) and updates guarded by the version they were
+//!    decided from;
+//! 2. consumption rows, then payments (one multi-row `INSERT` each; the unique keys refuse
+//!    a row or a payment number written twice);
+//! 3. payment updates, guarded by the state they were decided from;
+//! 4. the ledger's movements, guarded by the balance they require;
+//! 5. events, with one webhook delivery per configured endpoint (the outbox);
+//! 6. resource tasks queued (their ids are returned), then tasks cancelled (only if they
+//!    have not run);
+//! 7. the request's idempotency key.
+//!
+//! Any refusal fails the whole transaction: nothing is written. The renewal engine writes a
+//! batch's change with this same code ([`write`]).
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use diesel::Connection;
+
+use domain::change::{Change, OrderWrite, PaymentUpdate};
+use domain::idempotency::IdempotencyRecord;
+use domain::notification::Notification;
+use domain::order::Order;
+use domain::payment::LedgerMove;
+use domain::ports::ChangeStore;
+use domain::{Error, Money, Result};
+
+use crate::backend::{self, DbConnection, DbTime};
+use crate::database::Database;
+use crate::error::{classify, violates_key, Failure, RepoError};
+use crate::mapping::{self, new_task, order_update, payment_update, row_id, to_db_time};
+use crate::rows::balance::{self, Moved, Movement};
+use crate::rows::consumption::NewConsumptionRow;
+use crate::rows::idempotency::{self, NewIdempotencyRow};
+use crate::rows::notification::NewNotificationRow;
+use crate::rows::order::{
+    self, NewOrderRow, OrderUpdate, ACTIVE_QUOTA_KEY, ACTIVE_RESOURCE_NAME_KEY,
+};
+use crate::rows::payment::{self as payment_rows, NewPaymentRow};
+use crate::rows::task::{self, CancelledAt};
+use crate::rows::webhook_delivery::{self, NewDeliveryRow};
+use crate::rows::{consumption, notification};
+
+/// [`ChangeStore`] on the database.
+#[derive(Clone, Debug)]
+pub struct ChangeWriter {
+    db: Database,
+    /// The configured webhooks' names: each event is delivered to every one.
+    endpoints: Arc<[String]>,
+}
+
+impl ChangeWriter {
+    /// Every event a change records is also queued for delivery to each of
+    /// `webhook_endpoints` (webhook names), in the change's transaction.
+    pub fn new(db: Database, webhook_endpoints: Vec<String>) -> Self {
+        Self {
+            db,
+            endpoints: webhook_endpoints.into(),
+        }
+    }
+}
+
+#[async_trait]
+impl ChangeStore for ChangeWriter {
+    async fn commit(&self, change: Change) -> Result<Vec<u64>> {
+        if change.is_empty() {
+            return Ok(Vec::new());
+        }
+        let endpoints = Arc::clone(&self.endpoints);
+        let tasks = self
+            .db
+            .write(move |conn| write(conn, &change, &endpoints))
+            .await?;
+        Ok(tasks)
+    }
+}
+
+/// Writes `change` on a connection already in a transaction (which the caller rolls back
+/// on an error); returns the ids of the tasks it queued, in its order.
+pub(crate) fn write(
+    conn: &mut DbConnection,
+    change: &Change,
+    endpoints: &[String],
+) -> std::result::Result<Vec<u64>, RepoError> {
+    let at = change_time(change);
+    write_orders(conn, change.orders())?;
+    let rows = change
+        .rows()
+        .iter()
+        .map(NewConsumptionRow::try_from)
+        .collect::<Result<Vec<_>>>()?;
+    consumption::insert_all(conn, &rows)
+        .map_err(|e| duplicate_as_conflict(e, "a row of the change is already written"))?;
+    let payments = change
+        .payments()
+        .iter()
+        .map(NewPaymentRow::try_from)
+        .collect::<Result<Vec<_>>>()?;
+    payment_rows::insert_all(conn, &payments)
+        .map_err(|e| duplicate_as_conflict(e, "a payment of the change is already recorded"))?;
+    for update in change.payment_updates() {
+        update_payment(conn, update)?;
+    }
+    move_ledger(conn, change.ledger(), to_db_time(at))?;
+    write_events(conn, change.events(), endpoints)?;
+    let mut queued = Vec::with_capacity(change.tasks().len());
+    for queued_task in change.tasks() {
+        let id = task::insert(conn, &new_task(queued_task, at))?;
+        queued.push(row_id("DF_RESOURCE_TASK", "new", id)?);
+    }
+    for &id in change.cancelled_tasks() {
+        let row = mapping::queue_id("task", id)?;
+        if !task::cancel(conn, row, CancelledAt::At(to_db_time(at)))? {
+            return Err(Error::Conflict(format!(
+                "task {id} already ran (or is done); its resource may exist"
+            ))
+            .into());
+        }
+    }
+    if let Some(record) = change.idempotency_record() {
+        record_key(conn, record)?;
+    }
+    Ok(queued)
+}
+
+/// When the change happened, for the balances it moves: the latest time of its rows,
+/// payments and events. A change with none of them (a bare ledger check, a task
+/// cancelled) has no time of its own, so the adapter's clock dates it.
+fn change_time(change: &Change) -> DateTime<Utc> {
+    let rows = change.rows().iter().map(|row| row.time);
+    let payments = change.payments().iter().map(|payment| payment.created_at);
+    let events = change.events().iter().map(|event| event.time);
+    rows.chain(payments)
+        .chain(events)
+        .max()
+        .unwrap_or_else(Utc::now)
+}
+
+/// A unique violation where the change expected none: someone else wrote it first.
+fn duplicate_as_conflict(error: diesel::result::Error, what: &str) -> RepoError {
+    if classify(&error) == Failure::Duplicate {
+        RepoError::Domain(Error::Conflict(format!("{what}: {error}")))
+    } else {
+        error.into()
+    }
+}
+
+/// Records the request's idempotency key; a key already recorded is `DuplicateRequest`.
+pub(crate) fn record_key(
+    conn: &mut DbConnection,
+    record: &IdempotencyRecord,
+) -> std::result::Result<(), RepoError> {
+    match idempotency::insert(conn, &NewIdempotencyRow::from(record)) {
+        Ok(()) => Ok(()),
+        Err(e) if classify(&e) == Failure::Duplicate => Err(Error::DuplicateRequest(format!(
+            "idempotency key {:?} of project {} was already used",
+            record.request.key.as_str(),
+            record.request.project
+        ))
+        .into()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn write_orders(
+    conn: &mut DbConnection,
+    writes: &[OrderWrite],
+) -> std::result::Result<(), RepoError> {
+    let mut updates: Vec<(&Order, u32)> = Vec::new();
+    for write in writes {
+        match write {
+            OrderWrite::Update {
+                expected_version,
+                order,
+                ..
+            } => updates.push((order, *expected_version)),
+            OrderWrite::Insert(order) => {
+                update_orders(conn, &updates)?;
+                updates.clear();
+                insert_order(conn, order)?;
+            }
+        }
+    }
+    update_orders(conn, &updates)
+}
+
+fn insert_order(conn: &mut DbConnection, new: &Order) -> std::result::Result<(), RepoError> {
+    let row = NewOrderRow::try_from(new)?;
+    order::insert(conn, &row).map_err(|e| {
+        if classify(&e) == Failure::Duplicate && !held_key(&e) {
+            RepoError::Domain(Error::Conflict(format!("order {} already exists", new.id)))
+        } else {
+            order_key_error(e, new)
+        }
+    })
+}
+
+/// Whether a unique violation is one of the keys an order holds by its state.
+fn held_key(error: &diesel::result::Error) -> bool {
+    violates_key(error, ACTIVE_RESOURCE_NAME_KEY) || violates_key(error, ACTIVE_QUOTA_KEY)
+}
+
+/// A violation of a key the order holds by its state, in business words.
+fn order_key_error(error: diesel::result::Error, order: &Order) -> RepoError {
+    if violates_key(&error, ACTIVE_RESOURCE_NAME_KEY) {
+        let name = order
+            .resource_name
+            .as_ref()
+            .map_or_else(String::new, |name| name.as_str().to_owned());
+        RepoError::Domain(Error::DuplicateResourceName(name))
+    } else if violates_key(&error, ACTIVE_QUOTA_KEY) {
+        RepoError::Domain(Error::Conflict(format!(
+            "project {} already has an open quota order in region {}",
+            order.project, order.region
+        )))
+    } else {
+        error.into()
+    }
+}
+
+/// Why a batched write gave up: a guard refused part of it, or a statement failed.
+enum Batch {
+    Refused,
+    Failed(diesel::result::Error),
+}
+
+impl From<diesel::result::Error> for Batch {
+    fn from(error: diesel::result::Error) -> Self {
+        Batch::Failed(error)
+    }
+}
+
+/// Whether a batched write that gave up is worth doing again one item at a time (to learn
+/// which item and why) rather than failing the transaction at once.
+fn retry_one_by_one(
+    outcome: std::result::Result<(), Batch>,
+) -> std::result::Result<bool, RepoError> {
+    match outcome {
+        Ok(()) => Ok(false),
+        Err(Batch::Refused) => Ok(true),
+        Err(Batch::Failed(e)) if classify(&e) == Failure::Duplicate => Ok(true),
+        Err(Batch::Failed(e)) => Err(e.into()),
+    }
+}
+
+/// Writes the orders' updates. Where the backend batches updates, a run of them goes in
+/// one statement per 500 inside a savepoint; if any guard or unique key refuses, the
+/// savepoint is rolled back and they are written one by one, so that the refusal names its
+/// order (and a key freed and taken within the run is freed first, in the change's order).
+fn update_orders(
+    conn: &mut DbConnection,
+    updates: &[(&Order, u32)],
+) -> std::result::Result<(), RepoError> {
+    if updates.is_empty() {
+        return Ok(());
+    }
+    let rows = updates
+        .iter()
+        .map(|(order, expected)| order_update(order, *expected))
+        .collect::<Result<Vec<OrderUpdate<'_>>>>()?;
+    if rows.len() > 1 && backend::batches_updates(conn) {
+        let batched = conn.transaction(|conn| {
+            if backend::update_orders(conn, &rows)? == rows.len() {
+                Ok(())
+            } else {
+                Err(Batch::Refused)
+            }
+        });
+        if !retry_one_by_one(batched)? {
+            return Ok(());
+        }
+    }
+    for ((order, expected), row) in updates.iter().zip(&rows) {
+        update_order(conn, order, *expected, row)?;
+    }
+    Ok(())
+}
+
+fn update_order(
+    conn: &mut DbConnection,
+    order: &Order,
+    expected: u32,
+    row: &OrderUpdate<'_>,
+) -> std::result::Result<(), RepoError> {
+    match order::update(conn, row) {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(match order::version_of(conn, order.id.as_str())? {
+            None => Error::NotFound(format!("order {}", order.id)),
+            Some(version) => Error::Conflict(format!(
+                "order {} changed meanwhile (version {version}, expected {expected})",
+                order.id
+            )),
+        }
+        .into()),
+        Err(e) => Err(order_key_error(e, order)),
+    }
+}
+
+fn update_payment(
+    conn: &mut DbConnection,
+    update: &PaymentUpdate,
+) -> std::result::Result<(), RepoError> {
+    if payment_rows::update(conn, &payment_update(update, None)?)? {
+        return Ok(());
+    }
+    Err(Error::Conflict(format!(
+        "payment {} is no longer {}",
+        update.id,
+        update.expected.label()
+    ))
+    .into())
+}
+
+/// Applies the ledger's movements in order. Where the backend batches updates, a run of
+/// movements that each take money under a guard, from distinct projects (a renewal batch
+/// has one per project), goes in one statement inside a savepoint; a refusal rolls it back
+/// and they are applied one by one, which names the project and creates missing balances.
+fn move_ledger(
+    conn: &mut DbConnection,
+    moves: &[LedgerMove],
+    at: DbTime,
+) -> std::result::Result<(), RepoError> {
+    let mut rest = moves;
+    while !rest.is_empty() {
+        let run = batchable_run(rest);
+        if run > 1 && backend::batches_updates(conn) {
+            let movements: Vec<Movement<'_>> = rest[..run].iter().map(movement).collect();
+            let batched = conn.transaction(|conn| {
+                if backend::take_all(conn, &movements, at)? == movements.len() {
+                    Ok(())
+                } else {
+                    Err(Batch::Refused)
+                }
+            });
+            if !retry_one_by_one(batched)? {
+                rest = &rest[run..];
+                continue;
+            }
+        }
+        let step = run.max(1);
+        for each in &rest[..step] {
+            move_balance(conn, each, at)?;
+        }
+        rest = &rest[step..];
+    }
+    Ok(())
+}
+
+/// How many movements from the start of `moves` may share one batched statement: those
+/// that take money under a guard, each of another project.
+fn batchable_run(moves: &[LedgerMove]) -> usize {
+    let mut projects = HashSet::new();
+    moves
+        .iter()
+        .take_while(|m| {
+            m.amount.is_positive() && m.requires.is_some() && projects.insert(&m.project)
+        })
+        .count()
+}
+
+fn movement(movement: &LedgerMove) -> Movement<'_> {
+    Movement {
+        project: movement.project.as_str(),
+        amount: movement.amount.minor(),
+        requires: movement.requires.map(Money::minor),
+    }
+}
+
+/// Applies one movement: a guard that refuses is `InsufficientBalance` with what the
+/// balance holds; a balance that would leave the column's range is `Internal`.
+pub(crate) fn move_balance(
+    conn: &mut DbConnection,
+    each: &LedgerMove,
+    at: DbTime,
+) -> std::result::Result<(), RepoError> {
+    match balance::apply(conn, movement(each), at)? {
+        Moved::Done => Ok(()),
+        Moved::Short { available } => Err(Error::InsufficientBalance {
+            needed: each.requires.unwrap_or(each.amount),
+            available: Money::from_minor(available),
+        }
+        .into()),
+        Moved::Overflow => Err(Error::Internal(format!(
+            "moving {} would take the balance of project {} out of range",
+            each.amount, each.project
+        ))
+        .into()),
+    }
+}
+
+/// Stores the events. Without webhooks, one statement for all of them, so a renewal
+/// batch's hundreds of events cost one round trip; with webhooks, one per event (its
+/// deliveries need its id) and one for all deliveries, each due when its event happened.
+fn write_events(
+    conn: &mut DbConnection,
+    events: &[Notification],
+    endpoints: &[String],
+) -> std::result::Result<(), RepoError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<NewNotificationRow<'_>> = events.iter().map(NewNotificationRow::from).collect();
+    if endpoints.is_empty() {
+        return Ok(notification::insert_all(conn, &rows)?);
+    }
+    let mut deliveries = Vec::with_capacity(rows.len() * endpoints.len());
+    for (row, event) in rows.iter().zip(events) {
+        let id = notification::insert(conn, row)?;
+        deliveries.extend(endpoints.iter().map(|endpoint| NewDeliveryRow {
+            notification_id: id,
+            endpoint,
+            attempts: 0,
+            next_attempt_at: to_db_time(event.time),
+        }));
+    }
+    Ok(webhook_delivery::insert_all(conn, &deliveries)?)
+}
