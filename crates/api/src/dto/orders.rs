@@ -427,7 +427,7 @@ mod tests {
     }
 
     #[test]
-    fn cancel_body_needs_a_known_action_and_a_project() {
+    fn an_action_body_needs_a_known_action_and_a_project() {
         let input = |action: Option<&str>, project: Option<&str>| OrderActionInput {
             order_id: "o1".into(),
             body: OrderActionBody {
@@ -440,8 +440,12 @@ mod tests {
                 .unwrap();
         assert_eq!(action, OrderAction::Cancel);
         assert_eq!(request.order_id.as_str(), "o1");
+        let (renew, _) =
+            <(OrderAction, CancelOrderRequest)>::try_from(input(Some("renew"), Some("demo")))
+                .unwrap();
+        assert_eq!(renew, OrderAction::Renew);
         assert!(message(<(OrderAction, CancelOrderRequest)>::try_from(input(
-            Some("renew"),
+            Some("refund"),
             Some("demo")
         )))
         .contains("unknown action"));
@@ -517,6 +521,16 @@ mod tests {
             mode: ChargingMode::Prepaid,
             renew_retries: 0,
             last_warned_at: None,
+            terms: domain::order::Terms {
+                cycle: domain::cycle::Cycle::Month,
+                price: Money::from_minor(990_000),
+                keeper: domain::payment::MoneyKeeper::LocalLedger,
+            },
+            version: 1,
+            payment_seq: 1,
+            awaiting_payment: None,
+            replaces: None,
+            replaced_by: None,
         }
     }
 
@@ -535,7 +549,8 @@ mod tests {
                 "planId": "cpu-m", "chargingMode": "prepaid",
                 "startTime": "2026-01-31T10:00:00.000000Z",
                 "deadlineTime": "2026-02-28T10:00:00.000000Z", "status": "consuming",
-                "creator": "demo", "renewRetries": 0, "money": "198.00",
+                "creator": "demo", "renewRetries": 0, "cycle": "month", "unitPrice": "99.00",
+                "moneyKeeper": "ledger", "awaitingPayment": false, "money": "198.00",
                 "charge": "198.00", "refund": "0.00", "settlement": "0.00"
             })
         );

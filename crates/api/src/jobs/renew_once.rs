@@ -1,9 +1,11 @@
 //! `serviceusage renew --once [--now <RFC3339>]`: one renewal run from the command line, for
 //! cron jobs and tests. It migrates and wires exactly as the server does, prints a line per
-//! committed batch and a summary, then sends the payments due at the charge services and
-//! runs the resource tasks due (what the server's delivery job would do next), and returns;
-//! a run interrupted by a crash leaves only whole batches behind, so running it again
-//! finishes the work.
+//! committed batch and a summary, sends the payments due at the charge services and runs
+//! the resource tasks due (what the server's delivery job would do next), and returns. Where
+//! a charge service keeps the money a run records one cycle's payment per order, so the
+//! command runs again while the payments it sent were taken, to catch up every missed
+//! cycle as one ledger run does. A run interrupted by a crash leaves only whole batches
+//! behind, so running it again finishes the work.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -11,12 +13,16 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use domain::ports::Clock;
-use domain::usecases::{RenewalReport, UseCases};
+use domain::usecases::{RenewalReport, SettleTally, UseCases};
 
 use super::report::{batch_line, payments_line, summary_line, tasks_line};
 use crate::adapters::{FixedClock, SystemClock};
 use crate::config::Settings;
 use crate::startup::{self, StartupError};
+
+/// Rounds of renewing and settling: a charge-service order catches up one cycle per
+/// round, so this bounds a catch-up at more than eight years of monthly cycles.
+const MAX_ROUNDS: usize = 100;
 
 /// Why a run from the command line failed.
 #[derive(Debug, thiserror::Error)]
@@ -52,9 +58,18 @@ async fn run<W: Write + Send>(
     let mut progress = |queue, number, tally: &_| {
         let _ = writeln!(out, "{}", batch_line(queue, number, tally));
     };
-    let report = usecases.renew_due(&mut progress).await?;
+    let mut report = RenewalReport::default();
+    let mut payments = SettleTally::default();
+    for _ in 0..MAX_ROUNDS {
+        let round = usecases.renew_due(&mut progress).await?;
+        report.absorb(&round);
+        let settled = usecases.settle_due().await?;
+        payments.absorb(&settled);
+        if round.total.awaiting == 0 || settled.taken == 0 {
+            break;
+        }
+    }
     let _ = writeln!(out, "{}", summary_line(&report, started.elapsed()));
-    let payments = usecases.settle_due().await?;
     let _ = writeln!(out, "{}", payments_line(&payments));
     let tasks = usecases.run_tasks().await?;
     let _ = writeln!(out, "{}", tasks_line(&tasks));

@@ -109,6 +109,15 @@ pub struct RenewalReport {
     pub failed_queues: u64,
 }
 
+impl RenewalReport {
+    /// Adds another run's batches and totals (a command that runs several rounds).
+    pub fn absorb(&mut self, other: &RenewalReport) {
+        self.batches += other.batches;
+        self.total.add(&other.total);
+        self.failed_queues += other.failed_queues;
+    }
+}
+
 /// Hears of each batch a run has written: its queue, its number in the run, its tally.
 pub(super) type Progress<'a> = dyn FnMut(RenewalQueue, u64, &RenewalTally) + Send + 'a;
 

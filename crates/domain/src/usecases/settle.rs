@@ -68,6 +68,16 @@ impl SettleTally {
     pub fn is_empty(&self) -> bool {
         *self == SettleTally::default()
     }
+
+    /// Adds another round's counts.
+    pub fn absorb(&mut self, other: &SettleTally) {
+        self.taken += other.taken;
+        self.declined += other.declined;
+        self.owed += other.owed;
+        self.unknown += other.unknown;
+        self.disputed += other.disputed;
+        self.not_sent += other.not_sent;
+    }
 }
 
 impl UseCases {
