@@ -304,6 +304,84 @@ both_backends!(an_order_past_its_grace_ends_and_frees_its_name, |db| {
     open(&db, &order("o-2").named("vol-1"), 0).await;
 });
 
+both_backends!(
+    a_batch_writes_every_column_of_each_new_state_past_2038,
+    |db| {
+        let now = t("2040-02-29T12:34:56.123456Z");
+        fund(&db, "p1", 1_000_000).await;
+        let due = |id: &str, start: &str| {
+            let mut o = order(id).started(start);
+            o.deadline_time = domain::cycle::BusinessCalendar::default()
+                .cycle_end(o.start_time, o.terms.cycle, 1)
+                .unwrap();
+            o
+        };
+        let renewed = due("a-renew", "2040-01-15T01:02:03.123456Z");
+        let quota = due("b-quota", "2040-01-20T00:00:00.654321Z").of_type("cpuquota");
+        let unpaid = due("c-unpaid", "2040-01-25T00:00:00.000001Z").in_project("p2");
+        let ended = due("d-ended", "2040-01-01T00:00:00.5Z")
+            .in_project("p2")
+            .named("vol-d");
+        let waiting = due("e-charge", "2040-01-27T00:00:00.25Z")
+            .in_project("p3")
+            .kept_by(domain::payment::MoneyKeeper::ChargeService);
+        for o in [&renewed, &quota, &unpaid, &ended, &waiting] {
+            open(&db, o, 0).await;
+        }
+        let queue = prepaid_consuming();
+
+        let outcome = renewals(&db)
+            .renew_batch(
+                RenewalBatch {
+                    queue,
+                    due_by: queue.due_by(now, &Default::default()),
+                    after: None,
+                    limit: 10,
+                },
+                run_at(now),
+            )
+            .await
+            .unwrap();
+
+        let mut seen: Vec<(&str, RenewalOutcome)> = outcome
+            .decisions
+            .iter()
+            .map(|d| (d.before.id.as_str(), d.outcome.clone()))
+            .collect();
+        seen.sort_by_key(|(id, _)| *id);
+        assert_eq!(
+            seen,
+            [
+                ("a-renew", RenewalOutcome::Renewed),
+                ("b-quota", RenewalOutcome::Renewed),
+                ("c-unpaid", RenewalOutcome::Unpaid),
+                ("d-ended", RenewalOutcome::Ended),
+                ("e-charge", RenewalOutcome::AwaitingPayment),
+            ]
+        );
+        for decision in &outcome.decisions {
+            let stored = find(&db, decision.before.id.as_str()).await;
+            assert_eq!(stored, decision.after, "{}", decision.before.id);
+        }
+        let warned = find(&db, "c-unpaid").await;
+        assert_eq!(
+            (warned.status, warned.last_warned_at),
+            (OrderStatus::Ending, Some(now))
+        );
+        assert_eq!(
+            find(&db, "d-ended").await.end_time,
+            Some(ended.deadline_time)
+        );
+        assert_eq!(find(&db, "e-charge").await.awaiting_payment, Some(2));
+        let holder = OrderStore::new(db.db.clone())
+            .holder(&domain::provisioning::Resource::of(&quota).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(holder.map(|o| o.id), Some(quota.id.clone()));
+        open(&db, &order("f-new").named("vol-d").in_project("p2"), 0).await;
+    }
+);
+
 // ---- failures stay with their order ----
 
 /// The real rules, except for what a test bends: a project they believe funded, an order
