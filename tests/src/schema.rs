@@ -93,4 +93,67 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// The columns of DF_PURCHASE_ORDER that the service's orders keep beyond what
+    /// `purchase_order` declares (a table of its own: diesel's default is 16 columns).
+    #[sql_name = "DF_PURCHASE_ORDER"]
+    order_terms (order_id) {
+        #[sql_name = "ORDER_ID"]
+        order_id -> Text,
+        /// 0 month, 1 year.
+        #[sql_name = "CYCLE"]
+        cycle -> SmallInt,
+        /// One unit, one cycle, in ten-thousandths.
+        #[sql_name = "PRICE"]
+        price -> BigInt,
+        #[sql_name = "PAYMENT_SEQ"]
+        payment_seq -> Integer,
+        /// REGION while the order holds its project's quota there.
+        #[sql_name = "ACTIVE_QUOTA"]
+        active_quota -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// Payments (all but ATTEMPTS and LAST_ERROR, which default to 0 and NULL).
+    #[sql_name = "DF_PAYMENT"]
+    payment (order_id, seq) {
+        #[sql_name = "ORDER_ID"]
+        order_id -> Text,
+        #[sql_name = "SEQ"]
+        seq -> Integer,
+        #[sql_name = "ACCOUNT_ID"]
+        account_id -> Text,
+        #[sql_name = "REGION"]
+        region -> Text,
+        /// 0 the local ledger, 1 a charge service.
+        #[sql_name = "KEEPER"]
+        keeper -> SmallInt,
+        /// 0 deduction, 1 credit.
+        #[sql_name = "DIRECTION"]
+        direction -> SmallInt,
+        #[sql_name = "AMOUNT"]
+        amount -> BigInt,
+        #[sql_name = "CONSUME_ID"]
+        consume_id -> Integer,
+        #[sql_name = "ROW_KIND"]
+        row_kind -> SmallInt,
+        #[sql_name = "PERIOD_FROM"]
+        period_from -> Timestamp,
+        #[sql_name = "PERIOD_UNTIL"]
+        period_until -> Timestamp,
+        #[sql_name = "DEFERRED"]
+        deferred -> Bool,
+        /// 0 pending, 1 settled, 2 declined, 3 owed, 4 disputed.
+        #[sql_name = "STATE"]
+        state -> SmallInt,
+        #[sql_name = "CREATED_AT"]
+        created_at -> Timestamp,
+        #[sql_name = "SETTLED_AT"]
+        settled_at -> Nullable<Timestamp>,
+        #[sql_name = "NEXT_ATTEMPT_AT"]
+        next_attempt_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(purchase_order, consuming_history);

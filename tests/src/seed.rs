@@ -1,20 +1,23 @@
 //! Writing orders straight into the service's database, as the service itself would have
 //! written them when they were created: the order (status consuming, LAST_CONSUME_ID 1 for
-//! a prepaid order with its first cycle paid, 0 for a postpaid one), its row #1 (kind new,
-//! covering the first cycle), and a balance and recharge that account for that charge.
+//! a prepaid order with its first cycle paid, 0 for a postpaid one) with its terms (cycle,
+//! price, the local ledger keeping its money, its payment number, the quota it holds), its
+//! row #1 (kind new, covering the first cycle) and that row's settled payment, and a
+//! balance and recharge that account for that charge. Like the service, at most one open
+//! quota order per project and region.
 //! Fast enough for the benchmark's 100,000 orders: multi-row inserts with bound
 //! parameters, in transactions of a few thousand orders.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Months, NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 
 use crate::calendar::{cycle_end, renewals_due};
-use crate::catalog::{Plan, PREPAID, PREPAID_PLANS};
-use crate::db::{on_backend, Db, Result};
+use crate::catalog::{Plan, PREPAID, PREPAID_PLANS, VOLUME};
+use crate::db::{on_backend, Db, Error, Result};
 use crate::rng::Rng;
-use crate::schema::{balance, consuming_history, purchase_order, recharge};
+use crate::schema::{balance, consuming_history, order_terms, payment, purchase_order, recharge};
 
 /// The service's renewal margin (`renewal.margin_days` in config/default.toml).
 pub const MARGIN_DAYS: i64 = 7;
@@ -54,6 +57,11 @@ impl NewOrder {
         } else {
             0
         }
+    }
+
+    /// Whether the order's plan sets its project's quota (one open order per region may).
+    pub fn is_quota(&self) -> bool {
+        is_quota(&self.plan)
     }
 
     /// Rows a prepaid order has once renewed with enough balance at `now`: row #1 plus one
@@ -123,6 +131,55 @@ impl<'a> From<&'a NewOrder> for OrderInsert<'a> {
     }
 }
 
+/// Whether orders of `plan` set their project's quota in its region.
+fn is_quota(plan: &Plan) -> bool {
+    matches!(plan.plan_type, "cpuquota" | "quota" | "resources")
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = payment)]
+struct PaymentInsert<'a> {
+    order_id: &'a str,
+    seq: i32,
+    account_id: &'a str,
+    region: &'a str,
+    keeper: i16,
+    direction: i16,
+    amount: i64,
+    consume_id: i32,
+    row_kind: i16,
+    period_from: NaiveDateTime,
+    period_until: NaiveDateTime,
+    deferred: bool,
+    state: i16,
+    created_at: NaiveDateTime,
+    settled_at: Option<NaiveDateTime>,
+    next_attempt_at: NaiveDateTime,
+}
+
+/// The payment of row #1, settled by the local ledger when the order opened: payment #1, a
+/// deduction of the first charge. None for an order that paid nothing up front.
+fn first_payment(order: &NewOrder) -> Option<PaymentInsert<'_>> {
+    (order.first_charge() > 0).then(|| PaymentInsert {
+        order_id: &order.order_id,
+        seq: 1,
+        account_id: &order.project,
+        region: order.plan.region,
+        keeper: 0,
+        direction: 0,
+        amount: order.first_charge(),
+        consume_id: 1,
+        row_kind: 0,
+        period_from: order.start,
+        period_until: order.deadline(),
+        deferred: false,
+        state: 1,
+        created_at: order.start,
+        settled_at: Some(order.start),
+        next_attempt_at: order.start,
+    })
+}
+
 /// Row #1 of a prepaid order: kind new (0), at the start, covering the first cycle.
 fn first_row(order: &NewOrder) -> Option<RowInsert<'_>> {
     (order.plan.mode == PREPAID).then(|| RowInsert {
@@ -138,16 +195,20 @@ fn first_row(order: &NewOrder) -> Option<RowInsert<'_>> {
     })
 }
 
-/// Inserts the orders and their first rows (no balance change: the caller accounts for it).
+/// Inserts the orders with their terms, their first rows and those rows' payments (no
+/// balance change: the caller accounts for it). A second open quota order of a project
+/// and region is refused by the service's unique key, as the service would refuse it.
 pub fn insert_orders(db: &mut Db, orders: &[NewOrder]) -> Result<()> {
     for chunk in orders.chunks(ROWS_PER_INSERT) {
         let order_rows: Vec<OrderInsert<'_>> = chunk.iter().map(OrderInsert::from).collect();
         let first_rows: Vec<RowInsert<'_>> = chunk.iter().filter_map(first_row).collect();
+        let payments: Vec<PaymentInsert<'_>> = chunk.iter().filter_map(first_payment).collect();
         on_backend!(&mut *db, |c| {
             diesel::insert_into(purchase_order::table)
                 .values(&order_rows)
                 .execute(c)
         })?;
+        set_terms(db, chunk)?;
         if !first_rows.is_empty() {
             on_backend!(&mut *db, |c| {
                 diesel::insert_into(consuming_history::table)
@@ -155,6 +216,42 @@ pub fn insert_orders(db: &mut Db, orders: &[NewOrder]) -> Result<()> {
                     .execute(c)
             })?;
         }
+        if !payments.is_empty() {
+            on_backend!(&mut *db, |c| {
+                diesel::insert_into(payment::table)
+                    .values(&payments)
+                    .execute(c)
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes the terms the orders opened with, one statement per plan (they are the plan's):
+/// its cycle and unit price, payment #1 taken if it charged up front, and the quota held.
+fn set_terms(db: &mut Db, orders: &[NewOrder]) -> Result<()> {
+    let mut by_plan: BTreeMap<&str, (Plan, Vec<&str>)> = BTreeMap::new();
+    for order in orders {
+        by_plan
+            .entry(order.plan.id)
+            .or_insert_with(|| (order.plan, Vec::new()))
+            .1
+            .push(&order.order_id);
+    }
+    for (plan, ids) in by_plan.values() {
+        let cycle: i16 = if plan.months == 12 { 1 } else { 0 };
+        let paid = i32::from(plan.mode == PREPAID && plan.price > 0);
+        let quota = is_quota(plan).then_some(plan.region);
+        on_backend!(&mut *db, |c| {
+            diesel::update(order_terms::table.filter(order_terms::order_id.eq_any(ids)))
+                .set((
+                    order_terms::cycle.eq(cycle),
+                    order_terms::price.eq(plan.price),
+                    order_terms::payment_seq.eq(paid),
+                    order_terms::active_quota.eq(quota),
+                ))
+                .execute(c)
+        })?;
     }
     Ok(())
 }
@@ -208,11 +305,12 @@ pub fn fund(db: &mut Db, fundings: &[Funding], at: NaiveDateTime) -> Result<()> 
 
 /// Opens one order now, paying its first cycle from the project's balance the way the
 /// service does (guarded debit, all in one transaction). `false`, and nothing written,
-/// when the balance does not cover it.
+/// when the balance does not cover it or, for a quota order, when the project already has
+/// an open quota order in the region.
 pub fn open_order(db: &mut Db, order: &NewOrder) -> Result<bool> {
     let charge = order.first_charge();
     let at = order.start;
-    db.transaction(|db| {
+    let opened = db.transaction(|db| {
         let debited = on_backend!(&mut *db, |c| {
             diesel::update(
                 balance::table
@@ -230,7 +328,14 @@ pub fn open_order(db: &mut Db, order: &NewOrder) -> Result<bool> {
         }
         insert_orders(db, std::slice::from_ref(order))?;
         Ok(true)
-    })
+    });
+    match opened {
+        Err(Error::Query(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        ))) if order.is_quota() => Ok(false),
+        other => other,
+    }
 }
 
 /// A bulk of due prepaid orders for the renewal tests and the benchmark.
@@ -249,14 +354,22 @@ pub struct DueOrders {
 
 /// Generates the orders (deterministic for a seed): prepaid demo plans, quantities 1–3,
 /// order `i` in project `i mod projects`, deadlines spread from `overdue_days` before `now`
-/// to just inside the margin.
+/// to just inside the margin. A project gets at most one quota order per region (the
+/// service allows no more); a quota plan drawn again for it becomes a volume.
 pub fn due_orders(spec: &DueOrders) -> Vec<NewOrder> {
     let mut rng = Rng::new(spec.seed);
     let window = (spec.overdue_days + MARGIN_DAYS) * 86_400;
     let latest = spec.now + TimeDelta::days(MARGIN_DAYS) - TimeDelta::seconds(1);
+    let mut quotas: BTreeSet<(usize, &str)> = BTreeSet::new();
     (0..spec.orders)
         .map(|i| {
-            let plan = PREPAID_PLANS[rng.index(PREPAID_PLANS.len())];
+            let drawn = PREPAID_PLANS[rng.index(PREPAID_PLANS.len())];
+            let project = i % spec.projects.max(1);
+            let plan = if is_quota(&drawn) && !quotas.insert((project, drawn.region)) {
+                VOLUME
+            } else {
+                drawn
+            };
             let offset = i64::try_from(rng.below(u64::try_from(window).unwrap_or(1))).unwrap_or(0);
             let mut start = (spec.now - TimeDelta::days(spec.overdue_days)
                 + TimeDelta::seconds(offset))
@@ -267,7 +380,7 @@ pub fn due_orders(spec: &DueOrders) -> Vec<NewOrder> {
             }
             NewOrder {
                 order_id: format!("due-{i:07}"),
-                project: format!("p{:05}", i % spec.projects.max(1)),
+                project: format!("p{project:05}"),
                 plan,
                 quantities: i32::try_from(1 + rng.below(3)).unwrap_or(1),
                 start,

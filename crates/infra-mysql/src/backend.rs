@@ -295,16 +295,20 @@ pub(crate) fn batches_updates(conn: &DbConnection) -> bool {
     matches!(conn, DbConnection::Mysql(_))
 }
 
-/// Orders per batched `UPDATE` on MariaDB: about 29 placeholders each stays far below the
+/// Orders per batched `UPDATE` on MariaDB: 15 placeholders each stays far below the
 /// protocol's 65,535.
 const ORDERS_PER_UPDATE: usize = 500;
 
 /// Writes the orders' new states, each guarded by its expected version, and returns how
 /// many were written (fewer than asked means some guard failed).
 ///
-/// MariaDB: one `UPDATE … SET col = CASE ORDER_ID WHEN ? THEN ? … END … WHERE ORDER_ID IN
-/// (…) AND VERSION = CASE …` per 500 orders. Every value is a bound parameter; the text
-/// holds only placeholders. SQLite: one guarded statement per order.
+/// MariaDB: per 500 orders, one `UPDATE DF_PURCHASE_ORDER o JOIN (SELECT ? AS ORDER_ID, ?
+/// AS EXPECTED_VERSION, ? AS STATUS, … UNION ALL SELECT ?, ?, ? …) v ON o.ORDER_ID =
+/// v.ORDER_ID AND o.VERSION = v.EXPECTED_VERSION SET o.STATUS = v.STATUS, …`: the new
+/// states as a derived table joined on the unique order id, which costs a quarter of the
+/// `CASE ORDER_ID WHEN … END` per column it replaced (each of 13 columns scanned 500 arms
+/// per row). Every value is a bound parameter; the text holds only placeholders. SQLite:
+/// one guarded statement per order.
 pub(crate) fn update_orders(
     conn: &mut DbConnection,
     updates: &[OrderUpdate<'_>],
@@ -323,7 +327,7 @@ fn case_arms(key: &str, n: usize) -> String {
     format!("CASE {key}{} END", " WHEN ? THEN ?".repeat(n))
 }
 
-/// The columns of [`crate::rows::order::OrderState`], in the order their arms are bound.
+/// The columns of [`crate::rows::order::OrderState`], in the order they are bound.
 const ORDER_STATE_COLUMNS: [&str; 13] = [
     "STATUS",
     "END_TIME",
@@ -341,16 +345,27 @@ const ORDER_STATE_COLUMNS: [&str; 13] = [
 ];
 
 fn update_orders_sql(n: usize) -> String {
-    let arms = case_arms("ORDER_ID", n);
-    let set = ORDER_STATE_COLUMNS
-        .iter()
-        .map(|column| format!("{column} = {arms}"))
+    let first = std::iter::once("? AS ORDER_ID, ? AS EXPECTED_VERSION".to_owned())
+        .chain(
+            ORDER_STATE_COLUMNS
+                .iter()
+                .map(|column| format!("? AS {column}")),
+        )
         .collect::<Vec<_>>()
         .join(", ");
-    // WHERE is evaluated before SET, so VERSION here is the stored one.
+    let other = vec!["?"; ORDER_STATE_COLUMNS.len() + 2].join(", ");
+    let rows = std::iter::once(format!("SELECT {first}"))
+        .chain((1..n).map(|_| format!("SELECT {other}")))
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ");
+    let set = ORDER_STATE_COLUMNS
+        .iter()
+        .map(|column| format!("o.{column} = v.{column}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     format!(
-        "UPDATE DF_PURCHASE_ORDER SET {set} WHERE ORDER_ID IN ({}) AND VERSION = {arms}",
-        vec!["?"; n].join(", ")
+        "UPDATE DF_PURCHASE_ORDER o JOIN ({rows}) v \
+         ON o.ORDER_ID = v.ORDER_ID AND o.VERSION = v.EXPECTED_VERSION SET {set}"
     )
 }
 
@@ -362,32 +377,25 @@ fn update_orders_mysql(
     use diesel::sql_types::{Integer, SmallInt, Text};
 
     let mut query = diesel::sql_query(update_orders_sql(updates.len())).into_boxed::<Mysql>();
-    macro_rules! arms {
-        ($ty:ty, |$update:ident| $value:expr) => {
-            for $update in updates {
-                query = query
-                    .bind::<Text, _>($update.order_id)
-                    .bind::<$ty, _>($value);
-            }
-        };
-    }
-    arms!(SmallInt, |u| u.state.status);
-    arms!(Nullable<UtcDateTime>, |u| u.state.end_time);
-    arms!(UtcDateTime, |u| u.state.deadline_time);
-    arms!(Integer, |u| u.state.last_consume_id);
-    arms!(Integer, |u| u.state.renew_retries);
-    arms!(Nullable<UtcDateTime>, |u| u.state.last_warned_at);
-    arms!(BigInt, |u| u.state.price);
-    arms!(Integer, |u| u.state.version);
-    arms!(Integer, |u| u.state.payment_seq);
-    arms!(Nullable<Integer>, |u| u.state.awaiting_payment);
-    arms!(Nullable<Text>, |u| u.state.replaced_by);
-    arms!(Nullable<Text>, |u| u.state.active_resource_name);
-    arms!(Nullable<Text>, |u| u.state.active_quota);
     for update in updates {
-        query = query.bind::<Text, _>(update.order_id);
+        let state = &update.state;
+        query = query
+            .bind::<Text, _>(update.order_id)
+            .bind::<Integer, _>(update.expected_version)
+            .bind::<SmallInt, _>(state.status)
+            .bind::<Nullable<UtcDateTime>, _>(state.end_time)
+            .bind::<UtcDateTime, _>(state.deadline_time)
+            .bind::<Integer, _>(state.last_consume_id)
+            .bind::<Integer, _>(state.renew_retries)
+            .bind::<Nullable<UtcDateTime>, _>(state.last_warned_at)
+            .bind::<BigInt, _>(state.price)
+            .bind::<Integer, _>(state.version)
+            .bind::<Integer, _>(state.payment_seq)
+            .bind::<Nullable<Integer>, _>(state.awaiting_payment)
+            .bind::<Nullable<Text>, _>(state.replaced_by)
+            .bind::<Nullable<Text>, _>(state.active_resource_name)
+            .bind::<Nullable<Text>, _>(state.active_quota);
     }
-    arms!(Integer, |u| u.expected_version);
     query.execute(conn)
 }
 
@@ -611,15 +619,28 @@ mod tests {
 
     #[test]
     fn a_batched_order_update_binds_every_value_and_guards_every_version() {
-        let sql = update_orders_sql(2);
-        assert_eq!(
-            sql.matches("CASE ORDER_ID WHEN ? THEN ? WHEN ? THEN ? END")
-                .count(),
-            14
+        let sql = update_orders_sql(3);
+        assert!(
+            sql.starts_with(
+                "UPDATE DF_PURCHASE_ORDER o JOIN (SELECT ? AS ORDER_ID, ? AS EXPECTED_VERSION, "
+            ),
+            "{sql}"
         );
-        assert!(sql.ends_with("WHERE ORDER_ID IN (?, ?) AND VERSION = CASE ORDER_ID WHEN ? THEN ? WHEN ? THEN ? END"), "{sql}");
+        assert!(
+            sql.contains(") v ON o.ORDER_ID = v.ORDER_ID AND o.VERSION = v.EXPECTED_VERSION SET "),
+            "{sql}"
+        );
+        assert_eq!(sql.matches(" UNION ALL SELECT ").count(), 2);
+        assert_eq!(
+            sql.matches('?').count(),
+            3 * (ORDER_STATE_COLUMNS.len() + 2)
+        );
         for column in ORDER_STATE_COLUMNS {
-            assert!(sql.contains(&format!("{column} = CASE")), "{column}: {sql}");
+            assert!(sql.contains(&format!("? AS {column}")), "{column}: {sql}");
+            assert!(
+                sql.contains(&format!("o.{column} = v.{column}")),
+                "{column}: {sql}"
+            );
         }
         assert!(!sql.contains('\''), "no literal values: {sql}");
     }

@@ -17,14 +17,14 @@
 //! 7. the request's idempotency key.
 //!
 //! Any refusal fails the whole transaction: nothing is written. The renewal engine writes a
-//! batch's change with this same code ([`write`]).
+//! batch's change with this same code ([`write`]), its hundreds of order updates and
+//! balance movements batched ([`Statements::Batched`]).
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use diesel::Connection;
 
 use domain::change::{Change, OrderWrite, PaymentUpdate};
 use domain::idempotency::IdempotencyRecord;
@@ -78,10 +78,24 @@ impl ChangeStore for ChangeWriter {
         let endpoints = Arc::clone(&self.endpoints);
         let tasks = self
             .db
-            .write(move |conn| write(conn, &change, &endpoints))
+            .write(move |conn| write(conn, &change, &endpoints, Statements::OnePerItem))
             .await?;
         Ok(tasks)
     }
+}
+
+/// How the order updates and the balance movements of a change reach the database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Statements {
+    /// One guarded statement each, in the change's order, so that a refusal names its
+    /// order or project (and a key one order frees is free before another takes it).
+    OnePerItem,
+    /// Where the backend batches updates (MariaDB: a round trip per order dominated a
+    /// renewal batch), a run of order updates, and a run of guarded debits of distinct
+    /// projects, each go in one statement per 500; any refusal among them fails the write
+    /// without saying which. For the renewal engine, which then writes each decision alone,
+    /// one per item, to learn which.
+    Batched,
 }
 
 /// Writes `change` on a connection already in a transaction (which the caller rolls back
@@ -90,9 +104,11 @@ pub(crate) fn write(
     conn: &mut DbConnection,
     change: &Change,
     endpoints: &[String],
+    statements: Statements,
 ) -> std::result::Result<Vec<u64>, RepoError> {
     let at = change_time(change);
-    write_orders(conn, change.orders())?;
+    let batched = statements == Statements::Batched && backend::batches_updates(conn);
+    write_orders(conn, change.orders(), batched)?;
     let rows = change
         .rows()
         .iter()
@@ -110,7 +126,7 @@ pub(crate) fn write(
     for update in change.payment_updates() {
         update_payment(conn, update)?;
     }
-    move_ledger(conn, change.ledger(), to_db_time(at))?;
+    move_ledger(conn, change.ledger(), to_db_time(at), batched)?;
     write_events(conn, change.events(), endpoints)?;
     let mut queued = Vec::with_capacity(change.tasks().len());
     for queued_task in change.tasks() {
@@ -174,6 +190,7 @@ pub(crate) fn record_key(
 fn write_orders(
     conn: &mut DbConnection,
     writes: &[OrderWrite],
+    batched: bool,
 ) -> std::result::Result<(), RepoError> {
     let mut updates: Vec<(&Order, u32)> = Vec::new();
     for write in writes {
@@ -184,13 +201,13 @@ fn write_orders(
                 ..
             } => updates.push((order, *expected_version)),
             OrderWrite::Insert(order) => {
-                update_orders(conn, &updates)?;
+                update_orders(conn, &updates, batched)?;
                 updates.clear();
                 insert_order(conn, order)?;
             }
         }
     }
-    update_orders(conn, &updates)
+    update_orders(conn, &updates, batched)
 }
 
 fn insert_order(conn: &mut DbConnection, new: &Order) -> std::result::Result<(), RepoError> {
@@ -227,38 +244,12 @@ fn order_key_error(error: diesel::result::Error, order: &Order) -> RepoError {
     }
 }
 
-/// Why a batched write gave up: a guard refused part of it, or a statement failed.
-enum Batch {
-    Refused,
-    Failed(diesel::result::Error),
-}
-
-impl From<diesel::result::Error> for Batch {
-    fn from(error: diesel::result::Error) -> Self {
-        Batch::Failed(error)
-    }
-}
-
-/// Whether a batched write that gave up is worth doing again one item at a time (to learn
-/// which item and why) rather than failing the transaction at once.
-fn retry_one_by_one(
-    outcome: std::result::Result<(), Batch>,
-) -> std::result::Result<bool, RepoError> {
-    match outcome {
-        Ok(()) => Ok(false),
-        Err(Batch::Refused) => Ok(true),
-        Err(Batch::Failed(e)) if classify(&e) == Failure::Duplicate => Ok(true),
-        Err(Batch::Failed(e)) => Err(e.into()),
-    }
-}
-
-/// Writes the orders' updates. Where the backend batches updates, a run of them goes in
-/// one statement per 500 inside a savepoint; if any guard or unique key refuses, the
-/// savepoint is rolled back and they are written one by one, so that the refusal names its
-/// order (and a key freed and taken within the run is freed first, in the change's order).
+/// Writes the orders' updates, each guarded by the version it was decided from: batched
+/// (see [`Statements::Batched`]) or one by one.
 fn update_orders(
     conn: &mut DbConnection,
     updates: &[(&Order, u32)],
+    batched: bool,
 ) -> std::result::Result<(), RepoError> {
     if updates.is_empty() {
         return Ok(());
@@ -267,17 +258,17 @@ fn update_orders(
         .iter()
         .map(|(order, expected)| order_update(order, *expected))
         .collect::<Result<Vec<OrderUpdate<'_>>>>()?;
-    if rows.len() > 1 && backend::batches_updates(conn) {
-        let batched = conn.transaction(|conn| {
-            if backend::update_orders(conn, &rows)? == rows.len() {
-                Ok(())
-            } else {
-                Err(Batch::Refused)
-            }
-        });
-        if !retry_one_by_one(batched)? {
+    if batched && rows.len() > 1 {
+        let written = backend::update_orders(conn, &rows)?;
+        if written == rows.len() {
             return Ok(());
         }
+        return Err(Error::Conflict(format!(
+            "{} of {} orders changed meanwhile",
+            rows.len() - written,
+            rows.len()
+        ))
+        .into());
     }
     for ((order, expected), row) in updates.iter().zip(&rows) {
         update_order(conn, order, *expected, row)?;
@@ -320,37 +311,35 @@ fn update_payment(
     .into())
 }
 
-/// Applies the ledger's movements in order. Where the backend batches updates, a run of
-/// movements that each take money under a guard, from distinct projects (a renewal batch
-/// has one per project), goes in one statement inside a savepoint; a refusal rolls it back
-/// and they are applied one by one, which names the project and creates missing balances.
+/// Applies the ledger's movements in order: batched (see [`Statements::Batched`]) where a
+/// run of them each takes money under a guard from another project (a renewal batch has
+/// one per project), else one by one, which names the project short and creates missing
+/// balances.
 fn move_ledger(
     conn: &mut DbConnection,
     moves: &[LedgerMove],
     at: DbTime,
+    batched: bool,
 ) -> std::result::Result<(), RepoError> {
     let mut rest = moves;
     while !rest.is_empty() {
-        let run = batchable_run(rest);
-        if run > 1 && backend::batches_updates(conn) {
+        let run = if batched { batchable_run(rest) } else { 0 };
+        if run > 1 {
             let movements: Vec<Movement<'_>> = rest[..run].iter().map(movement).collect();
-            let batched = conn.transaction(|conn| {
-                if backend::take_all(conn, &movements, at)? == movements.len() {
-                    Ok(())
-                } else {
-                    Err(Batch::Refused)
-                }
-            });
-            if !retry_one_by_one(batched)? {
-                rest = &rest[run..];
-                continue;
+            let taken = backend::take_all(conn, &movements, at)?;
+            if taken != movements.len() {
+                return Err(Error::Conflict(format!(
+                    "{} of {} balances no longer cover what the batch takes from them",
+                    movements.len() - taken,
+                    movements.len()
+                ))
+                .into());
             }
+            rest = &rest[run..];
+            continue;
         }
-        let step = run.max(1);
-        for each in &rest[..step] {
-            move_balance(conn, each, at)?;
-        }
-        rest = &rest[step..];
+        move_balance(conn, &rest[0], at)?;
+        rest = &rest[1..];
     }
     Ok(())
 }

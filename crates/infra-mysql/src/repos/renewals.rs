@@ -32,6 +32,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::Connection;
 
+use domain::change::Change;
 use domain::idempotency::IdempotencyRecord;
 use domain::ids::{OrderId, PlanId, ProjectId};
 use domain::order::Order;
@@ -46,7 +47,7 @@ use crate::backend::{self, Claim, DbConnection, DbTime, Isolation, Locking};
 use crate::database::Database;
 use crate::error::{corrupt, RepoError};
 use crate::mapping::{from_db_time, mode_code, to_db_time};
-use crate::repos::changes;
+use crate::repos::changes::{self, Statements};
 use crate::rows::order::{self, OrderRow};
 
 /// [`RenewalRepository`] on the database.
@@ -249,8 +250,17 @@ fn write_decisions(
 ) -> std::result::Result<(Vec<RenewalDecision>, Failed), RepoError> {
     match BatchPlan::of(decisions.clone()) {
         Ok(plan) if plan.change.is_empty() => return Ok((plan.decisions, Vec::new())),
-        Ok(plan) => match conn.transaction(|conn| changes::write(conn, &plan.change, endpoints)) {
-            Ok(_) => return Ok((plan.decisions, Vec::new())),
+        Ok(plan) => match conn
+            .transaction(|conn| changes::write(conn, &plan.change, endpoints, Statements::Batched))
+        {
+            Ok(_) => {
+                let written = plan
+                    .decisions
+                    .into_iter()
+                    .map(|decision| as_written(decision, &plan.change))
+                    .collect();
+                return Ok((written, Vec::new()));
+            }
             Err(e) if e.is_unavailable() => return Err(e),
             Err(e) => log::warn!(
                 "a renewal batch of {} orders could not be written whole, writing its \
@@ -277,14 +287,25 @@ fn write_decisions(
             written.push(decision);
             continue;
         }
-        match conn.transaction(|conn| changes::write(conn, &change, endpoints)) {
-            Ok(_) => written.push(decision),
+        match conn
+            .transaction(|conn| changes::write(conn, &change, endpoints, Statements::OnePerItem))
+        {
+            Ok(_) => written.push(as_written(decision, &change)),
             Err(RepoError::Domain(Error::Conflict(why))) => written.push(skipped(decision, &why)),
             Err(e) if e.is_unavailable() => return Err(e),
             Err(e) => failed.push((id, Error::from(e).to_string())),
         }
     }
     Ok((written, failed))
+}
+
+/// The decision with its order as `change` wrote it: its `after` carries the version the
+/// decision was made from, and the write moved it on.
+fn as_written(mut decision: RenewalDecision, change: &Change) -> RenewalDecision {
+    if let Some(order) = change.order(&decision.before.id) {
+        decision.after = order.clone();
+    }
+    decision
 }
 
 /// A decision that lost to a concurrent change of its order: nothing of it was written, so
@@ -324,9 +345,10 @@ fn renew_one(
         .into_iter()
         .next()
         .ok_or_else(|| Error::Internal(format!("the rules decided nothing for order {id}")))?;
-    changes::write(conn, &decision.change()?, endpoints)?;
+    let change = decision.change()?;
+    changes::write(conn, &change, endpoints, Statements::OnePerItem)?;
     if let Some(record) = key {
         changes::record_key(conn, record)?;
     }
-    Ok(Some(decision))
+    Ok(Some(as_written(decision, &change)))
 }

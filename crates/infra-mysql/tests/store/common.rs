@@ -6,21 +6,29 @@
 //! MySQL twin of a test is skipped with a note on stderr, unless
 //! `SERVICEUSAGE_REQUIRE_MYSQL=1`, which turns the skip into a failure (CI).
 
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::mysql::MysqlConnection;
 use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, RunQueryDsl};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
+use domain::change::ChangeBuilder;
 use domain::consumption::{Consumption, ConsumptionKind};
+use domain::cycle::Cycle;
 use domain::ids::{OrderId, PlanId, PlanType, ProjectId, Quantity, Region, ResourceName, UserName};
 use domain::ledger::NewRecharge;
-use domain::order::{Order, OrderStatus};
+use domain::order::{Order, OrderStatus, Terms};
 use domain::page::PageRequest;
-use domain::payment::{MoneyKeeper, Payment, PaymentDirection, PaymentReason};
-use domain::plan::ChargingMode;
-use domain::ports::{LedgerRepository, OrderClosing, OrderFilter, OrderOpening};
+use domain::payment::{LedgerMove, MoneyKeeper, Payment};
+use domain::plan::{ChargingMode, Plan};
+use domain::policy::BillingPolicy;
+use domain::ports::{ChangeStore, LedgerRepository, OrderFilter};
+use domain::renewal::{PlanLookup, RenewalRun};
 use domain::Money;
-use infra_mysql::{Database, LedgerStore};
+use infra_mysql::{ChangeWriter, Database, LedgerStore};
 
 const DEFAULT_MYSQL_URL: &str = "mysql://root@127.0.0.1:3306";
 const POOL_SIZE: u32 = 8;
@@ -163,6 +171,27 @@ impl TestDb {
         self.place.url()
     }
 
+    /// Applies the first `count` migrations only, with a connection of its own: to write
+    /// rows as an older release of the service did, before running the rest.
+    pub fn migrate_first(&self, count: usize) {
+        const MYSQL: EmbeddedMigrations = embed_migrations!("../../migrations/mysql");
+        const SQLITE: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+        match self.sqlite_path() {
+            None => {
+                let conn = &mut MysqlConnection::establish(&self.url()).expect("raw mysql");
+                for _ in 0..count {
+                    conn.run_next_migration(MYSQL).expect("mysql migration");
+                }
+            }
+            Some(path) => {
+                let conn = &mut SqliteConnection::establish(path).expect("raw sqlite");
+                for _ in 0..count {
+                    conn.run_next_migration(SQLITE).expect("sqlite migration");
+                }
+            }
+        }
+    }
+
     pub fn ledger(&self) -> LedgerStore {
         LedgerStore::new(self.db.clone())
     }
@@ -227,12 +256,143 @@ impl TestDb {
             .map(|cell| cell.time))
     }
 
+    /// Every row of every table, as far as a change writes them, read past the stores:
+    /// what a test compares before and after a change that must write nothing.
+    pub fn snapshot(&self) -> Snapshot {
+        self.try_snapshot().expect("snapshot")
+    }
+
+    fn try_snapshot(&self) -> diesel::QueryResult<Snapshot> {
+        let mut counts = BTreeMap::new();
+        for table in TABLES {
+            counts.insert(table, self.try_count(table)?);
+        }
+        let orders = raw!(self, |conn| diesel::sql_query(
+            "SELECT ORDER_ID, VERSION, STATUS, LAST_CONSUME_ID, PAYMENT_SEQ, \
+             ACTIVE_RESOURCE_NAME, ACTIVE_QUOTA FROM DF_PURCHASE_ORDER ORDER BY ORDER_ID"
+        )
+        .load::<OrderCells>(conn))?;
+        let balances = raw!(self, |conn| diesel::sql_query(
+            "SELECT ACCOUNT_ID, BALANCE FROM DF_BALANCE ORDER BY ACCOUNT_ID"
+        )
+        .load::<BalanceCells>(conn))?;
+        let payments = raw!(self, |conn| diesel::sql_query(
+            "SELECT ORDER_ID, SEQ, STATE, ATTEMPTS FROM DF_PAYMENT ORDER BY ORDER_ID, SEQ"
+        )
+        .load::<PaymentCells>(conn))?;
+        let tasks = raw!(self, |conn| diesel::sql_query(
+            "SELECT ID, ATTEMPTS, DONE_AT FROM DF_RESOURCE_TASK ORDER BY ID"
+        )
+        .load::<TaskCells>(conn))?;
+        Ok(Snapshot {
+            counts,
+            rows: orders
+                .iter()
+                .map(|o| format!("{o:?}"))
+                .chain(balances.iter().map(|b| format!("{b:?}")))
+                .chain(payments.iter().map(|p| format!("{p:?}")))
+                .chain(tasks.iter().map(|t| format!("{t:?}")))
+                .collect(),
+        })
+    }
+
+    /// The number of rows of `table`, read past the stores.
+    pub fn count(&self, table: &str) -> i64 {
+        self.try_count(table).expect("count")
+    }
+
+    fn try_count(&self, table: &str) -> diesel::QueryResult<i64> {
+        // Fixed names: identifiers cannot be bound parameters.
+        let query = format!("SELECT COUNT(*) AS n FROM {table}");
+        raw!(self, |conn| diesel::sql_query(&query)
+            .get_result::<Count>(conn)
+            .map(|count| count.n))
+    }
+
     fn sqlite_path(&self) -> Option<&str> {
         match &self.place {
             Place::Sqlite { path, .. } => Some(path),
             Place::Mysql { .. } => None,
         }
     }
+}
+
+/// The tables a change may write.
+pub const TABLES: [&str; 9] = [
+    "DF_PURCHASE_ORDER",
+    "DF_CONSUMING_HISTORY",
+    "DF_PAYMENT",
+    "DF_BALANCE",
+    "DF_RECHARGE",
+    "DF_NOTIFICATION",
+    "DF_WEBHOOK_DELIVERY",
+    "DF_RESOURCE_TASK",
+    "DF_IDEMPOTENCY_KEY",
+];
+
+/// See [`TestDb::snapshot`].
+#[derive(Debug, PartialEq, Eq)]
+pub struct Snapshot {
+    pub counts: BTreeMap<&'static str, i64>,
+    pub rows: Vec<String>,
+}
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+#[allow(dead_code)] // Read through Debug.
+#[derive(Debug, diesel::QueryableByName)]
+struct OrderCells {
+    #[diesel(sql_type = diesel::sql_types::Text, column_name = "ORDER_ID")]
+    order_id: String,
+    #[diesel(sql_type = diesel::sql_types::Integer, column_name = "VERSION")]
+    version: i32,
+    #[diesel(sql_type = diesel::sql_types::SmallInt, column_name = "STATUS")]
+    status: i16,
+    #[diesel(sql_type = diesel::sql_types::Integer, column_name = "LAST_CONSUME_ID")]
+    last_consume_id: i32,
+    #[diesel(sql_type = diesel::sql_types::Integer, column_name = "PAYMENT_SEQ")]
+    payment_seq: i32,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>, column_name = "ACTIVE_RESOURCE_NAME")]
+    active_resource_name: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>, column_name = "ACTIVE_QUOTA")]
+    active_quota: Option<String>,
+}
+
+#[allow(dead_code)] // Read through Debug.
+#[derive(Debug, diesel::QueryableByName)]
+struct BalanceCells {
+    #[diesel(sql_type = diesel::sql_types::Text, column_name = "ACCOUNT_ID")]
+    account_id: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt, column_name = "BALANCE")]
+    balance: i64,
+}
+
+#[allow(dead_code)] // Read through Debug.
+#[derive(Debug, diesel::QueryableByName)]
+struct PaymentCells {
+    #[diesel(sql_type = diesel::sql_types::Text, column_name = "ORDER_ID")]
+    order_id: String,
+    #[diesel(sql_type = diesel::sql_types::Integer, column_name = "SEQ")]
+    seq: i32,
+    #[diesel(sql_type = diesel::sql_types::SmallInt, column_name = "STATE")]
+    state: i16,
+    #[diesel(sql_type = diesel::sql_types::Integer, column_name = "ATTEMPTS")]
+    attempts: i32,
+}
+
+#[allow(dead_code)] // Read through Debug.
+#[derive(Debug, diesel::QueryableByName)]
+struct TaskCells {
+    #[diesel(sql_type = diesel::sql_types::BigInt, column_name = "ID")]
+    id: i64,
+    #[diesel(sql_type = diesel::sql_types::Integer, column_name = "ATTEMPTS")]
+    attempts: i32,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamp>, column_name = "DONE_AT")]
+    done_at: Option<NaiveDateTime>,
 }
 
 impl Place {
@@ -300,14 +460,36 @@ pub fn order_id(id: &str) -> OrderId {
     OrderId::parse(id).expect("order id")
 }
 
-/// A consuming prepaid order of project `p1` in region `r1`, started with microseconds
-/// in its times, its first row charged (`last_consume_id` 1).
+pub fn region(name: &str) -> Region {
+    Region::parse(name).expect("region")
+}
+
+/// The price of one unit of [`plan`] for one cycle.
+pub const PRICE: i64 = 1_000;
+
+/// The monthly prepaid volume plan `plan-m` of region `r1`, at [`PRICE`] a unit.
+pub fn plan() -> Plan {
+    Plan {
+        id: PlanId::parse("plan-m").expect("plan"),
+        plan_type: PlanType::parse("volume").expect("plan type"),
+        region: region("r1"),
+        mode: ChargingMode::Prepaid,
+        price: money(PRICE),
+        cycle: Cycle::Month,
+        requires_resource_name: false,
+        description: "a plan".into(),
+    }
+}
+
+/// A consuming prepaid order of project `p1` in region `r1` on [`plan`], two units,
+/// started with microseconds in its times, its first cycle paid (row #1, payment #1),
+/// kept by the local ledger, never updated (version 0).
 pub fn order(id: &str) -> Order {
     let start = t("2026-01-31T08:00:00.123456Z");
     Order {
         id: order_id(id),
         project: project("p1"),
-        region: Region::parse("r1").expect("region"),
+        region: region("r1"),
         plan_id: PlanId::parse("plan-m").expect("plan"),
         plan_type: PlanType::parse("volume").expect("plan type"),
         mode: ChargingMode::Prepaid,
@@ -321,6 +503,16 @@ pub fn order(id: &str) -> Order {
         last_consume_id: 1,
         renew_retries: 0,
         last_warned_at: None,
+        terms: Terms {
+            cycle: Cycle::Month,
+            price: money(PRICE),
+            keeper: MoneyKeeper::LocalLedger,
+        },
+        version: 0,
+        payment_seq: 1,
+        awaiting_payment: None,
+        replaces: None,
+        replaced_by: None,
     }
 }
 
@@ -330,6 +522,10 @@ pub trait OrderExt {
     fn in_region(self, region: &str) -> Order;
     fn of_type(self, plan_type: &str) -> Order;
     fn started(self, at: &str) -> Order;
+    fn kept_by(self, keeper: MoneyKeeper) -> Order;
+    /// Nothing billed yet: no row, no payment.
+    fn uncharged(self) -> Order;
+    fn due_at(self, deadline: DateTime<Utc>) -> Order;
 }
 
 impl OrderExt for Order {
@@ -341,8 +537,8 @@ impl OrderExt for Order {
         self.project = project(id);
         self
     }
-    fn in_region(mut self, region: &str) -> Order {
-        self.region = Region::parse(region).expect("region");
+    fn in_region(mut self, name: &str) -> Order {
+        self.region = region(name);
         self
     }
     fn of_type(mut self, plan_type: &str) -> Order {
@@ -351,6 +547,19 @@ impl OrderExt for Order {
     }
     fn started(mut self, at: &str) -> Order {
         self.start_time = t(at);
+        self
+    }
+    fn kept_by(mut self, keeper: MoneyKeeper) -> Order {
+        self.terms.keeper = keeper;
+        self
+    }
+    fn uncharged(mut self) -> Order {
+        self.last_consume_id = 0;
+        self.payment_seq = 0;
+        self
+    }
+    fn due_at(mut self, deadline: DateTime<Utc>) -> Order {
+        self.deadline_time = deadline;
         self
     }
 }
@@ -370,37 +579,99 @@ pub fn first_charge(order: &Order, amount: i64) -> Consumption {
     }
 }
 
-/// Opening `order` with a first charge of `amount`.
-pub fn opening(order: &Order, amount: i64) -> OrderOpening {
-    OrderOpening {
-        order: order.clone(),
-        first_charge: Some(first_charge(order, amount)),
-        keeper: MoneyKeeper::Store,
-    }
+/// The change that opens `order` (its row #1 and payment #1 already counted in it),
+/// charging `amount` for its first cycle: the row, and for a positive amount its payment
+/// and (local ledger) the debit the balance must cover.
+pub fn opening(order: &Order, amount: i64) -> ChangeBuilder {
+    let mut change = ChangeBuilder::new();
+    opening_into(&mut change, order, amount);
+    change
 }
 
-/// Ending `order` (whose last row is `order.last_consume_id`) at `at`, refunding `refund`.
-pub fn closing(order: &Order, refund: i64, at: &str) -> OrderClosing {
-    let at = t(at);
-    OrderClosing {
-        order_id: order.id.clone(),
-        expected_last_consume_id: order.last_consume_id,
-        end_time: at,
-        settlement: Vec::new(),
-        end_row: Consumption {
-            order_id: order.id.clone(),
-            consume_id: order.last_consume_id + 1,
-            project: order.project.clone(),
-            region: order.region.clone(),
-            plan_id: order.plan_id.clone(),
-            amount: money(-refund),
-            time: at,
-            covered_until: order.deadline_time,
-            kind: ConsumptionKind::End,
-        },
-        keeper: MoneyKeeper::Store,
-        credit: None,
+/// [`opening`], added to `change`.
+pub fn opening_into(change: &mut ChangeBuilder, order: &Order, amount: i64) {
+    change.insert(order.clone());
+    let row = first_charge(order, amount);
+    if amount > 0 {
+        let payment = Payment::of_row(order, 1, &row, false, order.start_time).expect("payment");
+        change.payment(payment);
+        if order.terms.keeper == MoneyKeeper::LocalLedger {
+            change.ledger(
+                LedgerMove::covered(order.project.clone(), money(amount), Money::ZERO)
+                    .expect("move"),
+            );
+        }
     }
+    change.row(row);
+}
+
+/// The change that inserts `order` as it is (with no row: see [`OrderExt::uncharged`]).
+pub fn inserting(order: &Order) -> ChangeBuilder {
+    let mut change = ChangeBuilder::new();
+    change.insert(order.clone());
+    change
+}
+
+/// The change that ends `before` at `at`, refunding `refund` with its end row and that
+/// row's credit; and the order as it leaves it.
+pub fn closing(before: &Order, refund: i64, at: &str) -> (Order, ChangeBuilder) {
+    let mut change = ChangeBuilder::new();
+    let ended = closing_into(&mut change, before, refund, at);
+    (ended, change)
+}
+
+/// [`closing`], added to `change`; returns the order as it leaves it.
+pub fn closing_into(change: &mut ChangeBuilder, before: &Order, refund: i64, at: &str) -> Order {
+    let at = t(at);
+    let mut after = before.clone();
+    after.end(at).expect("end");
+    after.last_consume_id = before.last_consume_id + 1;
+    let row = Consumption {
+        order_id: before.id.clone(),
+        consume_id: after.last_consume_id,
+        project: before.project.clone(),
+        region: before.region.clone(),
+        plan_id: before.plan_id.clone(),
+        amount: money(-refund),
+        time: at,
+        covered_until: before.deadline_time.max(at),
+        kind: ConsumptionKind::End,
+    };
+    let payment = (refund > 0).then(|| {
+        let id = after.next_payment_id().expect("payment id");
+        Payment::of_row(&after, id.seq, &row, false, at).expect("payment")
+    });
+    change.update(before, after).expect("update");
+    change.row(row);
+    if let Some(payment) = payment {
+        change.payment(payment);
+        if before.terms.keeper == MoneyKeeper::LocalLedger {
+            change.ledger(LedgerMove::unguarded(
+                before.project.clone(),
+                money(-refund),
+            ));
+        }
+    }
+    change.order(&before.id).expect("ended").clone()
+}
+
+pub fn writer(db: &TestDb) -> ChangeWriter {
+    ChangeWriter::new(db.db.clone(), Vec::new())
+}
+
+/// Seals and commits `change` with a writer without webhooks.
+pub async fn commit(db: &TestDb, change: ChangeBuilder) -> domain::Result<Vec<u64>> {
+    writer(db).commit(change.seal()?).await
+}
+
+/// Opens `order` charging `amount` (see [`opening`]); panics if it fails.
+pub async fn open(db: &TestDb, order: &Order, amount: i64) {
+    commit(db, opening(order, amount)).await.expect("open");
+}
+
+/// Inserts `order` as it is; panics if it fails.
+pub async fn insert(db: &TestDb, order: &Order) {
+    commit(db, inserting(order)).await.expect("insert");
 }
 
 pub fn recharge_of(project_id: &str, amount: i64, at: &str) -> NewRecharge {
@@ -416,20 +687,20 @@ pub fn recharge_of(project_id: &str, amount: i64, at: &str) -> NewRecharge {
 /// Gives the project `amount` through a recharge.
 pub async fn fund(db: &TestDb, project_id: &str, amount: i64) {
     db.ledger()
-        .recharge(recharge_of(project_id, amount, "2026-01-01T00:00:00Z"))
+        .recharge(
+            recharge_of(project_id, amount, "2026-01-01T00:00:00Z"),
+            None,
+        )
         .await
         .expect("fund");
 }
 
-/// Opening `order` with nothing charged up front (postpaid): no row, `last_consume_id` 0.
-pub fn opening_uncharged(order: &Order) -> OrderOpening {
-    let mut order = order.clone();
-    order.last_consume_id = 0;
-    OrderOpening {
-        order,
-        first_charge: None,
-        keeper: MoneyKeeper::Store,
-    }
+pub async fn balance_of(db: &TestDb, project_id: &str) -> Money {
+    db.ledger()
+        .balance(&project(project_id))
+        .await
+        .expect("balance")
+        .amount
 }
 
 pub fn consuming_in(project_id: &str) -> OrderFilter {
@@ -444,33 +715,15 @@ pub fn page(page: u32, size: u32) -> PageRequest {
     PageRequest::parse(Some(&page.to_string()), Some(&size.to_string())).expect("page")
 }
 
-/// `opening` with a charge service keeping the money: the caller took the charge already.
-pub fn by_charge_service(mut opening: OrderOpening) -> OrderOpening {
-    opening.keeper = MoneyKeeper::ChargeService;
-    opening
-}
-
-/// The credit a charge-service closing queues for its end row's refund (`None` for zero).
-pub fn refund_credit(closing: &OrderClosing) -> Option<Payment> {
-    let row = &closing.end_row;
-    let amount = row.amount.checked_neg().expect("refund");
-    amount.is_positive().then(|| Payment {
-        project: row.project.clone(),
-        region: row.region.clone(),
-        amount,
-        direction: PaymentDirection::Credit,
-        reason: PaymentReason {
-            order: row.order_id.clone(),
-            consume_id: row.consume_id,
-        },
+/// The renewal rules of a run at `now` with the default policy and [`plan`] in the catalog.
+pub fn run_at(now: DateTime<Utc>) -> Arc<RenewalRun> {
+    let mut plans = HashMap::new();
+    plans.insert(plan().id, PlanLookup::Found(plan()));
+    Arc::new(RenewalRun {
+        now,
+        policy: BillingPolicy::default(),
+        plans,
     })
-}
-
-/// `closing` with a charge service keeping the money: the refund is queued as a credit.
-pub fn closed_by_charge_service(mut closing: OrderClosing) -> OrderClosing {
-    closing.keeper = MoneyKeeper::ChargeService;
-    closing.credit = refund_credit(&closing);
-    closing
 }
 
 /// A clock stopped at one instant.

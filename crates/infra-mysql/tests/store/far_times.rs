@@ -9,27 +9,26 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use domain::consumption::{Consumption, ConsumptionKind};
-use domain::ids::Region;
+use domain::change::{ChangeBuilder, PaymentUpdate};
+use domain::idempotency::{Idempotency, IdempotencyKey, IdempotencyRecord};
 use domain::notification::{Notification, NotificationKind};
-use domain::order::{Order, OrderStatus};
-use domain::payment::RegionScope;
+use domain::order::OrderStatus;
+use domain::payment::{MoneyKeeper, PaymentId, PaymentState};
 use domain::ports::{
-    ConsumptionRepository, CreditQueue, LedgerRepository, NotificationFilter,
-    NotificationRepository, Notifier, OrderRepository, Provisioning, ReleaseQueue,
-    RenewalRepository,
+    ConsumptionRepository, IdempotencyStore, LedgerRepository, NotificationFilter,
+    NotificationRepository, OrderRepository, PaymentRepository, Provisioning, RenewalRepository,
+    TaskQueue,
 };
-use domain::renewal::{RenewalBatch, RenewalDecision, RenewalOutcome, RenewalRules};
-use domain::Money;
+use domain::provisioning::{NewTask, Resource};
+use domain::renewal::{RenewalBatch, RenewalOutcome};
 use infra_mysql::{
-    ConsumptionStore, CreditStore, NotificationStore, OrderStore, ReleaseStore, RenewalStore,
-    ResourceStore, WebhookOutboxStore,
+    ConsumptionStore, IdempotencyKeys, NotificationStore, OrderStore, PaymentStore, RenewalStore,
+    ResourceStore, TaskStore, WebhookOutboxStore,
 };
 
 use crate::common::{
-    both_backends, by_charge_service, closed_by_charge_service, closing, first_charge, fund, money,
-    opening, opening_uncharged, order, order_id, page, project, recharge_of, t, OrderExt,
-    StoppedClock, TestDb,
+    both_backends, closing, commit, first_charge, fund, money, open, order, order_id, page,
+    project, recharge_of, run_at, t, OrderExt, StoppedClock, TestDb, PRICE,
 };
 use crate::renewals::prepaid_consuming;
 
@@ -57,13 +56,6 @@ fn orders(db: &TestDb) -> OrderStore {
     OrderStore::new(db.db.clone())
 }
 
-async fn rows_of(db: &TestDb, id: &str) -> Vec<Consumption> {
-    ConsumptionStore::new(db.db.clone())
-        .for_order(&order_id(id))
-        .await
-        .unwrap()
-}
-
 /// A time column read past the stores, as UTC.
 fn time_in(db: &TestDb, table: &str, column: &str, id: u64) -> Option<DateTime<Utc>> {
     db.time_in(table, column, id)
@@ -72,37 +64,48 @@ fn time_in(db: &TestDb, table: &str, column: &str, id: u64) -> Option<DateTime<U
 }
 
 both_backends!(
-    orders_their_rows_and_the_balance_keep_times_past_2038,
+    orders_their_rows_payments_and_the_balance_keep_times_past_2038,
     |db| {
         fund(&db, "p1", 1_000_000).await;
         for (i, at) in FAR.iter().enumerate() {
             let mut o = order(&format!("o-{i}")).started(at);
             o.deadline_time = t(at) + TimeDelta::days(366);
             o.last_warned_at = Some(t(at));
-            orders(&db).open(opening(&o, 1_000)).await.unwrap();
+            open(&db, &o, 1_000).await;
             assert_eq!(orders(&db).find(&o.id).await.unwrap(), Some(o.clone()));
-            assert_eq!(
-                db.ledger()
-                    .balance(&project("p1"))
-                    .await
-                    .unwrap()
-                    .updated_at,
-                Some(t(at)),
-                "UPDATE_TIME of the opening's debit"
-            );
+            let balance = db.ledger().balance(&project("p1")).await.unwrap();
+            assert_eq!(balance.updated_at, Some(t(at)), "UPDATE_TIME of the debit");
 
             let end = t(at) + TimeDelta::days(1);
-            let closing = closing(&o, 500, &rfc3339(end));
-            let ended = orders(&db).close(closing.clone()).await.unwrap();
-            let mut expected = o.clone();
-            expected.status = OrderStatus::Ended;
-            expected.end_time = Some(end);
-            expected.last_consume_id = 2;
-            assert_eq!(ended, expected);
-            assert_eq!(orders(&db).find(&o.id).await.unwrap(), Some(expected));
+            let (ended, change) = closing(&o, 500, &rfc3339(end));
+            let end_row = change.clone().seal().unwrap().rows()[0].clone();
+            commit(&db, change).await.unwrap();
+            assert_eq!(ended.status, OrderStatus::Ended);
+            assert_eq!(orders(&db).find(&o.id).await.unwrap(), Some(ended));
             assert_eq!(
-                rows_of(&db, &format!("o-{i}")).await,
-                vec![first_charge(&o, 1_000), closing.end_row]
+                ConsumptionStore::new(db.db.clone())
+                    .for_order(&o.id)
+                    .await
+                    .unwrap(),
+                vec![first_charge(&o, 1_000), end_row]
+            );
+            let refund = PaymentStore::new(db.db.clone())
+                .find(&PaymentId {
+                    order: o.id.clone(),
+                    seq: 2,
+                })
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                (
+                    refund.period_from,
+                    refund.period_until,
+                    refund.created_at,
+                    refund.settled_at,
+                    refund.next_attempt_at
+                ),
+                (end, o.deadline_time, end, Some(end), end)
             );
             assert_eq!(
                 db.ledger()
@@ -111,16 +114,64 @@ both_backends!(
                     .unwrap()
                     .updated_at,
                 Some(end),
-                "UPDATE_TIME of the closing's refund"
+                "UPDATE_TIME of the refund"
             );
         }
     }
 );
 
+both_backends!(a_payments_attempt_and_settling_keep_times_past_2038, |db| {
+    let o = order("o-1")
+        .started(FAR[0])
+        .kept_by(MoneyKeeper::ChargeService);
+    open(&db, &o, 2_000).await;
+    let id = PaymentId {
+        order: o.id.clone(),
+        seq: 1,
+    };
+    let store = PaymentStore::new(db.db.clone());
+    assert!(store
+        .attempted(
+            PaymentUpdate {
+                id: id.clone(),
+                expected: PaymentState::Pending,
+                state: PaymentState::Pending,
+                settled_at: None,
+                attempts: 1,
+                next_attempt_at: far(2),
+                last_error: Some("timed out".into()),
+            },
+            0,
+        )
+        .await
+        .unwrap());
+    assert_eq!(store.due(far(1), 10, Vec::new()).await.unwrap().len(), 0);
+    assert_eq!(store.due(far(2), 10, Vec::new()).await.unwrap().len(), 1);
+    let mut change = ChangeBuilder::new();
+    change.payment_update(PaymentUpdate {
+        id: id.clone(),
+        expected: PaymentState::Pending,
+        state: PaymentState::Settled,
+        settled_at: Some(far(3)),
+        attempts: 2,
+        next_attempt_at: far(3),
+        last_error: None,
+    });
+    commit(&db, change).await.unwrap();
+    let settled = store.find(&id).await.unwrap().unwrap();
+    assert_eq!(
+        (settled.settled_at, settled.next_attempt_at),
+        (Some(far(3)), far(3))
+    );
+});
+
 both_backends!(recharges_and_balances_keep_times_past_2038, |db| {
     let ledger = db.ledger();
     for at in FAR {
-        let (recharge, balance) = ledger.recharge(recharge_of("p1", 100, at)).await.unwrap();
+        let (recharge, balance) = ledger
+            .recharge(recharge_of("p1", 100, at), None)
+            .await
+            .unwrap();
         assert_eq!((recharge.time, balance.updated_at), (t(at), Some(t(at))));
         assert_eq!(
             ledger.balance(&project("p1")).await.unwrap().updated_at,
@@ -138,7 +189,7 @@ fn event(order: &str, at: &str) -> Notification {
     Notification {
         kind: NotificationKind::OrderRenewed,
         project: project("p1"),
-        region: Region::parse("r1").unwrap(),
+        region: crate::common::region("r1"),
         order_id: order_id(order),
         time: t(at),
         amount: Some(money(1_000)),
@@ -153,18 +204,25 @@ fn events(prefix: &str) -> Vec<Notification> {
         .collect()
 }
 
+/// Writes `events` in one change, queued for delivery to `endpoints`.
+async fn notify(db: &TestDb, endpoints: Vec<String>, events: &[Notification]) {
+    use domain::ports::ChangeStore;
+    let mut change = ChangeBuilder::new();
+    for event in events {
+        change.event(event.clone());
+    }
+    infra_mysql::ChangeWriter::new(db.db.clone(), endpoints)
+        .commit(change.seal().unwrap())
+        .await
+        .unwrap();
+}
+
 both_backends!(notifications_keep_times_past_2038, |db| {
     // Without webhooks all events go in one multi-row INSERT; with them, one by one.
     let batched = events("batched");
     let single = events("single");
-    NotificationStore::new(db.db.clone())
-        .notify(batched.clone())
-        .await
-        .unwrap();
-    NotificationStore::with_webhooks(db.db.clone(), vec!["hook".into()])
-        .notify(single.clone())
-        .await
-        .unwrap();
+    notify(&db, Vec::new(), &batched).await;
+    notify(&db, vec!["hook".into()], &single).await;
 
     let mut listed = NotificationStore::new(db.db.clone())
         .list(
@@ -182,10 +240,7 @@ both_backends!(notifications_keep_times_past_2038, |db| {
 });
 
 both_backends!(webhook_deliveries_keep_times_past_2038, |db| {
-    NotificationStore::with_webhooks(db.db.clone(), vec!["hook".into()])
-        .notify(events("o"))
-        .await
-        .unwrap();
+    notify(&db, vec!["hook".into()], &events("o")).await;
     let outbox = WebhookOutboxStore::new(db.db.clone());
     let due = outbox.due(t(LATER), 10).await.unwrap();
     assert_eq!(due.len(), FAR.len());
@@ -225,49 +280,14 @@ both_backends!(webhook_deliveries_keep_times_past_2038, |db| {
     assert_eq!(left, [delivery(2)], "finished deliveries are not due again");
 });
 
-both_backends!(queued_credits_keep_times_past_2038, |db| {
-    for (i, at) in FAR.iter().enumerate() {
-        let o = order(&format!("o-{i}"));
-        orders(&db)
-            .open(by_charge_service(opening(&o, 5_000)))
-            .await
-            .unwrap();
-        orders(&db)
-            .close(closed_by_charge_service(closing(&o, 100, at)))
-            .await
-            .unwrap();
-    }
-    let credits = CreditStore::new(db.db.clone());
-    let due = credits.due(t(LATER), 10).await.unwrap();
-    assert_eq!(due.len(), FAR.len());
-    let column = |column, i: usize| time_in(&db, "DF_CREDIT_QUEUE", column, due[i].id);
-    for i in 0..FAR.len() {
-        assert_eq!(column("CREATED_AT", i), Some(far(i)));
-        assert_eq!(column("NEXT_ATTEMPT_AT", i), Some(far(i)));
-    }
-
-    credits
-        .failed(due[0].id, far(3), "503".into())
-        .await
-        .unwrap();
-    assert_eq!(column("NEXT_ATTEMPT_AT", 0), Some(far(3)));
-    for (i, credit) in due.iter().enumerate() {
-        credits.delivered(credit.id, far(i)).await.unwrap();
-        assert_eq!(column("DELIVERED_AT", i), Some(far(i)));
-    }
-    assert!(
-        credits.due(t(LATER), 10).await.unwrap().is_empty(),
-        "delivered credits are not due again"
-    );
-});
-
 both_backends!(resources_keep_times_past_2038, |db| {
     let at = |time| ResourceStore::new(db.db.clone(), Arc::new(StoppedClock(time)));
     for i in 0..FAR.len() {
         let o = order(&format!("o-{i}")).named(&format!("vol-{i}"));
+        let resource = Resource::of(&o).unwrap();
         let released = far(i) + TimeDelta::days(1);
-        at(far(i)).provision(&o).await.unwrap();
-        at(released).release(&o).await.unwrap();
+        at(far(i)).provision(&resource).await.unwrap();
+        at(released).release(&resource).await.unwrap();
         let found = at(released).find(&o.id).await.unwrap().unwrap();
         assert_eq!(
             (found.created_at, found.released_at),
@@ -276,147 +296,100 @@ both_backends!(resources_keep_times_past_2038, |db| {
     }
 });
 
-both_backends!(queued_releases_keep_times_past_2038, |db| {
-    let releases = ReleaseStore::new(db.db.clone());
-    for i in 0..FAR.len() {
+both_backends!(resource_tasks_keep_times_past_2038, |db| {
+    let queue = TaskStore::new(db.db.clone());
+    for (i, at) in FAR.iter().enumerate() {
         let o = order(&format!("o-{i}")).named(&format!("vol-{i}"));
-        orders(&db).open(opening_uncharged(&o)).await.unwrap();
-        releases.enqueue(&o, far(i)).await.unwrap();
-    }
-    let pending = releases.pending(t(LATER), 10).await.unwrap();
-    assert_eq!(pending.len(), FAR.len());
-    let column = |column, i: usize| time_in(&db, "DF_RELEASE_QUEUE", column, pending[i].id);
-    for (i, release) in pending.iter().enumerate() {
-        assert_eq!(column("CREATED_AT", i), Some(far(i)));
-        assert_eq!(column("NEXT_ATTEMPT_AT", i), Some(far(i)));
-        let retry = far(i) + TimeDelta::days(1);
-        releases
-            .failed(release.id, retry, "503".into())
-            .await
-            .unwrap();
-        assert_eq!(column("NEXT_ATTEMPT_AT", i), Some(retry));
-        releases.done(release.id, far(i)).await.unwrap();
-        assert_eq!(column("DONE_AT", i), Some(far(i)));
-    }
-    assert!(
-        releases.pending(t(LATER), 10).await.unwrap().is_empty(),
-        "done releases are not pending again"
-    );
-});
-
-/// Where [`FarRules`] moves a renewed order's deadline.
-const RENEWED_UNTIL: &str = "2100-12-31T23:59:59.999999Z";
-/// When [`FarRules`] says every order was last warned.
-const WARNED: &str = "2040-02-29T12:34:56.123456Z";
-
-/// Ends order `o-end` at its deadline; renews every other one for one charge up to
-/// [`RENEWED_UNTIL`]. Both are marked warned at [`WARNED`].
-struct FarRules;
-
-impl RenewalRules for FarRules {
-    fn decide(&self, order: &Order, _available: Money) -> RenewalDecision {
-        let mut after = order.clone();
-        after.last_consume_id = order.last_consume_id + 1;
-        after.last_warned_at = Some(t(WARNED));
-        let (amount, kind, outcome) = if order.id.as_str() == "o-end" {
-            after.status = OrderStatus::Ended;
-            after.end_time = Some(order.deadline_time);
-            (Money::ZERO, ConsumptionKind::End, RenewalOutcome::Ended)
-        } else {
-            after.deadline_time = t(RENEWED_UNTIL);
-            (
-                money(1_000),
-                ConsumptionKind::Renew,
-                RenewalOutcome::Renewed,
-            )
-        };
-        let row = Consumption {
-            order_id: order.id.clone(),
-            consume_id: after.last_consume_id,
-            project: order.project.clone(),
-            region: order.region.clone(),
-            plan_id: order.plan_id.clone(),
-            amount,
-            time: order.deadline_time,
-            covered_until: after.deadline_time,
-            kind,
-        };
-        RenewalDecision {
-            before: order.clone(),
-            after,
-            rows: vec![row],
-            events: Vec::new(),
-            outcome,
-        }
-    }
-}
-
-/// Opens uncharged order `id`, named, due at `deadline`.
-async fn due_order(db: &TestDb, id: &str, deadline: &str) -> Order {
-    let mut o = order(id).named(&format!("vol-{id}"));
-    o.deadline_time = t(deadline);
-    o.last_consume_id = 0;
-    orders(db).open(opening_uncharged(&o)).await.unwrap();
-    o
-}
-
-both_backends!(
-    a_renewal_batch_writes_deadlines_end_and_warning_times_past_2038,
-    |db| {
-        fund(&db, "p1", 100_000).await;
-        let renewed = due_order(&db, "o-renew", FAR[2]).await;
-        let ended = due_order(&db, "o-end", FAR[0]).await;
-        let expected: Vec<RenewalDecision> = [&ended, &renewed]
-            .into_iter()
-            .map(|o| FarRules.decide(o, Money::ZERO))
-            .collect();
-
-        let outcome = RenewalStore::new(db.db.clone())
-            .renew_batch(
-                RenewalBatch {
-                    queue: prepaid_consuming(),
-                    regions: RegionScope::All,
-                    due_by: t(LATER),
-                    after: None,
-                    limit: 10,
-                },
-                Arc::new(FarRules),
-            )
-            .await
-            .unwrap();
-
-        assert_eq!(outcome.decisions, expected);
-        for decision in &expected {
-            let id = decision.after.id.as_str();
-            assert_eq!(
-                orders(&db).find(&decision.after.id).await.unwrap().as_ref(),
-                Some(&decision.after),
-                "order {id}"
-            );
-            assert_eq!(rows_of(&db, id).await, decision.rows, "rows of {id}");
-        }
-        let balance = db.ledger().balance(&project("p1")).await.unwrap();
+        // Queued by a change at the change's time, due at its own.
+        let mut change = crate::common::opening(&o.clone().started(at), 0);
+        change.task(NewTask::release_unless_committed(
+            Resource::of(&o).unwrap(),
+            far(i) + TimeDelta::days(1),
+        ));
+        let ids = commit(&db, change).await.unwrap();
         assert_eq!(
-            (balance.amount, balance.updated_at),
-            (money(99_000), Some(far(2))),
-            "debited at the latest row's time"
+            time_in(&db, "DF_RESOURCE_TASK", "CREATED_AT", ids[0]),
+            Some(far(i))
+        );
+        assert_eq!(
+            time_in(&db, "DF_RESOURCE_TASK", "NEXT_ATTEMPT_AT", ids[0]),
+            Some(far(i) + TimeDelta::days(1))
         );
     }
-);
-
-both_backends!(
-    a_renewal_recorded_alone_writes_deadlines_end_and_warning_times_past_2038,
-    |db| {
-        let store = RenewalStore::new(db.db.clone());
-        for (id, deadline) in [("o-renew", FAR[2]), ("o-end", FAR[0])] {
-            let o = due_order(&db, id, deadline).await;
-            let decision = FarRules.decide(&o, Money::ZERO);
-            assert!(store.record(decision.clone()).await.unwrap());
-            assert_eq!(
-                orders(&db).find(&o.id).await.unwrap(),
-                Some(decision.after.clone())
-            );
-            assert_eq!(rows_of(&db, id).await, decision.rows);
-        }
+    let due = queue.due(t(LATER), 10, None).await.unwrap();
+    assert_eq!(due.len(), FAR.len());
+    for (i, task) in due.iter().enumerate() {
+        let retry = far(i) + TimeDelta::days(2);
+        assert!(queue.claim(task.id, 0, retry).await.unwrap());
+        assert_eq!(
+            time_in(&db, "DF_RESOURCE_TASK", "NEXT_ATTEMPT_AT", task.id),
+            Some(retry)
+        );
+        queue.done(task.id, far(i)).await.unwrap();
+        assert_eq!(
+            time_in(&db, "DF_RESOURCE_TASK", "DONE_AT", task.id),
+            Some(far(i))
+        );
     }
-);
+    assert!(queue.due(t(LATER), 10, None).await.unwrap().is_empty());
+});
+
+both_backends!(idempotency_keys_keep_times_past_2038, |db| {
+    let keys = IdempotencyKeys::new(db.db.clone());
+    for (i, at) in FAR.iter().enumerate() {
+        let key = IdempotencyKey::parse(&format!("k-{i}")).unwrap();
+        let mut change = ChangeBuilder::new();
+        change.idempotency(IdempotencyRecord {
+            request: Idempotency {
+                project: project("p1"),
+                key: key.clone(),
+                fingerprint: "sha256:x".into(),
+            },
+            result: "order:o-1".into(),
+            at: t(at),
+        });
+        commit(&db, change).await.unwrap();
+        let remembered = keys.find(&project("p1"), &key).await.unwrap().unwrap();
+        assert_eq!(remembered.at, t(at));
+    }
+    assert_eq!(keys.forget(far(2)).await.unwrap(), 2);
+    assert_eq!(keys.forget(t(LATER)).await.unwrap(), 2);
+});
+
+both_backends!(a_renewal_claims_and_renews_orders_due_past_2038, |db| {
+    fund(&db, "p1", 100_000).await;
+    // A yearly order paid until 2040 is claimed by a run in 2040, at a cut-off past
+    // 2038 on both sides of the comparison.
+    let mut yearly = order("o-y").started("2039-03-01T00:00:00.5Z");
+    yearly.terms.cycle = domain::cycle::Cycle::Year;
+    yearly.deadline_time = t("2040-03-01T00:00:00.5Z");
+    open(&db, &yearly, 0).await;
+    let now = t("2040-02-29T12:34:56.123456Z");
+    let queue = prepaid_consuming();
+
+    let outcome = RenewalStore::new(db.db.clone(), Vec::new())
+        .renew_batch(
+            RenewalBatch {
+                queue,
+                due_by: queue.due_by(now, &Default::default()),
+                after: None,
+                limit: 10,
+            },
+            run_at(now),
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(outcome.decisions.len(), 1);
+    assert_eq!(outcome.decisions[0].outcome, RenewalOutcome::Renewed);
+    let renewed = orders(&db).find(&yearly.id).await.unwrap().unwrap();
+    assert_eq!(renewed.deadline_time, t("2041-03-01T00:00:00.5Z"));
+    assert_eq!(outcome.next.unwrap().deadline, yearly.deadline_time);
+    let balance = db.ledger().balance(&project("p1")).await.unwrap();
+    assert_eq!(balance.amount, money(100_000 - 2 * PRICE));
+    assert_eq!(
+        balance.updated_at,
+        Some(yearly.deadline_time),
+        "dated by the change's latest time: the renewed period's start"
+    );
+});

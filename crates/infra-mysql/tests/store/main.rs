@@ -5,20 +5,18 @@
 
 mod common;
 
-mod charge_service;
-mod concurrency;
+mod books;
+mod changes;
 mod connect;
-mod credits;
 mod far_times;
+mod idempotency;
 mod ledger;
 mod migrations;
 mod notifications;
 mod orders;
-mod releases;
-mod renewal_records;
-mod renewal_regions;
+mod payments;
 mod renewals;
 mod resources;
-mod switching;
+mod tasks;
 mod usages;
 mod webhooks;

@@ -2,8 +2,9 @@
 
 use std::sync::Arc;
 
+use domain::order::Order;
 use domain::ports::Provisioning;
-use domain::provisioning::ResourceKind;
+use domain::provisioning::{Resource, ResourceKind};
 use domain::Error;
 use infra_mysql::{ProvisionedResource, ResourceStore};
 
@@ -24,9 +25,14 @@ async fn found(db: &TestDb, id: &str) -> Option<ProvisionedResource> {
     resources(db).find(&order_id(id)).await.unwrap()
 }
 
+/// The resource `order` provides.
+fn of(order: &Order) -> Resource {
+    Resource::of(order).unwrap()
+}
+
 both_backends!(provision_records_the_orders_resource, |db| {
     let o = order("o-1").named("vol-1");
-    resources(&db).provision(&o).await.unwrap();
+    resources(&db).provision(&of(&o)).await.unwrap();
     assert_eq!(
         found(&db, "o-1").await,
         Some(ProvisionedResource {
@@ -43,9 +49,12 @@ both_backends!(provision_records_the_orders_resource, |db| {
 
 both_backends!(provisioning_the_same_order_again_changes_nothing, |db| {
     let o = order("o-1").named("vol-1");
-    resources(&db).provision(&o).await.unwrap();
+    resources(&db).provision(&of(&o)).await.unwrap();
     let first = found(&db, "o-1").await;
-    resources_at(&db, RELEASED).provision(&o).await.unwrap();
+    resources_at(&db, RELEASED)
+        .provision(&of(&o))
+        .await
+        .unwrap();
     assert_eq!(found(&db, "o-1").await, first);
 });
 
@@ -53,10 +62,12 @@ both_backends!(
     a_live_name_is_refused_to_another_order_of_its_project_region_and_kind,
     |db| {
         resources(&db)
-            .provision(&order("o-1").named("vol-1"))
+            .provision(&of(&order("o-1").named("vol-1")))
             .await
             .unwrap();
-        let outcome = resources(&db).provision(&order("o-2").named("vol-1")).await;
+        let outcome = resources(&db)
+            .provision(&of(&order("o-2").named("vol-1")))
+            .await;
         assert_eq!(outcome, Err(Error::DuplicateResourceName("vol-1".into())));
         assert_eq!(found(&db, "o-2").await, None);
 
@@ -65,17 +76,20 @@ both_backends!(
             order("o-4").named("vol-1").in_region("r2"),
             order("o-5").named("vol-1").of_type("bsi"),
         ] {
-            resources(&db).provision(&other).await.unwrap();
+            resources(&db).provision(&of(&other)).await.unwrap();
         }
     }
 );
 
 both_backends!(release_frees_the_name_and_is_idempotent, |db| {
     let first = order("o-1").named("vol-1");
-    resources(&db).provision(&first).await.unwrap();
+    resources(&db).provision(&of(&first)).await.unwrap();
 
-    resources_at(&db, RELEASED).release(&first).await.unwrap();
-    resources(&db).release(&first).await.unwrap();
+    resources_at(&db, RELEASED)
+        .release(&of(&first))
+        .await
+        .unwrap();
+    resources(&db).release(&of(&first)).await.unwrap();
 
     let released = found(&db, "o-1").await.unwrap();
     assert_eq!(
@@ -85,7 +99,7 @@ both_backends!(release_frees_the_name_and_is_idempotent, |db| {
     );
     assert_eq!(released.name, first.resource_name, "kept as history");
     resources(&db)
-        .provision(&order("o-2").named("vol-1"))
+        .provision(&of(&order("o-2").named("vol-1")))
         .await
         .unwrap();
 });
@@ -94,11 +108,11 @@ both_backends!(
     ending_the_order_a_switch_carried_the_name_to_releases_it,
     |db| {
         let created = order("o-1").named("vol-1");
-        resources(&db).provision(&created).await.unwrap();
+        resources(&db).provision(&of(&created)).await.unwrap();
         // The switch's new order holds the name without a record of its own.
         let switched_to = order("o-2").named("vol-1");
         resources_at(&db, RELEASED)
-            .release(&switched_to)
+            .release(&of(&switched_to))
             .await
             .unwrap();
 
@@ -107,13 +121,13 @@ both_backends!(
             Some(t(RELEASED))
         );
         resources(&db)
-            .provision(&order("o-3").named("vol-1"))
+            .provision(&of(&order("o-3").named("vol-1")))
             .await
             .unwrap();
         let elsewhere = order("o-4").named("vol-2");
-        resources(&db).provision(&elsewhere).await.unwrap();
+        resources(&db).provision(&of(&elsewhere)).await.unwrap();
         resources(&db)
-            .release(&order("o-5").named("vol-2").in_project("p2"))
+            .release(&of(&order("o-5").named("vol-2").in_project("p2")))
             .await
             .unwrap();
         assert_eq!(found(&db, "o-4").await.unwrap().released_at, None);
@@ -121,25 +135,45 @@ both_backends!(
 );
 
 both_backends!(releasing_an_unknown_order_succeeds, |db| {
-    resources(&db).release(&order("ghost")).await.unwrap();
+    resources(&db).release(&of(&order("ghost"))).await.unwrap();
     assert_eq!(found(&db, "ghost").await, None);
 });
 
+both_backends!(quotas_are_recorded_unnamed, |db| {
+    let quota = order("o-1").of_type("cpuquota");
+    resources(&db).provision(&of(&quota)).await.unwrap();
+    resources(&db)
+        .provision(&of(&order("o-2").of_type("cpuquota")))
+        .await
+        .unwrap();
+    let recorded = found(&db, "o-1").await.unwrap();
+    assert_eq!((recorded.kind, recorded.name), (ResourceKind::Quota, None));
+    assert!(Resource::of(&order("o-3").of_type("gpu")).is_none());
+});
+
 both_backends!(
-    quotas_are_recorded_and_plan_types_without_a_resource_are_not,
+    releasing_a_quota_resets_every_quota_of_the_project_in_the_region,
     |db| {
-        let quota = order("o-1").of_type("cpuquota");
-        resources(&db).provision(&quota).await.unwrap();
-        resources(&db)
-            .provision(&order("o-2").of_type("cpuquota"))
+        for o in [
+            order("o-1").of_type("cpuquota"),
+            order("o-2").of_type("quota"),
+            order("o-3").of_type("quota").in_region("r2"),
+            order("o-4").of_type("quota").in_project("p2"),
+        ] {
+            resources(&db).provision(&of(&o)).await.unwrap();
+        }
+        // A queued release of an order that was never recorded, as a task may name it.
+        resources_at(&db, RELEASED)
+            .release(&of(&order("o-9").of_type("resources")))
             .await
             .unwrap();
-        assert_eq!(found(&db, "o-1").await.unwrap().kind, ResourceKind::Quota);
-
-        let billed_only = order("o-3").of_type("gpu");
-        resources(&db).provision(&billed_only).await.unwrap();
-        resources(&db).release(&billed_only).await.unwrap();
-        assert_eq!(found(&db, "o-3").await, None);
+        for (id, released) in [("o-1", true), ("o-2", true), ("o-3", false), ("o-4", false)] {
+            assert_eq!(
+                found(&db, id).await.unwrap().released_at.is_some(),
+                released,
+                "{id}"
+            );
+        }
     }
 );
 
@@ -151,7 +185,7 @@ both_backends!(
                 let store = resources(&db);
                 tokio::spawn(async move {
                     store
-                        .provision(&order(&format!("o-{n}")).named("vol-1"))
+                        .provision(&of(&order(&format!("o-{n}")).named("vol-1")))
                         .await
                 })
             })

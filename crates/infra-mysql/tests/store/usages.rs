@@ -1,11 +1,11 @@
 use domain::consumption::Consumption;
-use domain::ids::Region;
 use domain::page::PageRequest;
-use domain::ports::{ConsumptionRepository, OrderRepository, UsageFilter};
-use infra_mysql::{ConsumptionStore, OrderStore};
+use domain::ports::{ConsumptionRepository, UsageFilter};
+use infra_mysql::ConsumptionStore;
 
 use crate::common::{
-    both_backends, closing, first_charge, fund, opening, order, order_id, page, project, OrderExt,
+    both_backends, closing, commit, first_charge, fund, open, order, order_id, page, project,
+    region, OrderExt,
 };
 
 fn usages_of(project_id: &str) -> UsageFilter {
@@ -27,17 +27,14 @@ both_backends!(
     |db| {
         fund(&db, "p1", 1_000_000).await;
         fund(&db, "p2", 1_000_000).await;
-        let orders = OrderStore::new(db.db.clone());
         let a = order("a").started("2026-01-01T00:00:00Z");
         let b = order("b").started("2026-01-02T00:00:00Z").in_region("r2");
         let c = order("c").started("2026-01-03T00:00:00Z").in_project("p2");
         for o in [&a, &b, &c] {
-            orders.open(opening(o, 1_000)).await.unwrap();
+            open(&db, o, 1_000).await;
         }
-        orders
-            .close(closing(&a, 100, "2026-01-04T00:00:00Z"))
-            .await
-            .unwrap();
+        let (_, change) = closing(&a, 100, "2026-01-04T00:00:00Z");
+        commit(&db, change).await.unwrap();
 
         let store = ConsumptionStore::new(db.db.clone());
         let all = store
@@ -59,7 +56,7 @@ both_backends!(
         );
 
         let in_r2 = UsageFilter {
-            region: Some(Region::parse("r2").unwrap()),
+            region: Some(region("r2")),
             ..usages_of("p1")
         };
         let rows = store.list(in_r2, PageRequest::default()).await.unwrap();
@@ -84,12 +81,8 @@ both_backends!(
 both_backends!(
     usages_at_the_same_time_list_the_newest_row_first_and_page_cleanly,
     |db| {
-        let orders = OrderStore::new(db.db.clone());
         for id in ["x1", "x2", "x3"] {
-            orders
-                .open(opening(&order(id).started("2026-05-05T05:05:05.5Z"), 0))
-                .await
-                .unwrap();
+            open(&db, &order(id).started("2026-05-05T05:05:05.5Z"), 0).await;
         }
         let store = ConsumptionStore::new(db.db.clone());
         let first = store.list(usages_of("p1"), page(1, 2)).await.unwrap();
@@ -103,14 +96,11 @@ both_backends!(
 );
 
 both_backends!(rows_of_one_order_come_in_sequence_order, |db| {
-    let orders = OrderStore::new(db.db.clone());
     let o = order("o-1");
-    orders.open(opening(&o, 0)).await.unwrap();
+    open(&db, &o, 0).await;
     // Written out of time order on purpose: sequence, not time, decides.
-    orders
-        .close(closing(&o, 0, "2025-12-31T00:00:00Z"))
-        .await
-        .unwrap();
+    let (_, change) = closing(&o, 0, "2025-12-31T00:00:00Z");
+    commit(&db, change).await.unwrap();
     let rows = ConsumptionStore::new(db.db.clone())
         .for_order(&o.id)
         .await

@@ -1,33 +1,35 @@
-//! The webhook outbox: deliveries queued with their notifications, handed out when due,
+//! The webhook outbox: deliveries queued with the events of a change, handed out when due,
 //! retried, delivered or given up.
 
 use chrono::TimeDelta;
-use domain::ids::Region;
-use domain::notification::{Notification, NotificationKind};
-use domain::ports::{NotificationFilter, NotificationRepository, Notifier};
-use infra_mysql::{NotificationStore, WebhookDelivery, WebhookOutboxStore};
 
-use crate::common::{both_backends, order_id, page, project, t, TestDb};
+use domain::change::ChangeBuilder;
+use domain::notification::{Notification, NotificationKind};
+use domain::ports::{ChangeStore, NotificationFilter, NotificationRepository};
+use infra_mysql::{ChangeWriter, NotificationStore, WebhookDelivery, WebhookOutboxStore};
+
+use crate::common::{both_backends, page, project, t, TestDb};
+use crate::notifications::event;
 
 const LATER: &str = "2100-01-01T00:00:00Z";
 
-fn event(order: &str, minute: u32) -> Notification {
-    Notification {
-        kind: NotificationKind::OrderCreated,
-        project: project("p1"),
-        region: Region::parse("r1").unwrap(),
-        order_id: order_id(order),
-        time: t(&format!("2026-02-01T00:{minute:02}:00.000001Z")),
-        amount: None,
-        message: format!("order {order} created"),
-    }
+fn created(order: &str, minute: u32) -> Notification {
+    event("p1", order, NotificationKind::OrderCreated, minute)
 }
 
-fn hooked(db: &TestDb, endpoints: &[&str]) -> NotificationStore {
-    NotificationStore::with_webhooks(
+/// Writes the events through a change queued for delivery to `endpoints`.
+async fn notify(db: &TestDb, endpoints: &[&str], events: &[Notification]) -> domain::Result<()> {
+    let mut change = ChangeBuilder::new();
+    for event in events {
+        change.event(event.clone());
+    }
+    ChangeWriter::new(
         db.db.clone(),
         endpoints.iter().map(|e| (*e).to_owned()).collect(),
     )
+    .commit(change.seal()?)
+    .await
+    .map(drop)
 }
 
 fn outbox(db: &TestDb) -> WebhookOutboxStore {
@@ -45,12 +47,9 @@ fn endpoints_and_orders(deliveries: &[WebhookDelivery]) -> Vec<(&str, &str)> {
         .collect()
 }
 
-both_backends!(each_notification_is_queued_for_every_endpoint, |db| {
-    let sent = vec![event("o-1", 1), event("o-2", 2)];
-    hooked(&db, &["billing", "audit"])
-        .notify(sent.clone())
-        .await
-        .unwrap();
+both_backends!(each_event_is_queued_for_every_endpoint, |db| {
+    let sent = vec![created("o-1", 1), created("o-2", 2)];
+    notify(&db, &["billing", "audit"], &sent).await.unwrap();
 
     let due = pending(&db).await;
     assert_eq!(
@@ -70,7 +69,7 @@ both_backends!(each_notification_is_queued_for_every_endpoint, |db| {
     assert_ne!(due[1].notification_id, due[2].notification_id);
     assert!(due.iter().all(|d| d.attempts == 0));
 
-    let listed = hooked(&db, &[])
+    let listed = NotificationStore::new(db.db.clone())
         .list(
             NotificationFilter {
                 project: project("p1"),
@@ -84,38 +83,25 @@ both_backends!(each_notification_is_queued_for_every_endpoint, |db| {
 });
 
 both_backends!(without_webhooks_nothing_is_queued, |db| {
-    NotificationStore::new(db.db.clone())
-        .notify(vec![event("o-1", 1)])
-        .await
-        .unwrap();
+    notify(&db, &[], &[created("o-1", 1)]).await.unwrap();
     assert!(pending(&db).await.is_empty());
 });
 
 both_backends!(
-    a_notification_whose_deliveries_cannot_be_queued_is_not_stored,
+    an_event_whose_deliveries_cannot_be_queued_is_not_stored,
     |db| {
         db.execute("DROP TABLE DF_WEBHOOK_DELIVERY").unwrap();
-        let store = hooked(&db, &["billing"]);
 
-        assert!(store.notify(vec![event("o-1", 1)]).await.is_err());
-
-        let listed = store
-            .list(
-                NotificationFilter {
-                    project: project("p1"),
-                    order: None,
-                },
-                page(1, 10),
-            )
+        assert!(notify(&db, &["billing"], &[created("o-1", 1)])
             .await
-            .unwrap();
-        assert_eq!(listed.total, 0);
+            .is_err());
+
+        assert_eq!(db.count("DF_NOTIFICATION"), 0);
     }
 );
 
-both_backends!(a_delivery_is_due_from_its_notifications_time, |db| {
-    hooked(&db, &["billing"])
-        .notify(vec![event("o-1", 1), event("o-2", 5)])
+both_backends!(a_delivery_is_due_from_its_events_time, |db| {
+    notify(&db, &["billing"], &[created("o-1", 1), created("o-2", 5)])
         .await
         .unwrap();
     let at = t("2026-02-01T00:01:00.000001Z");
@@ -134,8 +120,7 @@ both_backends!(a_delivery_is_due_from_its_notifications_time, |db| {
 });
 
 both_backends!(a_delivered_delivery_is_not_due_again, |db| {
-    hooked(&db, &["billing", "audit"])
-        .notify(vec![event("o-1", 1)])
+    notify(&db, &["billing", "audit"], &[created("o-1", 1)])
         .await
         .unwrap();
     let first = pending(&db).await[0].id;
@@ -147,8 +132,7 @@ both_backends!(a_delivered_delivery_is_not_due_again, |db| {
 });
 
 both_backends!(a_failed_attempt_is_counted_and_retried_later, |db| {
-    hooked(&db, &["billing"])
-        .notify(vec![event("o-1", 1)])
+    notify(&db, &["billing"], &[created("o-1", 1)])
         .await
         .unwrap();
     let id = pending(&db).await[0].id;
@@ -169,8 +153,7 @@ both_backends!(a_failed_attempt_is_counted_and_retried_later, |db| {
 });
 
 both_backends!(a_given_up_delivery_is_never_due_again, |db| {
-    hooked(&db, &["billing"])
-        .notify(vec![event("o-1", 1)])
+    notify(&db, &["billing"], &[created("o-1", 1)])
         .await
         .unwrap();
     let id = pending(&db).await[0].id;
