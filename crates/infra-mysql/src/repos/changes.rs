@@ -4,17 +4,18 @@
 //! they say); this module only applies it, in the change's order, and keeps the guards only
 //! the database can enforce:
 //!
-//! 1. orders as listed: inserts (the unique keys refuse a second holder of a resource name
+//! 1. the request's idempotency key first, so a repeated request is told apart before
+//!    anything else of it can refuse it;
+//! 2. orders as listed: inserts (the unique keys refuse a second holder of a resource name
 //!    or of a project's quota in a region) and updates guarded by the version they were
 //!    decided from;
-//! 2. consumption rows, then payments (one multi-row `INSERT` each; the unique keys refuse
+//! 3. consumption rows, then payments (one multi-row `INSERT` each; the unique keys refuse
 //!    a row or a payment number written twice);
-//! 3. payment updates, guarded by the state they were decided from;
-//! 4. the ledger's movements, guarded by the balance they require;
-//! 5. events, with one webhook delivery per configured endpoint (the outbox);
-//! 6. resource tasks queued (their ids are returned), then tasks cancelled (only if they
-//!    have not run);
-//! 7. the request's idempotency key.
+//! 4. payment updates, guarded by the state they were decided from;
+//! 5. the ledger's movements, guarded by the balance they require;
+//! 6. events, with one webhook delivery per configured endpoint (the outbox);
+//! 7. resource tasks queued (their ids are returned), then tasks cancelled (only if they
+//!    have not run).
 //!
 //! Any refusal fails the whole transaction: nothing is written. The renewal engine writes a
 //! batch's change with this same code ([`write`]), its hundreds of order updates and
@@ -108,6 +109,9 @@ pub(crate) fn write(
 ) -> std::result::Result<Vec<u64>, RepoError> {
     let at = change_time(change);
     let batched = statements == Statements::Batched && backend::batches_updates(conn);
+    if let Some(record) = change.idempotency_record() {
+        record_key(conn, record)?;
+    }
     write_orders(conn, change.orders(), batched)?;
     let rows = change
         .rows()
@@ -141,9 +145,6 @@ pub(crate) fn write(
             ))
             .into());
         }
-    }
-    if let Some(record) = change.idempotency_record() {
-        record_key(conn, record)?;
     }
     Ok(queued)
 }
