@@ -117,7 +117,9 @@ impl ApiError {
                 "charged but failed to create resource; the charge was refunded".to_owned()
             }
             // A charge service's own words may name hosts and amounts: the log has them.
-            Code::InsufficientBalance if matches!(self, ApiError::Domain(domain::Error::PaymentDeclined(_))) => {
+            Code::InsufficientBalance
+                if matches!(self, ApiError::Domain(domain::Error::PaymentDeclined(_))) =>
+            {
                 "insufficient balance at the charge service".to_owned()
             }
             Code::ParseJsonFailed
@@ -208,7 +210,11 @@ mod tests {
                 3320,
             ),
             (D::Internal("broken invariant".into()), 500, 3300),
-            (D::PaymentMismatch("holds 1.00 under pay:o:1".into()), 502, 3320),
+            (
+                D::PaymentMismatch("holds 1.00 under pay:o:1".into()),
+                502,
+                3320,
+            ),
             (D::DuplicateRequest("k-1".into()), 409, 3321),
         ]
     }

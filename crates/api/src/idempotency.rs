@@ -125,10 +125,18 @@ where
     match work(Some(keyed.under(project))).await {
         Ok(answer) => {
             let stored = keys
-                .answer(project, &keyed.key, answer.status.as_u16(), answer.body.clone())
+                .answer(
+                    project,
+                    &keyed.key,
+                    answer.status.as_u16(),
+                    answer.body.clone(),
+                )
                 .await;
             if let Err(e) = stored {
-                log::warn!("the answer to idempotency key {} was not kept: {e}", keyed.key);
+                log::warn!(
+                    "the answer to idempotency key {} was not kept: {e}",
+                    keyed.key
+                );
             }
             Ok(answer.response(false))
         }
@@ -233,7 +241,10 @@ mod tests {
         let first = keyed("k", "/usageapi/v1/orders", r#"{"a":1}"#);
         assert_eq!(first, keyed("k", "/usageapi/v1/orders", r#"{"a":1}"#));
         assert_ne!(first, keyed("k", "/usageapi/v1/orders", r#"{"a":2}"#));
-        assert_ne!(first, keyed("k", "/usageapi/v1/orders?drytry=1", r#"{"a":1}"#));
+        assert_ne!(
+            first,
+            keyed("k", "/usageapi/v1/orders?drytry=1", r#"{"a":1}"#)
+        );
     }
 
     #[test]

@@ -6,8 +6,7 @@ use std::process::ExitCode;
 use api::cli::{Cli, Command, ReconcileArgs, RenewArgs};
 use api::config::{self, Settings};
 use api::jobs::{
-    deliver_once, reconcile_once, renew_once, DeliverOnceError, ReconcileOnceError,
-    RenewOnceError,
+    deliver_once, reconcile_once, renew_once, DeliverOnceError, ReconcileOnceError, RenewOnceError,
 };
 use api::startup::{self, Application, StartupError};
 use clap::Parser;

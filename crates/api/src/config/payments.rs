@@ -62,14 +62,24 @@ impl RawPayments {
     pub(super) fn validate(self) -> Result<PaymentSettings, ConfigError> {
         let concurrency = within("concurrency", self.concurrency, 1, 256)?;
         let failures = within("breaker_failures", self.breaker_failures, 1, 1_000)?;
-        let pause = within("breaker_pause_seconds", self.breaker_pause_seconds, 1, 3_600)?;
+        let pause = within(
+            "breaker_pause_seconds",
+            self.breaker_pause_seconds,
+            1,
+            3_600,
+        )?;
         let hours = within(
             "key_retention_hours",
             self.key_retention_hours,
             MIN_KEY_HOURS,
             MAX_KEY_HOURS,
         )?;
-        let alert = within("pending_alert_minutes", self.pending_alert_minutes, 1, 10_080)?;
+        let alert = within(
+            "pending_alert_minutes",
+            self.pending_alert_minutes,
+            1,
+            10_080,
+        )?;
         Ok(PaymentSettings {
             settler: SettlerSettings {
                 concurrency: usize::try_from(concurrency).unwrap_or(1),

@@ -187,7 +187,9 @@ mod tests {
         let harness = Harness::new(policy, vec![plan], now());
         let project = ProjectId::parse("demo").unwrap();
         harness.charging.fund(&project, money("500"));
-        harness.charging.script([ChargeAnswer::TimeOutBeforeTaking; 2]);
+        harness
+            .charging
+            .script([ChargeAnswer::TimeOutBeforeTaking; 2]);
         let created = harness
             .usecases
             .create_order(
@@ -213,7 +215,10 @@ mod tests {
         DeliveryJob::new(harness.usecases.clone(), None, DELIVERY_INTERVAL, DAY)
             .run_once()
             .await;
-        assert_eq!(harness.store.status_of(&order.id), Some(OrderStatus::Consuming));
+        assert_eq!(
+            harness.store.status_of(&order.id),
+            Some(OrderStatus::Consuming)
+        );
     }
 
     #[actix_web::test]

@@ -114,7 +114,13 @@ mod tests {
         let project = ProjectId::parse("demo").unwrap();
         harness
             .usecases
-            .recharge(&principal("admin"), project.clone(), money("10"), None, None)
+            .recharge(
+                &principal("admin"),
+                project.clone(),
+                money("10"),
+                None,
+                None,
+            )
             .await
             .unwrap();
         harness.store.tamper_with_balance(&project, money("12"));
@@ -128,6 +134,9 @@ mod tests {
             ),
             "{out}"
         );
-        assert!(out.ends_with("reconcile: 1 project(s), 1 mismatch(es)\n"), "{out}");
+        assert!(
+            out.ends_with("reconcile: 1 project(s), 1 mismatch(es)\n"),
+            "{out}"
+        );
     }
 }

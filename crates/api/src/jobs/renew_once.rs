@@ -150,7 +150,10 @@ mod tests {
             "batch 1 prepaid/consuming: 2 claimed, 0 renewed (0 cycles, 0.00 charged), 2 unpaid, \
              0 ended, 0 skipped, 0 awaiting payment, 0 failed"
         );
-        assert!(lines[1].starts_with("batch 2 prepaid/consuming: 1 claimed"), "{out}");
+        assert!(
+            lines[1].starts_with("batch 2 prepaid/consuming: 1 claimed"),
+            "{out}"
+        );
         assert!(
             lines[2].starts_with(
                 "renewal done: 2 batches, 3 claimed, 0 renewed (0 cycles, 0.00 charged), \
@@ -167,8 +170,10 @@ mod tests {
     async fn a_queue_the_store_fails_is_reported_and_the_run_goes_on() {
         let harness = three_unpaid_orders().await;
         harness
-            .store
-            .inject(Fault::Fail(domain::Error::Unavailable("connection refused".into())));
+            .faults
+            .inject(Fault::Fail(domain::Error::Unavailable(
+                "connection refused".into(),
+            )));
         let mut out = Vec::new();
         let report = run(&harness.usecases, &mut out).await.unwrap();
         assert_eq!(report.failed_queues, 1);

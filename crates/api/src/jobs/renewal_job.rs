@@ -72,8 +72,8 @@ mod tests {
     use std::time::Duration;
 
     use chrono::{TimeZone, Utc};
-    use domain::ports::MockRenewalRepository;
     use domain::policy::BillingPolicy;
+    use domain::ports::MockRenewalRepository;
 
     use super::*;
     use crate::test_support::ports_with;

@@ -41,9 +41,9 @@ pub async fn create(
     if request.dry_run {
         return match state.usecases.create_order(&principal, request).await? {
             CreateOrderOutcome::Quoted(quote) => Ok(ok(QuoteJson::from(&quote))),
-            CreateOrderOutcome::Created { .. } => Err(ApiError::Domain(
-                domain::Error::Internal("a dry run created an order".into()),
-            )),
+            CreateOrderOutcome::Created { .. } => Err(ApiError::Domain(domain::Error::Internal(
+                "a dry run created an order".into(),
+            ))),
         };
     }
     let keyed = Keyed::of(&req, &canonical)?;
@@ -55,7 +55,9 @@ pub async fn create(
             ..request
         };
         match usecases.create_order(&principal, request).await? {
-            CreateOrderOutcome::Quoted(quote) => Answer::new(StatusCode::OK, QuoteJson::from(&quote)),
+            CreateOrderOutcome::Quoted(quote) => {
+                Answer::new(StatusCode::OK, QuoteJson::from(&quote))
+            }
             CreateOrderOutcome::Created {
                 order,
                 charged,

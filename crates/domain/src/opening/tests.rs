@@ -219,7 +219,11 @@ fn a_taken_switch_ends_the_old_order_at_the_switch_with_its_refund() {
         payment: &payment,
         replaced: Some((&held, &history)),
     }
-    .write(&mut change, &BusinessCalendar::default(), utc("2017-02-01T00:00:00Z"))
+    .write(
+        &mut change,
+        &BusinessCalendar::default(),
+        utc("2017-02-01T00:00:00Z"),
+    )
     .unwrap();
     let closing = closing.unwrap();
     // Jan 31 10:00 → Feb 1 10:00 unused: 1 of 31 days of 100 → 3.2258.
@@ -229,7 +233,10 @@ fn a_taken_switch_ends_the_old_order_at_the_switch_with_its_refund() {
     let kinds: Vec<_> = change.events().iter().map(|e| e.kind).collect();
     assert_eq!(
         kinds,
-        [NotificationKind::OrderSwitched, NotificationKind::OrderCreated]
+        [
+            NotificationKind::OrderSwitched,
+            NotificationKind::OrderCreated
+        ]
     );
     // The old order is written first, so its name is free when the new one takes it.
     assert!(matches!(&change.orders()[0], OrderWrite::Update { order, .. } if order.id == old.id));
@@ -265,7 +272,11 @@ fn a_payment_the_order_does_not_wait_for_completes_nothing() {
         payment: &payment,
         replaced: None,
     }
-    .write(&mut ChangeBuilder::new(), &BusinessCalendar::default(), utc(NOW));
+    .write(
+        &mut ChangeBuilder::new(),
+        &BusinessCalendar::default(),
+        utc(NOW),
+    );
     assert!(matches!(outcome, Err(Error::Conflict(_))));
 }
 
@@ -301,9 +312,7 @@ fn a_declined_first_payment_ends_the_order_and_releases_what_was_created_for_it(
 fn a_declined_switch_frees_the_old_order_which_runs_on() {
     let plan = prepaid();
     let opening = pending_opening(&plan, Some("old"));
-    let old = OrderBuilder::default()
-        .id("old")
-        .build();
+    let old = OrderBuilder::default().id("old").build();
     let held = Order {
         replaced_by: Some(opening.order.id.clone()),
         ..old

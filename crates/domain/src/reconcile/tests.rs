@@ -148,7 +148,10 @@ fn a_payment_kept_by_another_keeper_than_its_order_is_reported() {
     books.orders[0].terms.keeper = MoneyKeeper::ChargeService;
     let found = check(&books, now(), limit());
     assert_eq!(
-        found.iter().filter(|m| matches!(m, Mismatch::Keeper { .. })).count(),
+        found
+            .iter()
+            .filter(|m| matches!(m, Mismatch::Keeper { .. }))
+            .count(),
         2
     );
 }

@@ -348,7 +348,10 @@ fn missed_cycles_are_charged_while_the_balance_allows_then_the_order_is_unpaid()
     assert_eq!(decision.after.status, OrderStatus::Ending);
     assert_eq!(decision.after.renew_retries, 1);
     assert_eq!(decision.after.last_warned_at, Some(utc(now)));
-    assert_eq!(decision.ledger.as_ref().map(|m| m.amount), Some(money("198")));
+    assert_eq!(
+        decision.ledger.as_ref().map(|m| m.amount),
+        Some(money("198"))
+    );
     assert_eq!(
         kinds(&decision),
         [
@@ -477,10 +480,7 @@ fn a_yearly_order_renews_past_2038() {
     let until: Vec<_> = decision.rows.iter().map(|r| r.covered_until).collect();
     assert_eq!(
         until,
-        [
-            utc("2039-06-15T08:00:00Z"),
-            utc("2040-06-15T08:00:00Z")
-        ]
+        [utc("2039-06-15T08:00:00Z"), utc("2040-06-15T08:00:00Z")]
     );
 }
 
@@ -765,8 +765,7 @@ fn a_postpaid_cycle_is_charged_at_the_price_it_ran_at_and_the_next_at_the_catalo
         price: money("150"),
         ..postpaid_plan()
     };
-    let decision =
-        run_with("2017-03-31T12:00:00Z", dearer).decide(&postpaid_order(), plenty());
+    let decision = run_with("2017-03-31T12:00:00Z", dearer).decide(&postpaid_order(), plenty());
     assert_eq!(
         rows(&decision),
         [
@@ -963,8 +962,7 @@ fn a_postpaid_charge_service_order_ended_after_grace_owes_its_usage_as_pending_p
         renew_retries: 1,
         ..charged_by_service(postpaid_in_march())
     };
-    let decision =
-        run_with("2017-04-08T00:00:00Z", postpaid_plan()).decide(&ending, Money::ZERO);
+    let decision = run_with("2017-04-08T00:00:00Z", postpaid_plan()).decide(&ending, Money::ZERO);
     assert_eq!(decision.outcome, RenewalOutcome::Ended);
     let pending: Vec<_> = decision
         .payments

@@ -142,9 +142,9 @@ impl FakeCharging {
             state.taken.insert(key, payment.amount);
         }
         match answer {
-            ChargeAnswer::TakeThenTimeOut => {
-                Err(Error::DependencyUnavailable("timed out after taking".into()))
-            }
+            ChargeAnswer::TakeThenTimeOut => Err(Error::DependencyUnavailable(
+                "timed out after taking".into(),
+            )),
             _ => Ok(()),
         }
     }

@@ -2,15 +2,15 @@
 //! database enforces (order versions, payment states, unique resource names and quotas,
 //! unique idempotency keys, guarded ledger movements) and nothing more. A change is applied
 //! to a copy of the state and swapped in only when all of it applied, so a failing change
-//! writes nothing. Faults can be injected: the next commits may fail before writing, or
-//! write and then lose their answer (what a dropped connection at COMMIT does).
+//! writes nothing. Faults are injected in front of it (see `faults`).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use crate::change::PaymentUpdate;
 use crate::change::{Change, OrderWrite};
 use crate::consumption::Consumption;
 use crate::error::{Error, Result};
@@ -27,22 +27,12 @@ use crate::ports::{
     LedgerRepository, NotificationFilter, NotificationRepository, OrderFilter, OrderRepository,
     PaymentRepository, RenewalRepository, TaskQueue, UsageFilter,
 };
-use crate::change::PaymentUpdate;
 use crate::provisioning::{NewTask, QueuedTask, Resource, ResourceKind};
 use crate::reconcile::ProjectBooks;
 use crate::renewal::{
     BatchPlan, RenewalBatch, RenewalCursor, RenewalDecision, RenewalOutcome, RenewalQueue,
     RenewalRules,
 };
-
-/// A fault to inject into the next commit.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Fault {
-    /// The commit fails with this error and writes nothing.
-    Fail(Error),
-    /// The commit writes everything, then answers with this error (the answer was lost).
-    LoseAnswer(Error),
-}
 
 #[derive(Clone, Debug)]
 struct Task {
@@ -69,7 +59,6 @@ struct State {
 #[derive(Clone, Debug, Default)]
 pub struct MemoryStore {
     state: Arc<Mutex<State>>,
-    faults: Arc<Mutex<VecDeque<Fault>>>,
 }
 
 impl MemoryStore {
@@ -79,14 +68,6 @@ impl MemoryStore {
 
     fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// The next commits meet these faults, in order.
-    pub fn inject(&self, fault: Fault) {
-        self.faults
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push_back(fault);
     }
 
     /// Every order, by id.
@@ -163,22 +144,11 @@ impl MemoryStore {
     }
 
     fn commit_to(&self, change: &Change) -> Result<Vec<u64>> {
-        let fault = self
-            .faults
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .pop_front();
-        if let Some(Fault::Fail(e)) = fault {
-            return Err(e);
-        }
         let mut state = self.state();
         let mut next = state.clone();
         let ids = apply(&mut next, change)?;
         *state = next;
-        match fault {
-            Some(Fault::LoseAnswer(e)) => Err(e),
-            _ => Ok(ids),
-        }
+        Ok(ids)
     }
 }
 
@@ -220,7 +190,10 @@ fn apply(state: &mut State, change: &Change) -> Result<Vec<u64>> {
                     .get(&order.id)
                     .ok_or_else(|| Error::NotFound(format!("order {}", order.id)))?;
                 if current.version != *expected_version {
-                    return Err(Error::Conflict(format!("order {} changed meanwhile", order.id)));
+                    return Err(Error::Conflict(format!(
+                        "order {} changed meanwhile",
+                        order.id
+                    )));
                 }
                 state.orders.remove(&order.id);
                 check_holds(state, order)?;
@@ -490,7 +463,11 @@ impl LedgerRepository for MemoryStore {
             .cloned())
     }
 
-    async fn list_recharges(&self, project: &ProjectId, request: PageRequest) -> Result<Page<Recharge>> {
+    async fn list_recharges(
+        &self,
+        project: &ProjectId,
+        request: PageRequest,
+    ) -> Result<Page<Recharge>> {
         let mut recharges: Vec<Recharge> = self
             .state()
             .recharges
@@ -606,7 +583,11 @@ impl RenewalRepository for MemoryStore {
 impl MemoryStore {
     /// Writes each decision alone after its batch failed: conflicts are skipped, other
     /// failures reported.
-    fn one_by_one(&self, decisions: Vec<RenewalDecision>, next: Option<RenewalCursor>) -> BatchOutcome {
+    fn one_by_one(
+        &self,
+        decisions: Vec<RenewalDecision>,
+        next: Option<RenewalCursor>,
+    ) -> BatchOutcome {
         let mut outcome = BatchOutcome {
             next,
             ..BatchOutcome::default()
@@ -619,7 +600,9 @@ impl MemoryStore {
                     decision.outcome = RenewalOutcome::Skipped(format!("changed meanwhile: {why}"));
                     outcome.decisions.push(decision);
                 }
-                Err(e) => outcome.failed.push((decision.before.id.to_string(), e.to_string())),
+                Err(e) => outcome
+                    .failed
+                    .push((decision.before.id.to_string(), e.to_string())),
             }
         }
         outcome
@@ -628,7 +611,12 @@ impl MemoryStore {
 
 #[async_trait]
 impl PaymentRepository for MemoryStore {
-    async fn due(&self, now: DateTime<Utc>, limit: u32, paused: Vec<Region>) -> Result<Vec<Payment>> {
+    async fn due(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        paused: Vec<Region>,
+    ) -> Result<Vec<Payment>> {
         let mut due: Vec<Payment> = self
             .state()
             .payments
@@ -668,7 +656,11 @@ impl PaymentRepository for MemoryStore {
 
 #[async_trait]
 impl NotificationRepository for MemoryStore {
-    async fn list(&self, filter: NotificationFilter, request: PageRequest) -> Result<Page<Notification>> {
+    async fn list(
+        &self,
+        filter: NotificationFilter,
+        request: PageRequest,
+    ) -> Result<Page<Notification>> {
         let mut events: Vec<Notification> = self
             .state()
             .notifications
@@ -701,7 +693,12 @@ impl TaskQueue for MemoryStore {
         Ok(id)
     }
 
-    async fn due(&self, now: DateTime<Utc>, limit: u32, only: Option<Vec<u64>>) -> Result<Vec<QueuedTask>> {
+    async fn due(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        only: Option<Vec<u64>>,
+    ) -> Result<Vec<QueuedTask>> {
         Ok(self
             .state()
             .tasks
@@ -774,7 +771,13 @@ impl IdempotencyStore for MemoryStore {
             .cloned())
     }
 
-    async fn answer(&self, project: &ProjectId, key: &IdempotencyKey, status: u16, body: String) -> Result<()> {
+    async fn answer(
+        &self,
+        project: &ProjectId,
+        key: &IdempotencyKey,
+        status: u16,
+        body: String,
+    ) -> Result<()> {
         if let Some(remembered) = self
             .state()
             .keys
@@ -820,7 +823,9 @@ impl BooksRepository for MemoryStore {
                 .recharges
                 .iter()
                 .filter(|r| r.project == *project)
-                .fold(Money::ZERO, |sum, r| sum.checked_add(r.amount).unwrap_or(Money::MAX)),
+                .fold(Money::ZERO, |sum, r| {
+                    sum.checked_add(r.amount).unwrap_or(Money::MAX)
+                }),
             orders: state
                 .orders
                 .values()

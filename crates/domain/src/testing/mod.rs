@@ -211,26 +211,128 @@ impl OrderBuilder {
 }
 
 mod fakes;
+mod faults;
 mod memory;
+pub mod model;
 
 pub use fakes::{
     ChargeAnswer, FakeCharging, FakeProvisioning, FixedCatalog, OpenIdentity, SequentialIds,
     TestClock,
 };
-pub use memory::{Fault, MemoryStore};
+pub use faults::{Fault, Faults, FaultyChanges, FaultyRenewals};
+pub use memory::MemoryStore;
 
 use std::sync::Arc;
 
 use crate::policy::BillingPolicy;
+use crate::ports::{
+    BooksRepository, ChangeStore, ConsumptionRepository, IdempotencyStore, LedgerRepository,
+    NotificationRepository, OrderRepository, PaymentRepository, RenewalRepository, TaskQueue,
+};
 use crate::principal::Principal;
 use crate::usecases::{Ports, SettlerSettings, UseCases};
 
-/// The use cases over a [`MemoryStore`] and the fakes, each kept for the test to drive and
-/// inspect.
+/// The repositories of one store (the in-memory one, or the database's).
+#[derive(Clone)]
+pub struct StorePorts {
+    pub orders: Arc<dyn OrderRepository>,
+    pub changes: Arc<dyn ChangeStore>,
+    pub usages: Arc<dyn ConsumptionRepository>,
+    pub ledger: Arc<dyn LedgerRepository>,
+    pub renewals: Arc<dyn RenewalRepository>,
+    pub payments: Arc<dyn PaymentRepository>,
+    pub notifications: Arc<dyn NotificationRepository>,
+    pub idempotency: Arc<dyn IdempotencyStore>,
+    pub books: Arc<dyn BooksRepository>,
+    pub tasks: Arc<dyn TaskQueue>,
+}
+
+impl StorePorts {
+    /// Every repository over `store`.
+    pub fn memory(store: &MemoryStore) -> Self {
+        Self {
+            orders: Arc::new(store.clone()),
+            changes: Arc::new(store.clone()),
+            usages: Arc::new(store.clone()),
+            ledger: Arc::new(store.clone()),
+            renewals: Arc::new(store.clone()),
+            payments: Arc::new(store.clone()),
+            notifications: Arc::new(store.clone()),
+            idempotency: Arc::new(store.clone()),
+            books: Arc::new(store.clone()),
+            tasks: Arc::new(store.clone()),
+        }
+    }
+}
+
+/// The use cases over a store and the fakes, with faults in front of the store's commits,
+/// each part kept for the test to drive and inspect.
+#[derive(Clone)]
+pub struct World {
+    pub usecases: UseCases,
+    pub store: StorePorts,
+    pub faults: Faults,
+    pub charging: FakeCharging,
+    pub provisioning: FakeProvisioning,
+    pub clock: TestClock,
+    pub catalog: FixedCatalog,
+}
+
+impl World {
+    /// `plans` in the catalog, the clock at `now`, `store` behind [`Faults`].
+    pub fn over(
+        store: StorePorts,
+        policy: BillingPolicy,
+        plans: Vec<Plan>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let faults = Faults::default();
+        let charging = FakeCharging::default();
+        let provisioning = FakeProvisioning::default();
+        let clock = TestClock::at(now);
+        let catalog = FixedCatalog::with(plans);
+        let ports = Ports {
+            orders: store.orders.clone(),
+            changes: Arc::new(FaultyChanges {
+                inner: store.changes.clone(),
+                faults: faults.clone(),
+            }),
+            usages: store.usages.clone(),
+            ledger: store.ledger.clone(),
+            renewals: Arc::new(FaultyRenewals {
+                inner: store.renewals.clone(),
+                faults: faults.clone(),
+            }),
+            payments: store.payments.clone(),
+            notifications: store.notifications.clone(),
+            idempotency: store.idempotency.clone(),
+            books: store.books.clone(),
+            plans: Arc::new(catalog.clone()),
+            identity: Arc::new(OpenIdentity),
+            charging: Arc::new(charging.clone()),
+            provisioning: Arc::new(provisioning.clone()),
+            tasks: store.tasks.clone(),
+            clock: Arc::new(clock.clone()),
+            ids: Arc::new(SequentialIds::default()),
+        };
+        Self {
+            usecases: UseCases::new(ports, policy, SettlerSettings::default()),
+            store,
+            faults,
+            charging,
+            provisioning,
+            clock,
+            catalog,
+        }
+    }
+}
+
+/// A [`World`] over a [`MemoryStore`], kept too for its inspection helpers.
 #[derive(Clone)]
 pub struct Harness {
     pub usecases: UseCases,
     pub store: MemoryStore,
+    pub faults: Faults,
     pub charging: FakeCharging,
     pub provisioning: FakeProvisioning,
     pub clock: TestClock,
@@ -241,35 +343,15 @@ impl Harness {
     /// `plans` in the catalog, the clock at `now`.
     pub fn new(policy: BillingPolicy, plans: Vec<Plan>, now: DateTime<Utc>) -> Self {
         let store = MemoryStore::new();
-        let charging = FakeCharging::default();
-        let provisioning = FakeProvisioning::default();
-        let clock = TestClock::at(now);
-        let catalog = FixedCatalog::with(plans);
-        let ports = Ports {
-            orders: Arc::new(store.clone()),
-            changes: Arc::new(store.clone()),
-            usages: Arc::new(store.clone()),
-            ledger: Arc::new(store.clone()),
-            renewals: Arc::new(store.clone()),
-            payments: Arc::new(store.clone()),
-            notifications: Arc::new(store.clone()),
-            idempotency: Arc::new(store.clone()),
-            books: Arc::new(store.clone()),
-            plans: Arc::new(catalog.clone()),
-            identity: Arc::new(OpenIdentity),
-            charging: Arc::new(charging.clone()),
-            provisioning: Arc::new(provisioning.clone()),
-            tasks: Arc::new(store.clone()),
-            clock: Arc::new(clock.clone()),
-            ids: Arc::new(SequentialIds::default()),
-        };
+        let world = World::over(StorePorts::memory(&store), policy, plans, now);
         Self {
-            usecases: UseCases::new(ports, policy, SettlerSettings::default()),
+            usecases: world.usecases,
             store,
-            charging,
-            provisioning,
-            clock,
-            catalog,
+            faults: world.faults,
+            charging: world.charging,
+            provisioning: world.provisioning,
+            clock: world.clock,
+            catalog: world.catalog,
         }
     }
 }

@@ -12,6 +12,7 @@ mod far_times;
 mod idempotency;
 mod ledger;
 mod migrations;
+mod money_model;
 mod notifications;
 mod orders;
 mod payments;

@@ -65,15 +65,29 @@ async fn keys_older_than_their_retention_are_forgotten_and_newer_ones_kept() {
     };
     let admin = principal("admin");
     let usecases = &harness.usecases;
-    usecases.recharge(&admin, project(), money("1"), None, keyed("old")).await.unwrap();
+    usecases
+        .recharge(&admin, project(), money("1"), None, keyed("old"))
+        .await
+        .unwrap();
     harness.clock.advance(chrono::TimeDelta::hours(20));
-    usecases.recharge(&admin, project(), money("1"), None, keyed("new")).await.unwrap();
+    usecases
+        .recharge(&admin, project(), money("1"), None, keyed("new"))
+        .await
+        .unwrap();
     harness.clock.advance(chrono::TimeDelta::hours(5));
-    let forgotten = usecases.forget_keys(chrono::TimeDelta::hours(24)).await.unwrap();
+    let forgotten = usecases
+        .forget_keys(chrono::TimeDelta::hours(24))
+        .await
+        .unwrap();
     assert_eq!(forgotten, 1);
-    usecases.recharge(&admin, project(), money("1"), None, keyed("old")).await.unwrap();
+    usecases
+        .recharge(&admin, project(), money("1"), None, keyed("old"))
+        .await
+        .unwrap();
     assert!(matches!(
-        usecases.recharge(&admin, project(), money("1"), None, keyed("new")).await,
+        usecases
+            .recharge(&admin, project(), money("1"), None, keyed("new"))
+            .await,
         Err(Error::DuplicateRequest(_))
     ));
 }

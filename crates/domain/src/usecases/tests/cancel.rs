@@ -10,7 +10,9 @@ use crate::testing::ChargeAnswer;
 #[tokio::test]
 async fn a_prepaid_cancel_refunds_the_unused_remainder_to_the_ledger() {
     let harness = harness();
-    let order = create(&harness, request(&format!("cpu-small-{LEDGER}"))).await.unwrap();
+    let order = create(&harness, request(&format!("cpu-small-{LEDGER}")))
+        .await
+        .unwrap();
     harness.clock.advance(chrono::TimeDelta::days(10));
     let outcome = harness
         .usecases
@@ -32,7 +34,9 @@ async fn without_refund_on_cancel_only_a_cycle_not_begun_goes_back() {
     };
     let harness = crate::testing::Harness::new(policy, plans(), now());
     harness.store.fund(&project(), money("1000"));
-    let order = create(&harness, request(&format!("cpu-small-{LEDGER}"))).await.unwrap();
+    let order = create(&harness, request(&format!("cpu-small-{LEDGER}")))
+        .await
+        .unwrap();
     // Renewed early in the margin: April is paid, not begun.
     harness.clock.set(utc("2026-03-28T00:00:00Z"));
     harness.usecases.renew_due(&mut |_, _, _| {}).await.unwrap();
@@ -50,7 +54,9 @@ async fn without_refund_on_cancel_only_a_cycle_not_begun_goes_back() {
 async fn a_postpaid_cancel_always_succeeds_and_settles_into_arrears() {
     let harness = harness();
     harness.store.fund(&project(), money("30"));
-    let order = create(&harness, request(&format!("net-{LEDGER}"))).await.unwrap();
+    let order = create(&harness, request(&format!("net-{LEDGER}")))
+        .await
+        .unwrap();
     harness.store.fund(&project(), money("5"));
     harness.clock.set(utc("2026-04-16T00:00:00Z"));
     let outcome = harness
@@ -72,7 +78,9 @@ async fn a_postpaid_cancel_always_succeeds_and_settles_into_arrears() {
 #[tokio::test]
 async fn a_charge_service_refund_is_recorded_with_the_end_and_sent_at_once() {
     let harness = harness();
-    let order = create(&harness, request(&format!("cpu-small-{REMOTE}"))).await.unwrap();
+    let order = create(&harness, request(&format!("cpu-small-{REMOTE}")))
+        .await
+        .unwrap();
     harness.clock.advance(chrono::TimeDelta::days(10));
     harness
         .usecases
@@ -93,7 +101,9 @@ async fn a_charge_service_refund_is_recorded_with_the_end_and_sent_at_once() {
 #[tokio::test]
 async fn a_refund_the_charge_service_does_not_answer_is_sent_again_by_the_settler() {
     let harness = harness();
-    let order = create(&harness, request(&format!("cpu-small-{REMOTE}"))).await.unwrap();
+    let order = create(&harness, request(&format!("cpu-small-{REMOTE}")))
+        .await
+        .unwrap();
     harness.charging.script([
         ChargeAnswer::TimeOutBeforeTaking,
         ChargeAnswer::TimeOutBeforeTaking,
@@ -113,20 +123,27 @@ async fn a_refund_the_charge_service_does_not_answer_is_sent_again_by_the_settle
 #[tokio::test]
 async fn a_cancel_releases_the_orders_volume_by_a_task_it_runs_itself() {
     let harness = harness();
-    let order = create(&harness, named(&format!("vol-{LEDGER}"), "data")).await.unwrap();
+    let order = create(&harness, named(&format!("vol-{LEDGER}"), "data"))
+        .await
+        .unwrap();
     harness
         .usecases
         .cancel_order(&principal("alice"), cancel_request(&order.id))
         .await
         .unwrap();
-    assert_eq!(harness.provisioning.log(), ["provision order-1", "release order-1"]);
+    assert_eq!(
+        harness.provisioning.log(),
+        ["provision order-1", "release order-1"]
+    );
     assert!(harness.store.open_tasks().is_empty());
 }
 
 #[tokio::test]
 async fn an_ended_order_cannot_be_cancelled_again() {
     let harness = harness();
-    let order = create(&harness, request(&format!("cpu-small-{LEDGER}"))).await.unwrap();
+    let order = create(&harness, request(&format!("cpu-small-{LEDGER}")))
+        .await
+        .unwrap();
     let alice = principal("alice");
     let cancel = || {
         harness

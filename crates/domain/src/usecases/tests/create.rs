@@ -11,7 +11,9 @@ use crate::testing::{ChargeAnswer, Fault};
 #[tokio::test]
 async fn on_the_ledger_an_order_opens_with_its_row_its_payment_and_the_debit_in_one_change() {
     let harness = harness();
-    let order = create(&harness, named(&format!("vol-{LEDGER}"), "data")).await.unwrap();
+    let order = create(&harness, named(&format!("vol-{LEDGER}"), "data"))
+        .await
+        .unwrap();
     assert_eq!(order.status, OrderStatus::Consuming);
     assert_eq!(order.terms.keeper, MoneyKeeper::LocalLedger);
     assert_eq!(ledger_balance(&harness), money("950"));
@@ -20,7 +22,12 @@ async fn on_the_ledger_an_order_opens_with_its_row_its_payment_and_the_debit_in_
     assert_eq!(payments.len(), 1);
     assert_eq!(payments[0].state, PaymentState::Settled);
     assert_eq!(harness.charging.requests(), 0);
-    let kinds: Vec<_> = harness.store.notifications().iter().map(|n| n.kind).collect();
+    let kinds: Vec<_> = harness
+        .store
+        .notifications()
+        .iter()
+        .map(|n| n.kind)
+        .collect();
     assert_eq!(kinds, [NotificationKind::OrderCreated]);
     assert!(mismatches(&harness).await.is_empty());
 }
@@ -56,13 +63,18 @@ async fn a_balance_that_does_not_cover_the_first_cycle_writes_nothing_and_releas
     );
     assert!(harness.store.orders().is_empty() && harness.store.payments().is_empty());
     assert_eq!(ledger_balance(&harness), money("49.9999"));
-    assert_eq!(harness.provisioning.log(), ["provision order-1", "release order-1"]);
+    assert_eq!(
+        harness.provisioning.log(),
+        ["provision order-1", "release order-1"]
+    );
 }
 
 #[tokio::test]
 async fn in_a_charge_service_region_the_order_opens_once_its_first_payment_is_taken() {
     let harness = harness();
-    let order = create(&harness, named(&format!("vol-{REMOTE}"), "data")).await.unwrap();
+    let order = create(&harness, named(&format!("vol-{REMOTE}"), "data"))
+        .await
+        .unwrap();
     assert_eq!(order.status, OrderStatus::Consuming);
     assert_eq!(order.terms.keeper, MoneyKeeper::ChargeService);
     assert_eq!(harness.charging.balance(&project()), money("950"));
@@ -81,14 +93,20 @@ async fn a_declined_first_payment_ends_the_pending_order_without_charge() {
     let harness = harness();
     harness.charging.fund(&project(), money("10"));
     let refused = create(&harness, named(&format!("vol-{REMOTE}"), "data")).await;
-    assert!(matches!(refused, Err(Error::PaymentDeclined(_))), "{refused:?}");
+    assert!(
+        matches!(refused, Err(Error::PaymentDeclined(_))),
+        "{refused:?}"
+    );
     let orders = harness.store.orders();
     assert_eq!(orders[0].status, OrderStatus::Ended);
     assert!(harness.store.rows().is_empty());
     assert_eq!(harness.store.payments()[0].state, PaymentState::Declined);
     assert_eq!(harness.charging.balance(&project()), money("10"));
     harness.usecases.run_tasks().await.unwrap();
-    assert!(harness.provisioning.log().contains(&"release order-1".to_owned()));
+    assert!(harness
+        .provisioning
+        .log()
+        .contains(&"release order-1".to_owned()));
     assert!(mismatches(&harness).await.is_empty());
 }
 
@@ -99,7 +117,9 @@ async fn an_unknown_outcome_answers_with_the_pending_order_which_the_settler_com
         ChargeAnswer::TakeThenTimeOut,
         ChargeAnswer::TimeOutBeforeTaking,
     ]);
-    let order = create(&harness, named(&format!("vol-{REMOTE}"), "data")).await.unwrap();
+    let order = create(&harness, named(&format!("vol-{REMOTE}"), "data"))
+        .await
+        .unwrap();
     assert_eq!(order.status, OrderStatus::Pending);
     assert_eq!(harness.charging.balance(&project()), money("950"));
     assert!(harness.store.rows().is_empty());
@@ -108,7 +128,11 @@ async fn an_unknown_outcome_answers_with_the_pending_order_which_the_settler_com
     assert_eq!(tally.taken, 1);
     let settled = harness.store.orders();
     assert_eq!(settled[0].status, OrderStatus::Consuming);
-    assert_eq!(harness.charging.balance(&project()), money("950"), "taken once");
+    assert_eq!(
+        harness.charging.balance(&project()),
+        money("950"),
+        "taken once"
+    );
     assert_eq!(harness.store.rows().len(), 1);
     assert!(mismatches(&harness).await.is_empty());
 }
@@ -124,13 +148,16 @@ async fn a_lost_commit_answer_retried_with_the_same_key_is_refused_as_a_duplicat
         }),
         ..request(&format!("cpu-small-{LEDGER}"))
     };
-    harness
-        .store
-        .inject(Fault::LoseAnswer(Error::Unavailable("connection lost".into())));
+    harness.faults.inject(Fault::LoseAnswer(Error::Unavailable(
+        "connection lost".into(),
+    )));
     let lost = create(&harness, keyed("k-1")).await;
     assert!(matches!(lost, Err(Error::Unavailable(_))), "{lost:?}");
     let retried = create(&harness, keyed("k-1")).await;
-    assert!(matches!(retried, Err(Error::DuplicateRequest(_))), "{retried:?}");
+    assert!(
+        matches!(retried, Err(Error::DuplicateRequest(_))),
+        "{retried:?}"
+    );
     assert_eq!(harness.store.orders().len(), 1);
     assert_eq!(ledger_balance(&harness), money("980"));
 }
@@ -138,7 +165,9 @@ async fn a_lost_commit_answer_retried_with_the_same_key_is_refused_as_a_duplicat
 #[tokio::test]
 async fn a_switch_on_the_ledger_ends_the_old_order_and_opens_the_new_one_in_one_change() {
     let harness = harness();
-    let old = create(&harness, request(&format!("cpu-small-{LEDGER}"))).await.unwrap();
+    let old = create(&harness, request(&format!("cpu-small-{LEDGER}")))
+        .await
+        .unwrap();
     harness.clock.advance(chrono::TimeDelta::days(10));
     let new = create(
         &harness,
@@ -159,7 +188,9 @@ async fn a_switch_on_the_ledger_ends_the_old_order_and_opens_the_new_one_in_one_
 #[tokio::test]
 async fn a_switch_through_a_charge_service_ends_the_old_order_only_once_the_new_one_is_paid() {
     let harness = harness();
-    let old = create(&harness, request(&format!("cpu-small-{REMOTE}"))).await.unwrap();
+    let old = create(&harness, request(&format!("cpu-small-{REMOTE}")))
+        .await
+        .unwrap();
     harness.charging.script([
         ChargeAnswer::TimeOutBeforeTaking,
         ChargeAnswer::TimeOutBeforeTaking,
@@ -174,7 +205,10 @@ async fn a_switch_through_a_charge_service_ends_the_old_order_only_once_the_new_
     .await
     .unwrap();
     assert_eq!(new.status, OrderStatus::Pending);
-    assert_eq!(harness.store.status_of(&old.id), Some(OrderStatus::Consuming));
+    assert_eq!(
+        harness.store.status_of(&old.id),
+        Some(OrderStatus::Consuming)
+    );
     let cancel = harness
         .usecases
         .cancel_order(&principal("alice"), cancel_request(&old.id))
@@ -183,7 +217,10 @@ async fn a_switch_through_a_charge_service_ends_the_old_order_only_once_the_new_
     harness.clock.advance(chrono::TimeDelta::seconds(30));
     harness.usecases.settle_due().await.unwrap();
     assert_eq!(harness.store.status_of(&old.id), Some(OrderStatus::Ended));
-    assert_eq!(harness.store.status_of(&new.id), Some(OrderStatus::Consuming));
+    assert_eq!(
+        harness.store.status_of(&new.id),
+        Some(OrderStatus::Consuming)
+    );
     harness.usecases.settle_due().await.unwrap();
     // 20 taken, then 60, then the old order's unused 20 (the switch came at once) back.
     assert_eq!(harness.charging.balance(&project()), money("940"));
@@ -193,7 +230,9 @@ async fn a_switch_through_a_charge_service_ends_the_old_order_only_once_the_new_
 #[tokio::test]
 async fn a_declined_switch_leaves_the_old_order_running() {
     let harness = harness();
-    let old = create(&harness, request(&format!("cpu-small-{REMOTE}"))).await.unwrap();
+    let old = create(&harness, request(&format!("cpu-small-{REMOTE}")))
+        .await
+        .unwrap();
     harness.charging.fund(&project(), money("1"));
     let refused = create(
         &harness,
@@ -203,20 +242,35 @@ async fn a_declined_switch_leaves_the_old_order_running() {
         },
     )
     .await;
-    assert!(matches!(refused, Err(Error::PaymentDeclined(_))), "{refused:?}");
-    let kept = harness.store.orders().into_iter().find(|o| o.id == old.id).unwrap();
-    assert_eq!((kept.status, kept.replaced_by), (OrderStatus::Consuming, None));
+    assert!(
+        matches!(refused, Err(Error::PaymentDeclined(_))),
+        "{refused:?}"
+    );
+    let kept = harness
+        .store
+        .orders()
+        .into_iter()
+        .find(|o| o.id == old.id)
+        .unwrap();
+    assert_eq!(
+        (kept.status, kept.replaced_by),
+        (OrderStatus::Consuming, None)
+    );
     assert!(mismatches(&harness).await.is_empty());
 }
 
 #[tokio::test]
 async fn a_project_has_at_most_one_open_quota_order_per_region() {
     let harness = harness();
-    create(&harness, request(&format!("cpu-small-{LEDGER}"))).await.unwrap();
+    create(&harness, request(&format!("cpu-small-{LEDGER}")))
+        .await
+        .unwrap();
     let second = create(&harness, request(&format!("cpu-large-{LEDGER}"))).await;
     assert!(matches!(second, Err(Error::Conflict(_))), "{second:?}");
     assert_eq!(ledger_balance(&harness), money("980"));
-    create(&harness, request(&format!("cpu-small-{REMOTE}"))).await.unwrap();
+    create(&harness, request(&format!("cpu-small-{REMOTE}")))
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -241,7 +295,9 @@ async fn a_quota_the_platform_cannot_be_asked_about_is_set_later_by_the_task_run
     harness
         .provisioning
         .fail_next(Error::DependencyUnavailable("timeout".into()));
-    let order = create(&harness, request(&format!("cpu-small-{LEDGER}"))).await.unwrap();
+    let order = create(&harness, request(&format!("cpu-small-{LEDGER}")))
+        .await
+        .unwrap();
     assert_eq!(order.status, OrderStatus::Consuming);
     assert_eq!(harness.store.open_tasks().len(), 1);
     harness.clock.advance(chrono::TimeDelta::seconds(30));
@@ -260,16 +316,24 @@ async fn a_volume_whose_creation_timed_out_is_released_by_name_and_nothing_is_wr
         .provisioning
         .fail_next(Error::DependencyUnavailable("timeout".into()));
     let refused = create(&harness, named(&format!("vol-{LEDGER}"), "data")).await;
-    assert!(matches!(refused, Err(Error::DependencyUnavailable(_))), "{refused:?}");
+    assert!(
+        matches!(refused, Err(Error::DependencyUnavailable(_))),
+        "{refused:?}"
+    );
     assert!(harness.store.orders().is_empty());
-    assert_eq!(harness.provisioning.log(), ["provision order-1", "release order-1"]);
+    assert_eq!(
+        harness.provisioning.log(),
+        ["provision order-1", "release order-1"]
+    );
     assert!(harness.store.open_tasks().is_empty());
 }
 
 #[tokio::test]
 async fn the_safety_net_release_of_a_written_order_is_cancelled_by_its_commit() {
     let harness = harness();
-    create(&harness, named(&format!("vol-{LEDGER}"), "data")).await.unwrap();
+    create(&harness, named(&format!("vol-{LEDGER}"), "data"))
+        .await
+        .unwrap();
     assert!(harness.store.open_tasks().is_empty());
     harness.clock.advance(chrono::TimeDelta::hours(1));
     harness.usecases.run_tasks().await.unwrap();
@@ -286,14 +350,22 @@ async fn a_postpaid_order_needs_a_cycle_of_credit_on_the_ledger() {
         "{refused:?}"
     );
     harness.store.fund(&project(), money("30"));
-    create(&harness, request(&format!("net-{LEDGER}"))).await.unwrap();
-    assert_eq!(ledger_balance(&harness), money("30"), "nothing taken up front");
+    create(&harness, request(&format!("net-{LEDGER}")))
+        .await
+        .unwrap();
+    assert_eq!(
+        ledger_balance(&harness),
+        money("30"),
+        "nothing taken up front"
+    );
 }
 
 #[tokio::test]
 async fn a_project_owing_a_charge_service_opens_no_postpaid_order_there() {
     let harness = harness();
-    let order = create(&harness, request(&format!("net-{REMOTE}"))).await.unwrap();
+    let order = create(&harness, request(&format!("net-{REMOTE}")))
+        .await
+        .unwrap();
     harness.charging.fund(&project(), Money::ZERO);
     harness.clock.advance(chrono::TimeDelta::days(10));
     harness
@@ -302,13 +374,18 @@ async fn a_project_owing_a_charge_service_opens_no_postpaid_order_there() {
         .await
         .unwrap();
     let refused = create(&harness, request(&format!("net-{REMOTE}"))).await;
-    assert!(matches!(refused, Err(Error::PaymentDeclined(_))), "{refused:?}");
+    assert!(
+        matches!(refused, Err(Error::PaymentDeclined(_))),
+        "{refused:?}"
+    );
 }
 
 #[tokio::test]
 async fn an_order_being_switched_cannot_be_switched_again() {
     let harness = harness();
-    let old = create(&harness, request(&format!("cpu-small-{REMOTE}"))).await.unwrap();
+    let old = create(&harness, request(&format!("cpu-small-{REMOTE}")))
+        .await
+        .unwrap();
     harness.charging.script([
         ChargeAnswer::TimeOutBeforeTaking,
         ChargeAnswer::TimeOutBeforeTaking,
@@ -317,7 +394,9 @@ async fn an_order_being_switched_cannot_be_switched_again() {
         replaces: Some(old.id.clone()),
         ..request(plan)
     };
-    create(&harness, switch(&format!("cpu-large-{REMOTE}"))).await.unwrap();
+    create(&harness, switch(&format!("cpu-large-{REMOTE}")))
+        .await
+        .unwrap();
     let again = create(&harness, switch(&format!("cpu-large-{REMOTE}"))).await;
     assert!(matches!(again, Err(Error::Conflict(_))), "{again:?}");
 }

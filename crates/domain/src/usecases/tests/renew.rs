@@ -15,18 +15,36 @@ async fn run(harness: &Harness) -> crate::usecases::RenewalReport {
 #[tokio::test]
 async fn a_run_renews_ledger_orders_in_its_transaction_and_records_charge_service_payments() {
     let harness = harness();
-    let here = create(&harness, request(&format!("cpu-small-{LEDGER}"))).await.unwrap();
-    let there = create(&harness, request(&format!("cpu-small-{REMOTE}"))).await.unwrap();
+    let here = create(&harness, request(&format!("cpu-small-{LEDGER}")))
+        .await
+        .unwrap();
+    let there = create(&harness, request(&format!("cpu-small-{REMOTE}")))
+        .await
+        .unwrap();
     harness.clock.set(utc("2026-03-28T00:00:00Z"));
     let report = run(&harness).await;
     assert_eq!((report.total.renewed, report.total.awaiting), (1, 1));
     assert_eq!(ledger_balance(&harness), money("960"));
-    assert_eq!(harness.charging.balance(&project()), money("980"), "not sent yet");
-    let waiting = harness.store.orders().into_iter().find(|o| o.id == there.id).unwrap();
+    assert_eq!(
+        harness.charging.balance(&project()),
+        money("980"),
+        "not sent yet"
+    );
+    let waiting = harness
+        .store
+        .orders()
+        .into_iter()
+        .find(|o| o.id == there.id)
+        .unwrap();
     assert_eq!(waiting.awaiting_payment, Some(2));
     harness.usecases.settle_due().await.unwrap();
     assert_eq!(harness.charging.balance(&project()), money("960"));
-    let renewed = harness.store.orders().into_iter().find(|o| o.id == there.id).unwrap();
+    let renewed = harness
+        .store
+        .orders()
+        .into_iter()
+        .find(|o| o.id == there.id)
+        .unwrap();
     assert_eq!(renewed.deadline_time, utc("2026-05-01T00:00:00Z"));
     assert_eq!(renewed.awaiting_payment, None);
     let _ = here;
@@ -37,7 +55,9 @@ async fn a_run_renews_ledger_orders_in_its_transaction_and_records_charge_servic
 async fn a_cancel_racing_a_charge_service_renewal_is_refused_until_the_payment_settles() {
     // Defect 1: the renewal's deduction used to be kept with no row when a cancel won.
     let harness = harness();
-    let order = create(&harness, request(&format!("cpu-small-{REMOTE}"))).await.unwrap();
+    let order = create(&harness, request(&format!("cpu-small-{REMOTE}")))
+        .await
+        .unwrap();
     harness.clock.set(utc("2026-03-28T00:00:00Z"));
     run(&harness).await;
     let refused = harness
@@ -67,18 +87,30 @@ async fn a_cancel_racing_a_charge_service_renewal_is_refused_until_the_payment_s
 #[tokio::test]
 async fn a_renewal_payment_declined_makes_the_order_unpaid_and_it_ends_after_its_grace() {
     let harness = harness();
-    let order = create(&harness, request(&format!("cpu-small-{REMOTE}"))).await.unwrap();
+    let order = create(&harness, request(&format!("cpu-small-{REMOTE}")))
+        .await
+        .unwrap();
     harness.charging.fund(&project(), Money::ZERO);
     harness.clock.set(utc("2026-04-01T00:00:00Z"));
     run(&harness).await;
     harness.usecases.settle_due().await.unwrap();
-    let unpaid = harness.store.orders().into_iter().find(|o| o.id == order.id).unwrap();
+    let unpaid = harness
+        .store
+        .orders()
+        .into_iter()
+        .find(|o| o.id == order.id)
+        .unwrap();
     assert_eq!(unpaid.status, OrderStatus::Ending);
     assert_eq!(unpaid.awaiting_payment, None);
     harness.clock.set(utc("2026-04-09T00:00:00Z"));
     run(&harness).await;
     assert_eq!(harness.store.status_of(&order.id), Some(OrderStatus::Ended));
-    let declined = harness.store.payments().into_iter().filter(|p| p.state == PaymentState::Declined).count();
+    let declined = harness
+        .store
+        .payments()
+        .into_iter()
+        .filter(|p| p.state == PaymentState::Declined)
+        .count();
     assert_eq!(declined, 1, "asked once per warning interval");
     assert!(mismatches(&harness).await.is_empty());
 }
@@ -86,11 +118,16 @@ async fn a_renewal_payment_declined_makes_the_order_unpaid_and_it_ends_after_its
 #[tokio::test]
 async fn a_top_up_in_the_grace_period_renews_on_request_without_waiting_for_a_run() {
     let harness = harness();
-    let order = create(&harness, request(&format!("cpu-small-{LEDGER}"))).await.unwrap();
+    let order = create(&harness, request(&format!("cpu-small-{LEDGER}")))
+        .await
+        .unwrap();
     harness.store.fund(&project(), Money::ZERO);
     harness.clock.set(utc("2026-04-02T00:00:00Z"));
     run(&harness).await;
-    assert_eq!(harness.store.status_of(&order.id), Some(OrderStatus::Ending));
+    assert_eq!(
+        harness.store.status_of(&order.id),
+        Some(OrderStatus::Ending)
+    );
     harness
         .usecases
         .recharge(&principal("admin"), project(), money("20"), None, None)
@@ -111,11 +148,16 @@ async fn a_top_up_in_the_grace_period_renews_on_request_without_waiting_for_a_ru
 async fn a_postpaid_order_unpaid_past_its_grace_ends_with_its_usage_owed() {
     let harness = harness();
     harness.store.fund(&project(), money("30"));
-    let order = create(&harness, request(&format!("net-{LEDGER}"))).await.unwrap();
+    let order = create(&harness, request(&format!("net-{LEDGER}")))
+        .await
+        .unwrap();
     harness.store.fund(&project(), Money::ZERO);
     harness.clock.set(utc("2026-04-01T00:00:01Z"));
     run(&harness).await;
-    assert_eq!(harness.store.status_of(&order.id), Some(OrderStatus::Ending));
+    assert_eq!(
+        harness.store.status_of(&order.id),
+        Some(OrderStatus::Ending)
+    );
     harness.clock.set(utc("2026-04-09T00:00:00Z"));
     run(&harness).await;
     assert_eq!(harness.store.status_of(&order.id), Some(OrderStatus::Ended));
@@ -134,38 +176,56 @@ async fn a_postpaid_order_unpaid_past_its_grace_ends_with_its_usage_owed() {
 #[tokio::test]
 async fn a_run_that_cannot_write_one_queue_goes_on_with_the_others() {
     let harness = harness();
-    create(&harness, request(&format!("cpu-small-{LEDGER}"))).await.unwrap();
+    create(&harness, request(&format!("cpu-small-{LEDGER}")))
+        .await
+        .unwrap();
     harness.store.fund(&project(), money("30"));
-    create(&harness, request(&format!("net-{LEDGER}"))).await.unwrap();
+    create(&harness, request(&format!("net-{LEDGER}")))
+        .await
+        .unwrap();
     harness.store.fund(&project(), money("1000"));
     harness.clock.set(utc("2026-04-01T00:00:01Z"));
     harness
-        .store
+        .faults
         .inject(Fault::Fail(Error::Unavailable("connection lost".into())));
     let report = run(&harness).await;
     assert_eq!(report.failed_queues, 1);
     assert_eq!(report.total.renewed, 1, "the postpaid queue still ran");
     let again = run(&harness).await;
-    assert_eq!(again.total.renewed, 1, "the next run catches up the prepaid one");
+    assert_eq!(
+        again.total.renewed, 1,
+        "the next run catches up the prepaid one"
+    );
     assert!(mismatches(&harness).await.is_empty());
 }
 
 #[tokio::test]
 async fn a_catalog_price_change_reaches_a_running_order_at_its_next_renewal() {
     let harness = harness();
-    let order = create(&harness, request(&format!("cpu-small-{LEDGER}"))).await.unwrap();
-    harness.catalog.put(quota(LEDGER, &format!("cpu-small-{LEDGER}"), "25"));
+    let order = create(&harness, request(&format!("cpu-small-{LEDGER}")))
+        .await
+        .unwrap();
+    harness
+        .catalog
+        .put(quota(LEDGER, &format!("cpu-small-{LEDGER}"), "25"));
     harness.clock.set(utc("2026-03-28T00:00:00Z"));
     run(&harness).await;
     assert_eq!(ledger_balance(&harness), money("955"));
-    let renewed = harness.store.orders().into_iter().find(|o| o.id == order.id).unwrap();
+    let renewed = harness
+        .store
+        .orders()
+        .into_iter()
+        .find(|o| o.id == order.id)
+        .unwrap();
     assert_eq!(renewed.terms.price, money("25"));
 }
 
 #[tokio::test]
 async fn a_renewal_payment_taken_then_timed_out_is_sent_again_and_counted_once() {
     let harness = harness();
-    let order = create(&harness, request(&format!("cpu-small-{REMOTE}"))).await.unwrap();
+    let order = create(&harness, request(&format!("cpu-small-{REMOTE}")))
+        .await
+        .unwrap();
     harness.clock.set(utc("2026-03-28T00:00:00Z"));
     run(&harness).await;
     harness.charging.script([ChargeAnswer::TakeThenTimeOut]);
@@ -175,7 +235,12 @@ async fn a_renewal_payment_taken_then_timed_out_is_sent_again_and_counted_once()
     let second = harness.usecases.settle_due().await.unwrap();
     assert_eq!(second.taken, 1);
     assert_eq!(harness.charging.balance(&project()), money("960"));
-    let renewed = harness.store.orders().into_iter().find(|o| o.id == order.id).unwrap();
+    let renewed = harness
+        .store
+        .orders()
+        .into_iter()
+        .find(|o| o.id == order.id)
+        .unwrap();
     assert_eq!(renewed.last_consume_id, 2);
     assert!(mismatches(&harness).await.is_empty());
 }

@@ -9,7 +9,9 @@ use crate::testing::ChargeAnswer;
 #[tokio::test]
 async fn a_settlement_the_charge_service_declines_is_owed_announced_and_asked_again_later() {
     let harness = harness();
-    let order = create(&harness, request(&format!("net-{REMOTE}"))).await.unwrap();
+    let order = create(&harness, request(&format!("net-{REMOTE}")))
+        .await
+        .unwrap();
     harness.charging.fund(&project(), Money::ZERO);
     harness.clock.set(utc("2026-03-16T00:00:00Z"));
     harness
@@ -42,9 +44,13 @@ async fn a_settlement_the_charge_service_declines_is_owed_announced_and_asked_ag
 async fn another_amount_under_the_same_id_is_disputed_never_believed_nor_sent_again() {
     // Defect 4: any "already taken" used to count as taken, whatever the amount.
     let harness = harness();
-    harness.charging.already_taken("pay:order-1:1", money("0.01"));
+    harness
+        .charging
+        .already_taken("pay:order-1:1", money("0.01"));
     harness.charging.script([ChargeAnswer::TimeOutBeforeTaking]);
-    let order = create(&harness, request(&format!("cpu-small-{REMOTE}"))).await.unwrap();
+    let order = create(&harness, request(&format!("cpu-small-{REMOTE}")))
+        .await
+        .unwrap();
     let payment = &harness.store.payments()[0];
     assert_eq!(payment.state, PaymentState::Disputed);
     assert_eq!(order.status, crate::order::OrderStatus::Pending);
@@ -54,7 +60,9 @@ async fn another_amount_under_the_same_id_is_disputed_never_believed_nor_sent_ag
     assert_eq!(harness.charging.requests(), requests);
     let found = mismatches(&harness).await;
     assert!(
-        found.iter().any(|(_, m)| matches!(m, Mismatch::Disputed { .. })),
+        found
+            .iter()
+            .any(|(_, m)| matches!(m, Mismatch::Disputed { .. })),
         "{found:?}"
     );
 }
@@ -62,9 +70,13 @@ async fn another_amount_under_the_same_id_is_disputed_never_believed_nor_sent_ag
 #[tokio::test]
 async fn a_region_whose_charge_service_keeps_timing_out_is_paused_then_tried_again() {
     let harness = harness();
-    harness.charging.script([ChargeAnswer::TimeOutBeforeTaking; 5]);
+    harness
+        .charging
+        .script([ChargeAnswer::TimeOutBeforeTaking; 5]);
     for name in ["a", "b", "c"] {
-        let order = create(&harness, named(&format!("vol-{REMOTE}"), name)).await.unwrap();
+        let order = create(&harness, named(&format!("vol-{REMOTE}"), name))
+            .await
+            .unwrap();
         assert_eq!(order.status, crate::order::OrderStatus::Pending);
     }
     // Five unknown outcomes in a row: the third create's second attempt was not sent.

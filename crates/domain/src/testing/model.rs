@@ -1,0 +1,344 @@
+//! The money model, as a property any store must hold: any interleaving of creates,
+//! switches, cancels, recharges, renewal runs, manual renewals and settlements, with the
+//! charge service answering anything (taken, declined, taken then timed out, timed out
+//! before taking, a repeat) and the store failing any commit before writing or losing the
+//! answer after it (what a crash at that instant leaves behind), ends — once the settler
+//! and the task runner have caught up — with books that add up: for every order the charge
+//! service holds exactly what its rows record, the ledger moved by exactly what its rows
+//! record, nothing is left held or pending, and `reconcile` finds nothing.
+//!
+//! [`play`] runs a sequence of [`Step`]s against a [`World`] (the in-memory store in the
+//! domain's tests, the database in the store's) and checks the books.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use proptest::prelude::*;
+
+use crate::error::Error;
+use crate::ids::{OrderId, ProjectId, Quantity, Region, ResourceName};
+use crate::money::Money;
+use crate::page::PageRequest;
+use crate::payment::{MoneyKeeper, PaymentState};
+use crate::plan::{ChargingMode, Plan};
+use crate::policy::BillingPolicy;
+use crate::usecases::{
+    CancelOrderRequest, CreateOrderOutcome, CreateOrderRequest, ReconcileSettings,
+};
+
+use super::{money, principal, utc, ChargeAnswer, Fault, PlanBuilder, World};
+
+/// Where the local ledger keeps the money.
+pub const LEDGER: &str = "cn-south-1";
+/// Where a charge service keeps it.
+pub const REMOTE: &str = "cn-north-1";
+
+/// The model's instant zero.
+pub fn start() -> DateTime<Utc> {
+    utc("2026-03-01T00:00:00Z")
+}
+
+/// The one project the model plays with.
+pub fn project() -> ProjectId {
+    ProjectId::parse("demo").unwrap_or_else(|_| unreachable!())
+}
+
+/// [`REMOTE`]'s money is its charge service's.
+pub fn policy() -> BillingPolicy {
+    BillingPolicy {
+        charge_regions: vec![Region::parse(REMOTE).unwrap_or_else(|_| unreachable!())],
+        ..BillingPolicy::default()
+    }
+}
+
+/// In each region: a named prepaid volume (50.00), a postpaid network (30.00), two quota
+/// plans (20.00 and 60.00), all monthly.
+pub fn plans() -> Vec<Plan> {
+    let mut plans = Vec::new();
+    for region in [LEDGER, REMOTE] {
+        plans.push(
+            PlanBuilder::default()
+                .id(&format!("vol-{region}"))
+                .region(region)
+                .price("50")
+                .named()
+                .build(),
+        );
+        plans.push(
+            PlanBuilder::default()
+                .id(&format!("net-{region}"))
+                .plan_type("network")
+                .region(region)
+                .mode(ChargingMode::Postpaid)
+                .price("30")
+                .build(),
+        );
+        for (size, price) in [("small", "20"), ("large", "60")] {
+            plans.push(
+                PlanBuilder::default()
+                    .id(&format!("cpu-{size}-{region}"))
+                    .plan_type("resources")
+                    .region(region)
+                    .price(price)
+                    .build(),
+            );
+        }
+    }
+    plans
+}
+
+/// One thing that happens.
+#[derive(Clone, Debug)]
+pub enum Step {
+    Create { plan: usize },
+    Switch { order: usize, plan: usize },
+    Cancel { order: usize },
+    RenewOrder { order: usize },
+    Recharge { amount: i64 },
+    FundChargeService { amount: i64 },
+    Run { days: i64 },
+    Settle { minutes: i64 },
+    Tasks,
+    Answer(ChargeAnswer),
+    Crash { lose_answer: bool },
+}
+
+/// Any step, weighted towards what moves money.
+pub fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        4 => (0usize..8).prop_map(|plan| Step::Create { plan }),
+        2 => (0usize..8, 0usize..8).prop_map(|(order, plan)| Step::Switch { order, plan }),
+        2 => (0usize..8).prop_map(|order| Step::Cancel { order }),
+        1 => (0usize..8).prop_map(|order| Step::RenewOrder { order }),
+        1 => (1i64..=200).prop_map(|amount| Step::Recharge { amount }),
+        1 => (0i64..=200).prop_map(|amount| Step::FundChargeService { amount }),
+        3 => (1i64..=20).prop_map(|days| Step::Run { days }),
+        3 => (1i64..=90).prop_map(|minutes| Step::Settle { minutes }),
+        1 => Just(Step::Tasks),
+        3 => prop_oneof![
+            Just(ChargeAnswer::TakeThenTimeOut),
+            Just(ChargeAnswer::TimeOutBeforeTaking),
+            Just(ChargeAnswer::Decline),
+        ]
+        .prop_map(Step::Answer),
+        2 => any::<bool>().prop_map(|lose_answer| Step::Crash { lose_answer }),
+    ]
+}
+
+fn request(
+    plans: &[Plan],
+    index: usize,
+    n: usize,
+    replaces: Option<OrderId>,
+) -> CreateOrderRequest {
+    let plan = &plans[index % plans.len()];
+    CreateOrderRequest {
+        project: project(),
+        plan_id: plan.id.clone(),
+        quantities: Quantity::ONE,
+        region: None,
+        resource_name: plan
+            .requires_resource_name
+            .then(|| ResourceName::parse(&format!("v{n}")).unwrap_or_else(|_| unreachable!())),
+        replaces,
+        dry_run: false,
+        idempotency: None,
+    }
+}
+
+fn keyless(order: &OrderId) -> CancelOrderRequest {
+    CancelOrderRequest {
+        project: project(),
+        order_id: order.clone(),
+        idempotency: None,
+    }
+}
+
+/// Plays `steps` against `world` (a project funded with 300.00 in the ledger, by a
+/// recharge, and 300.00 at the charge service), lets the settler and the task runner catch
+/// up, and checks the books; panics, saying what does not add up, when they do not.
+pub async fn play(world: &World, steps: Vec<Step>) {
+    let admin = principal("admin");
+    let alice = principal("alice");
+    let usecases = &world.usecases;
+    usecases
+        .recharge(&admin, project(), money("300"), None, None)
+        .await
+        .unwrap_or_else(|e| panic!("funding: {e}"));
+    world.charging.fund(&project(), money("300"));
+    let all = plans();
+    let mut created: Vec<OrderId> = Vec::new();
+    for (n, step) in steps.into_iter().enumerate() {
+        let pick = |i: usize| (!created.is_empty()).then(|| created[i % created.len()].clone());
+        match step {
+            Step::Create { plan } => {
+                if let Ok(CreateOrderOutcome::Created { order, .. }) = usecases
+                    .create_order(&alice, request(&all, plan, n, None))
+                    .await
+                {
+                    created.push(order.id);
+                }
+            }
+            Step::Switch { order, plan } => {
+                if let Some(old) = pick(order) {
+                    let switch = request(&all, plan, n, Some(old));
+                    if let Ok(CreateOrderOutcome::Created { order, .. }) =
+                        usecases.create_order(&alice, switch).await
+                    {
+                        created.push(order.id);
+                    }
+                }
+            }
+            Step::Cancel { order } => {
+                if let Some(id) = pick(order) {
+                    let _ = usecases.cancel_order(&alice, keyless(&id)).await;
+                }
+            }
+            Step::RenewOrder { order } => {
+                if let Some(id) = pick(order) {
+                    let _ = usecases.renew_order(&alice, keyless(&id)).await;
+                }
+            }
+            Step::Recharge { amount } => {
+                let amount = Money::from_units(amount).unwrap_or(Money::ZERO);
+                let _ = usecases
+                    .recharge(&admin, project(), amount, None, None)
+                    .await;
+            }
+            Step::FundChargeService { amount } => {
+                world
+                    .charging
+                    .fund(&project(), Money::from_units(amount).unwrap_or(Money::ZERO));
+            }
+            Step::Run { days } => {
+                world.clock.advance(TimeDelta::days(days));
+                usecases
+                    .renew_due(&mut |_, _, _| {})
+                    .await
+                    .unwrap_or_else(|e| panic!("renewal run: {e}"));
+            }
+            Step::Settle { minutes } => {
+                world.clock.advance(TimeDelta::minutes(minutes));
+                let _ = usecases.settle_due().await;
+            }
+            Step::Tasks => {
+                let _ = usecases.run_tasks().await;
+            }
+            Step::Answer(answer) => world.charging.script([answer]),
+            Step::Crash { lose_answer } => {
+                let error = Error::Unavailable("killed".into());
+                world.faults.inject(if lose_answer {
+                    Fault::LoseAnswer(error)
+                } else {
+                    Fault::Fail(error)
+                });
+            }
+        }
+    }
+    catch_up(world).await;
+    check(world).await;
+}
+
+/// The settler and the task runner catch up, with the charge service answering normally
+/// and funded enough for any arrears, and the store no longer failing.
+async fn catch_up(world: &World) {
+    world.faults.clear();
+    world.charging.fund(&project(), money("1000000"));
+    for _ in 0..12 {
+        world.clock.advance(TimeDelta::days(1));
+        world
+            .usecases
+            .settle_due()
+            .await
+            .unwrap_or_else(|e| panic!("settling: {e}"));
+        world
+            .usecases
+            .run_tasks()
+            .await
+            .unwrap_or_else(|e| panic!("tasks: {e}"));
+    }
+}
+
+async fn check(world: &World) {
+    let books = world
+        .store
+        .books
+        .books(&project())
+        .await
+        .unwrap_or_else(|e| panic!("books: {e}"));
+    let open: Vec<_> = books
+        .payments
+        .iter()
+        .filter(|p| p.state.is_open() || p.state == PaymentState::Disputed)
+        .collect();
+    assert!(open.is_empty(), "payments left open: {open:#?}");
+    let taken = world.charging.net_by_order();
+    for order in &books.orders {
+        assert!(
+            !order.is_held(),
+            "order {} is still held: {order:?}",
+            order.id
+        );
+        let recorded = books
+            .rows
+            .iter()
+            .filter(|r| r.order_id == order.id)
+            .fold(Money::ZERO, |sum, r| {
+                sum.checked_add(r.amount).unwrap_or(Money::MAX)
+            });
+        let held = taken.get(order.id.as_str()).copied().unwrap_or(Money::ZERO);
+        match order.terms.keeper {
+            MoneyKeeper::ChargeService => assert_eq!(
+                held, recorded,
+                "order {}: the charge service holds {held}, its rows record {recorded}",
+                order.id
+            ),
+            MoneyKeeper::LocalLedger => assert_eq!(
+                held,
+                Money::ZERO,
+                "order {} is the ledger's but the charge service took money for it",
+                order.id
+            ),
+        }
+    }
+    let ledger_rows = books
+        .rows
+        .iter()
+        .filter(|r| {
+            books
+                .orders
+                .iter()
+                .any(|o| o.id == r.order_id && o.terms.keeper == MoneyKeeper::LocalLedger)
+        })
+        .fold(Money::ZERO, |sum, r| {
+            sum.checked_add(r.amount).unwrap_or(Money::MAX)
+        });
+    let balance = books.balance.unwrap_or(Money::ZERO);
+    assert_eq!(
+        Some(balance),
+        books.recharged.checked_sub(ledger_rows),
+        "the ledger moved by something else than its rows"
+    );
+    let settings = ReconcileSettings {
+        project: Some(project()),
+        pending_limit: TimeDelta::hours(1),
+    };
+    let report = world
+        .usecases
+        .reconcile(&settings, &mut |_, _| {})
+        .await
+        .unwrap_or_else(|e| panic!("reconcile: {e}"));
+    assert!(
+        report.mismatches.is_empty(),
+        "reconcile: {:#?}",
+        report.mismatches
+    );
+    let listed = world
+        .usecases
+        .list_recharges(
+            &principal("admin"),
+            &project(),
+            PageRequest::parse(None, Some("1")).unwrap_or_else(|_| unreachable!()),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("recharges: {e}"));
+    assert!(listed.total >= 1, "the funding recharge is listed");
+}
