@@ -372,7 +372,7 @@ fn movement(movement: &LedgerMove) -> Movement<'_> {
 
 /// Applies one movement: a guard that refuses is `InsufficientBalance` with what the
 /// balance holds; a balance that would leave the column's range is `Internal`.
-pub(crate) fn move_balance(
+fn move_balance(
     conn: &mut DbConnection,
     each: &LedgerMove,
     at: DbTime,

@@ -25,7 +25,7 @@
 //! inserts into it and inviting deadlocks with concurrent runs, for no gain. Without claim
 //! locks the reads see committed data too, and the guards catch what changed since.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -244,8 +244,7 @@ fn read_claimed(
             }
             Err(e) => return Err(e.into()),
         };
-    let position: std::collections::HashMap<&str, usize> =
-        ids.iter().enumerate().map(|(n, id)| (*id, n)).collect();
+    let position: HashMap<&str, usize> = ids.iter().enumerate().map(|(n, id)| (*id, n)).collect();
     rows.sort_by_key(|(id, _)| position.get(id.as_str()).copied());
     let mut orders = Vec::with_capacity(rows.len());
     let mut failed = Vec::new();
