@@ -364,8 +364,9 @@ fn skipped(decision: RenewalDecision, why: &str) -> RenewalDecision {
 }
 
 /// A manual renewal: the order (locked with [`Locking::Rows`], waiting for a run that holds
-/// it), decided by the same rules and written with its key. Not filtered by due-ness: the
-/// rules say `NotDue` for an order with nothing due or held by a payment or a switch.
+/// it), decided by the same rules and written with its key, recorded first. Not filtered
+/// by due-ness: the rules say `NotDue` for an order with nothing due or held by a payment
+/// or a switch.
 fn renew_one(
     conn: &mut DbConnection,
     id: &OrderId,
@@ -385,9 +386,11 @@ fn renew_one(
         .next()
         .ok_or_else(|| Error::Internal(format!("the rules decided nothing for order {id}")))?;
     let change = decision.change()?;
-    changes::write(conn, &change, endpoints, Statements::OnePerItem)?;
+    // The key first, as a change records it: a repeated request is a duplicate before
+    // anything else of it can refuse it.
     if let Some(record) = key {
         changes::record_key(conn, record)?;
     }
+    changes::write(conn, &change, endpoints, Statements::OnePerItem)?;
     Ok(Some(as_written(decision, &change)))
 }
