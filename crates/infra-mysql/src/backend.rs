@@ -172,15 +172,20 @@ macro_rules! claim_query {
             .filter(dsl::replaced_by.is_null())
             .order((dsl::deadline_time.asc(), dsl::order_id.asc()))
             .limit(claim.limit)
-            .select(OrderRow::as_select())
+            .select((dsl::order_id, dsl::deadline_time))
     }};
 }
 
-/// Claims the orders for a renewal batch. MariaDB: `FOR UPDATE SKIP LOCKED`, so each
-/// claimed order is held until commit and concurrent runs take disjoint batches instead
-/// of waiting for each other; without locking, a plain read. SQLite: a plain read; the
-/// `BEGIN IMMEDIATE` around it already excludes every other writer.
-pub(crate) fn claim(conn: &mut DbConnection, claim: &Claim<'_>) -> QueryResult<Vec<OrderRow>> {
+/// Claims the orders for a renewal batch: their ids and deadlines, in claim order, which
+/// is all the cursor needs (the rows are read next, and one that cannot be read is then
+/// reported alone). MariaDB: `FOR UPDATE SKIP LOCKED`, so each claimed order is held until
+/// commit and concurrent runs take disjoint batches instead of waiting for each other;
+/// without locking, a plain read. SQLite: a plain read; the `BEGIN IMMEDIATE` around it
+/// already excludes every other writer.
+pub(crate) fn claim(
+    conn: &mut DbConnection,
+    claim: &Claim<'_>,
+) -> QueryResult<Vec<(String, DbTime)>> {
     match (conn, claim.locking) {
         (DbConnection::Mysql(inner), Locking::Rows) => {
             claim_query!(claim).for_update().skip_locked().load(inner)

@@ -35,7 +35,7 @@ use domain::payment::LedgerMove;
 use domain::ports::ChangeStore;
 use domain::{Error, Money, Result};
 
-use crate::backend::{self, DbConnection, DbTime};
+use crate::backend::{self, DbConnection, DbTime, Isolation};
 use crate::database::Database;
 use crate::error::{classify, violates_key, Failure, RepoError};
 use crate::mapping::{self, new_task, order_update, payment_update, row_id, to_db_time};
@@ -70,6 +70,10 @@ impl ChangeWriter {
     }
 }
 
+/// At READ COMMITTED on MariaDB: every guard is a locking `UPDATE` or a unique key, which
+/// see the latest committed rows at any level; the plain reads that explain a refusal (an
+/// order's version, a balance) then see them too, and no gap lock of REPEATABLE READ makes
+/// two changes inserting into the same index range deadlock.
 #[async_trait]
 impl ChangeStore for ChangeWriter {
     async fn commit(&self, change: Change) -> Result<Vec<u64>> {
@@ -79,7 +83,9 @@ impl ChangeStore for ChangeWriter {
         let endpoints = Arc::clone(&self.endpoints);
         let tasks = self
             .db
-            .write(move |conn| write(conn, &change, &endpoints, Statements::OnePerItem))
+            .write_at(Isolation::ReadCommitted, move |conn| {
+                write(conn, &change, &endpoints, Statements::OnePerItem)
+            })
             .await?;
         Ok(tasks)
     }
@@ -367,7 +373,7 @@ fn movement(movement: &LedgerMove) -> Movement<'_> {
 
 /// Applies one movement: a guard that refuses is `InsufficientBalance` with what the
 /// balance holds; a balance that would leave the column's range is `Internal`.
-pub(crate) fn move_balance(
+fn move_balance(
     conn: &mut DbConnection,
     each: &LedgerMove,
     at: DbTime,

@@ -25,7 +25,7 @@
 //! inserts into it and inviting deadlocks with concurrent runs, for no gain. Without claim
 //! locks the reads see committed data too, and the guards catch what changed since.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -170,11 +170,10 @@ fn renew(
             locking,
         },
     )?;
-    if claimed.is_empty() {
+    let Some(next) = cursor_after(&claimed)? else {
         return Ok(BatchOutcome::default());
-    }
-    let next = Some(cursor_after(&claimed)?);
-    let (orders, mut failed) = readable(claimed);
+    };
+    let (orders, mut failed) = read_claimed(conn, &claimed)?;
     let balances = read_balances(conn, &rules.balances_needed(&orders), locking)?;
     let decisions = rules.decide_batch(&orders, &balances);
     let (decisions, unwritten) = write_decisions(conn, decisions, endpoints)?;
@@ -182,45 +181,85 @@ fn renew(
     Ok(BatchOutcome {
         decisions,
         failed,
-        next,
+        next: Some(next),
     })
 }
 
-/// Where the next batch starts: after the last claimed row, read from its raw id and
-/// deadline, so that a row the domain cannot read never stops the cursor. An id that is
-/// not an order id (it has characters other than letters, digits, `-` and `_`) cannot be a
-/// cursor; the last row whose id is serves, and only a batch made of such rows fails.
-fn cursor_after(claimed: &[OrderRow]) -> std::result::Result<RenewalCursor, RepoError> {
+/// Where the next batch starts: after the last claimed order, from its raw id and deadline
+/// (`None` when nothing was claimed), so that a row the domain cannot read never stops the
+/// cursor. An id that is not an order id (it has characters other than letters, digits, `-`
+/// and `_`) cannot be a cursor; the last claimed id that is serves, and only a batch made
+/// of such rows fails.
+fn cursor_after(
+    claimed: &[(String, DbTime)],
+) -> std::result::Result<Option<RenewalCursor>, RepoError> {
+    if claimed.is_empty() {
+        return Ok(None);
+    }
     claimed
         .iter()
         .rev()
-        .find_map(|row| {
-            let order_id = OrderId::parse(&row.order_id).ok()?;
+        .find_map(|(id, deadline)| {
             Some(RenewalCursor {
-                deadline: from_db_time(row.deadline_time),
-                order_id,
+                deadline: from_db_time(*deadline),
+                order_id: OrderId::parse(id).ok()?,
             })
         })
+        .map(Some)
         .ok_or_else(|| {
             RepoError::Domain(Error::Internal(format!(
                 "no claimed order has a readable ORDER_ID, the first is {:?}",
-                claimed.first().map(|row| row.order_id.as_str())
+                claimed.first().map(|(id, _)| id.as_str())
             )))
         })
 }
 
-/// The claimed orders the domain can read, and the others with why.
-fn readable(claimed: Vec<OrderRow>) -> (Vec<Order>, Failed) {
-    let mut orders = Vec::with_capacity(claimed.len());
+/// The claimed orders the domain can read, in claim order, and the others with why. The
+/// rows are read in one query; if one of them cannot even be decoded (a time the column's
+/// type cannot hold), they are read one by one, so that only that one is reported.
+fn read_claimed(
+    conn: &mut DbConnection,
+    claimed: &[(String, DbTime)],
+) -> std::result::Result<(Vec<Order>, Failed), RepoError> {
+    let ids: Vec<&str> = claimed.iter().map(|(id, _)| id.as_str()).collect();
+    let mut rows: Vec<(String, std::result::Result<OrderRow, String>)> =
+        match order::find_all(conn, &ids) {
+            Ok(rows) => rows
+                .into_iter()
+                .map(|row| (row.order_id.clone(), Ok(row)))
+                .collect(),
+            Err(diesel::result::Error::DeserializationError(_)) => {
+                let mut one_by_one = Vec::with_capacity(ids.len());
+                for id in &ids {
+                    match order::find(conn, id) {
+                        Ok(Some(row)) => one_by_one.push(((*id).to_owned(), Ok(row))),
+                        Ok(None) => {}
+                        Err(diesel::result::Error::DeserializationError(e)) => {
+                            one_by_one.push(((*id).to_owned(), Err(e.to_string())));
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                one_by_one
+            }
+            Err(e) => return Err(e.into()),
+        };
+    let position: HashMap<&str, usize> = ids.iter().enumerate().map(|(n, id)| (*id, n)).collect();
+    rows.sort_by_key(|(id, _)| position.get(id.as_str()).copied());
+    let mut orders = Vec::with_capacity(rows.len());
     let mut failed = Vec::new();
-    for row in claimed {
-        let id = row.order_id.clone();
-        match Order::try_from(row) {
-            Ok(order) => orders.push(order),
-            Err(e) => failed.push((id, e.to_string())),
+    for (id, row) in rows {
+        match row.map_err(|why| {
+            corrupt("DF_PURCHASE_ORDER", &format!("ORDER_ID={id:?}"), why).to_string()
+        }) {
+            Ok(row) => match Order::try_from(row) {
+                Ok(order) => orders.push(order),
+                Err(e) => failed.push((id, e.to_string())),
+            },
+            Err(why) => failed.push((id, why)),
         }
     }
-    (orders, failed)
+    Ok((orders, failed))
 }
 
 /// The balances of `projects` (locked with [`Locking::Rows`] on MariaDB); a project
@@ -325,8 +364,9 @@ fn skipped(decision: RenewalDecision, why: &str) -> RenewalDecision {
 }
 
 /// A manual renewal: the order (locked with [`Locking::Rows`], waiting for a run that holds
-/// it), decided by the same rules and written with its key. Not filtered by due-ness: the
-/// rules say `NotDue` for an order with nothing due or held by a payment or a switch.
+/// it), decided by the same rules and written with its key, recorded first. Not filtered
+/// by due-ness: the rules say `NotDue` for an order with nothing due or held by a payment
+/// or a switch.
 fn renew_one(
     conn: &mut DbConnection,
     id: &OrderId,
@@ -346,9 +386,11 @@ fn renew_one(
         .next()
         .ok_or_else(|| Error::Internal(format!("the rules decided nothing for order {id}")))?;
     let change = decision.change()?;
-    changes::write(conn, &change, endpoints, Statements::OnePerItem)?;
+    // The key first, as a change records it: a repeated request is a duplicate before
+    // anything else of it can refuse it.
     if let Some(record) = key {
         changes::record_key(conn, record)?;
     }
+    changes::write(conn, &change, endpoints, Statements::OnePerItem)?;
     Ok(Some(as_written(decision, &change)))
 }

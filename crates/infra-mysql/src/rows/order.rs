@@ -120,6 +120,14 @@ pub(crate) fn find(conn: &mut DbConnection, order_id: &str) -> QueryResult<Optio
         .optional()
 }
 
+/// The orders of `ids` (those that exist), in no particular order.
+pub(crate) fn find_all(conn: &mut DbConnection, ids: &[&str]) -> QueryResult<Vec<OrderRow>> {
+    purchase_order::table
+        .filter(dsl::order_id.eq_any(ids))
+        .select(OrderRow::as_select())
+        .load(conn)
+}
+
 /// The order's version, if it exists: what tells a stale update from a missing order.
 pub(crate) fn version_of(conn: &mut DbConnection, order_id: &str) -> QueryResult<Option<i32>> {
     purchase_order::table
