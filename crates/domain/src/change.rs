@@ -267,10 +267,14 @@ impl Change {
 
     fn check(&self) -> Result<()> {
         let bug = |what: String| Err(Error::Internal(format!("change refused: {what}")));
+        let mut rows_of: BTreeMap<&OrderId, Vec<&Consumption>> = BTreeMap::new();
+        for row in &self.rows {
+            rows_of.entry(&row.order_id).or_default().push(row);
+        }
         for write in &self.orders {
             let order = write.order();
             let mut expected = write.first_consume_id();
-            for row in self.rows.iter().filter(|row| row.order_id == order.id) {
+            for row in rows_of.get(&order.id).into_iter().flatten() {
                 if row.project != order.project {
                     return bug(format!(
                         "row #{} of order {} names project {}",
@@ -294,18 +298,28 @@ impl Change {
                 ));
             }
         }
+        let orders: BTreeMap<&OrderId, &Order> = self
+            .orders
+            .iter()
+            .map(|write| (&write.order().id, write.order()))
+            .collect();
         if let Some(row) = self
             .rows
             .iter()
-            .find(|row| self.order(&row.order_id).is_none())
+            .find(|row| !orders.contains_key(&row.order_id))
         {
             return bug(format!(
                 "row of order {} which it does not write",
                 row.order_id
             ));
         }
+        let rows: BTreeMap<(&OrderId, u32), &Consumption> = self
+            .rows
+            .iter()
+            .map(|row| ((&row.order_id, row.consume_id), row))
+            .collect();
         for payment in &self.payments {
-            self.check_payment(payment)?;
+            Self::check_payment(payment, &orders, &rows)?;
         }
         let mut ledger_payments: BTreeMap<ProjectId, Money> = BTreeMap::new();
         for payment in self
@@ -329,7 +343,11 @@ impl Change {
         Ok(())
     }
 
-    fn check_payment(&self, payment: &Payment) -> Result<()> {
+    fn check_payment(
+        payment: &Payment,
+        orders: &BTreeMap<&OrderId, &Order>,
+        rows: &BTreeMap<(&OrderId, u32), &Consumption>,
+    ) -> Result<()> {
         let bug = |what: String| {
             Err(Error::Internal(format!(
                 "change refused: payment {}: {what}",
@@ -339,7 +357,7 @@ impl Change {
         if !payment.amount.is_positive() {
             return bug(format!("amount {}", payment.amount));
         }
-        let Some(order) = self.order(&payment.id.order) else {
+        let Some(order) = orders.get(&payment.id.order) else {
             return bug("its order is not written by the change".into());
         };
         if payment.project != order.project || payment.keeper != order.terms.keeper {
@@ -374,11 +392,7 @@ impl Change {
             }
             return Ok(());
         }
-        let row = self
-            .rows
-            .iter()
-            .find(|row| row.order_id == payment.id.order && row.consume_id == payment.consume_id);
-        match row {
+        match rows.get(&(&payment.id.order, payment.consume_id)) {
             Some(row) if row.amount == payment.signed() => Ok(()),
             Some(row) => bug(format!(
                 "pays {} for a row of {}",

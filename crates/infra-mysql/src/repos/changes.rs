@@ -155,17 +155,14 @@ pub(crate) fn write(
     Ok(queued)
 }
 
-/// When the change happened, for the balances it moves: the latest time of its rows,
-/// payments and events. A change with none of them (a bare ledger check, a task
-/// cancelled) has no time of its own, so the adapter's clock dates it.
+/// When the change happened, for the balances it moves: the latest creation time of its
+/// payments and time of its events (not its rows': a renewed period may start days ahead).
+/// A change with neither (a bare ledger check, a task cancelled) has no time of its own, so
+/// the adapter's clock dates it.
 fn change_time(change: &Change) -> DateTime<Utc> {
-    let rows = change.rows().iter().map(|row| row.time);
     let payments = change.payments().iter().map(|payment| payment.created_at);
     let events = change.events().iter().map(|event| event.time);
-    rows.chain(payments)
-        .chain(events)
-        .max()
-        .unwrap_or_else(Utc::now)
+    payments.chain(events).max().unwrap_or_else(Utc::now)
 }
 
 /// A unique violation where the change expected none: someone else wrote it first.
