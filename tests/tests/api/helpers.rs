@@ -76,6 +76,38 @@ pub fn run_to_end(mut command: Command) -> Output {
     command.output().expect("run serviceusage")
 }
 
+/// `serviceusage reconcile` with `command`'s database and configuration, run to its end.
+pub fn reconcile(mut command: Command) -> Output {
+    command.arg("reconcile");
+    run_to_end(command)
+}
+
+/// [`reconcile`] that must find the books in order: exit 0 and a summary line of no
+/// mismatch. Returns that line (`reconcile: N project(s), 0 mismatch(es)`).
+#[track_caller]
+pub fn assert_reconciled(command: Command) -> String {
+    let output = reconcile(command);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "reconcile failed ({}):\nstdout:\n{stdout}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let line = reconcile_summary(&stdout).to_owned();
+    assert!(line.ends_with(" project(s), 0 mismatch(es)"), "{stdout}");
+    line
+}
+
+/// The `reconcile:` summary line of a reconcile run's output.
+#[track_caller]
+pub fn reconcile_summary(stdout: &str) -> &str {
+    stdout
+        .lines()
+        .find(|line| line.starts_with("reconcile: "))
+        .unwrap_or_else(|| panic!("no `reconcile:` line in:\n{stdout}"))
+}
+
 /// A temporary directory holding a SQLite database.
 pub struct SqliteDir {
     pub dir: TempDir,
@@ -289,6 +321,13 @@ impl TestApp {
             Store::Sqlite(dir) => dir.url(),
             Store::Mysql(database) => database.url(),
         }
+    }
+
+    /// `serviceusage reconcile` on the app's database must find the books in order; the
+    /// summary line.
+    #[track_caller]
+    pub fn assert_reconciled(&self) -> String {
+        assert_reconciled(command(&self.database_url()))
     }
 
     /// Stops the process and starts it again on the same database.

@@ -45,7 +45,7 @@ async fn a_yearly_order_renews_past_2038(app: TestApp) {
             json!({"project": PROJECT, "planId": BSI, "parameters": {"resourceName": "db-far"}}),
         )
         .await;
-    created.expect(200, 0);
+    created.expect(201, 0);
     let id = created.data()["orderId"].as_str().unwrap().to_owned();
     let start = time(&created.data()["startTime"]);
     // The business time zone is UTC: a year is twelve calendar months from the start.
@@ -89,6 +89,8 @@ async fn a_yearly_order_renews_past_2038(app: TestApp) {
     // Nothing is left due: a second run at the same instant claims nothing.
     let again = renew_once(&app.database_url(), run_at());
     assert!(summary(&again).contains(" 0 claimed,"), "{again}");
+    // Every cycle is paid by its payment, and the balance is what the recharge left.
+    app.assert_reconciled();
 }
 
 /// The server, with its own renewal job off, on the given database.
