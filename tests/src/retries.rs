@@ -39,3 +39,11 @@ pub fn tasks_due_now(db: &mut Db) -> Result<usize> {
     .set(resource_task::next_attempt_at.eq(at))
     .execute(c))?)
 }
+
+/// How many resource tasks are not done yet.
+pub fn tasks_left(db: &mut Db) -> Result<i64> {
+    Ok(on_backend!(&mut *db, |c| resource_task::table
+        .filter(resource_task::done_at.is_null())
+        .count()
+        .get_result(c))?)
+}

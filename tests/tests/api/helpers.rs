@@ -194,14 +194,25 @@ pub struct TestApp {
     _store: Store,
 }
 
-/// An answer: status and JSON body (`Value::Null` if the body is not JSON).
+/// An answer: status, headers and JSON body (`Value::Null` if the body is not JSON).
 #[derive(Debug)]
 pub struct Reply {
     pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
     pub body: Value,
 }
 
+/// The request header that makes a money-moving write safe to retry.
+pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
+
 impl Reply {
+    /// Whether the answer is a replay of the first answer to its `Idempotency-Key`.
+    pub fn replayed(&self) -> bool {
+        self.headers
+            .get("Idempotent-Replayed")
+            .is_some_and(|value| value == "true")
+    }
+
     pub fn code(&self) -> i64 {
         self.body["code"].as_i64().unwrap_or(-1)
     }
@@ -361,9 +372,14 @@ impl TestApp {
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
         let response = request.send().await.expect("request");
         let status = response.status();
+        let headers = response.headers().clone();
         let bytes = response.bytes().await.expect("body");
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Reply { status, body }
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub fn request(
@@ -395,6 +411,23 @@ impl TestApp {
     pub async fn put(&self, path: &str, token: &str, body: Value) -> Reply {
         self.send(
             self.request(reqwest::Method::PUT, path, Some(token))
+                .json(&body),
+        )
+        .await
+    }
+
+    /// A JSON body sent with an `Idempotency-Key`.
+    pub async fn keyed(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        key: &str,
+        body: Value,
+    ) -> Reply {
+        self.send(
+            self.request(method, path, Some(token))
+                .header(IDEMPOTENCY_KEY, key)
                 .json(&body),
         )
         .await

@@ -7,4 +7,8 @@ mod harness;
 mod identity;
 mod lifecycle;
 mod outages;
+mod pending_creates;
+mod renewal_races;
+mod resources;
+mod settlements;
 mod webhooks;

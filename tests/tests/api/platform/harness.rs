@@ -5,19 +5,27 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+use blackbox_tests::catalog::{self, Plan};
 use blackbox_tests::db::Db;
 use blackbox_tests::retries;
+use blackbox_tests::seed::{self, NewOrder};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
-use crate::fake_platform::{FakePlatform, PaymentSeen, RemotePlan, WebhookTarget};
+pub use crate::fake_platform::POSTPAID_PLAN;
+use crate::fake_platform::{FakePlatform, PaymentSeen, RemotePlan, ServiceConfig, WebhookTarget};
 use crate::helpers::{
-    assert_reconciled, command, run_to_end, MysqlDatabase, Reply, SqliteDir, TestApp,
+    assert_reconciled, command, reconcile, run_to_end, MysqlDatabase, Reply, SqliteDir, TestApp,
 };
 
 /// The region whose plans, charging and provisioning are the platform's.
 pub const REGION: &str = "cn-north-1";
+/// The region whose one plan is [`POSTPAID_PLAN`] from the configuration file and whose
+/// money the same charge service keeps; provisioning is embedded there.
+pub const POSTPAID_REGION: &str = "cn-north-2";
+/// [`POSTPAID_PLAN`]'s price of a month, ten-thousandths (100.00).
+pub const POSTPAID_PRICE: i64 = 1_000_000;
 /// The platform admin's token: the only one the charge service, the volume service and
 /// the quota endpoints accept.
 pub const ADMIN_TOKEN: &str = "platform-admin-token-9f3c";
@@ -119,6 +127,24 @@ impl Harness {
 
     /// `None` when MariaDB is asked for and unreachable (see [`MysqlDatabase::create`]).
     pub async fn start_on(database: Database, webhooks: bool) -> Option<Self> {
+        Self::start_with(database, |config, fakes| {
+            if webhooks {
+                config.webhook = Some(WebhookTarget {
+                    name: WEBHOOK_NAME.into(),
+                    url: fakes.webhook_url(),
+                    secret: WEBHOOK_SECRET.into(),
+                });
+            }
+        })
+        .await
+    }
+
+    /// Like [`Harness::start_on`], with the configuration file's values changed by
+    /// `adjust` first (a longer timeout, webhooks).
+    pub async fn start_with(
+        database: Database,
+        adjust: impl FnOnce(&mut ServiceConfig, &FakePlatform),
+    ) -> Option<Self> {
         let fakes = FakePlatform::start(plans(), ADMIN_TOKEN).await;
         fakes.identity.add_user("ann", ANN, &[PROJECT]);
         fakes.identity.add_user("bob", BOB, &[]);
@@ -127,13 +153,8 @@ impl Harness {
         fakes.charge.set_balance(PROJECT, OPENING_BALANCE);
 
         let mut config = fakes.config(REGION, ADMIN_TOKEN, &["boss"]);
-        if webhooks {
-            config.webhook = Some(WebhookTarget {
-                name: WEBHOOK_NAME.into(),
-                url: fakes.webhook_url(),
-                secret: WEBHOOK_SECRET.into(),
-            });
-        }
+        config.postpaid_region = Some(POSTPAID_REGION.into());
+        adjust(&mut config, &fakes);
         let config_dir = tempfile::tempdir().unwrap();
         let config_file = config_dir.path().join("platform.toml");
         std::fs::write(&config_file, config.toml()).unwrap();
@@ -183,6 +204,17 @@ impl Harness {
         String::from_utf8_lossy(&output.stdout).into_owned()
     }
 
+    /// `serviceusage renew --once --now <now>` with the same configuration, started in
+    /// the background; its output is collected when it ends.
+    pub fn spawn_renew(&self, now: DateTime<Utc>) -> std::process::Child {
+        let mut renew = configured(&self.app.database_url(), &self.config);
+        renew
+            .args(["renew", "--once", "--now", &now.to_rfc3339()])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        renew.spawn().expect("spawn serviceusage renew")
+    }
+
     /// `serviceusage deliver --once` with the same configuration (what the server's
     /// delivery job does every few seconds: due payments, resource tasks, webhooks), run
     /// to its end; must exit 0. Its stdout.
@@ -199,6 +231,43 @@ impl Harness {
             String::from_utf8_lossy(&output.stderr)
         );
         String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Writes a postpaid order of [`POSTPAID_PLAN`] for [`PROJECT`] kept by the charge
+    /// service, started `days` ago and never billed since (as after an outage of the
+    /// renewal job), straight into the database; its id.
+    pub fn seed_postpaid_order(&self, days: i64) -> String {
+        let order = NewOrder {
+            order_id: format!(
+                "postpaid-{}",
+                &uuid::Uuid::new_v4().simple().to_string()[..12]
+            ),
+            project: PROJECT.into(),
+            plan: Plan {
+                id: POSTPAID_PLAN,
+                plan_type: "usage",
+                region: POSTPAID_REGION,
+                mode: catalog::POSTPAID,
+                price: POSTPAID_PRICE,
+                months: 1,
+                needs_resource_name: false,
+            },
+            quantities: 1,
+            start: (Utc::now() - Duration::days(days)).naive_utc(),
+            resource_name: None,
+        };
+        let mut db = self.db();
+        seed::insert_orders(&mut db, std::slice::from_ref(&order)).unwrap();
+        // The seeder writes orders of the local ledger; this one's money is the charge
+        // service's (KEEPER 1), as an order opened in its region is.
+        let kept = db
+            .execute(&format!(
+                "UPDATE DF_PURCHASE_ORDER SET KEEPER = 1 WHERE ORDER_ID = '{}'",
+                order.order_id
+            ))
+            .unwrap();
+        assert_eq!(kept, 1);
+        order.order_id
     }
 
     /// A connection to the service's database, bypassing the service.
@@ -234,8 +303,12 @@ impl Harness {
         }
     }
 
-    /// `serviceusage reconcile` with the same configuration must find the books in order;
-    /// its summary line.
+    /// `serviceusage reconcile` with the same configuration, run to its end.
+    pub fn reconcile(&self) -> Output {
+        reconcile(configured(&self.app.database_url(), &self.config))
+    }
+
+    /// [`Harness::reconcile`] that must find the books in order; its summary line.
     #[track_caller]
     pub fn assert_reconciled(&self) -> String {
         assert_reconciled(configured(&self.app.database_url(), &self.config))
@@ -258,6 +331,19 @@ impl Harness {
                 token,
                 json!({"project": PROJECT, "planId": VOLUME_PLAN, "region": REGION,
                        "parameters": {"resourceName": name}}),
+            )
+            .await
+    }
+
+    /// [`Harness::create`] with an `Idempotency-Key`.
+    pub async fn create_keyed(&self, token: &str, plan: &str, key: &str) -> Reply {
+        self.app
+            .keyed(
+                reqwest::Method::POST,
+                "/orders",
+                token,
+                key,
+                json!({"project": PROJECT, "planId": plan, "region": REGION}),
             )
             .await
     }
