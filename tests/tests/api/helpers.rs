@@ -476,6 +476,15 @@ impl TestApp {
             .to_owned()
     }
 
+    /// The order as an admin reads it now (`data` of a 200).
+    pub async fn order(&self, project: &str, order: &str) -> Value {
+        let reply = self
+            .get(&format!("/orders/{order}?project={project}"), ADMIN)
+            .await;
+        reply.expect(200, 0);
+        reply.data().clone()
+    }
+
     pub async fn snapshot(&self, project: &str) -> Snapshot {
         let mut orders_by_status = Vec::new();
         for status in ["pending", "consuming", "ending", "ended"] {

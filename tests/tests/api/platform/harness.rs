@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+use blackbox_tests::calendar;
 use blackbox_tests::catalog::{self, Plan};
 use blackbox_tests::db::Db;
 use blackbox_tests::retries;
@@ -253,7 +254,7 @@ impl Harness {
                 needs_resource_name: false,
             },
             quantities: 1,
-            start: (Utc::now() - Duration::days(days)).naive_utc(),
+            start: calendar::days_ago(days),
             resource_name: None,
         };
         let mut db = self.db();
