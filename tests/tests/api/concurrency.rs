@@ -48,6 +48,7 @@ async fn only_one_of_concurrent_creates_is_paid(app: TestApp, n: usize) {
     let snapshot = app.snapshot(&project).await;
     assert_eq!(snapshot.orders_by_status, [0, 1, 0, 0]);
     assert_eq!(snapshot.usages, 1);
+    app.assert_reconciled();
 }
 
 /// Funds a fresh project for `n` quota orders and fires `n` creates of one in the same
@@ -73,6 +74,7 @@ async fn only_one_of_concurrent_quota_creates_opens(app: TestApp, n: usize) {
     let snapshot = app.snapshot(&project).await;
     assert_eq!(snapshot.orders_by_status, [0, 1, 0, 0]);
     assert_eq!(snapshot.usages, 1);
+    app.assert_reconciled();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

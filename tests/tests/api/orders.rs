@@ -138,6 +138,7 @@ async fn prepaid_order_life_cycle(app: &TestApp) {
         minor(&app.balance("demo").await.into()),
         9_010_000 + refunded
     );
+    app.assert_reconciled();
 }
 
 #[tokio::test]

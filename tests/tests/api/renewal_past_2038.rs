@@ -64,6 +64,23 @@ async fn a_yearly_order_renews_past_2038(app: TestApp) {
         line.contains(&format!("1 claimed, 1 renewed ({cycles} cycles")),
         "{line}"
     );
+    assert!(
+        line.contains(", 0 awaiting payment, 0 failed in "),
+        "{line}"
+    );
+    // The ledger keeps this region's money: nothing for the settler, nothing to provision.
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l == "payments: 0 taken, 0 declined, 0 owed, 0 unknown, 0 disputed, 0 paused"),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l == "resource tasks: 0 done, 0 left for a later attempt"),
+        "{stdout}"
+    );
 
     let order = app
         .get(&format!("/orders/{id}?project={PROJECT}"), ADMIN)
