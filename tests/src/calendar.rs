@@ -1,7 +1,7 @@
 //! Natural-month cycles in UTC (the shipped `billing.time_zone`), written independently of
 //! the service's own calendar so that seeded rows and expected charges are a second opinion.
 
-use chrono::{Datelike, Months, NaiveDate, NaiveDateTime};
+use chrono::{Datelike, Months, NaiveDate, NaiveDateTime, Timelike};
 
 /// The end of the `n`-th cycle of `months` months of an order started at `start`: the same
 /// day of the month (clamped to the month's last day) and the same time of day, never
@@ -21,6 +21,15 @@ pub fn renewals_due(start: NaiveDateTime, months: u32, due_by: NaiveDateTime) ->
         k += 1;
     }
     k - 1
+}
+
+/// The instant `days` days before now, to the second: a start for an order seeded in the
+/// past. The service keeps times to the microsecond; a seeded time finer than that (the
+/// clock's nanoseconds) would not be a cycle boundary once the service has written the
+/// order's deadline back.
+pub fn days_ago(days: i64) -> NaiveDateTime {
+    let now = chrono::Utc::now().naive_utc() - chrono::TimeDelta::days(days);
+    now.with_nanosecond(0).unwrap_or(now)
 }
 
 /// Midnight UTC of a date.

@@ -59,6 +59,12 @@ impl Db {
         }
     }
 
+    /// Runs one statement as written, e.g. a test corrupting a row on purpose; returns the
+    /// number of rows it changed. Never with text from outside the test.
+    pub fn execute(&mut self, sql: &str) -> Result<usize> {
+        Ok(on_backend!(&mut *self, |c| diesel::sql_query(sql).execute(c))?)
+    }
+
     /// Runs `work` in one transaction, through diesel's transaction manager so that what
     /// diesel nests inside (SQLite's emulated multi-row INSERT) becomes a savepoint.
     pub fn transaction<T>(&mut self, work: impl FnOnce(&mut Db) -> Result<T>) -> Result<T> {

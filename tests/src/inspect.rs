@@ -43,6 +43,19 @@ pub fn open_orders(db: &mut Db) -> Result<Vec<OpenOrder>> {
         .collect())
 }
 
+/// Whether the project has an open order of a quota plan type in the region (it may hold
+/// no other: one open quota order per project and region).
+pub fn holds_open_quota(db: &mut Db, project: &str, region: &str) -> Result<bool> {
+    let open: i64 = on_backend!(&mut *db, |c| purchase_order::table
+        .filter(purchase_order::account_id.eq(project))
+        .filter(purchase_order::region.eq(region))
+        .filter(purchase_order::plan_type.eq_any(["cpuquota", "quota", "resources"]))
+        .filter(purchase_order::status.eq_any(OPEN))
+        .count()
+        .get_result(c))?;
+    Ok(open > 0)
+}
+
 /// Number of consumption rows of every order that has any.
 pub fn rows_per_order(db: &mut Db) -> Result<BTreeMap<String, u32>> {
     let ids: Vec<String> = on_backend!(&mut *db, |c| consuming_history::table

@@ -1,5 +1,7 @@
 //! The ledger's invariants, checked on the whole database after a run:
-//! - per project: opening balance + Σ recharges − Σ consumption = balance, and balance ≥ 0;
+//! - per project: opening balance + Σ recharges − Σ consumption = balance, and balance ≥ 0
+//!   unless the project has postpaid orders (their settlements, usage already consumed,
+//!   may take it below zero: arrears);
 //! - per order: its rows are consume ids 1..n without gap or duplicate, LAST_CONSUME_ID = n,
 //!   and every row carries the order's project;
 //! - every consuming order's deadline lies after the run's `now` (nothing due was left).
@@ -12,6 +14,9 @@ use diesel::prelude::*;
 use crate::db::{on_backend, Db, Result};
 use crate::schema::{balance, consuming_history, purchase_order, recharge};
 use crate::seed::CONSUMING;
+
+/// CHARGING_MODE of a postpaid order.
+const POSTPAID: i16 = 1;
 
 /// What the check saw and what it found wrong.
 #[derive(Debug, Default)]
@@ -72,6 +77,11 @@ pub fn check(db: &mut Db, now: NaiveDateTime, opening: &BTreeMap<String, i64>) -
     let recharges: Vec<(String, i64)> = on_backend!(&mut *db, |c| recharge::table
         .select((recharge::account_id, recharge::amount))
         .load(c))?;
+    let postpaid: Vec<String> = on_backend!(&mut *db, |c| purchase_order::table
+        .filter(purchase_order::charging_mode.eq(POSTPAID))
+        .select(purchase_order::account_id)
+        .distinct()
+        .load(c))?;
 
     let mut report = Report {
         orders: orders.len(),
@@ -126,10 +136,10 @@ pub fn check(db: &mut Db, now: NaiveDateTime, opening: &BTreeMap<String, i64>) -
         .map(|(project, amount)| (project.as_str(), *amount))
         .collect();
     for (project, amount) in &actual {
-        if *amount < 0 {
-            report
-                .violations
-                .push(format!("project {project} has a negative balance {amount}"));
+        if *amount < 0 && !postpaid.iter().any(|p| p == project) {
+            report.violations.push(format!(
+                "project {project} has a negative balance {amount} and no postpaid order"
+            ));
         }
     }
     report.projects = expected.len().max(actual.len());

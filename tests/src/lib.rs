@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod db;
 pub mod inspect;
 pub mod invariants;
+pub mod retries;
 pub mod rng;
 pub mod schema;
 pub mod seed;

@@ -157,3 +157,16 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(purchase_order, consuming_history);
+
+diesel::table! {
+    /// Resource tasks (releases, quota settings): only what a test moves.
+    #[sql_name = "DF_RESOURCE_TASK"]
+    resource_task (id) {
+        #[sql_name = "ID"]
+        id -> BigInt,
+        #[sql_name = "NEXT_ATTEMPT_AT"]
+        next_attempt_at -> Timestamp,
+        #[sql_name = "DONE_AT"]
+        done_at -> Nullable<Timestamp>,
+    }
+}

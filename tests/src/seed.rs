@@ -305,17 +305,23 @@ pub fn fund(db: &mut Db, fundings: &[Funding], at: NaiveDateTime) -> Result<()> 
 
 /// Opens one order now, paying its first cycle from the project's balance the way the
 /// service does (guarded debit, all in one transaction). `false`, and nothing written,
-/// when the balance does not cover it or, for a quota order, when the project already has
-/// an open quota order in the region.
+/// when the balance does not cover it (a postpaid order needs one cycle of credit: the
+/// balance, with the default credit limit of 0) or, for a quota order, when the project
+/// already has an open quota order in the region.
 pub fn open_order(db: &mut Db, order: &NewOrder) -> Result<bool> {
     let charge = order.first_charge();
+    let needed = if order.plan.mode == PREPAID {
+        charge
+    } else {
+        order.cycle_price()
+    };
     let at = order.start;
     let opened = db.transaction(|db| {
         let debited = on_backend!(&mut *db, |c| {
             diesel::update(
                 balance::table
                     .filter(balance::account_id.eq(order.project.as_str()))
-                    .filter(balance::amount.ge(charge)),
+                    .filter(balance::amount.ge(needed)),
             )
             .set((
                 balance::amount.eq(balance::amount - charge),

@@ -133,7 +133,7 @@ async fn unknown_fields_are_ignored() {
         json!({"project": "demo", "planId": CPU, "colour": "blue"}),
     )
     .await
-    .expect(200, 0);
+    .expect(201, 0);
 }
 
 #[tokio::test]
@@ -166,8 +166,9 @@ async fn an_unknown_or_missing_action_is_3307() {
     let id = order.data()["orderId"].as_str().unwrap().to_owned();
     let before = app.snapshot("demo").await;
     for body in [
-        json!({"action": "renew", "project": "demo"}),
+        json!({"action": "refund", "project": "demo"}),
         json!({"action": "CANCEL", "project": "demo"}),
+        json!({"action": "RENEW", "project": "demo"}),
         json!({"action": "", "project": "demo"}),
         json!({"project": "demo"}),
         json!({"action": "cancel"}),
@@ -263,7 +264,7 @@ async fn a_duplicated_resource_name_is_409_3308() {
     let app = spawn_app().await;
     let body =
         json!({"project": "demo", "planId": VOLUME, "parameters": {"resourceName": "data-1"}});
-    app.post("/orders", DEMO, body.clone()).await.expect(200, 0);
+    app.post("/orders", DEMO, body.clone()).await.expect(201, 0);
     each_post_is_refused(&app, DEMO, &[("/orders", body)], 409, 3308).await;
 }
 
@@ -442,10 +443,22 @@ async fn insufficient_balance_is_402_3316_and_writes_nothing() {
         app.get("/orders?project=demo", DEMO).await.data()["total"],
         0
     );
-    // A postpaid order needs no balance.
+    // A postpaid order needs one cycle (120.00) of credit: the balance plus the credit
+    // limit (0.00 by default).
+    let postpaid = app.create_order(ALICE, "alice-project", POSTPAID).await;
+    postpaid.expect(402, 3316);
+    assert!(
+        postpaid.msg().contains("120.00") && postpaid.msg().contains("50.00"),
+        "{}",
+        postpaid.msg()
+    );
+    assert_eq!(app.snapshot("alice-project").await, before);
+    app.recharge("alice-project", "70.00").await.expect(200, 0);
     app.create_order(ALICE, "alice-project", POSTPAID)
         .await
-        .expect(200, 0);
+        .expect(201, 0);
+    // Opening it charged nothing.
+    assert_eq!(app.balance("alice-project").await, "120.00");
 }
 
 #[tokio::test]

@@ -20,7 +20,7 @@ async fn the_shipped_config_funds_the_demo_project_once() {
 #[tokio::test]
 async fn a_restart_does_not_fund_the_demo_project_again() {
     let mut app = spawn_app().await;
-    app.create_order(DEMO, "demo", CPU).await.expect(200, 0);
+    app.create_order(DEMO, "demo", CPU).await.expect(201, 0);
     app.restart();
     assert_eq!(app.balance("demo").await, "901.00");
     assert_eq!(
@@ -36,7 +36,8 @@ async fn a_project_never_funded_has_zero_and_no_update_time() {
     balance.expect(200, 0);
     assert_eq!(
         balance.data(),
-        &json!({"project": "alice-project", "balance": "0.00"})
+        &json!({"project": "alice-project", "balance": "0.00", "owed": "0.00",
+                "creditLimit": "0.00"})
     );
 }
 

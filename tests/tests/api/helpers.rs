@@ -76,6 +76,38 @@ pub fn run_to_end(mut command: Command) -> Output {
     command.output().expect("run serviceusage")
 }
 
+/// `serviceusage reconcile` with `command`'s database and configuration, run to its end.
+pub fn reconcile(mut command: Command) -> Output {
+    command.arg("reconcile");
+    run_to_end(command)
+}
+
+/// [`reconcile`] that must find the books in order: exit 0 and a summary line of no
+/// mismatch. Returns that line (`reconcile: N project(s), 0 mismatch(es)`).
+#[track_caller]
+pub fn assert_reconciled(command: Command) -> String {
+    let output = reconcile(command);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "reconcile failed ({}):\nstdout:\n{stdout}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let line = reconcile_summary(&stdout).to_owned();
+    assert!(line.ends_with(" project(s), 0 mismatch(es)"), "{stdout}");
+    line
+}
+
+/// The `reconcile:` summary line of a reconcile run's output.
+#[track_caller]
+pub fn reconcile_summary(stdout: &str) -> &str {
+    stdout
+        .lines()
+        .find(|line| line.starts_with("reconcile: "))
+        .unwrap_or_else(|| panic!("no `reconcile:` line in:\n{stdout}"))
+}
+
 /// A temporary directory holding a SQLite database.
 pub struct SqliteDir {
     pub dir: TempDir,
@@ -162,14 +194,25 @@ pub struct TestApp {
     _store: Store,
 }
 
-/// An answer: status and JSON body (`Value::Null` if the body is not JSON).
+/// An answer: status, headers and JSON body (`Value::Null` if the body is not JSON).
 #[derive(Debug)]
 pub struct Reply {
     pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
     pub body: Value,
 }
 
+/// The request header that makes a money-moving write safe to retry.
+pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
+
 impl Reply {
+    /// Whether the answer is a replay of the first answer to its `Idempotency-Key`.
+    pub fn replayed(&self) -> bool {
+        self.headers
+            .get("Idempotent-Replayed")
+            .is_some_and(|value| value == "true")
+    }
+
     pub fn code(&self) -> i64 {
         self.body["code"].as_i64().unwrap_or(-1)
     }
@@ -291,6 +334,13 @@ impl TestApp {
         }
     }
 
+    /// `serviceusage reconcile` on the app's database must find the books in order; the
+    /// summary line.
+    #[track_caller]
+    pub fn assert_reconciled(&self) -> String {
+        assert_reconciled(command(&self.database_url()))
+    }
+
     /// Stops the process and starts it again on the same database.
     pub fn restart(&mut self) {
         self.restart_with(command(&self.database_url()));
@@ -322,9 +372,14 @@ impl TestApp {
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
         let response = request.send().await.expect("request");
         let status = response.status();
+        let headers = response.headers().clone();
         let bytes = response.bytes().await.expect("body");
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Reply { status, body }
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub fn request(
@@ -356,6 +411,23 @@ impl TestApp {
     pub async fn put(&self, path: &str, token: &str, body: Value) -> Reply {
         self.send(
             self.request(reqwest::Method::PUT, path, Some(token))
+                .json(&body),
+        )
+        .await
+    }
+
+    /// A JSON body sent with an `Idempotency-Key`.
+    pub async fn keyed(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        key: &str,
+        body: Value,
+    ) -> Reply {
+        self.send(
+            self.request(method, path, Some(token))
+                .header(IDEMPOTENCY_KEY, key)
                 .json(&body),
         )
         .await
@@ -402,6 +474,15 @@ impl TestApp {
             .as_str()
             .expect("balance")
             .to_owned()
+    }
+
+    /// The order as an admin reads it now (`data` of a 200).
+    pub async fn order(&self, project: &str, order: &str) -> Value {
+        let reply = self
+            .get(&format!("/orders/{order}?project={project}"), ADMIN)
+            .await;
+        reply.expect(200, 0);
+        reply.data().clone()
     }
 
     pub async fn snapshot(&self, project: &str) -> Snapshot {

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod arrears;
 mod auth;
 mod bad_input;
 mod balances;
@@ -10,11 +11,14 @@ mod concurrency;
 mod fake_platform;
 mod health;
 mod helpers;
+mod idempotency;
+mod manual_renewal;
 mod orders;
 mod platform;
 mod process;
 mod renewal_concurrency;
 mod renewal_crash;
+mod renewal_isolation;
 mod renewal_past_2038;
 mod renewal_runs;
 mod renewal_year;

@@ -47,11 +47,16 @@ async fn prepaid_order_life_cycle(app: &TestApp) {
     assert_eq!(app.balance("demo").await, "1000.00");
 
     let created = app.create_order(DEMO, "demo", CPU).await;
-    created.expect(200, 0);
+    created.expect(201, 0);
     let order = created.data();
     let id = order["orderId"].as_str().unwrap().to_owned();
     assert_eq!(order["money"], "99.00");
     assert_eq!(order["status"], "consuming");
+    // The order keeps its terms: its cycle, its unit price and who keeps its money.
+    assert_eq!(order["cycle"], "month");
+    assert_eq!(order["unitPrice"], "99.00");
+    assert_eq!(order["moneyKeeper"], "ledger");
+    assert_eq!(order["awaitingPayment"], false);
     assert_eq!(order["project"], "demo");
     assert_eq!(order["region"], "cn-north-1");
     assert_eq!(order["quantities"], 1);
@@ -133,6 +138,7 @@ async fn prepaid_order_life_cycle(app: &TestApp) {
         minor(&app.balance("demo").await.into()),
         9_010_000 + refunded
     );
+    app.assert_reconciled();
 }
 
 #[tokio::test]
@@ -155,16 +161,23 @@ async fn mysql_a_prepaid_order_is_charged_listed_and_refunded_on_cancel() {
 #[tokio::test]
 async fn orders_are_listed_by_status_and_region_page_by_page() {
     let app = spawn_app().await;
-    app.create_order(DEMO, "demo", CPU).await.expect(200, 0);
-    app.create_order(DEMO, "demo", CPU).await.expect(200, 0);
+    // One quota order per region, and two volumes.
+    app.create_order(DEMO, "demo", CPU).await.expect(201, 0);
     app.post(
         "/orders",
         DEMO,
         json!({"project": "demo", "planId": VOLUME, "quantities": 2, "parameters": {"resourceName": "data-1"}}),
     )
     .await
-    .expect(200, 0);
-    app.create_order(DEMO, "demo", NORTH2).await.expect(200, 0);
+    .expect(201, 0);
+    app.post(
+        "/orders",
+        DEMO,
+        json!({"project": "demo", "planId": VOLUME, "parameters": {"resourceName": "data-2"}}),
+    )
+    .await
+    .expect(201, 0);
+    app.create_order(DEMO, "demo", NORTH2).await.expect(201, 0);
 
     let all = app.get("/orders?project=demo", DEMO).await;
     assert_eq!(all.data()["total"], 4);
@@ -192,7 +205,7 @@ async fn orders_are_listed_by_status_and_region_page_by_page() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|o| o["planId"] == VOLUME)
+        .find(|o| o["resourceName"] == "data-1")
         .unwrap();
     assert_eq!(volume["resourceName"], "data-1");
     assert_eq!(volume["quantities"], 2);
@@ -203,8 +216,8 @@ async fn orders_are_listed_by_status_and_region_page_by_page() {
         0
     );
 
-    // 2 × 99.00 + 2 × 12.50 + 89.00
-    assert_eq!(app.balance("demo").await, "688.00");
+    // 99.00 + 2 × 12.50 + 12.50 + 89.00
+    assert_eq!(app.balance("demo").await, "774.50");
     assert_eq!(
         app.get("/usages?project=demo&region=cn-north-2", DEMO)
             .await
@@ -276,7 +289,7 @@ async fn drytry_0_creates_a_real_order() {
             json!({"project": "demo", "planId": CPU}),
         )
         .await;
-    created.expect(200, 0);
+    created.expect(201, 0);
     assert!(created.data()["orderId"].is_string());
     assert_eq!(app.balance("demo").await, "901.00");
 }
@@ -285,7 +298,7 @@ async fn drytry_0_creates_a_real_order() {
 async fn a_postpaid_order_charges_nothing_up_front() {
     let app = spawn_app().await;
     let created = app.create_order(DEMO, "demo", POSTPAID).await;
-    created.expect(200, 0);
+    created.expect(201, 0);
     assert_eq!(created.data()["money"], "0.00");
     assert_eq!(created.data()["status"], "consuming");
     assert_eq!(app.balance("demo").await, "1000.00");
@@ -304,7 +317,7 @@ async fn an_admin_acts_on_any_project() {
     let app = spawn_app().await;
     app.recharge("alice-project", "100.00").await.expect(200, 0);
     let created = app.create_order(ADMIN, "alice-project", CPU).await;
-    created.expect(200, 0);
+    created.expect(201, 0);
     assert_eq!(created.data()["creator"], "admin");
     let id = created.data()["orderId"].as_str().unwrap();
     app.get(&format!("/orders/{id}?project=alice-project"), ALICE)
@@ -319,7 +332,7 @@ async fn a_resource_name_is_free_again_once_its_order_ended() {
     let body =
         json!({"project": "demo", "planId": VOLUME, "parameters": {"resourceName": "data-1"}});
     let first = app.post("/orders", DEMO, body.clone()).await;
-    first.expect(200, 0);
+    first.expect(201, 0);
     app.post("/orders", DEMO, body.clone())
         .await
         .expect(409, 3308);
@@ -331,5 +344,32 @@ async fn a_resource_name_is_free_again_once_its_order_ended() {
     )
     .await
     .expect(200, 0);
-    app.post("/orders", DEMO, body).await.expect(200, 0);
+    app.post("/orders", DEMO, body).await.expect(201, 0);
+}
+
+#[tokio::test]
+async fn a_project_holds_one_open_quota_order_per_region() {
+    let app = spawn_app().await;
+    let first = app.create_order(DEMO, "demo", CPU).await;
+    first.expect(201, 0);
+    let before = app.snapshot("demo").await;
+    // Another quota order in the region, prepaid or postpaid, is refused and costs nothing.
+    for plan in [CPU, POSTPAID] {
+        let second = app.create_order(DEMO, "demo", plan).await;
+        second.expect(409, 3309);
+        assert!(second.msg().contains("quota"), "{}", second.msg());
+    }
+    assert_eq!(app.snapshot("demo").await, before);
+    // Another region is another quota.
+    app.create_order(DEMO, "demo", NORTH2).await.expect(201, 0);
+    // Once the first has ended, the region takes a quota order again.
+    let id = first.data()["orderId"].as_str().unwrap();
+    app.put(
+        &format!("/orders/{id}"),
+        DEMO,
+        json!({"action": "cancel", "project": "demo"}),
+    )
+    .await
+    .expect(200, 0);
+    app.create_order(DEMO, "demo", CPU).await.expect(201, 0);
 }

@@ -15,7 +15,7 @@ use blackbox_tests::invariants;
 use blackbox_tests::seed::{seed_due, DueOrders, NewOrder};
 use chrono::{NaiveDate, NaiveDateTime};
 
-use crate::helpers::MysqlDatabase;
+use crate::helpers::{assert_reconciled, command, MysqlDatabase};
 use crate::renewal_runs::{migrate, renew_once, spawn_renew, summary};
 
 /// The runs' clock: a Friday night after a month end, so that orders anchored on the
@@ -52,7 +52,8 @@ fn seeded(test_name: &str, orders: usize) -> Option<(MysqlDatabase, Vec<NewOrder
     Some((database, seeded))
 }
 
-/// Every order has exactly the rows its cycles call for, and the invariants hold.
+/// Every order has exactly the rows its cycles call for, the invariants hold, and
+/// `serviceusage reconcile` finds every payment paying its row.
 pub(crate) fn assert_each_cycle_charged_once(database: &MysqlDatabase, orders: &[NewOrder]) {
     let mut db = Db::connect(&database.url()).unwrap();
     let counts = rows_per_order(&mut db).unwrap();
@@ -81,6 +82,7 @@ pub(crate) fn assert_each_cycle_charged_once(database: &MysqlDatabase, orders: &
     invariants::check(&mut db, now(), &BTreeMap::new())
         .unwrap()
         .assert_holds();
+    assert_reconciled(command(&database.url()));
 }
 
 #[test]

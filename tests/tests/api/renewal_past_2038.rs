@@ -45,7 +45,7 @@ async fn a_yearly_order_renews_past_2038(app: TestApp) {
             json!({"project": PROJECT, "planId": BSI, "parameters": {"resourceName": "db-far"}}),
         )
         .await;
-    created.expect(200, 0);
+    created.expect(201, 0);
     let id = created.data()["orderId"].as_str().unwrap().to_owned();
     let start = time(&created.data()["startTime"]);
     // The business time zone is UTC: a year is twelve calendar months from the start.
@@ -63,6 +63,23 @@ async fn a_yearly_order_renews_past_2038(app: TestApp) {
     assert!(
         line.contains(&format!("1 claimed, 1 renewed ({cycles} cycles")),
         "{line}"
+    );
+    assert!(
+        line.contains(", 0 awaiting payment, 0 failed in "),
+        "{line}"
+    );
+    // The ledger keeps this region's money: nothing for the settler, nothing to provision.
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l == "payments: 0 taken, 0 declined, 0 owed, 0 unknown, 0 disputed, 0 paused"),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l == "resource tasks: 0 done, 0 left for a later attempt"),
+        "{stdout}"
     );
 
     let order = app
@@ -89,6 +106,8 @@ async fn a_yearly_order_renews_past_2038(app: TestApp) {
     // Nothing is left due: a second run at the same instant claims nothing.
     let again = renew_once(&app.database_url(), run_at());
     assert!(summary(&again).contains(" 0 claimed,"), "{again}");
+    // Every cycle is paid by its payment, and the balance is what the recharge left.
+    app.assert_reconciled();
 }
 
 /// The server, with its own renewal job off, on the given database.

@@ -1,7 +1,9 @@
 //! The platform's namespaced objects, Kubernetes style, under `/api/v1/namespaces/{ns}/…`
 //! and `/oapi/v1/namespaces/{ns}/…`: resource quotas, limit ranges, backing-service
 //! instances. GET of a missing object is 404 (so the service POSTs the collection), PUT
-//! replaces, DELETE removes. Only the platform admin's token is accepted.
+//! replaces, DELETE removes. Only the platform admin's token is accepted. Besides an
+//! outage ([`Condition`]), the platform may refuse every write outright
+//! ([`FakeCluster::refuse_writes`]), as it refuses a quota its own policy forbids.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -19,6 +21,8 @@ struct State {
     admin_token: String,
     objects: BTreeMap<Key, Value>,
     condition: Condition,
+    /// The status every write (POST, PUT, DELETE) is refused with, if any.
+    refusing: Option<u16>,
 }
 
 /// A handle on the namespaced objects of the fake platform; clones share it.
@@ -44,6 +48,12 @@ impl FakeCluster {
 
     pub fn set_condition(&self, condition: Condition) {
         self.0.lock().unwrap().condition = condition;
+    }
+
+    /// From now on every write (POST, PUT, DELETE) is refused with `status` (a 4xx: the
+    /// platform says no, for good) and changes nothing; `None` accepts them again.
+    pub fn refuse_writes(&self, status: Option<u16>) {
+        self.0.lock().unwrap().refusing = status;
     }
 
     /// An object as last written: `api` is `api` or `oapi`.
@@ -86,6 +96,11 @@ impl FakeCluster {
             )
         };
         let method = request.method.as_str();
+        if let Some(code) = state.refusing {
+            if matches!(method, "POST" | "PUT" | "DELETE") {
+                return status(code, "Forbidden");
+            }
+        }
         match (method, segments) {
             ("GET", [namespace, resource]) => {
                 let items: Vec<Value> = state

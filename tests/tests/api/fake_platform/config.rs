@@ -11,6 +11,10 @@ pub struct WebhookTarget {
     pub secret: String,
 }
 
+/// The one plan of [`ServiceConfig::postpaid_region`]: 100.00 a month, billed after each
+/// month, of a plan type with nothing to provision there.
+pub const POSTPAID_PLAN: &str = "usage-postpaid";
+
 /// Every value the file sets.
 #[derive(Clone, Debug)]
 pub struct ServiceConfig {
@@ -25,6 +29,10 @@ pub struct ServiceConfig {
     /// Total and connect timeout of every platform call.
     pub timeout_ms: u64,
     pub webhook: Option<WebhookTarget>,
+    /// A second region whose plans are the file's own ([`POSTPAID_PLAN`]) and whose money
+    /// the same charge service keeps: the plan service knows only prepaid plans, so a
+    /// postpaid order kept by a charge service lives here.
+    pub postpaid_region: Option<String>,
 }
 
 fn quoted(text: &str) -> String {
@@ -73,6 +81,34 @@ admin_token = {token}
             volumes = quoted(&self.volume_service),
             token = quoted(&self.admin_token),
         );
+        if let Some(region) = &self.postpaid_region {
+            write!(
+                toml,
+                r#"
+[[regions]]
+name = {region}
+plans = "config"
+charging = "remote"
+provisioning = "embedded"
+charge_service = {charge}
+admin_token = {token}
+
+[[plans]]
+id = {plan}
+type = "usage"
+region = {region}
+mode = "postpaid"
+price = "100.00"
+cycle = "month"
+description = "Metered usage, billed after each month"
+"#,
+                region = quoted(region),
+                charge = quoted(&self.charge_service),
+                token = quoted(&self.admin_token),
+                plan = quoted(POSTPAID_PLAN),
+            )
+            .unwrap();
+        }
         if let Some(webhook) = &self.webhook {
             write!(
                 toml,

@@ -19,7 +19,7 @@ mod webhook_receiver;
 
 pub use charge_service::{FakeChargeService, PaymentSeen, Taken, PAST_TIMEOUT};
 pub use cluster::FakeCluster;
-pub use config::{ServiceConfig, WebhookTarget};
+pub use config::{ServiceConfig, WebhookTarget, POSTPAID_PLAN};
 pub use identity::FakeIdentity;
 pub use journal::{Journal, Service};
 pub use plan_service::{FakePlanService, RemotePlan};
@@ -94,6 +94,7 @@ impl FakePlatform {
             admin_token: admin_token.to_owned(),
             timeout_ms: 1000,
             webhook: None,
+            postpaid_region: None,
         }
     }
 

@@ -4,7 +4,8 @@
 //! /lapi/v1/namespaces/{ns}/volumes/{name}`. Success is 200 only; deleting a missing volume
 //! is 404. Only the platform admin's token is accepted. The service annotates a volume
 //! with its creator ([`CREATOR_ANNOTATION`]) and the order that created it
-//! ([`ORDER_ANNOTATION`]).
+//! ([`ORDER_ANNOTATION`]). Besides a standing [`Condition`], the next requests may be
+//! carried out but answered too late ([`FakeVolumeService::take_then_time_out`]).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -12,8 +13,9 @@ use std::sync::{Arc, Mutex};
 use serde_json::{json, Value};
 use wiremock::Request;
 
+use super::charge_service::PAST_TIMEOUT;
 use super::journal::{Recorded, Service};
-use super::server::{bearer, segments_after, Answer, Condition, Fake};
+use super::server::{bearer, segments_after, Answer, Condition, Conditions, Fake};
 
 /// The annotation naming the user who asked for the volume (the original's spelling).
 pub const CREATOR_ANNOTATION: &str = "dadafoundry.io/create-by";
@@ -31,7 +33,7 @@ struct State {
     admin_token: String,
     /// (namespace, name) → the create body.
     volumes: BTreeMap<(String, String), Value>,
-    condition: Condition,
+    conditions: Conditions,
 }
 
 /// A handle on the fake; clones share it.
@@ -108,7 +110,19 @@ impl FakeVolumeService {
     }
 
     pub fn set_condition(&self, condition: Condition) {
-        self.0.lock().unwrap().condition = condition;
+        self.0.lock().unwrap().conditions.set(condition);
+    }
+
+    /// The next `requests` requests are carried out (a volume created or deleted) but
+    /// answered only after [`PAST_TIMEOUT`]: the service gives up without knowing.
+    pub fn take_then_time_out(&self, requests: usize) {
+        self.0.lock().unwrap().conditions.set_for_next(
+            requests,
+            Condition::Slow {
+                delay: PAST_TIMEOUT,
+                carried_out: true,
+            },
+        );
     }
 
     /// A volume someone else already created: creating it again is refused with 400.
@@ -185,7 +199,7 @@ impl Fake for FakeVolumeService {
     const SERVICE: Service = Service::Volumes;
 
     fn answer(&self, request: &Request) -> Answer {
-        let condition = self.0.lock().unwrap().condition;
-        condition.apply(|| self.handle(request))
+        let (condition, delay) = self.0.lock().unwrap().conditions.take();
+        condition.apply(|| self.handle(request)).later_by(delay)
     }
 }

@@ -5,15 +5,28 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+use blackbox_tests::calendar;
+use blackbox_tests::catalog::{self, Plan};
+use blackbox_tests::db::Db;
+use blackbox_tests::retries;
+use blackbox_tests::seed::{self, NewOrder};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
-use crate::fake_platform::{FakePlatform, PaymentSeen, RemotePlan, WebhookTarget};
-use crate::helpers::{command, run_to_end, MysqlDatabase, Reply, SqliteDir, TestApp};
+pub use crate::fake_platform::POSTPAID_PLAN;
+use crate::fake_platform::{FakePlatform, PaymentSeen, RemotePlan, ServiceConfig, WebhookTarget};
+use crate::helpers::{
+    assert_reconciled, command, reconcile, run_to_end, MysqlDatabase, Reply, SqliteDir, TestApp,
+};
 
 /// The region whose plans, charging and provisioning are the platform's.
 pub const REGION: &str = "cn-north-1";
+/// The region whose one plan is [`POSTPAID_PLAN`] from the configuration file and whose
+/// money the same charge service keeps; provisioning is embedded there.
+pub const POSTPAID_REGION: &str = "cn-north-2";
+/// [`POSTPAID_PLAN`]'s price of a month, ten-thousandths (100.00).
+pub const POSTPAID_PRICE: i64 = 1_000_000;
 /// The platform admin's token: the only one the charge service, the volume service and
 /// the quota endpoints accept.
 pub const ADMIN_TOKEN: &str = "platform-admin-token-9f3c";
@@ -115,6 +128,24 @@ impl Harness {
 
     /// `None` when MariaDB is asked for and unreachable (see [`MysqlDatabase::create`]).
     pub async fn start_on(database: Database, webhooks: bool) -> Option<Self> {
+        Self::start_with(database, |config, fakes| {
+            if webhooks {
+                config.webhook = Some(WebhookTarget {
+                    name: WEBHOOK_NAME.into(),
+                    url: fakes.webhook_url(),
+                    secret: WEBHOOK_SECRET.into(),
+                });
+            }
+        })
+        .await
+    }
+
+    /// Like [`Harness::start_on`], with the configuration file's values changed by
+    /// `adjust` first (a longer timeout, webhooks).
+    pub async fn start_with(
+        database: Database,
+        adjust: impl FnOnce(&mut ServiceConfig, &FakePlatform),
+    ) -> Option<Self> {
         let fakes = FakePlatform::start(plans(), ADMIN_TOKEN).await;
         fakes.identity.add_user("ann", ANN, &[PROJECT]);
         fakes.identity.add_user("bob", BOB, &[]);
@@ -123,13 +154,8 @@ impl Harness {
         fakes.charge.set_balance(PROJECT, OPENING_BALANCE);
 
         let mut config = fakes.config(REGION, ADMIN_TOKEN, &["boss"]);
-        if webhooks {
-            config.webhook = Some(WebhookTarget {
-                name: WEBHOOK_NAME.into(),
-                url: fakes.webhook_url(),
-                secret: WEBHOOK_SECRET.into(),
-            });
-        }
+        config.postpaid_region = Some(POSTPAID_REGION.into());
+        adjust(&mut config, &fakes);
         let config_dir = tempfile::tempdir().unwrap();
         let config_file = config_dir.path().join("platform.toml");
         std::fs::write(&config_file, config.toml()).unwrap();
@@ -165,9 +191,9 @@ impl Harness {
         run_to_end(renew)
     }
 
-    /// [`Harness::renew`] that must exit 0.
+    /// [`Harness::renew`] that must exit 0; its stdout.
     #[track_caller]
-    pub fn renew_ok(&self, now: DateTime<Utc>) {
+    pub fn renew_ok(&self, now: DateTime<Utc>) -> String {
         let output = self.renew(now);
         assert!(
             output.status.success(),
@@ -176,6 +202,117 @@ impl Harness {
             String::from_utf8_lossy(&output.stdout),
             String::from_utf8_lossy(&output.stderr)
         );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// `serviceusage renew --once --now <now>` with the same configuration, started in
+    /// the background; its output is collected when it ends.
+    pub fn spawn_renew(&self, now: DateTime<Utc>) -> std::process::Child {
+        let mut renew = configured(&self.app.database_url(), &self.config);
+        renew
+            .args(["renew", "--once", "--now", &now.to_rfc3339()])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        renew.spawn().expect("spawn serviceusage renew")
+    }
+
+    /// `serviceusage deliver --once` with the same configuration (what the server's
+    /// delivery job does every few seconds: due payments, resource tasks, webhooks), run
+    /// to its end; must exit 0. Its stdout.
+    #[track_caller]
+    pub fn deliver_ok(&self) -> String {
+        let mut deliver = configured(&self.app.database_url(), &self.config);
+        deliver.args(["deliver", "--once"]);
+        let output = run_to_end(deliver);
+        assert!(
+            output.status.success(),
+            "deliver --once failed ({}):\nstdout:\n{}\nstderr:\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Writes a postpaid order of [`POSTPAID_PLAN`] for [`PROJECT`] kept by the charge
+    /// service, started `days` ago and never billed since (as after an outage of the
+    /// renewal job), straight into the database; its id.
+    pub fn seed_postpaid_order(&self, days: i64) -> String {
+        let order = NewOrder {
+            order_id: format!(
+                "postpaid-{}",
+                &uuid::Uuid::new_v4().simple().to_string()[..12]
+            ),
+            project: PROJECT.into(),
+            plan: Plan {
+                id: POSTPAID_PLAN,
+                plan_type: "usage",
+                region: POSTPAID_REGION,
+                mode: catalog::POSTPAID,
+                price: POSTPAID_PRICE,
+                months: 1,
+                needs_resource_name: false,
+            },
+            quantities: 1,
+            start: calendar::days_ago(days),
+            resource_name: None,
+        };
+        let mut db = self.db();
+        seed::insert_orders(&mut db, std::slice::from_ref(&order)).unwrap();
+        // The seeder writes orders of the local ledger; this one's money is the charge
+        // service's (KEEPER 1), as an order opened in its region is.
+        let kept = db
+            .execute(&format!(
+                "UPDATE DF_PURCHASE_ORDER SET KEEPER = 1 WHERE ORDER_ID = '{}'",
+                order.order_id
+            ))
+            .unwrap();
+        assert_eq!(kept, 1);
+        order.order_id
+    }
+
+    /// A connection to the service's database, bypassing the service.
+    pub fn db(&self) -> Db {
+        Db::connect(&self.app.database_url()).unwrap()
+    }
+
+    /// Makes the payments and resource tasks the service would try again later due now
+    /// (see [`blackbox_tests::retries`]), then runs `deliver --once`; its stdout.
+    #[track_caller]
+    pub fn deliver_due_now(&self) -> String {
+        let mut db = self.db();
+        retries::payments_due_now(&mut db).unwrap();
+        retries::tasks_due_now(&mut db).unwrap();
+        self.deliver_ok()
+    }
+
+    /// Waits until the order has `status` (the settler or the task runner may finish it
+    /// in the server's own job, racing `deliver --once`); the order then.
+    pub async fn wait_for_status(&self, order: &str, status: &str) -> Value {
+        let deadline = std::time::Instant::now() + BACKGROUND;
+        loop {
+            let now = self.order(order).await;
+            if now["status"] == status {
+                return now;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "order {order} is not {status} within {BACKGROUND:?}: {now}\n{}",
+                self.fakes.journal.describe()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
+    /// `serviceusage reconcile` with the same configuration, run to its end.
+    pub fn reconcile(&self) -> Output {
+        reconcile(configured(&self.app.database_url(), &self.config))
+    }
+
+    /// [`Harness::reconcile`] that must find the books in order; its summary line.
+    #[track_caller]
+    pub fn assert_reconciled(&self) -> String {
+        assert_reconciled(configured(&self.app.database_url(), &self.config))
     }
 
     pub async fn create(&self, token: &str, plan: &str) -> Reply {
@@ -195,6 +332,19 @@ impl Harness {
                 token,
                 json!({"project": PROJECT, "planId": VOLUME_PLAN, "region": REGION,
                        "parameters": {"resourceName": name}}),
+            )
+            .await
+    }
+
+    /// [`Harness::create`] with an `Idempotency-Key`.
+    pub async fn create_keyed(&self, token: &str, plan: &str, key: &str) -> Reply {
+        self.app
+            .keyed(
+                reqwest::Method::POST,
+                "/orders",
+                token,
+                key,
+                json!({"project": PROJECT, "planId": plan, "region": REGION}),
             )
             .await
     }
@@ -244,29 +394,50 @@ impl Harness {
         reply.data()["results"].as_array().unwrap().clone()
     }
 
-    /// The payment reason of the order's end row: what its refund is credited under.
-    pub async fn end_reason(&self, order: &str) -> String {
-        let rows = self.usages(order).await;
-        let end = rows
-            .iter()
-            .find(|row| row["kind"] == "end")
-            .unwrap_or_else(|| panic!("order {order} has no end row: {rows:?}"));
-        format!("order:{order}:{}", end["consumeId"])
-    }
-
-    /// The first payment of `kind` under `reason` the charge service took (200) at or after
-    /// journal position `since`, waiting for it: credits are delivered in the background.
-    pub async fn taken(&self, since: usize, kind: &str, reason: &str) -> PaymentSeen {
+    /// The first credit of one of the order's payments (`pay:{order}:{seq}`) the charge
+    /// service took (200) at or after journal position `since`, waiting for it: a refund
+    /// is sent right after the change that records it, or by the delivery job.
+    pub async fn refund_taken(&self, since: usize, order: &str) -> PaymentSeen {
+        let prefix = payment_prefix(order);
         let request = self
             .fakes
             .journal
-            .wait_for(&format!("{kind} {reason}"), BACKGROUND, |r| {
+            .wait_for(&format!("a credit of {prefix}…"), BACKGROUND, |r| {
                 r.seq >= since
-                    && PaymentSeen::of(r)
-                        .is_some_and(|p| p.kind == kind && p.reason == reason && p.status == 200)
+                    && PaymentSeen::of(r).is_some_and(|p| {
+                        p.kind == "credit" && p.reason.starts_with(&prefix) && p.status == 200
+                    })
             })
             .await;
         PaymentSeen::of(&request).unwrap()
+    }
+
+    /// What the charge service holds for the order now: its deductions taken minus its
+    /// credits given back under the order's payment ids, ten-thousandths.
+    pub fn net_taken_for(&self, order: &str) -> i64 {
+        let prefix = payment_prefix(order);
+        self.fakes
+            .charge
+            .taken()
+            .iter()
+            .filter(|((_, reason), _)| reason.starts_with(&prefix))
+            .map(|((kind, _), taken)| {
+                if kind == "deduction" {
+                    taken.amount
+                } else {
+                    -taken.amount
+                }
+            })
+            .sum()
+    }
+
+    /// What the order's consumption rows add up to, ten-thousandths.
+    pub async fn rows_total(&self, order: &str) -> i64 {
+        self.usages(order)
+            .await
+            .iter()
+            .map(|row| crate::helpers::minor(&row["money"]))
+            .sum()
     }
 
     /// The payments that arrived at or after journal position `since`.
@@ -307,9 +478,19 @@ pub fn admin_bearer() -> String {
     format!("Bearer {ADMIN_TOKEN}")
 }
 
-/// The order id of a create reply.
+/// The order id of a create reply, which must be a 201.
 #[track_caller]
 pub fn order_id(reply: &Reply) -> String {
-    reply.expect(200, 0);
+    reply.expect(201, 0);
     reply.data()["orderId"].as_str().unwrap().to_owned()
+}
+
+/// The reason prefix of an order's payments at the charge service: `pay:{order}:`.
+pub fn payment_prefix(order: &str) -> String {
+    format!("pay:{order}:")
+}
+
+/// The reason of the order's payment number `seq`: `pay:{order}:{seq}`.
+pub fn payment_reason(order: &str, seq: u32) -> String {
+    format!("pay:{order}:{seq}")
 }

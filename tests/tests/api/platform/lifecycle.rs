@@ -4,15 +4,18 @@ use crate::fake_platform::{Quota, Service};
 use crate::helpers::minor;
 
 use super::harness::{
-    admin_bearer, due_time, order_id, time, Database, Harness, ANN, OPENING_BALANCE, PROJECT,
-    QUOTA_LARGE, QUOTA_SMALL, REGION, VOLUME_PLAN,
+    admin_bearer, due_time, order_id, payment_reason, time, Database, Harness, ANN,
+    OPENING_BALANCE, PROJECT, QUOTA_LARGE, QUOTA_SMALL, REGION, VOLUME_PLAN,
 };
 
-/// A volume order: the volume is created first, then its first cycle deducted. Returns
-/// the order id.
+/// A volume order: the volume is created first, then its first cycle deducted under the
+/// order's payment #1. Returns the order id.
 async fn volume_order(h: &Harness) -> String {
     let volume = h.create_volume(ANN, "data-1").await;
     let id = order_id(&volume);
+    assert_eq!(volume.data()["status"], "consuming");
+    assert_eq!(volume.data()["moneyKeeper"], "charge-service");
+    assert_eq!(volume.data()["awaitingPayment"], false);
     assert_eq!(volume.data()["planId"], VOLUME_PLAN);
     assert_eq!(volume.data()["region"], REGION);
     assert_eq!(volume.data()["creator"], "ann");
@@ -47,7 +50,7 @@ async fn volume_order(h: &Harness) -> String {
     assert_eq!(payments.len(), 1, "{payments:?}");
     let first = &payments[0];
     assert!(first.is_deduction(), "{first:?}");
-    assert_eq!(first.reason, format!("order:{id}:1"));
+    assert_eq!(first.reason, payment_reason(&id, 1));
     assert_eq!(first.amount, Some(125_000));
     assert_eq!(
         (first.namespace.as_str(), first.region.as_str()),
@@ -74,7 +77,7 @@ async fn quota_order(h: &Harness) -> String {
     assert_eq!(payments.len(), 1, "{payments:?}");
     let charged = &payments[0];
     assert!(charged.is_deduction());
-    assert_eq!(charged.reason, format!("order:{id}:1"));
+    assert_eq!(charged.reason, payment_reason(&id, 1));
     assert_eq!(charged.amount, Some(200_000));
     let writes = h.fakes.quota_writes(PROJECT);
     assert!(!writes.is_empty(), "{}", h.fakes.journal.describe());
@@ -87,7 +90,7 @@ async fn quota_order(h: &Harness) -> String {
     id
 }
 
-/// A renewal run once the margin began charges each order's second cycle (reason #2)
+/// A renewal run once the margin began charges each order's second cycle (payment #2)
 /// once; the same run again charges nothing.
 async fn renewal(h: &Harness, orders: [&str; 2]) {
     let mut before = Vec::new();
@@ -109,7 +112,7 @@ async fn renewal(h: &Harness, orders: [&str; 2]) {
         .map(|(id, amount)| {
             (
                 "deduction".to_owned(),
-                format!("order:{id}:2"),
+                payment_reason(id, 2),
                 Some(amount),
                 200,
             )
@@ -136,8 +139,10 @@ async fn renewal(h: &Harness, orders: [&str; 2]) {
     assert!(again.is_empty(), "a second run charged again: {again:?}");
 }
 
-/// Switching the quota up: the new order pays the net under its own reason #1, then the
-/// quota takes the new plan's numbers; the volume is not touched.
+/// Switching the quota up: the new order's first cycle is deducted in full under its own
+/// payment #1, then the replaced order's unused remainder is credited under its payment
+/// #3 (#1 opened it, #2 renewed it); the quota takes the new plan's numbers; the volume is
+/// not touched.
 async fn switch_up(h: &Harness, small: &str) -> String {
     let mark = h.fakes.journal.len();
     let large = h.switch(ANN, small, QUOTA_LARGE).await;
@@ -145,17 +150,29 @@ async fn switch_up(h: &Harness, small: &str) -> String {
     assert_eq!(large.data()["replaces"], small);
     assert_eq!(large.data()["replaced"]["status"], "ended");
     let net = minor(&large.data()["money"]);
+    let charge = minor(&large.data()["charge"]);
+    let refund = minor(&large.data()["refund"]);
+    assert_eq!(charge, 500_000, "{large:?}");
+    assert_eq!(net, charge - refund, "{large:?}");
     assert!(net > 0, "switching 20 → 50 costs something: {large:?}");
+    let credit = h.refund_taken(mark, small).await;
+    assert_eq!(credit.reason, payment_reason(small, 3));
+    assert_eq!(credit.amount, Some(refund));
     let payments = h.payments_since(mark);
-    assert_eq!(payments.len(), 1, "{payments:?}");
-    assert!(payments[0].is_deduction());
-    assert_eq!(payments[0].reason, format!("order:{id}:1"));
-    assert_eq!(payments[0].amount, Some(net));
+    let deductions: Vec<_> = payments.iter().filter(|p| p.is_deduction()).collect();
+    assert_eq!(deductions.len(), 1, "{payments:?}");
+    assert_eq!(deductions[0].reason, payment_reason(&id, 1));
+    assert_eq!(deductions[0].amount, Some(charge));
+    assert!(
+        deductions[0].seq < credit.seq,
+        "the refund is credited once the new cycle is taken, never before:\n{}",
+        h.fakes.journal.describe()
+    );
     assert!(
         h.fakes
             .quota_writes(PROJECT)
             .iter()
-            .any(|(seq, quota)| *seq > payments[0].seq && *quota == Quota::new(4, 8)),
+            .any(|(seq, quota)| *seq > deductions[0].seq && *quota == Quota::new(4, 8)),
         "{}",
         h.fakes.journal.describe()
     );
@@ -168,17 +185,21 @@ async fn switch_up(h: &Harness, small: &str) -> String {
     id
 }
 
-/// Switching back down: the net is negative, so the replaced order's end row is credited
-/// (queued with it, delivered right after) and nothing is deducted; the quota shrinks.
+/// Switching back down: the net is negative, yet the charge service covers the new cycle
+/// in full first (payment #1 of the new order); then the replaced order's unused
+/// remainder is credited under its payment #2; the quota shrinks.
 async fn switch_down(h: &Harness, large: &str) -> String {
     let mark = h.fakes.journal.len();
     let back = h.switch(ANN, large, QUOTA_SMALL).await;
     let id = order_id(&back);
     let net = minor(&back.data()["money"]);
+    let charge = minor(&back.data()["charge"]);
+    let refund = minor(&back.data()["refund"]);
     assert!(net < 0, "switching 50 → 20 gives money back: {back:?}");
-    let reason = h.end_reason(large).await;
-    let credit = h.taken(mark, "credit", &reason).await;
-    assert_eq!(credit.amount, Some(-net));
+    assert_eq!((charge, net), (200_000, charge - refund), "{back:?}");
+    let credit = h.refund_taken(mark, large).await;
+    assert_eq!(credit.reason, payment_reason(large, 2));
+    assert_eq!(credit.amount, Some(refund));
     assert_eq!(credit.authorization, admin_bearer());
     assert_eq!(
         (credit.namespace.as_str(), credit.region.as_str()),
@@ -189,26 +210,34 @@ async fn switch_down(h: &Harness, large: &str) -> String {
         .into_iter()
         .filter(|p| p.is_deduction())
         .collect();
+    assert_eq!(deductions.len(), 1, "{deductions:?}");
+    assert_eq!(deductions[0].reason, payment_reason(&id, 1));
+    assert_eq!(deductions[0].amount, Some(charge));
     assert!(
-        deductions.is_empty(),
-        "a refunding switch deducted: {deductions:?}"
+        deductions[0].seq < credit.seq,
+        "{}",
+        h.fakes.journal.describe()
     );
     assert_eq!(h.fakes.quota(PROJECT), Some(Quota::new(2, 4)));
     id
 }
 
-/// Cancelling: the refund is credited under the end row's reason, and the resource is
-/// released.
-async fn cancel(h: &Harness, id: &str) -> i64 {
+/// Cancelling: the refund is credited under the order's next payment id, the one its end
+/// row is paid with, and the resource is released.
+async fn cancel(h: &Harness, id: &str, refund_payment: u32) -> i64 {
     let mark = h.fakes.journal.len();
     let cancelled = h.cancel(ANN, id).await;
     cancelled.expect(200, 0);
     assert_eq!(cancelled.data()["status"], "ended");
     let refunded = minor(&cancelled.data()["refunded"]);
     assert!(refunded > 0, "{cancelled:?}");
-    let reason = h.end_reason(id).await;
-    let credit = h.taken(mark, "credit", &reason).await;
+    let credit = h.refund_taken(mark, id).await;
+    assert_eq!(credit.reason, payment_reason(id, refund_payment));
     assert_eq!(credit.amount, Some(refunded));
+    let rows = h.usages(id).await;
+    let end: Vec<_> = rows.iter().filter(|row| row["kind"] == "end").collect();
+    assert_eq!(end.len(), 1, "{rows:?}");
+    assert_eq!(minor(&end[0]["money"]), -refunded);
     refunded
 }
 
@@ -219,10 +248,10 @@ async fn life_cycle(h: &Harness) {
     let large = switch_up(h, &small).await;
     let back = switch_down(h, &large).await;
 
-    cancel(h, &back).await;
+    cancel(h, &back, 2).await;
     assert_eq!(h.fakes.quota(PROJECT), Some(Quota::new(0, 0)));
 
-    cancel(h, &volume).await;
+    cancel(h, &volume, 3).await;
     let deleted: Vec<_> = h
         .fakes
         .volume_calls()
@@ -247,6 +276,12 @@ async fn life_cycle(h: &Harness) {
     keys.sort();
     keys.dedup();
     assert_eq!(keys.len(), payments.len(), "{payments:?}");
+    // For every order the charge service holds exactly what its rows say, and the books
+    // reconcile.
+    for id in [&volume, &small, &large, &back] {
+        assert_eq!(h.net_taken_for(id), h.rows_total(id).await, "order {id}");
+    }
+    h.assert_reconciled();
 }
 
 #[tokio::test]

@@ -1,27 +1,36 @@
 //! What the service does when the platform says no or does not answer: a declined charge,
 //! a charge service slower than the timeout (on create and in a renewal run), the plan
-//! service down.
+//! service down, the volume service down or refusing, a quota refused or not set in time.
 
 use std::time::{Duration, Instant};
 
-use crate::fake_platform::{Condition, Service};
+use crate::fake_platform::{Condition, Quota, Service, VolumeCall};
 use crate::helpers::minor;
 
 use super::harness::{
-    due_time, order_id, time, Harness, ANN, OPENING_BALANCE, PROJECT, QUOTA_SMALL,
+    due_time, order_id, payment_reason, time, Harness, ANN, BACKGROUND, OPENING_BALANCE, PROJECT,
+    QUOTA_SMALL,
 };
 
 /// Longer than the configured timeout (`timeout_ms = 1000`).
 const SLOW: Duration = Duration::from_secs(4);
 
 #[tokio::test]
-async fn a_declined_charge_is_a_402_and_the_volume_created_for_it_is_released() {
+async fn a_declined_charge_is_a_402_the_pending_order_ends_and_its_volume_is_released() {
     let h = Harness::start().await;
     h.fakes.charge.set_balance(PROJECT, 50_000); // 5.00, the volume costs 12.50
 
     let reply = h.create_volume(ANN, "data-1").await;
     reply.expect(402, 3316);
 
+    // The volume was created first, then the charge declined, then the volume released.
+    let release = h
+        .fakes
+        .journal
+        .wait_for("the volume's release", BACKGROUND, |r| {
+            VolumeCall::of(r).is_some_and(|c| c.method == "DELETE")
+        })
+        .await;
     let calls = h.fakes.volume_calls();
     let methods: Vec<_> = calls.iter().map(|c| c.method.as_str()).collect();
     assert_eq!(
@@ -32,25 +41,40 @@ async fn a_declined_charge_is_a_402_and_the_volume_created_for_it_is_released() 
     );
     assert!(calls
         .iter()
-        .all(|c| c.name == "data-1" && c.namespace == PROJECT));
+        .all(|c| c.name == "data-1" && c.namespace == PROJECT && c.status == 200));
     let payments = h.fakes.payments();
     assert_eq!(payments.len(), 1, "{payments:?}");
     assert!(payments[0].is_deduction());
     assert_eq!(payments[0].status, 400);
     assert!(
-        calls[0].seq < payments[0].seq && payments[0].seq < calls[1].seq,
+        calls[0].seq < payments[0].seq && payments[0].seq < release.seq,
         "create, charge, then release:\n{}",
         h.fakes.journal.describe()
     );
     assert!(!h.fakes.volumes.exists(PROJECT, "data-1"));
     assert_eq!(h.fakes.charge.balance(PROJECT), 50_000);
-    for status in ["pending", "consuming", "ending", "ended"] {
+
+    // The pending order was written first; it ended without a row, nothing charged.
+    for status in ["pending", "consuming", "ending"] {
         assert_eq!(h.orders_with_status(status).await, 0, "{status}");
     }
+    assert_eq!(h.orders_with_status("ended").await, 1);
+    let ended = h
+        .app
+        .get(&format!("/orders?project={PROJECT}&status=ended"), ANN)
+        .await;
+    let id = ended.data()["results"][0]["orderId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(payments[0].reason, payment_reason(&id, 1));
+    assert!(h.usages(&id).await.is_empty());
+    assert_eq!(h.net_taken_for(&id), 0);
+    h.assert_reconciled();
 }
 
 #[tokio::test]
-async fn a_charge_service_slower_than_the_timeout_is_a_503_and_creates_nothing() {
+async fn a_charge_service_slower_than_the_timeout_is_a_202_and_the_order_opens_once_taken() {
     let h = Harness::start().await;
     h.fakes.charge.set_condition(Condition::Slow {
         delay: SLOW,
@@ -59,35 +83,56 @@ async fn a_charge_service_slower_than_the_timeout_is_a_503_and_creates_nothing()
 
     let started = Instant::now();
     let reply = h.create(ANN, QUOTA_SMALL).await;
-    reply.expect(503, 3320);
+    reply.expect(202, 0);
     assert!(
         started.elapsed() < SLOW,
         "the service waited {:?}, longer than its timeout",
         started.elapsed()
     );
-    // Asked once more under the same reason (harmless: the reason is taken at most once),
-    // then given up on: never a third time, never a credit for money maybe never taken.
+    let id = reply.data()["orderId"].as_str().unwrap().to_owned();
+    assert_eq!(reply.data()["status"], "pending");
+    assert_eq!(reply.data()["awaitingPayment"], true);
+    // Asked once more under the same id (harmless: the id is taken at most once), then
+    // left to the settler: never a credit for money maybe never taken.
     let payments = h.fakes.payments();
     assert_eq!(payments.len(), 2, "{payments:?}");
     assert!(payments.iter().all(|p| p.is_deduction()), "{payments:?}");
-    assert_eq!(payments[0].reason, payments[1].reason, "{payments:?}");
+    assert!(
+        payments.iter().all(|p| p.reason == payment_reason(&id, 1)),
+        "{payments:?}"
+    );
     assert!(h.fakes.quota_writes(PROJECT).is_empty());
-    for status in ["pending", "consuming", "ending", "ended"] {
-        assert_eq!(h.orders_with_status(status).await, 0, "{status}");
-    }
+    assert_eq!(h.order(&id).await["status"], "pending");
+    assert!(h.usages(&id).await.is_empty());
+    assert_eq!(h.fakes.charge.balance(PROJECT), OPENING_BALANCE);
 
-    // The charge service is back: the same request now goes through.
+    // The charge service is back: the settler sends the payment again and the order opens.
     h.fakes.charge.set_condition(Condition::Up);
-    let mark = h.fakes.journal.len();
-    let reply = h.create(ANN, QUOTA_SMALL).await;
-    let id = order_id(&reply);
-    let payments = h.payments_since(mark);
-    assert_eq!(payments.len(), 1, "{payments:?}");
-    assert_eq!(payments[0].reason, format!("order:{id}:1"));
-    assert_eq!(payments[0].status, 200);
+    h.deliver_due_now();
+    let opened = h.wait_for_status(&id, "consuming").await;
+    assert_eq!(opened["awaitingPayment"], false);
+    assert_eq!(
+        h.fakes
+            .charge
+            .taken_under("deduction", &payment_reason(&id, 1)),
+        Some(200_000)
+    );
     assert_eq!(h.fakes.charge.balance(PROJECT), OPENING_BALANCE - 200_000);
-    assert_eq!(h.orders_with_status("consuming").await, 1);
-    assert!(!h.fakes.quota_writes(PROJECT).is_empty());
+    let rows = h.usages(&id).await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(minor(&rows[0]["money"]), 200_000);
+    // The quota is set once the order opened.
+    let quota = h
+        .fakes
+        .journal
+        .wait_for("the quota", BACKGROUND, |r| {
+            r.service == Service::Platform && r.method != "GET" && r.path.contains("resourcequotas")
+        })
+        .await;
+    assert!(quota.status < 300, "{quota}");
+    assert_eq!(h.fakes.quota(PROJECT), Some(Quota::new(2, 4)));
+    assert_eq!(h.net_taken_for(&id), h.rows_total(&id).await);
+    h.assert_reconciled();
 }
 
 #[tokio::test]
@@ -96,7 +141,7 @@ async fn a_renewal_charge_that_timed_out_is_retried_with_the_same_reason_and_tak
     let id = order_id(&h.create(ANN, QUOTA_SMALL).await);
     let before = h.order(&id).await;
     let now = due_time(&before);
-    let reason = format!("order:{id}:2");
+    let reason = payment_reason(&id, 2);
 
     // The charge service takes the deduction but its answer comes too late.
     h.fakes.charge.set_condition(Condition::Slow {
@@ -122,25 +167,30 @@ async fn a_renewal_charge_that_timed_out_is_retried_with_the_same_reason_and_tak
         String::from_utf8_lossy(&output.stdout)
     );
     assert_eq!(unadvanced["status"], "consuming");
+    assert_eq!(unadvanced["awaitingPayment"], true);
     assert_eq!(h.usages(&id).await.len(), 1);
 
-    // The next run asks again under the same reason; the charge service does not take it
-    // twice, and the order is renewed.
+    // A later run asks again under the same reason, once its back-off has passed; the
+    // charge service does not take it twice (it answers that it holds the same amount),
+    // and the order is renewed.
     h.fakes.charge.set_condition(Condition::Up);
     let mark = h.fakes.journal.len();
-    h.renew_ok(now);
+    h.renew_ok(now + chrono::Duration::minutes(1));
     let retried = h.payments_since(mark);
     assert_eq!(retried.len(), 1, "{retried:?}");
     assert_eq!(retried[0].reason, reason);
     assert_eq!(retried[0].amount, Some(200_000));
-    assert_eq!(retried[0].status, 200);
+    assert_eq!(retried[0].status, 409, "a repeat of what it took");
     assert_eq!(h.fakes.charge.balance(PROJECT), OPENING_BALANCE - 400_000);
     let renewed = h.order(&id).await;
     assert!(time(&renewed["deadlineTime"]) > time(&before["deadlineTime"]));
+    assert_eq!(renewed["awaitingPayment"], false);
     let rows = h.usages(&id).await;
     assert_eq!(rows.len(), 2, "{rows:?}");
     assert_eq!(rows[0]["consumeId"], 2);
     assert_eq!(minor(&rows[0]["money"]), 200_000);
+    assert_eq!(h.net_taken_for(&id), h.rows_total(&id).await);
+    h.assert_reconciled();
 }
 
 #[tokio::test]
@@ -212,9 +262,9 @@ async fn a_volume_service_down_is_a_503_and_costs_nothing() {
 }
 
 #[tokio::test]
-async fn a_quota_the_platform_fails_to_set_after_the_charge_is_refunded_with_3317() {
+async fn a_quota_the_platform_refuses_after_the_charge_is_a_502_3317_and_refunded() {
     let h = Harness::start().await;
-    h.fakes.cluster.set_condition(Condition::Failing);
+    h.fakes.cluster.refuse_writes(Some(403));
 
     let reply = h.create(ANN, QUOTA_SMALL).await;
     reply.expect(502, 3317);
@@ -226,17 +276,56 @@ async fn a_quota_the_platform_fails_to_set_after_the_charge_is_refunded_with_331
     assert_eq!(charged.status, 200);
     let order = charged
         .reason
-        .strip_prefix("order:")
+        .strip_prefix("pay:")
         .and_then(|rest| rest.strip_suffix(":1"))
         .unwrap_or_else(|| panic!("reason {}", charged.reason))
         .to_owned();
 
-    // The order ended with a full refund, credited under its end row's reason.
+    // The order ended with a full refund, credited under its next payment id.
     let ended = h.order(&order).await;
     assert_eq!(ended["status"], "ended");
-    let reason = h.end_reason(&order).await;
-    let credit = h.taken(0, "credit", &reason).await;
+    let credit = h.refund_taken(0, &order).await;
+    assert_eq!(credit.reason, payment_reason(&order, 2));
     assert_eq!(credit.amount, Some(200_000));
     assert_eq!(h.fakes.charge.balance(PROJECT), OPENING_BALANCE);
     assert_eq!(h.orders_with_status("consuming").await, 0);
+    assert_eq!(h.net_taken_for(&order), 0);
+    assert_eq!(h.rows_total(&order).await, 0);
+    assert!(h.fakes.quota(PROJECT).is_none());
+    h.assert_reconciled();
+}
+
+#[tokio::test]
+async fn a_quota_the_platform_cannot_set_now_is_set_by_the_task_runner_later() {
+    let h = Harness::start().await;
+    h.fakes.cluster.set_condition(Condition::Failing);
+
+    let id = order_id(&h.create(ANN, QUOTA_SMALL).await);
+    let order = h.order(&id).await;
+    assert_eq!(order["status"], "consuming");
+    assert_eq!(h.fakes.charge.balance(PROJECT), OPENING_BALANCE - 200_000);
+    assert!(h.fakes.quota(PROJECT).is_none());
+    assert!(
+        h.fakes
+            .journal
+            .filter(|r| r.service == Service::Platform && r.path.contains("resourcequotas"))
+            .iter()
+            .all(|r| r.status == 503),
+        "{}",
+        h.fakes.journal.describe()
+    );
+
+    h.fakes.cluster.set_condition(Condition::Up);
+    h.deliver_due_now();
+    let deadline = Instant::now() + BACKGROUND;
+    while h.fakes.quota(PROJECT).is_none() {
+        assert!(Instant::now() < deadline, "{}", h.fakes.journal.describe());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(h.fakes.quota(PROJECT), Some(Quota::new(2, 4)));
+    // Nothing was refunded: the order runs on.
+    assert_eq!(h.order(&id).await["status"], "consuming");
+    assert!(h.fakes.payments().iter().all(|p| p.is_deduction()));
+    assert_eq!(h.net_taken_for(&id), h.rows_total(&id).await);
+    h.assert_reconciled();
 }
