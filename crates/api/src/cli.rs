@@ -55,6 +55,10 @@ pub struct DeliverArgs {
     /// Run once and exit. Required: the repeating loop is the server's job.
     #[arg(long, required = true)]
     pub once: bool,
+    /// Deliver as if it were this instant (what is due by then goes; answers are recorded
+    /// at it), an RFC 3339 time with an offset (default: now).
+    #[arg(long, value_name = "RFC3339", value_parser = parse_instant)]
+    pub now: Option<DateTime<Utc>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Args)]
@@ -128,8 +132,21 @@ mod tests {
     fn deliver_needs_once() {
         assert_eq!(
             parse(&["serviceusage", "deliver", "--once"]).unwrap(),
-            Command::Deliver(DeliverArgs { once: true })
+            Command::Deliver(DeliverArgs {
+                once: true,
+                now: None
+            })
         );
+        assert!(matches!(
+            parse(&[
+                "serviceusage",
+                "deliver",
+                "--once",
+                "--now",
+                "2027-01-31T00:00:00Z"
+            ]),
+            Ok(Command::Deliver(DeliverArgs { now: Some(_), .. }))
+        ));
         let error = parse(&["serviceusage", "deliver"]).unwrap_err();
         assert_eq!(error.kind(), ErrorKind::MissingRequiredArgument);
     }

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use api::cli::{Cli, Command, ReconcileArgs, RenewArgs};
+use api::cli::{Cli, Command, DeliverArgs, ReconcileArgs, RenewArgs};
 use api::config::{self, Settings};
 use api::jobs::{
     deliver_once, reconcile_once, renew_once, DeliverOnceError, ReconcileOnceError, RenewOnceError,
@@ -35,7 +35,7 @@ fn main() -> ExitCode {
         Command::Serve => serve(settings).map_err(|e| e.to_string()),
         Command::Migrate => startup::migrate(&settings.database).map_err(|e| e.to_string()),
         Command::Renew(args) => renew(settings, args).map_err(|e| e.to_string()),
-        Command::Deliver(_) => deliver(settings).map_err(|e| e.to_string()),
+        Command::Deliver(args) => deliver(settings, args).map_err(|e| e.to_string()),
         Command::Reconcile(args) => reconcile(settings, args).map_err(|e| e.to_string()),
     };
     match outcome {
@@ -62,8 +62,8 @@ fn renew(settings: Settings, args: RenewArgs) -> Result<(), RenewOnceError> {
         .map(drop)
 }
 
-fn deliver(settings: Settings) -> Result<(), DeliverOnceError> {
-    actix_web::rt::System::new().block_on(deliver_once(settings))
+fn deliver(settings: Settings, args: DeliverArgs) -> Result<(), DeliverOnceError> {
+    actix_web::rt::System::new().block_on(deliver_once(settings, args.now))
 }
 
 fn reconcile(settings: Settings, args: ReconcileArgs) -> Result<(), ReconcileOnceError> {

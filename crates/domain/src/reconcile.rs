@@ -52,6 +52,8 @@ pub enum Mismatch {
     Disputed { payment: PaymentId, why: String },
     /// An order waits for a payment that is not pending.
     Waiting { order: OrderId, seq: u32 },
+    /// The project's books could not be read (a corrupt row): nothing of it is proven.
+    Unreadable { why: String },
 }
 
 impl fmt::Display for Mismatch {
@@ -80,6 +82,7 @@ impl fmt::Display for Mismatch {
                 f,
                 "order {order} waits for payment #{seq}, which is not pending"
             ),
+            Mismatch::Unreadable { why } => write!(f, "books unreadable: {why}"),
         }
     }
 }

@@ -5,10 +5,11 @@
 use std::io::Write;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use domain::ports::Clock;
 
 use super::webhook_delivery::WebhookTally;
-use crate::adapters::SystemClock;
+use crate::adapters::{FixedClock, SystemClock};
 use crate::config::Settings;
 use crate::startup::{self, StartupError};
 
@@ -21,11 +22,17 @@ pub enum DeliverOnceError {
     Run(#[from] domain::Error),
 }
 
-/// Runs once, printing one line per queue to stdout.
-pub async fn deliver_once(settings: Settings) -> Result<(), DeliverOnceError> {
+/// Runs once at `now` (the system clock when `None`), printing one line per queue to stdout.
+pub async fn deliver_once(
+    settings: Settings,
+    now: Option<DateTime<Utc>>,
+) -> Result<(), DeliverOnceError> {
     // Connecting and migrating block, but nothing else runs on this thread yet.
     let database = startup::connect(&settings.database)?;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let clock: Arc<dyn Clock> = match now {
+        Some(now) => Arc::new(FixedClock::new(now)),
+        None => Arc::new(SystemClock),
+    };
     let usecases = startup::usecases(
         &settings,
         startup::ports(&settings, &database, clock.clone())?,

@@ -3,7 +3,7 @@
 
 use chrono::TimeDelta;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ids::ProjectId;
 use crate::reconcile::{check, Mismatch};
 
@@ -51,9 +51,14 @@ impl UseCases {
                 return Ok(report);
             };
             for project in projects {
-                let books = self.ports.books.books(&project).await?;
                 report.projects += 1;
-                for mismatch in check(&books, now, settings.pending_limit) {
+                let mismatches = match self.ports.books.books(&project).await {
+                    Ok(books) => check(&books, now, settings.pending_limit),
+                    // One corrupt row hides this project's books, not the others'.
+                    Err(Error::Internal(why)) => vec![Mismatch::Unreadable { why }],
+                    Err(e) => return Err(e),
+                };
+                for mismatch in mismatches {
                     found(&project, &mismatch);
                     report.mismatches.push((project.clone(), mismatch));
                 }

@@ -7,6 +7,7 @@ mod balances;
 mod cancel;
 mod create;
 mod model;
+mod reconcile;
 mod renew;
 mod settle;
 mod tasks;
