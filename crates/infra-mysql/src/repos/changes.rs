@@ -155,14 +155,19 @@ pub(crate) fn write(
     Ok(queued)
 }
 
-/// When the change happened, for the balances it moves: the latest creation time of its
-/// payments and time of its events (not its rows': a renewed period may start days ahead).
-/// A change with neither (a bare ledger check, a task cancelled) has no time of its own, so
-/// the adapter's clock dates it.
+/// When the change happened, for the balances it moves and the tasks it queues: the latest
+/// creation time of its payments and time of its events — not its rows', since a renewed
+/// period may start days ahead — or, with neither, of its rows. A change with none of them
+/// (a bare ledger check, a task cancelled) has no time of its own, so the adapter's clock
+/// dates it.
 fn change_time(change: &Change) -> DateTime<Utc> {
     let payments = change.payments().iter().map(|payment| payment.created_at);
     let events = change.events().iter().map(|event| event.time);
-    payments.chain(events).max().unwrap_or_else(Utc::now)
+    payments
+        .chain(events)
+        .max()
+        .or_else(|| change.rows().iter().map(|row| row.time).max())
+        .unwrap_or_else(Utc::now)
 }
 
 /// A unique violation where the change expected none: someone else wrote it first.

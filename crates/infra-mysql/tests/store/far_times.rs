@@ -389,7 +389,7 @@ both_backends!(a_renewal_claims_and_renews_orders_due_past_2038, |db| {
     assert_eq!(balance.amount, money(100_000 - 2 * PRICE));
     assert_eq!(
         balance.updated_at,
-        Some(yearly.deadline_time),
-        "dated by the change's latest time: the renewed period's start"
+        Some(now),
+        "dated by the run's instant (its payments'), not by the renewed period's start"
     );
 });
