@@ -254,10 +254,6 @@ impl FixedCatalog {
         locked(&self.0).insert(plan.id.clone(), plan);
     }
 
-    /// Withdraws a plan.
-    pub fn withdraw(&self, id: &PlanId) {
-        locked(&self.0).remove(id);
-    }
 }
 
 #[async_trait]
