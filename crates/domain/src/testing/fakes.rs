@@ -253,7 +253,6 @@ impl FixedCatalog {
     pub fn put(&self, plan: Plan) {
         locked(&self.0).insert(plan.id.clone(), plan);
     }
-
 }
 
 #[async_trait]

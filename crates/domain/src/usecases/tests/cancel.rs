@@ -154,3 +154,65 @@ async fn an_ended_order_cannot_be_cancelled_again() {
     assert!(matches!(cancel().await, Err(Error::Conflict(_))));
     assert_eq!(ledger_balance(&harness), money("1000"));
 }
+
+#[tokio::test]
+async fn an_order_refunds_to_the_keeper_it_opened_with_after_its_region_moves_to_a_charge_service()
+{
+    // Defect 5: the keeper used to be re-read from the region's current configuration.
+    let store = crate::testing::MemoryStore::new();
+    let ledger_era = crate::testing::World::over(
+        crate::testing::StorePorts::memory(&store),
+        BillingPolicy::default(),
+        plans(),
+        now(),
+    );
+    let admin = principal("admin");
+    ledger_era
+        .usecases
+        .recharge(&admin, project(), money("100"), None, None)
+        .await
+        .unwrap();
+    let order = match ledger_era
+        .usecases
+        .create_order(&principal("alice"), request(&format!("cpu-small-{REMOTE}")))
+        .await
+        .unwrap()
+    {
+        CreateOrderOutcome::Created { order, .. } => order,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(store.balance_of(&project()), money("80"));
+    // The region's money moves to its charge service; the order keeps its keeper.
+    let charge_era = crate::testing::World::over(
+        crate::testing::StorePorts::memory(&store),
+        BillingPolicy {
+            charge_regions: vec![Region::parse(REMOTE).unwrap()],
+            ..BillingPolicy::default()
+        },
+        plans(),
+        now(),
+    );
+    charge_era
+        .usecases
+        .cancel_order(&principal("alice"), cancel_request(&order.id))
+        .await
+        .unwrap();
+    assert_eq!(store.balance_of(&project()), money("100"));
+    assert_eq!(charge_era.charging.requests(), 0);
+    assert!(mismatches_of(&charge_era).await.is_empty());
+}
+
+async fn mismatches_of(world: &crate::testing::World) -> Vec<(ProjectId, Mismatch)> {
+    world
+        .usecases
+        .reconcile(
+            &ReconcileSettings {
+                project: None,
+                pending_limit: chrono::TimeDelta::hours(1),
+            },
+            &mut |_, _| {},
+        )
+        .await
+        .unwrap()
+        .mismatches
+}
