@@ -21,6 +21,7 @@ use domain::ports::{
 };
 use domain::provisioning::{NewTask, Resource};
 use domain::renewal::{RenewalBatch, RenewalOutcome};
+use domain::Money;
 use infra_mysql::{
     ConsumptionStore, IdempotencyKeys, NotificationStore, OrderStore, PaymentStore, RenewalStore,
     ResourceStore, TaskStore, WebhookOutboxStore,
@@ -300,8 +301,15 @@ both_backends!(resource_tasks_keep_times_past_2038, |db| {
     let queue = TaskStore::new(db.db.clone());
     for (i, at) in FAR.iter().enumerate() {
         let o = order(&format!("o-{i}")).named(&format!("vol-{i}"));
-        // Queued by a change at the change's time, due at its own.
+        // Queued by a change at the change's time (its event's), due at its own.
         let mut change = crate::common::opening(&o.clone().started(at), 0);
+        change.event(Notification::about(
+            &o,
+            NotificationKind::OrderCreated,
+            t(at),
+            Money::ZERO,
+            "opened".into(),
+        ));
         change.task(NewTask::release_unless_committed(
             Resource::of(&o).unwrap(),
             far(i) + TimeDelta::days(1),
@@ -389,7 +397,8 @@ both_backends!(a_renewal_claims_and_renews_orders_due_past_2038, |db| {
     assert_eq!(balance.amount, money(100_000 - 2 * PRICE));
     assert_eq!(
         balance.updated_at,
-        Some(yearly.deadline_time),
-        "dated by the change's latest time: the renewed period's start"
+        Some(now),
+        "dated by the change's latest time: its payment's, the run's (not the renewed \
+         period's start)"
     );
 });
