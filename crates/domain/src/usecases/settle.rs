@@ -64,6 +64,12 @@ impl SettleTally {
         }
     }
 
+    /// Payments finished for now: taken, declined, owed (asked again much later) or
+    /// disputed (never sent again).
+    fn finished(&self) -> u64 {
+        self.taken + self.declined + self.owed + self.disputed
+    }
+
     /// Whether anything was sent.
     pub fn is_empty(&self) -> bool {
         *self == SettleTally::default()
@@ -81,13 +87,44 @@ impl SettleTally {
 }
 
 impl UseCases {
-    /// Sends the payments due now (up to the settler's batch, oldest first, a bounded
-    /// number at once), skipping the regions whose breaker is open. Run by the background
-    /// job every few seconds, and by `serviceusage renew --once` after its run.
+    /// Sends the payments due now, in rounds of the settler's batch (oldest first, a
+    /// bounded number at once), skipping the regions whose breaker is open. Run by the
+    /// background job every few seconds, and by `serviceusage renew --once` after its run.
     ///
-    /// Errors: `Unavailable`, `Internal` (reading the store). An answer that cannot be
-    /// written is logged and counted as unknown; the payment is sent again later.
+    /// A full round may leave more due behind it, so another follows as long as the last
+    /// one finished some payment for good (taken, declined, owed or disputed: each then
+    /// leaves the due ones). A round that finished none — its payments' regions paused,
+    /// their outcomes unknown, or their answers not written — ends the call: what it left
+    /// due waits for the next call rather than being sent again at once.
+    ///
+    /// Errors: `Unavailable`, `Internal` (reading the store) in the first round; a later
+    /// round that cannot read ends the call with what the earlier ones did (logged). An
+    /// answer that cannot be written is logged and counted as unknown; the payment is sent
+    /// again later.
     pub async fn settle_due(&self) -> Result<SettleTally> {
+        let mut tally = SettleTally::default();
+        let mut first = true;
+        loop {
+            let (read, round) = match self.settle_round().await {
+                Ok(round) => round,
+                Err(e) if first => return Err(e),
+                Err(e) => {
+                    log::warn!("settling stopped after {tally:?}, the rest waits: {e}");
+                    return Ok(tally);
+                }
+            };
+            first = false;
+            tally.absorb(&round);
+            let full = usize::try_from(self.settler.batch.max(1)).unwrap_or(usize::MAX);
+            if read < full || round.finished() == 0 {
+                return Ok(tally);
+            }
+        }
+    }
+
+    /// One round: the payments due now, up to the batch, sent a bounded number at once.
+    /// Returns how many it read, and their outcomes.
+    async fn settle_round(&self) -> Result<(usize, SettleTally)> {
         let now = self.ports.clock.now();
         let paused = self.breakers.paused(now);
         let due = self
@@ -95,6 +132,7 @@ impl UseCases {
             .payments
             .due(now, self.settler.batch.max(1), paused)
             .await?;
+        let read = due.len();
         let outcomes: Vec<Settled> = stream::iter(due)
             .map(|payment| self.settle(payment))
             .buffer_unordered(self.settler.concurrency.max(1))
@@ -104,7 +142,7 @@ impl UseCases {
         for outcome in &outcomes {
             tally.count(outcome);
         }
-        Ok(tally)
+        Ok((read, tally))
     }
 
     /// Sends one payment a request has just recorded, asking once more at once if the
