@@ -134,7 +134,8 @@ pub trait RenewalRepository: Send + Sync {
 #[async_trait]
 pub trait PaymentRepository: Send + Sync {
     /// Up to `limit` open payments (pending or owed) kept by a charge service whose next
-    /// attempt is due at `now`, in the regions not `paused`, oldest first.
+    /// attempt is due at `now`, in the regions not `paused`, the longest due first
+    /// (earliest next attempt, then the earliest recorded).
     /// Errors: `Unavailable`, `Internal`.
     async fn due(
         &self,

@@ -640,7 +640,7 @@ impl PaymentRepository for MemoryStore {
             .filter(|p| p.next_attempt_at <= now && !paused.contains(&p.region))
             .cloned()
             .collect();
-        due.sort_by_key(|p| p.created_at);
+        due.sort_by_key(|p| (p.next_attempt_at, p.created_at));
         due.truncate(limit as usize);
         Ok(due)
     }

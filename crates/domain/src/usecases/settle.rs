@@ -126,8 +126,8 @@ struct Answer {
 }
 
 impl UseCases {
-    /// Sends the payments due now, in rounds of the settler's batch (oldest first, a
-    /// bounded number at once), skipping the regions whose breaker is open. Run by the
+    /// Sends the payments due now, in rounds of the settler's batch (the longest due
+    /// first, a bounded number at once), skipping the regions whose breaker is open. Run by the
     /// background job every few seconds, and by `serviceusage renew --once` after its run.
     ///
     /// A full round may leave more due behind it, so another follows as long as the last
