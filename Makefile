@@ -6,7 +6,7 @@ CARGO ?= cargo
 SERVICEUSAGE_TEST_MYSQL_URL ?= mysql://root@127.0.0.1:3306
 export SERVICEUSAGE_TEST_MYSQL_URL
 
-.PHONY: run test lint fmt build deps check-deps clean help bench bench-renewal test-crash
+.PHONY: run test lint fmt build deps check-deps clean help bench bench-renewal bench-renewal-charged release-bin test-crash
 
 help:
 	@echo "make run    build and start the service on the embedded SQLite default"
@@ -14,8 +14,9 @@ help:
 	@echo "make lint   rustfmt check, clippy -D warnings, dependency rule"
 	@echo "make fmt    format the code"
 	@echo "make test-crash  SIGKILLs MariaDB mid-renewal and restarts it (not in make test)"
-	@echo "make bench  every benchmark (today: bench-renewal)"
+	@echo "make bench  every benchmark (bench-renewal, bench-renewal-charged)"
 	@echo "make bench-renewal [N=100000]  renewal throughput on MariaDB vs the raw-SQL ceiling"
+	@echo "make bench-renewal-charged [N=100000]  renewal through a fake charge service (5 ms)"
 
 run: deps
 	$(CARGO) build --bin serviceusage
@@ -44,17 +45,25 @@ test-crash: deps
 	SERVICEUSAGE_TEST_KILL_MARIADB=1 $(CARGO) test -p blackbox-tests --test api -- \
 		--ignored --exact renewal_crash::mysql_crash_mariadb_killed_mid_renewal_run_loses_and_doubles_nothing
 
-# Due orders the renewal benchmark seeds (not part of `make test`).
+# Due orders the renewal benchmarks seed (not part of `make test`).
 N ?= 100000
 # Where cargo puts the release binary (CARGO_TARGET_DIR is honoured, relative or not).
 RELEASE_BIN = $(abspath $(or $(CARGO_TARGET_DIR),target))/release/serviceusage
 
-bench: bench-renewal
+bench: bench-renewal bench-renewal-charged
 
-bench-renewal: deps
+release-bin: deps
 	$(CARGO) build --release -p api --bin serviceusage
+
+# Orders the local ledger keeps: the service next to the raw-SQL ceiling of its statements.
+bench-renewal: release-bin
 	SERVICEUSAGE_BIN=$(RELEASE_BIN) SERVICEUSAGE_BENCH_ORDERS=$(N) \
 		$(CARGO) bench -p blackbox-tests --bench renewal
+
+# Orders a charge service keeps: recording and settling through a fake answering in 5 ms.
+bench-renewal-charged: release-bin
+	SERVICEUSAGE_BIN=$(RELEASE_BIN) SERVICEUSAGE_BENCH_ORDERS=$(N) \
+		$(CARGO) bench -p blackbox-tests --bench renewal_charged
 
 clean:
 	$(CARGO) clean

@@ -106,6 +106,9 @@ diesel::table! {
         /// One unit, one cycle, in ten-thousandths.
         #[sql_name = "PRICE"]
         price -> BigInt,
+        /// 0 the local ledger, 1 the region's charge service.
+        #[sql_name = "KEEPER"]
+        keeper -> SmallInt,
         #[sql_name = "PAYMENT_SEQ"]
         payment_seq -> Integer,
         /// REGION while the order holds its project's quota there.

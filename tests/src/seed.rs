@@ -1,10 +1,10 @@
 //! Writing orders straight into the service's database, as the service itself would have
 //! written them when they were created: the order (status consuming, LAST_CONSUME_ID 1 for
 //! a prepaid order with its first cycle paid, 0 for a postpaid one) with its terms (cycle,
-//! price, the local ledger keeping its money, its payment number, the quota it holds), its
-//! row #1 (kind new, covering the first cycle) and that row's settled payment, and a
-//! balance and recharge that account for that charge. Like the service, at most one open
-//! quota order per project and region.
+//! price, who keeps its money, its payment number, the quota it holds), its row #1 (kind
+//! new, covering the first cycle) and that row's settled payment, and, where the local
+//! ledger keeps the money, a balance and recharge that account for that charge. Like the
+//! service, at most one open quota order per project and region.
 //! Fast enough for the benchmark's 100,000 orders: multi-row inserts with bound
 //! parameters, in transactions of a few thousand orders.
 
@@ -28,6 +28,26 @@ const ROWS_PER_INSERT: usize = 1_000;
 /// Orders per transaction when seeding in bulk.
 const ORDERS_PER_TRANSACTION: usize = 5_000;
 
+/// Who keeps an order's money, fixed when it opens (KEEPER).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Keeper {
+    /// The service's own balances (DF_BALANCE).
+    #[default]
+    LocalLedger,
+    /// The region's charge service (`charging = "remote"`).
+    ChargeService,
+}
+
+impl Keeper {
+    /// The KEEPER (and DF_PAYMENT.KEEPER) code.
+    pub fn code(self) -> i16 {
+        match self {
+            Keeper::LocalLedger => 0,
+            Keeper::ChargeService => 1,
+        }
+    }
+}
+
 /// An order as created at `start` (its first cycle paid if prepaid).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewOrder {
@@ -37,6 +57,7 @@ pub struct NewOrder {
     pub quantities: i32,
     pub start: NaiveDateTime,
     pub resource_name: Option<String>,
+    pub keeper: Keeper,
 }
 
 impl NewOrder {
@@ -132,7 +153,7 @@ impl<'a> From<&'a NewOrder> for OrderInsert<'a> {
 }
 
 /// Whether orders of `plan` set their project's quota in its region.
-fn is_quota(plan: &Plan) -> bool {
+pub fn is_quota(plan: &Plan) -> bool {
     matches!(plan.plan_type, "cpuquota" | "quota" | "resources")
 }
 
@@ -165,7 +186,7 @@ fn first_payment(order: &NewOrder) -> Option<PaymentInsert<'_>> {
         seq: 1,
         account_id: &order.project,
         region: order.plan.region,
-        keeper: 0,
+        keeper: order.keeper.code(),
         direction: 0,
         amount: order.first_charge(),
         consume_id: 1,
@@ -227,18 +248,19 @@ pub fn insert_orders(db: &mut Db, orders: &[NewOrder]) -> Result<()> {
     Ok(())
 }
 
-/// Writes the terms the orders opened with, one statement per plan (they are the plan's):
-/// its cycle and unit price, payment #1 taken if it charged up front, and the quota held.
+/// Writes the terms the orders opened with, one statement per plan and keeper (they are the
+/// plan's): its cycle and unit price, who keeps the money, payment #1 taken if it charged
+/// up front, and the quota held.
 fn set_terms(db: &mut Db, orders: &[NewOrder]) -> Result<()> {
-    let mut by_plan: BTreeMap<&str, (Plan, Vec<&str>)> = BTreeMap::new();
+    let mut by_plan: BTreeMap<(&str, i16), (Plan, Vec<&str>)> = BTreeMap::new();
     for order in orders {
         by_plan
-            .entry(order.plan.id)
+            .entry((order.plan.id, order.keeper.code()))
             .or_insert_with(|| (order.plan, Vec::new()))
             .1
             .push(&order.order_id);
     }
-    for (plan, ids) in by_plan.values() {
+    for (&(_, keeper), (plan, ids)) in &by_plan {
         let cycle: i16 = if plan.months == 12 { 1 } else { 0 };
         let paid = i32::from(plan.mode == PREPAID && plan.price > 0);
         let quota = is_quota(plan).then_some(plan.region);
@@ -247,6 +269,7 @@ fn set_terms(db: &mut Db, orders: &[NewOrder]) -> Result<()> {
                 .set((
                     order_terms::cycle.eq(cycle),
                     order_terms::price.eq(plan.price),
+                    order_terms::keeper.eq(keeper),
                     order_terms::payment_seq.eq(paid),
                     order_terms::active_quota.eq(quota),
                 ))
@@ -356,6 +379,8 @@ pub struct DueOrders {
     /// How far back the earliest deadline lies; beyond a month, orders owe several cycles.
     pub overdue_days: i64,
     pub seed: u64,
+    /// Who keeps every order's money. Projects are funded only where the ledger keeps it.
+    pub keeper: Keeper,
 }
 
 /// Generates the orders (deterministic for a seed): prepaid demo plans, quantities 1–3,
@@ -391,6 +416,7 @@ pub fn due_orders(spec: &DueOrders) -> Vec<NewOrder> {
                 quantities: i32::try_from(1 + rng.below(3)).unwrap_or(1),
                 start,
                 resource_name: plan.needs_resource_name.then(|| format!("r-{i:07}")),
+                keeper: spec.keeper,
             }
         })
         .collect()
@@ -400,7 +426,7 @@ pub fn due_orders(spec: &DueOrders) -> Vec<NewOrder> {
 pub fn seed_due(db: &mut Db, spec: &DueOrders) -> Result<Vec<NewOrder>> {
     let orders = due_orders(spec);
     let mut charged: BTreeMap<&str, i64> = BTreeMap::new();
-    for order in &orders {
+    for order in orders.iter().filter(|o| o.keeper == Keeper::LocalLedger) {
         *charged.entry(order.project.as_str()).or_default() += order.first_charge();
     }
     let fundings: Vec<Funding> = charged

@@ -195,6 +195,52 @@ impl Change {
         Ok(self)
     }
 
+    /// `changes` as one, for a store that writes several in one transaction: each part
+    /// holds the changes' parts in their order, and the whole is checked as one change.
+    ///
+    /// Errors: `Internal` when two of them write the same order or update the same
+    /// payment (their guards could not both hold), or carry idempotency records.
+    pub fn merge(changes: &[Change]) -> Result<Change> {
+        let mut merged = Change::default();
+        let mut orders = std::collections::BTreeSet::new();
+        let mut payments = std::collections::BTreeSet::new();
+        for change in changes {
+            for write in &change.orders {
+                if !orders.insert(&write.order().id) {
+                    return Err(Error::Internal(format!(
+                        "order {} is written by two of the changes",
+                        write.order().id
+                    )));
+                }
+            }
+            for update in &change.payment_updates {
+                if !payments.insert(&update.id) {
+                    return Err(Error::Internal(format!(
+                        "payment {} is updated by two of the changes",
+                        update.id
+                    )));
+                }
+            }
+            if let Some(record) = &change.idempotency {
+                merged = merged.with_idempotency(record.clone())?;
+            }
+            merged.orders.extend(change.orders.iter().cloned());
+            merged.rows.extend(change.rows.iter().cloned());
+            merged.payments.extend(change.payments.iter().cloned());
+            merged
+                .payment_updates
+                .extend(change.payment_updates.iter().cloned());
+            merged.ledger.extend(change.ledger.iter().cloned());
+            merged.events.extend(change.events.iter().cloned());
+            merged.tasks.extend(change.tasks.iter().cloned());
+            merged
+                .cancelled_tasks
+                .extend(change.cancelled_tasks.iter().copied());
+        }
+        merged.check()?;
+        Ok(merged)
+    }
+
     pub fn orders(&self) -> &[OrderWrite] {
         &self.orders
     }

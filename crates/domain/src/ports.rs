@@ -47,6 +47,11 @@ pub trait OrderRepository: Send + Sync {
     /// The order with this id, or `None`. Errors: `Unavailable`, `Internal`.
     async fn find(&self, id: &OrderId) -> Result<Option<Order>>;
 
+    /// The orders of these ids that exist, in no particular order, read at once (the
+    /// settler reads the orders a round of answers moves on). Errors: `Unavailable`,
+    /// `Internal`.
+    async fn find_all(&self, ids: &[OrderId]) -> Result<Vec<Order>>;
+
     /// A page of the project's orders with this status, newest start first.
     /// Errors: `Unavailable`, `Internal`.
     async fn list(&self, filter: OrderFilter, page: PageRequest) -> Result<Page<Order>>;
@@ -71,6 +76,14 @@ pub trait ChangeStore: Send + Sync {
     /// `DuplicateResourceName`, `DuplicateRequest` (the idempotency key is already
     /// recorded), `Unavailable`, `Internal`.
     async fn commit(&self, change: Change) -> Result<Vec<u64>>;
+
+    /// Writes each change as [`ChangeStore::commit`] would, each whole or not at all, and
+    /// none held back by another's refusal; a store may write them together (one
+    /// transaction when none refuses) where that is cheaper. Returns each change's outcome,
+    /// in order, with the errors of `commit`.
+    /// Errors (of the whole call, when it is not known what was written): `Unavailable`,
+    /// `Internal`.
+    async fn commit_each(&self, changes: Vec<Change>) -> Result<Vec<Result<Vec<u64>>>>;
 }
 
 /// What one renewal batch did: every decision written (or not), the orders that could not
@@ -121,7 +134,8 @@ pub trait RenewalRepository: Send + Sync {
 #[async_trait]
 pub trait PaymentRepository: Send + Sync {
     /// Up to `limit` open payments (pending or owed) kept by a charge service whose next
-    /// attempt is due at `now`, in the regions not `paused`, oldest first.
+    /// attempt is due at `now`, in the regions not `paused`, the longest due first
+    /// (earliest next attempt, then the earliest recorded).
     /// Errors: `Unavailable`, `Internal`.
     async fn due(
         &self,

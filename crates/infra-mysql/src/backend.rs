@@ -93,13 +93,20 @@ where
     E: From<diesel::result::Error>,
 {
     match conn {
-        DbConnection::Mysql(inner) => {
-            if isolation == Isolation::ReadCommitted {
-                // Without SESSION it applies to the next transaction only.
-                inner.batch_execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")?;
+        DbConnection::Mysql(inner) => match isolation {
+            Isolation::Default => conn.transaction(work),
+            Isolation::ReadCommitted => {
+                // Without SESSION it applies to the next transaction only. One batch with the
+                // BEGIN: diesel wraps every batch in two more round trips (multi-statements
+                // on, then off), and a settler's or a renewal batch's transaction pays them
+                // once instead of twice.
+                AnsiTransactionManager::begin_transaction_sql(
+                    inner,
+                    "SET TRANSACTION ISOLATION LEVEL READ COMMITTED; BEGIN",
+                )?;
+                finish_transaction(conn, work)
             }
-            conn.transaction(work)
-        }
+        },
         DbConnection::Sqlite(inner) => {
             AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
             finish_transaction(conn, work)

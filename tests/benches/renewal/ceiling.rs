@@ -1,53 +1,43 @@
-//! The raw-SQL ceiling: the renewal's statements without the service (no domain rules, no
-//! events, no process start), batch by batch, each batch one READ COMMITTED transaction.
+//! The raw-SQL ceiling: per batch, the statements the service's renewal store runs for
+//! orders the local ledger keeps (`crates/infra-mysql`: `repos/renewals.rs`,
+//! `repos/changes.rs`, `backend.rs`), without the service — no domain rules, no events, no
+//! process start — each batch one READ COMMITTED transaction:
 //!
-//! [`Writes::PerOrder`] is the service's design (one guarded UPDATE per order, one guarded
-//! debit per project); [`Writes::Batched`] folds each of those into one statement per batch
-//! (`CASE ORDER_ID WHEN … THEN …`, guards in the WHERE clause, affected rows checked), to
-//! show what the round trips cost.
+//! 1. the claim: ids and deadlines, `FOR UPDATE SKIP LOCKED`, in (deadline, id) order;
+//! 2. the claimed rows, every column the service reads, in one `WHERE ORDER_ID IN (…)`;
+//! 3. the balances, locked `FOR UPDATE` in ACCOUNT_ID order;
+//! 4. one multi-row INSERT of the renewal rows;
+//! 5. one multi-row INSERT of their payments (settled by the ledger, one per row);
+//! 6. one `UPDATE … JOIN (SELECT ? AS ORDER_ID, ? AS EXPECTED_VERSION, … UNION ALL …)` of the
+//!    orders' 13 state columns, guarded by each order's version, affected rows checked;
+//! 7. one guarded debit of all the batch's projects (`BALANCE >= CASE …`), checked.
+//!
+//! Every value is a bound parameter, times bound as DATETIME, as the service binds them.
 
 use std::collections::BTreeMap;
 
 use blackbox_tests::calendar::cycle_end;
 use blackbox_tests::catalog::{self, PREPAID};
-use blackbox_tests::schema::{balance, consuming_history, purchase_order};
-use blackbox_tests::seed::{CONSUMING, MARGIN_DAYS};
+use blackbox_tests::seed::{is_quota, CONSUMING, MARGIN_DAYS};
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::mysql::Mysql;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Integer, SmallInt, Text, Timestamp};
+use diesel::sql_types::{BigInt, Bool, Datetime, Integer, Nullable, SmallInt, Text};
 use diesel::MysqlConnection;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
-/// KIND of a renewal row.
+/// KIND / ROW_KIND of a renewal row.
 const RENEW: i16 = 1;
-
-/// How a batch writes its order updates and debits.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Writes {
-    PerOrder,
-    Batched,
-}
-
-type Claimed = (
-    String,
-    String,
-    String,
-    String,
-    i32,
-    NaiveDateTime,
-    NaiveDateTime,
-    i32,
-);
+/// DF_PAYMENT codes: the local ledger, a deduction, settled.
+const LEDGER: i16 = 0;
+const DEDUCTION: i16 = 0;
+const SETTLED: i16 = 1;
+/// Rows per multi-row INSERT, as the service's stores chunk them.
+const ROWS_PER_INSERT: usize = 1_000;
 
 /// Renews every due prepaid consuming order; returns how many orders it renewed.
-pub fn renew_all(
-    url: &str,
-    now: NaiveDateTime,
-    batch_size: usize,
-    writes: Writes,
-) -> Result<usize> {
+pub fn renew_all(url: &str, now: NaiveDateTime, batch_size: usize) -> Result<usize> {
     let mut conn = MysqlConnection::establish(url)?;
     diesel::sql_query("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
         .execute(&mut conn)?;
@@ -55,7 +45,7 @@ pub fn renew_all(
     let mut cursor = (chrono::DateTime::UNIX_EPOCH.naive_utc(), String::new());
     let mut renewed = 0;
     loop {
-        let claimed = conn.transaction(|conn| batch(conn, due_by, &cursor, batch_size, writes))?;
+        let claimed = conn.transaction(|conn| batch(conn, now, due_by, &cursor, batch_size))?;
         let Some(last) = claimed.last() else {
             return Ok(renewed);
         };
@@ -64,143 +54,351 @@ pub fn renew_all(
     }
 }
 
+#[derive(QueryableByName)]
+struct Claimed {
+    #[diesel(sql_type = Text, column_name = ORDER_ID)]
+    order_id: String,
+    #[diesel(sql_type = Datetime, column_name = DEADLINE_TIME)]
+    deadline: NaiveDateTime,
+}
+
+/// The columns the service's `OrderRow` reads, all of them, though the ceiling decides
+/// from a few.
+#[allow(dead_code)]
+#[derive(QueryableByName)]
+struct OrderRow {
+    #[diesel(sql_type = BigInt, column_name = ID)]
+    id: i64,
+    #[diesel(sql_type = Text, column_name = ORDER_ID)]
+    order_id: String,
+    #[diesel(sql_type = Text, column_name = ACCOUNT_ID)]
+    project: String,
+    #[diesel(sql_type = Text, column_name = REGION)]
+    region: String,
+    #[diesel(sql_type = Text, column_name = PLAN_ID)]
+    plan_id: String,
+    #[diesel(sql_type = Text, column_name = PLAN_TYPE)]
+    plan_type: String,
+    #[diesel(sql_type = SmallInt, column_name = CHARGING_MODE)]
+    charging_mode: i16,
+    #[diesel(sql_type = Integer, column_name = QUANTITIES)]
+    quantities: i32,
+    #[diesel(sql_type = SmallInt, column_name = CYCLE)]
+    cycle: i16,
+    #[diesel(sql_type = BigInt, column_name = PRICE)]
+    price: i64,
+    #[diesel(sql_type = SmallInt, column_name = KEEPER)]
+    keeper: i16,
+    #[diesel(sql_type = Datetime, column_name = START_TIME)]
+    start: NaiveDateTime,
+    #[diesel(sql_type = Nullable<Datetime>, column_name = END_TIME)]
+    end: Option<NaiveDateTime>,
+    #[diesel(sql_type = Datetime, column_name = DEADLINE_TIME)]
+    deadline: NaiveDateTime,
+    #[diesel(sql_type = Integer, column_name = LAST_CONSUME_ID)]
+    last_consume_id: i32,
+    #[diesel(sql_type = Integer, column_name = RENEW_RETRIES)]
+    renew_retries: i32,
+    #[diesel(sql_type = Nullable<Datetime>, column_name = LAST_WARNED_AT)]
+    last_warned_at: Option<NaiveDateTime>,
+    #[diesel(sql_type = Integer, column_name = VERSION)]
+    version: i32,
+    #[diesel(sql_type = Integer, column_name = PAYMENT_SEQ)]
+    payment_seq: i32,
+    #[diesel(sql_type = Nullable<Integer>, column_name = AWAITING_PAYMENT)]
+    awaiting_payment: Option<i32>,
+    #[diesel(sql_type = Nullable<Text>, column_name = REPLACES)]
+    replaces: Option<String>,
+    #[diesel(sql_type = Nullable<Text>, column_name = REPLACED_BY)]
+    replaced_by: Option<String>,
+    #[diesel(sql_type = SmallInt, column_name = STATUS)]
+    status: i16,
+    #[diesel(sql_type = Text, column_name = CREATOR)]
+    creator: String,
+    #[diesel(sql_type = Nullable<Text>, column_name = RESOURCE_NAME)]
+    resource_name: Option<String>,
+}
+
+const ORDER_COLUMNS: &str = "ID, ORDER_ID, ACCOUNT_ID, REGION, PLAN_ID, PLAN_TYPE, \
+     CHARGING_MODE, QUANTITIES, CYCLE, PRICE, KEEPER, START_TIME, END_TIME, DEADLINE_TIME, \
+     LAST_CONSUME_ID, RENEW_RETRIES, LAST_WARNED_AT, VERSION, PAYMENT_SEQ, AWAITING_PAYMENT, \
+     REPLACES, REPLACED_BY, STATUS, CREATOR, RESOURCE_NAME";
+
+#[derive(QueryableByName)]
+struct BalanceRow {
+    #[diesel(sql_type = Text, column_name = ACCOUNT_ID)]
+    project: String,
+    #[diesel(sql_type = BigInt, column_name = BALANCE)]
+    amount: i64,
+}
+
+/// One renewal row and the settled payment that pays it.
+struct Cycle<'a> {
+    order: &'a OrderRow,
+    consume_id: i32,
+    seq: i32,
+    price: i64,
+    from: NaiveDateTime,
+    until: NaiveDateTime,
+}
+
+/// An order's new state, written if it still has `expected_version`.
+struct Update<'a> {
+    order: &'a OrderRow,
+    deadline: NaiveDateTime,
+    last_consume_id: i32,
+    unit_price: i64,
+    payment_seq: i32,
+}
+
 /// One batch; returns the claimed orders' cursors.
 fn batch(
     conn: &mut MysqlConnection,
+    now: NaiveDateTime,
     due_by: NaiveDateTime,
     (after_deadline, after_id): &(NaiveDateTime, String),
     limit: usize,
-    writes: Writes,
 ) -> Result<Vec<(NaiveDateTime, String)>> {
-    let claimed: Vec<Claimed> = purchase_order::table
-        .filter(purchase_order::charging_mode.eq(PREPAID))
-        .filter(purchase_order::status.eq(CONSUMING))
-        .filter(purchase_order::deadline_time.le(due_by))
-        .filter(purchase_order::deadline_time.ge(after_deadline))
-        .filter(
-            purchase_order::deadline_time
-                .gt(after_deadline)
-                .or(purchase_order::order_id.gt(after_id)),
-        )
-        .order((purchase_order::deadline_time, purchase_order::order_id))
-        .limit(i64::try_from(limit)?)
-        .select((
-            purchase_order::order_id,
-            purchase_order::account_id,
-            purchase_order::region,
-            purchase_order::plan_id,
-            purchase_order::quantities,
-            purchase_order::start_time,
-            purchase_order::deadline_time,
-            purchase_order::last_consume_id,
-        ))
-        .for_update()
-        .skip_locked()
-        .load(conn)?;
-    let mut projects: Vec<&str> = claimed.iter().map(|c| c.1.as_str()).collect();
+    let claimed: Vec<Claimed> = diesel::sql_query(
+        "SELECT ORDER_ID, DEADLINE_TIME FROM DF_PURCHASE_ORDER \
+         WHERE CHARGING_MODE = ? AND STATUS = ? AND DEADLINE_TIME <= ? AND DEADLINE_TIME >= ? \
+         AND (DEADLINE_TIME > ? OR ORDER_ID > ?) \
+         AND AWAITING_PAYMENT IS NULL AND REPLACED_BY IS NULL \
+         ORDER BY DEADLINE_TIME ASC, ORDER_ID ASC LIMIT ? FOR UPDATE SKIP LOCKED",
+    )
+    .bind::<SmallInt, _>(PREPAID)
+    .bind::<SmallInt, _>(CONSUMING)
+    .bind::<Datetime, _>(due_by)
+    .bind::<Datetime, _>(after_deadline)
+    .bind::<Datetime, _>(after_deadline)
+    .bind::<Text, _>(after_id)
+    .bind::<BigInt, _>(i64::try_from(limit)?)
+    .load(conn)?;
+    if claimed.is_empty() {
+        return Ok(Vec::new());
+    }
+
+    let mut query = diesel::sql_query(format!(
+        "SELECT {ORDER_COLUMNS} FROM DF_PURCHASE_ORDER WHERE ORDER_ID IN ({})",
+        placeholders(claimed.len())
+    ))
+    .into_boxed::<Mysql>();
+    for order in &claimed {
+        query = query.bind::<Text, _>(order.order_id.as_str());
+    }
+    let mut orders: Vec<OrderRow> = query.load(conn)?;
+    let position: BTreeMap<&str, usize> = claimed
+        .iter()
+        .enumerate()
+        .map(|(n, c)| (c.order_id.as_str(), n))
+        .collect();
+    orders.sort_by_key(|o| position.get(o.order_id.as_str()).copied());
+
+    let mut projects: Vec<&str> = orders.iter().map(|o| o.project.as_str()).collect();
     projects.sort_unstable();
     projects.dedup();
-    let mut balances: BTreeMap<String, i64> = balance::table
-        .filter(balance::account_id.eq_any(&projects))
-        .order(balance::account_id)
-        .select((balance::account_id, balance::amount))
-        .for_update()
-        .load::<(String, i64)>(conn)?
+    let mut query = diesel::sql_query(format!(
+        "SELECT ACCOUNT_ID, BALANCE FROM DF_BALANCE WHERE ACCOUNT_ID IN ({}) \
+         ORDER BY ACCOUNT_ID ASC FOR UPDATE",
+        placeholders(projects.len())
+    ))
+    .into_boxed::<Mysql>();
+    for project in &projects {
+        query = query.bind::<Text, _>(*project);
+    }
+    let mut balances: BTreeMap<String, i64> = query
+        .load::<BalanceRow>(conn)?
         .into_iter()
+        .map(|b| (b.project, b.amount))
         .collect();
 
-    let mut rows = Vec::new();
+    let mut cycles = Vec::new();
     let mut updates = Vec::new();
     let mut debits: BTreeMap<&str, i64> = BTreeMap::new();
-    for (order_id, project, region, plan_id, quantities, start, deadline, last) in &claimed {
-        let plan = catalog::find(plan_id).ok_or("unknown plan")?;
-        let price = plan.price * i64::from(*quantities);
-        let available = balances.entry(project.clone()).or_default();
-        let (mut deadline, mut next) = (*deadline, *last);
+    for order in &orders {
+        let plan = catalog::find(&order.plan_id).ok_or("unknown plan")?;
+        let price = plan.price * i64::from(order.quantities);
+        let available = balances.entry(order.project.clone()).or_default();
+        let (mut deadline, mut consume_id, mut seq) =
+            (order.deadline, order.last_consume_id, order.payment_seq);
         while deadline <= due_by && *available >= price {
-            next += 1;
-            let covered = cycle_end(*start, plan.months, u32::try_from(next)?);
-            rows.push((
-                consuming_history::order_id.eq(order_id.as_str()),
-                consuming_history::consume_id.eq(next),
-                consuming_history::consuming.eq(price),
-                consuming_history::consume_time.eq(deadline),
-                consuming_history::deadline_time.eq(covered),
-                consuming_history::account_id.eq(project.as_str()),
-                consuming_history::region.eq(region.as_str()),
-                consuming_history::plan_id.eq(plan_id.as_str()),
-                consuming_history::kind.eq(RENEW),
-            ));
+            consume_id += 1;
+            seq += 1;
+            let until = cycle_end(order.start, plan.months, u32::try_from(consume_id)?);
+            cycles.push(Cycle {
+                order,
+                consume_id,
+                seq,
+                price,
+                from: deadline,
+                until,
+            });
             *available -= price;
-            *debits.entry(project.as_str()).or_default() += price;
-            deadline = covered;
+            *debits.entry(order.project.as_str()).or_default() += price;
+            deadline = until;
         }
-        if next != *last {
-            updates.push((order_id.as_str(), *last, next, deadline));
-        }
-    }
-    for chunk in rows.chunks(1_000) {
-        diesel::insert_into(consuming_history::table)
-            .values(chunk)
-            .execute(conn)?;
-    }
-    match writes {
-        Writes::PerOrder => {
-            update_each(conn, &updates)?;
-            debit_each(conn, &debits, due_by)?;
-        }
-        Writes::Batched => {
-            update_batch(conn, &updates)?;
-            debit_batch(conn, &debits, due_by)?;
+        if consume_id != order.last_consume_id {
+            updates.push(Update {
+                order,
+                deadline,
+                last_consume_id: consume_id,
+                unit_price: plan.price,
+                payment_seq: seq,
+            });
         }
     }
-    Ok(claimed.into_iter().map(|c| (c.6, c.0)).collect())
+    for chunk in cycles.chunks(ROWS_PER_INSERT) {
+        insert_rows(conn, chunk)?;
+        insert_payments(conn, chunk, now)?;
+    }
+    update_orders(conn, &updates)?;
+    debit_all(conn, &debits, now)?;
+    Ok(claimed
+        .into_iter()
+        .map(|c| (c.deadline, c.order_id))
+        .collect())
 }
 
-/// An order's new state: (order id, expected last consume id, new last consume id, new
-/// deadline).
-type Update<'a> = (&'a str, i32, i32, NaiveDateTime);
+fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
 
-fn update_each(conn: &mut MysqlConnection, updates: &[Update<'_>]) -> Result<()> {
-    for &(order_id, last, next, deadline) in updates {
-        let changed = diesel::update(
-            purchase_order::table
-                .filter(purchase_order::order_id.eq(order_id))
-                .filter(purchase_order::last_consume_id.eq(last))
-                .filter(purchase_order::status.eq(CONSUMING)),
-        )
-        .set((
-            purchase_order::deadline_time.eq(deadline),
-            purchase_order::last_consume_id.eq(next),
-            purchase_order::renew_retries.eq(0),
-        ))
-        .execute(conn)?;
-        if changed != 1 {
-            return Err(format!("order {order_id} changed under the ceiling run").into());
-        }
+/// `(?, ?, …)` of `columns` placeholders, `rows` times.
+fn values(columns: usize, rows: usize) -> String {
+    let row = format!("({})", placeholders(columns));
+    vec![row.as_str(); rows].join(", ")
+}
+
+fn insert_rows(conn: &mut MysqlConnection, cycles: &[Cycle<'_>]) -> Result<()> {
+    let mut query = diesel::sql_query(format!(
+        "INSERT INTO DF_CONSUMING_HISTORY (ORDER_ID, CONSUME_ID, CONSUMING, CONSUME_TIME, \
+         DEADLINE_TIME, ACCOUNT_ID, REGION, PLAN_ID, KIND) VALUES {}",
+        values(9, cycles.len())
+    ))
+    .into_boxed::<Mysql>();
+    for cycle in cycles {
+        query = query
+            .bind::<Text, _>(cycle.order.order_id.as_str())
+            .bind::<Integer, _>(cycle.consume_id)
+            .bind::<BigInt, _>(cycle.price)
+            .bind::<Datetime, _>(cycle.from)
+            .bind::<Datetime, _>(cycle.until)
+            .bind::<Text, _>(cycle.order.project.as_str())
+            .bind::<Text, _>(cycle.order.region.as_str())
+            .bind::<Text, _>(cycle.order.plan_id.as_str())
+            .bind::<SmallInt, _>(RENEW);
     }
+    query.execute(conn)?;
     Ok(())
 }
 
-fn debit_each(
+fn insert_payments(
     conn: &mut MysqlConnection,
-    debits: &BTreeMap<&str, i64>,
-    at: NaiveDateTime,
+    cycles: &[Cycle<'_>],
+    now: NaiveDateTime,
 ) -> Result<()> {
-    for (&project, &total) in debits {
-        let changed = diesel::update(
-            balance::table
-                .filter(balance::account_id.eq(project))
-                .filter(balance::amount.ge(total)),
+    let mut query = diesel::sql_query(format!(
+        "INSERT INTO DF_PAYMENT (ORDER_ID, SEQ, ACCOUNT_ID, REGION, KEEPER, DIRECTION, AMOUNT, \
+         CONSUME_ID, ROW_KIND, PERIOD_FROM, PERIOD_UNTIL, DEFERRED, STATE, CREATED_AT, \
+         SETTLED_AT, ATTEMPTS, NEXT_ATTEMPT_AT, LAST_ERROR) VALUES {}",
+        values(18, cycles.len())
+    ))
+    .into_boxed::<Mysql>();
+    for cycle in cycles {
+        query = query
+            .bind::<Text, _>(cycle.order.order_id.as_str())
+            .bind::<Integer, _>(cycle.seq)
+            .bind::<Text, _>(cycle.order.project.as_str())
+            .bind::<Text, _>(cycle.order.region.as_str())
+            .bind::<SmallInt, _>(LEDGER)
+            .bind::<SmallInt, _>(DEDUCTION)
+            .bind::<BigInt, _>(cycle.price)
+            .bind::<Integer, _>(cycle.consume_id)
+            .bind::<SmallInt, _>(RENEW)
+            .bind::<Datetime, _>(cycle.from)
+            .bind::<Datetime, _>(cycle.until)
+            .bind::<Bool, _>(false)
+            .bind::<SmallInt, _>(SETTLED)
+            .bind::<Datetime, _>(now)
+            .bind::<Nullable<Datetime>, _>(Some(now))
+            .bind::<Integer, _>(0)
+            .bind::<Datetime, _>(now)
+            .bind::<Nullable<Text>, _>(None::<&str>);
+    }
+    query.execute(conn)?;
+    Ok(())
+}
+
+/// The order state columns the service writes, in the order it binds them.
+const STATE_COLUMNS: [&str; 13] = [
+    "STATUS",
+    "END_TIME",
+    "DEADLINE_TIME",
+    "LAST_CONSUME_ID",
+    "RENEW_RETRIES",
+    "LAST_WARNED_AT",
+    "PRICE",
+    "VERSION",
+    "PAYMENT_SEQ",
+    "AWAITING_PAYMENT",
+    "REPLACED_BY",
+    "ACTIVE_RESOURCE_NAME",
+    "ACTIVE_QUOTA",
+];
+
+/// All the batch's orders in one statement (the service's `update_orders`), each written
+/// only if it still has the version it was read with.
+fn update_orders(conn: &mut MysqlConnection, updates: &[Update<'_>]) -> Result<()> {
+    if updates.is_empty() {
+        return Ok(());
+    }
+    let first = std::iter::once("? AS ORDER_ID, ? AS EXPECTED_VERSION".to_owned())
+        .chain(STATE_COLUMNS.iter().map(|column| format!("? AS {column}")))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let other = placeholders(STATE_COLUMNS.len() + 2);
+    let rows = std::iter::once(format!("SELECT {first}"))
+        .chain((1..updates.len()).map(|_| format!("SELECT {other}")))
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ");
+    let set = STATE_COLUMNS
+        .iter()
+        .map(|column| format!("o.{column} = v.{column}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut query = diesel::sql_query(format!(
+        "UPDATE DF_PURCHASE_ORDER o JOIN ({rows}) v \
+         ON o.ORDER_ID = v.ORDER_ID AND o.VERSION = v.EXPECTED_VERSION SET {set}"
+    ))
+    .into_boxed::<Mysql>();
+    for update in updates {
+        let order = update.order;
+        let plan = catalog::find(&order.plan_id).ok_or("unknown plan")?;
+        let quota = is_quota(&plan).then_some(order.region.as_str());
+        query = query
+            .bind::<Text, _>(order.order_id.as_str())
+            .bind::<Integer, _>(order.version)
+            .bind::<SmallInt, _>(CONSUMING)
+            .bind::<Nullable<Datetime>, _>(None::<NaiveDateTime>)
+            .bind::<Datetime, _>(update.deadline)
+            .bind::<Integer, _>(update.last_consume_id)
+            .bind::<Integer, _>(0)
+            .bind::<Nullable<Datetime>, _>(None::<NaiveDateTime>)
+            .bind::<BigInt, _>(update.unit_price)
+            .bind::<Integer, _>(order.version + 1)
+            .bind::<Integer, _>(update.payment_seq)
+            .bind::<Nullable<Integer>, _>(None::<i32>)
+            .bind::<Nullable<Text>, _>(None::<&str>)
+            .bind::<Nullable<Text>, _>(order.resource_name.as_deref())
+            .bind::<Nullable<Text>, _>(quota);
+    }
+    let changed = query.execute(conn)?;
+    if changed != updates.len() {
+        return Err(format!(
+            "{changed} of {} orders updated: some changed under the run",
+            updates.len()
         )
-        .set((
-            balance::amount.eq(balance::amount - total),
-            balance::update_time.eq(at),
-        ))
-        .execute(conn)?;
-        if changed != 1 {
-            return Err(format!("project {project} cannot cover {total}").into());
-        }
+        .into());
     }
     Ok(())
 }
@@ -210,49 +408,8 @@ fn case(key: &str, n: usize) -> String {
     format!("CASE {key}{} END", " WHEN ? THEN ?".repeat(n))
 }
 
-fn placeholders(n: usize) -> String {
-    vec!["?"; n].join(", ")
-}
-
-/// All of a batch's order updates in one statement, each guarded as in [`update_each`].
-fn update_batch(conn: &mut MysqlConnection, updates: &[Update<'_>]) -> Result<()> {
-    if updates.is_empty() {
-        return Ok(());
-    }
-    let n = updates.len();
-    let sql = format!(
-        "UPDATE DF_PURCHASE_ORDER SET DEADLINE_TIME = {}, LAST_CONSUME_ID = {}, \
-         RENEW_RETRIES = 0 WHERE ORDER_ID IN ({}) AND STATUS = ? AND LAST_CONSUME_ID = {}",
-        case("ORDER_ID", n),
-        case("ORDER_ID", n),
-        placeholders(n),
-        case("ORDER_ID", n)
-    );
-    let mut query = diesel::sql_query(sql).into_boxed::<Mysql>();
-    for &(order_id, _, _, deadline) in updates {
-        query = query
-            .bind::<Text, _>(order_id)
-            .bind::<Timestamp, _>(deadline);
-    }
-    for &(order_id, _, next, _) in updates {
-        query = query.bind::<Text, _>(order_id).bind::<Integer, _>(next);
-    }
-    for &(order_id, _, _, _) in updates {
-        query = query.bind::<Text, _>(order_id);
-    }
-    query = query.bind::<SmallInt, _>(CONSUMING);
-    for &(order_id, last, _, _) in updates {
-        query = query.bind::<Text, _>(order_id).bind::<Integer, _>(last);
-    }
-    let changed = query.execute(conn)?;
-    if changed != n {
-        return Err(format!("{changed} of {n} orders updated: some changed under the run").into());
-    }
-    Ok(())
-}
-
-/// All of a batch's debits in one statement, each guarded as in [`debit_each`].
-fn debit_batch(
+/// All of a batch's debits in one statement, each guarded by the balance it requires.
+fn debit_all(
     conn: &mut MysqlConnection,
     debits: &BTreeMap<&str, i64>,
     at: NaiveDateTime,
@@ -272,7 +429,7 @@ fn debit_batch(
     for (&project, &total) in debits {
         query = query.bind::<Text, _>(project).bind::<BigInt, _>(total);
     }
-    query = query.bind::<Timestamp, _>(at);
+    query = query.bind::<Datetime, _>(at);
     for &project in debits.keys() {
         query = query.bind::<Text, _>(project);
     }

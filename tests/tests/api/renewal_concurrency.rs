@@ -12,7 +12,7 @@ use std::time::Instant;
 use blackbox_tests::db::Db;
 use blackbox_tests::inspect::rows_per_order;
 use blackbox_tests::invariants;
-use blackbox_tests::seed::{seed_due, DueOrders, NewOrder};
+use blackbox_tests::seed::{seed_due, DueOrders, Keeper, NewOrder};
 use chrono::{NaiveDate, NaiveDateTime};
 
 use crate::helpers::{assert_reconciled, command, MysqlDatabase};
@@ -42,6 +42,7 @@ fn seeded(test_name: &str, orders: usize) -> Option<(MysqlDatabase, Vec<NewOrder
             now: now(),
             overdue_days: 45,
             seed: 3,
+            keeper: Keeper::LocalLedger,
         },
     )
     .unwrap();

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use blackbox_tests::db::Db;
 use blackbox_tests::invariants;
-use blackbox_tests::seed::{seed_due, DueOrders};
+use blackbox_tests::seed::{seed_due, DueOrders, Keeper};
 use chrono::NaiveDateTime;
 use diesel::{Connection, MysqlConnection, RunQueryDsl};
 
@@ -136,6 +136,7 @@ fn mysql_crash_mariadb_killed_mid_renewal_run_loses_and_doubles_nothing() {
             now: now(),
             overdue_days: 45,
             seed: 3,
+            keeper: Keeper::LocalLedger,
         },
     )
     .unwrap();

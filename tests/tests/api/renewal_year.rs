@@ -42,7 +42,7 @@ use blackbox_tests::inspect::{
 };
 use blackbox_tests::invariants;
 use blackbox_tests::rng::Rng;
-use blackbox_tests::seed::{open_order, NewOrder};
+use blackbox_tests::seed::{open_order, Keeper, NewOrder};
 use chrono::{NaiveDateTime, TimeDelta, Utc};
 use serde_json::json;
 
@@ -89,6 +89,7 @@ fn planned_orders(rng: &mut Rng, first_day: NaiveDateTime) -> BTreeMap<i64, Vec<
             quantities: i32::try_from(1 + rng.below(2)).unwrap(),
             start,
             resource_name: plan.needs_resource_name.then(|| format!("res-{i:04}")),
+            keeper: Keeper::LocalLedger,
         });
     }
     by_day

@@ -245,3 +245,45 @@ fn an_empty_change_is_empty() {
     assert!(ChangeBuilder::new().seal().unwrap().is_empty());
     assert!(!opened().0.seal().unwrap().is_empty());
 }
+
+/// [`opened`] for an order of another id.
+fn opened_as(id: &str) -> Change {
+    let (_, order) = opened();
+    let order = Order {
+        id: OrderId::parse(id).unwrap(),
+        ..order
+    };
+    let first = row(&order, 1, "100");
+    let payment = Payment::of_row(&order, 1, &first, false, now()).unwrap();
+    let mut change = ChangeBuilder::new();
+    change
+        .insert(order.clone())
+        .row(first)
+        .payment(payment)
+        .ledger(LedgerMove::covered(order.project.clone(), money("100"), Money::ZERO).unwrap());
+    change.seal().unwrap()
+}
+
+#[test]
+fn changes_merge_into_one_holding_each_ones_parts_in_order() {
+    let (a, b) = (opened_as("order-a"), opened_as("order-b"));
+    let merged = Change::merge(&[a.clone(), b.clone()]).unwrap();
+    let ids: Vec<&str> = merged
+        .orders()
+        .iter()
+        .map(|w| w.order().id.as_str())
+        .collect();
+    assert_eq!(ids, ["order-a", "order-b"]);
+    assert_eq!(merged.rows(), [a.rows(), b.rows()].concat());
+    assert_eq!(merged.payments(), [a.payments(), b.payments()].concat());
+    assert_eq!(merged.ledger(), [a.ledger(), b.ledger()].concat());
+}
+
+#[test]
+fn changes_that_write_the_same_order_do_not_merge() {
+    let a = opened_as("order-a");
+    assert!(matches!(
+        Change::merge(&[a.clone(), a]),
+        Err(Error::Internal(why)) if why.contains("order-a")
+    ));
+}

@@ -70,6 +70,12 @@ impl ChangeStore for FaultyChanges {
     async fn commit(&self, change: Change) -> Result<Vec<u64>> {
         self.faults.through(self.inner.commit(change)).await
     }
+
+    /// One fault for the whole call, as for a renewal batch: the changes are written
+    /// together.
+    async fn commit_each(&self, changes: Vec<Change>) -> Result<Vec<Result<Vec<u64>>>> {
+        self.faults.through(self.inner.commit_each(changes)).await
+    }
 }
 
 /// A renewal store whose batches meet [`Faults`] (the claims and reads do not).

@@ -326,6 +326,14 @@ impl OrderRepository for MemoryStore {
         Ok(self.state().orders.get(id).cloned())
     }
 
+    async fn find_all(&self, ids: &[OrderId]) -> Result<Vec<Order>> {
+        let state = self.state();
+        Ok(ids
+            .iter()
+            .filter_map(|id| state.orders.get(id).cloned())
+            .collect())
+    }
+
     async fn list(&self, filter: OrderFilter, request: PageRequest) -> Result<Page<Order>> {
         let mut orders: Vec<Order> = self
             .state()
@@ -362,6 +370,13 @@ impl OrderRepository for MemoryStore {
 impl ChangeStore for MemoryStore {
     async fn commit(&self, change: Change) -> Result<Vec<u64>> {
         self.commit_to(&change)
+    }
+
+    async fn commit_each(&self, changes: Vec<Change>) -> Result<Vec<Result<Vec<u64>>>> {
+        Ok(changes
+            .iter()
+            .map(|change| self.commit_to(change))
+            .collect())
     }
 }
 
@@ -625,7 +640,7 @@ impl PaymentRepository for MemoryStore {
             .filter(|p| p.next_attempt_at <= now && !paused.contains(&p.region))
             .cloned()
             .collect();
-        due.sort_by_key(|p| p.created_at);
+        due.sort_by_key(|p| (p.next_attempt_at, p.created_at));
         due.truncate(limit as usize);
         Ok(due)
     }

@@ -23,14 +23,23 @@ impl UseCases {
     ///
     /// Errors: those of [`crate::ports::ChangeStore::commit`].
     pub(super) async fn commit(&self, change: Change) -> Result<Committed> {
-        let payments = change
-            .payments()
-            .iter()
-            .filter(|p| p.state.is_open())
-            .cloned()
-            .collect();
+        let payments = open_payments(&change);
         let tasks = self.ports.changes.commit(change).await?;
         Ok(Committed { payments, tasks })
+    }
+
+    /// Commits each of `changes` as [`UseCases::commit`] would (together where the store
+    /// can); returns each one's follow-up work or why it was not written.
+    ///
+    /// Errors: those of [`crate::ports::ChangeStore::commit_each`].
+    pub(super) async fn commit_each(&self, changes: Vec<Change>) -> Result<Vec<Result<Committed>>> {
+        let payments: Vec<Vec<Payment>> = changes.iter().map(open_payments).collect();
+        let written = self.ports.changes.commit_each(changes).await?;
+        Ok(written
+            .into_iter()
+            .zip(payments)
+            .map(|(tasks, payments)| tasks.map(|tasks| Committed { payments, tasks }))
+            .collect())
     }
 
     /// Sends the payments `committed` recorded that no order waits for (refunds, settlements
@@ -52,4 +61,14 @@ impl UseCases {
     pub(super) async fn run_recorded(&self, committed: &Committed) -> Vec<TaskRun> {
         self.run_own_tasks(committed.tasks.clone()).await
     }
+}
+
+/// The payments `change` records that are still to be sent.
+fn open_payments(change: &Change) -> Vec<Payment> {
+    change
+        .payments()
+        .iter()
+        .filter(|p| p.state.is_open())
+        .cloned()
+        .collect()
 }

@@ -13,13 +13,18 @@
 //!   to an operator.
 //!
 //! A request sends the payments it recorded itself right after its commit, for a prompt
-//! answer; the background job sends everything else due, a bounded number at once.
+//! answer; the background job sends everything else due, a bounded number at once, and
+//! writes the answers that arrive together in one call of the store (each still its own
+//! change: one that is refused holds back none of the others).
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use futures_util::stream::{self, StreamExt};
 
-use crate::change::{ChangeBuilder, PaymentUpdate};
+use crate::change::{Change, ChangeBuilder, PaymentUpdate};
 use crate::error::{Error, Result};
+use crate::ids::OrderId;
 use crate::notification::{Notification, NotificationKind};
 use crate::opening::{OpeningDeclined, OpeningPaid};
 use crate::order::{Order, OrderStatus};
@@ -27,6 +32,7 @@ use crate::payment::{Payment, PaymentDirection, PaymentState};
 use crate::renewal::RenewalRun;
 use crate::retry::Backoff;
 
+use super::follow::Committed;
 use super::UseCases;
 
 /// How one payment came out of an attempt.
@@ -64,6 +70,12 @@ impl SettleTally {
         }
     }
 
+    /// Payments finished for now: taken, declined, owed (asked again much later) or
+    /// disputed (never sent again).
+    fn finished(&self) -> u64 {
+        self.taken + self.declined + self.owed + self.disputed
+    }
+
     /// Whether anything was sent.
     pub fn is_empty(&self) -> bool {
         *self == SettleTally::default()
@@ -80,14 +92,81 @@ impl SettleTally {
     }
 }
 
+/// Record writers at once: one writes a group of answers while the next group gathers.
+const WRITERS: usize = 2;
+
+/// A payment's answer from its keeper, before what it means is written.
+enum Asked {
+    /// Nothing (more) to write: not sent, or its attempt already recorded.
+    Done(Settled),
+    /// Taken at `at`.
+    Taken(Payment, DateTime<Utc>),
+    /// A deduction declined at `at`, whose order (a deferred payment's, or the one an owed
+    /// settlement announces) moves on or hears of it.
+    Declined(Payment, String, DateTime<Utc>),
+}
+
+impl Asked {
+    /// The order whose state the answer's change depends on, if any.
+    fn order(&self) -> Option<&OrderId> {
+        match self {
+            Asked::Taken(payment, _) if payment.deferred => Some(&payment.id.order),
+            Asked::Declined(payment, _, _) => Some(&payment.id.order),
+            Asked::Done(_) | Asked::Taken(..) => None,
+        }
+    }
+}
+
+/// An answer's change, to be written.
+struct Answer {
+    change: Change,
+    payment: Payment,
+    what: &'static str,
+    outcome: Settled,
+}
+
 impl UseCases {
-    /// Sends the payments due now (up to the settler's batch, oldest first, a bounded
-    /// number at once), skipping the regions whose breaker is open. Run by the background
-    /// job every few seconds, and by `serviceusage renew --once` after its run.
+    /// Sends the payments due now, in rounds of the settler's batch (the longest due
+    /// first, a bounded number at once), skipping the regions whose breaker is open. Run by the
+    /// background job every few seconds, and by `serviceusage renew --once` after its run.
     ///
-    /// Errors: `Unavailable`, `Internal` (reading the store). An answer that cannot be
-    /// written is logged and counted as unknown; the payment is sent again later.
+    /// A full round may leave more due behind it, so another follows as long as the last
+    /// one finished some payment for good (taken, declined, owed or disputed: each then
+    /// leaves the due ones). A round that finished none — its payments' regions paused,
+    /// their outcomes unknown, or their answers not written — ends the call: what it left
+    /// due waits for the next call rather than being sent again at once.
+    ///
+    /// Errors: `Unavailable`, `Internal` (reading the store) in the first round; a later
+    /// round that cannot read ends the call with what the earlier ones did (logged). An
+    /// answer that cannot be written is logged and counted as unknown; the payment is sent
+    /// again later.
     pub async fn settle_due(&self) -> Result<SettleTally> {
+        let mut tally = SettleTally::default();
+        let mut first = true;
+        loop {
+            let (read, round) = match self.settle_round().await {
+                Ok(round) => round,
+                Err(e) if first => return Err(e),
+                Err(e) => {
+                    log::warn!("settling stopped after {tally:?}, the rest waits: {e}");
+                    return Ok(tally);
+                }
+            };
+            first = false;
+            tally.absorb(&round);
+            let full = usize::try_from(self.settler.batch.max(1)).unwrap_or(usize::MAX);
+            if read < full || round.finished() == 0 {
+                return Ok(tally);
+            }
+        }
+    }
+
+    /// One round: the payments due now, up to the batch, sent a bounded number at once.
+    /// The answers are written as they come, those that arrive together in one call of
+    /// the store ([`crate::ports::ChangeStore::commit_each`]: each its own change, written
+    /// together where none refuses), so writing never waits on the charge service nor
+    /// costs a transaction per payment. Returns how many it read, and their outcomes.
+    async fn settle_round(&self) -> Result<(usize, SettleTally)> {
         let now = self.ports.clock.now();
         let paused = self.breakers.paused(now);
         let due = self
@@ -95,16 +174,21 @@ impl UseCases {
             .payments
             .due(now, self.settler.batch.max(1), paused)
             .await?;
-        let outcomes: Vec<Settled> = stream::iter(due)
-            .map(|payment| self.settle(payment))
-            .buffer_unordered(self.settler.concurrency.max(1))
-            .collect()
-            .await;
+        let read = due.len();
+        let concurrency = self.settler.concurrency.max(1);
+        let mut written = stream::iter(due)
+            .map(|payment| self.ask(payment))
+            .buffer_unordered(concurrency)
+            .ready_chunks(concurrency)
+            .map(|answers| self.record(answers))
+            .buffer_unordered(WRITERS);
         let mut tally = SettleTally::default();
-        for outcome in &outcomes {
-            tally.count(outcome);
+        while let Some(outcomes) = written.next().await {
+            for outcome in &outcomes {
+                tally.count(outcome);
+            }
         }
-        Ok(tally)
+        Ok((read, tally))
     }
 
     /// Sends one payment a request has just recorded, asking once more at once if the
@@ -132,9 +216,20 @@ impl UseCases {
 
     /// One attempt at `payment`, and what it means written down.
     async fn settle(&self, payment: Payment) -> Settled {
+        let asked = self.ask(payment).await;
+        self.record(vec![asked])
+            .await
+            .pop()
+            .unwrap_or(Settled::NotSent)
+    }
+
+    /// Sends `payment` once and counts the answer in its region's breaker. An answer that
+    /// leaves the orders alone (unknown, disputed, owed again) is recorded at once; the
+    /// others are for [`UseCases::record`].
+    async fn ask(&self, payment: Payment) -> Asked {
         let now = self.ports.clock.now();
         if self.breakers.is_paused(&payment.region, now) {
-            return Settled::NotSent;
+            return Asked::Done(Settled::NotSent);
         }
         log::info!(
             "order {}: sending {} {} of {} ({}, attempt {})",
@@ -160,33 +255,113 @@ impl UseCases {
                 self.settler.breaker_pause.num_seconds()
             );
         }
-        let written = match answer {
-            Ok(()) => self.taken(&payment, now).await.map(|()| Settled::Taken),
+        let recorded = match answer {
+            Ok(()) => return Asked::Taken(payment, now),
             Err(Error::PaymentDeclined(why))
                 if payment.direction == PaymentDirection::Deduction =>
             {
-                self.refused(&payment, why, now).await
+                if payment.deferred || payment.state != PaymentState::Owed {
+                    return Asked::Declined(payment, why, now);
+                }
+                self.owed_again(&payment, why, now).await
             }
             Err(Error::PaymentMismatch(why)) => self.disputed(&payment, why, now).await,
             Err(e) => self.unanswered(&payment, e.to_string(), now).await,
         };
-        written.unwrap_or_else(|e| {
-            log::error!(
-                "order {}: the answer to payment {} could not be written, it is sent again \
-                 later: {e}",
-                payment.id.order,
-                payment.id
-            );
-            Settled::Unknown(e.to_string())
-        })
+        Asked::Done(recorded.unwrap_or_else(|e| not_written(&payment, &e)))
+    }
+
+    /// Writes what the answers mean: reads the orders they move on (at once), decides each
+    /// answer's change, and commits them (each its own change, in one call of the store).
+    /// Returns each answer's outcome.
+    async fn record(&self, answers: Vec<Asked>) -> Vec<Settled> {
+        let ids: Vec<OrderId> = answers.iter().filter_map(Asked::order).cloned().collect();
+        let orders = self.orders_of(ids).await;
+        let mut outcomes = Vec::with_capacity(answers.len());
+        let mut changes = Vec::new();
+        for answer in answers {
+            let decided = match answer {
+                Asked::Done(outcome) => {
+                    outcomes.push(Some(outcome));
+                    continue;
+                }
+                Asked::Taken(payment, at) => {
+                    let change = self.taken(&payment, &orders, at).await;
+                    (payment, change.map(|c| (c, "taken", Settled::Taken)))
+                }
+                Asked::Declined(payment, why, at) => {
+                    let change = self.refused(&payment, &orders, why, at).await;
+                    (payment, change)
+                }
+            };
+            match decided {
+                (payment, Ok((change, what, outcome))) => {
+                    outcomes.push(None);
+                    changes.push(Answer {
+                        change,
+                        payment,
+                        what,
+                        outcome,
+                    });
+                }
+                (payment, Err(e)) => outcomes.push(Some(not_written(&payment, &e))),
+            }
+        }
+        let mut written = self.write_answers(changes).await.into_iter();
+        outcomes
+            .into_iter()
+            .map(|outcome| {
+                outcome
+                    .or_else(|| written.next())
+                    .unwrap_or(Settled::NotSent)
+            })
+            .collect()
+    }
+
+    /// The orders of `ids` (`None` for one that does not exist), read at once; if that
+    /// fails, one by one, so that an order that cannot be read holds back only its own
+    /// payment.
+    async fn orders_of(&self, ids: Vec<OrderId>) -> Orders {
+        if ids.is_empty() {
+            return HashMap::new();
+        }
+        match self.ports.orders.find_all(&ids).await {
+            Ok(orders) => {
+                let mut found: Orders = orders
+                    .into_iter()
+                    .map(|order| (order.id.clone(), Ok(Some(order))))
+                    .collect();
+                for id in ids {
+                    found.entry(id).or_insert(Ok(None));
+                }
+                found
+            }
+            Err(e) => {
+                log::warn!(
+                    "reading {} orders at once failed, reading them one by one: {e}",
+                    ids.len()
+                );
+                let mut found = HashMap::with_capacity(ids.len());
+                for id in ids {
+                    let order = self.ports.orders.find(&id).await;
+                    found.insert(id, order);
+                }
+                found
+            }
+        }
     }
 
     /// The keeper took the payment: settled, and what waited for it moves on.
-    async fn taken(&self, payment: &Payment, now: DateTime<Utc>) -> Result<()> {
+    async fn taken(
+        &self,
+        payment: &Payment,
+        orders: &Orders,
+        now: DateTime<Utc>,
+    ) -> Result<Change> {
         let mut change = ChangeBuilder::new();
         change.payment_update(update(payment, PaymentState::Settled, Some(now), now, None));
         if payment.deferred {
-            let order = self.waiting_order(payment).await?;
+            let order = waiting_order(orders, payment)?;
             match order.status {
                 OrderStatus::Pending => {
                     let replaced = match &order.replaces {
@@ -203,7 +378,7 @@ impl UseCases {
                         None => None,
                     };
                     OpeningPaid {
-                        order: &order,
+                        order,
                         payment,
                         replaced: replaced.as_ref().map(|(o, h)| (o, h.as_slice())),
                     }
@@ -211,7 +386,7 @@ impl UseCases {
                 }
                 OrderStatus::Consuming | OrderStatus::Ending => {
                     let run = RenewalRun::at(now, (*self.policy).clone());
-                    run.paid(&order, payment)?.write_into(&mut change)?;
+                    run.paid(order, payment)?.write_into(&mut change)?;
                 }
                 OrderStatus::Ended => {
                     return Err(Error::Internal(format!(
@@ -221,31 +396,33 @@ impl UseCases {
                 }
             }
         }
-        self.write_answer(change, payment, "taken").await
+        change.seal()
     }
 
-    /// The keeper declined a deduction for want of balance.
-    async fn refused(&self, payment: &Payment, why: String, now: DateTime<Utc>) -> Result<Settled> {
+    /// The keeper declined a deduction for want of balance: a settlement of usage already
+    /// consumed is owed (announced, asked again later), a payment an order waited for is
+    /// declined and the order moves on without it. Returns the change, what it records
+    /// and the outcome.
+    async fn refused(
+        &self,
+        payment: &Payment,
+        orders: &Orders,
+        why: String,
+        now: DateTime<Utc>,
+    ) -> Result<(Change, &'static str, Settled)> {
         if !payment.deferred {
-            // Usage already consumed: owed, asked again later.
             let attempts = payment.attempts.saturating_add(1);
             let next = Backoff::OWED.next_attempt(now, attempts);
             let owed = PaymentUpdate {
                 attempts,
                 ..update(payment, PaymentState::Owed, None, next, Some(why.clone()))
             };
-            if payment.state == PaymentState::Owed {
-                self.ports
-                    .payments
-                    .attempted(owed, payment.attempts)
-                    .await?;
-            } else {
-                let order = self.ports.orders.find(&payment.id.order).await?;
-                let mut change = ChangeBuilder::new();
-                change.payment_update(owed);
-                if let Some(order) = order {
+            let mut change = ChangeBuilder::new();
+            change.payment_update(owed);
+            match orders.get(&payment.id.order) {
+                Some(Ok(Some(order))) => {
                     change.event(Notification::about(
-                        &order,
+                        order,
                         NotificationKind::PaymentOwed,
                         now,
                         payment.amount,
@@ -255,11 +432,12 @@ impl UseCases {
                         ),
                     ));
                 }
-                self.write_answer(change, payment, "owed").await?;
+                Some(Ok(None)) | None => {}
+                Some(Err(e)) => return Err(e.clone()),
             }
-            return Ok(Settled::Owed(why));
+            return Ok((change.seal()?, "owed", Settled::Owed(why)));
         }
-        let order = self.waiting_order(payment).await?;
+        let order = waiting_order(orders, payment)?;
         let mut change = ChangeBuilder::new();
         change.payment_update(update(
             payment,
@@ -275,7 +453,7 @@ impl UseCases {
                     None => None,
                 };
                 OpeningDeclined {
-                    order: &order,
+                    order,
                     payment,
                     replaced: replaced.as_ref(),
                     why: &why,
@@ -284,7 +462,7 @@ impl UseCases {
             }
             OrderStatus::Consuming | OrderStatus::Ending => {
                 let run = RenewalRun::at(now, (*self.policy).clone());
-                run.declined(&order, payment, &why)?
+                run.declined(order, payment, &why)?
                     .write_into(&mut change)?;
             }
             OrderStatus::Ended => {
@@ -294,10 +472,28 @@ impl UseCases {
                 )))
             }
         }
-        self.write_answer(change, payment, "declined").await?;
-        Ok(Settled::Declined(why))
+        Ok((change.seal()?, "declined", Settled::Declined(why)))
     }
 
+    /// An owed payment declined again: asked again later still.
+    async fn owed_again(
+        &self,
+        payment: &Payment,
+        why: String,
+        now: DateTime<Utc>,
+    ) -> Result<Settled> {
+        let attempts = payment.attempts.saturating_add(1);
+        let next = Backoff::OWED.next_attempt(now, attempts);
+        let owed = PaymentUpdate {
+            attempts,
+            ..update(payment, PaymentState::Owed, None, next, Some(why.clone()))
+        };
+        self.ports
+            .payments
+            .attempted(owed, payment.attempts)
+            .await?;
+        Ok(Settled::Owed(why))
+    }
     /// The keeper holds another amount under this id: never sent again.
     async fn disputed(
         &self,
@@ -356,39 +552,75 @@ impl UseCases {
         Ok(Settled::Unknown(why))
     }
 
-    async fn waiting_order(&self, payment: &Payment) -> Result<Order> {
-        self.ports
-            .orders
-            .find(&payment.id.order)
-            .await?
-            .ok_or_else(|| Error::Internal(format!("payment {} has no order", payment.id)))
-    }
-
-    /// Commits an answer's change and runs the tasks it queued (an order just opened sets
-    /// its quota). One another settler (or the request) wrote first is not an error: the
-    /// payment moved on either way.
-    async fn write_answer(
-        &self,
-        change: ChangeBuilder,
-        payment: &Payment,
-        what: &str,
-    ) -> Result<()> {
-        match self.commit(change.seal()?).await {
-            Ok(committed) => {
-                log::info!("order {}: payment {} {what}", payment.id.order, payment.id);
-                self.run_recorded(&committed).await;
-                Ok(())
+    /// Commits the answers' changes, together where the store can, and runs the tasks
+    /// each queued (an order just opened sets its quota). One another settler (or the
+    /// request) wrote first is not an error: the payment moved on either way. Returns each
+    /// answer's outcome, in order; an answer that could not be written is unknown.
+    async fn write_answers(&self, answers: Vec<Answer>) -> Vec<Settled> {
+        let committed: Vec<Result<Committed>> = match answers.as_slice() {
+            [] => return Vec::new(),
+            [one] => vec![self.commit(one.change.clone()).await],
+            _ => {
+                let changes = answers.iter().map(|a| a.change.clone()).collect();
+                match self.commit_each(changes).await {
+                    Ok(each) => each,
+                    Err(e) => answers.iter().map(|_| Err(e.clone())).collect(),
+                }
             }
-            Err(Error::Conflict(why)) => {
-                log::info!(
-                    "order {}: payment {} was already recorded as settled elsewhere ({why})",
-                    payment.id.order,
-                    payment.id
-                );
-                Ok(())
-            }
-            Err(e) => Err(e),
+        };
+        let mut outcomes = Vec::with_capacity(answers.len());
+        for (answer, committed) in answers.into_iter().zip(committed) {
+            let payment = &answer.payment;
+            outcomes.push(match committed {
+                Ok(committed) => {
+                    log::info!(
+                        "order {}: payment {} {}",
+                        payment.id.order,
+                        payment.id,
+                        answer.what
+                    );
+                    self.run_recorded(&committed).await;
+                    answer.outcome
+                }
+                Err(Error::Conflict(why)) => {
+                    log::info!(
+                        "order {}: payment {} was already recorded as settled elsewhere ({why})",
+                        payment.id.order,
+                        payment.id
+                    );
+                    answer.outcome
+                }
+                Err(e) => not_written(payment, &e),
+            });
         }
+        outcomes
+    }
+}
+
+/// An answer that could not be written: logged, and unknown (the payment is sent again
+/// later).
+fn not_written(payment: &Payment, error: &Error) -> Settled {
+    log::error!(
+        "order {}: the answer to payment {} could not be written, it is sent again \
+         later: {error}",
+        payment.id.order,
+        payment.id
+    );
+    Settled::Unknown(error.to_string())
+}
+
+/// The orders an answer's change depends on, as read: `None` for one that is gone.
+type Orders = HashMap<OrderId, Result<Option<Order>>>;
+
+/// The order `payment` was read for.
+fn waiting_order<'a>(orders: &'a Orders, payment: &Payment) -> Result<&'a Order> {
+    match orders.get(&payment.id.order) {
+        Some(Ok(Some(order))) => Ok(order),
+        Some(Err(e)) => Err(e.clone()),
+        Some(Ok(None)) | None => Err(Error::Internal(format!(
+            "payment {} has no order",
+            payment.id
+        ))),
     }
 }
 

@@ -19,13 +19,16 @@
 //!
 //! Any refusal fails the whole transaction: nothing is written. The renewal engine writes a
 //! batch's change with this same code ([`write`]), its hundreds of order updates and
-//! balance movements batched ([`Statements::Batched`]).
+//! balance movements batched ([`Statements::Batched`]); so does the settler for the answers
+//! that arrive together ([`ChangeStore::commit_each`]: their changes merged into one, and
+//! each written alone if that one is refused).
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use diesel::Connection;
 
 use domain::change::{Change, OrderWrite, PaymentUpdate};
 use domain::idempotency::IdempotencyRecord;
@@ -89,6 +92,77 @@ impl ChangeStore for ChangeWriter {
             .await?;
         Ok(tasks)
     }
+
+    /// The changes as one, batched (see [`Statements::Batched`]), in one transaction; if
+    /// that is refused, each alone in a second one (see [`write_each`]).
+    async fn commit_each(&self, changes: Vec<Change>) -> Result<Vec<Result<Vec<u64>>>> {
+        let changes: Arc<[Change]> = changes.into();
+        if changes.len() > 1 {
+            match Change::merge(&changes) {
+                Ok(merged) => {
+                    let endpoints = Arc::clone(&self.endpoints);
+                    let written = self
+                        .db
+                        .write_at(Isolation::ReadCommitted, move |conn| {
+                            write(conn, &merged, &endpoints, Statements::Batched)
+                        })
+                        .await;
+                    match written {
+                        Ok(tasks) => return Ok(split_tasks(tasks, &changes)),
+                        Err(e @ Error::Unavailable(_)) => return Err(e),
+                        Err(e) => log::info!(
+                            "{} changes could not be written together, writing each alone: {e}",
+                            changes.len()
+                        ),
+                    }
+                }
+                Err(e) => log::info!(
+                    "{} changes do not make one, writing each alone: {e}",
+                    changes.len()
+                ),
+            }
+        }
+        let endpoints = Arc::clone(&self.endpoints);
+        self.db
+            .write_at(Isolation::ReadCommitted, move |conn| {
+                write_each(conn, &changes, &endpoints)
+            })
+            .await
+    }
+}
+
+/// Writes each of `changes` alone, one per item, in a savepoint of its own, on a
+/// connection already in a transaction, so that a change that is refused (say, another
+/// settler wrote its payment first) holds back none of the others; contention or a lost
+/// store end the transaction and are returned. Returns each change's outcome: the ids of
+/// the tasks it queued, or why not.
+pub(crate) fn write_each(
+    conn: &mut DbConnection,
+    changes: &[Change],
+    endpoints: &[String],
+) -> std::result::Result<Vec<Result<Vec<u64>>>, RepoError> {
+    let mut outcomes = Vec::with_capacity(changes.len());
+    for change in changes {
+        if change.is_empty() {
+            outcomes.push(Ok(Vec::new()));
+            continue;
+        }
+        match conn.transaction(|conn| write(conn, change, endpoints, Statements::OnePerItem)) {
+            Ok(tasks) => outcomes.push(Ok(tasks)),
+            Err(e) if e.is_unavailable() => return Err(e),
+            Err(e) => outcomes.push(Err(e.into())),
+        }
+    }
+    Ok(outcomes)
+}
+
+/// The task ids a merged change queued, change by change (it queued them in order).
+fn split_tasks(tasks: Vec<u64>, changes: &[Change]) -> Vec<Result<Vec<u64>>> {
+    let mut tasks = tasks.into_iter();
+    changes
+        .iter()
+        .map(|change| Ok(tasks.by_ref().take(change.tasks().len()).collect()))
+        .collect()
 }
 
 /// How the order updates and the balance movements of a change reach the database.

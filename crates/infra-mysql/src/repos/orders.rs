@@ -15,6 +15,10 @@ use crate::error::RepoError;
 use crate::rows::order::{self, HeldName};
 use crate::rows::Window;
 
+/// Ids per `WHERE ORDER_ID IN (…)`: a renewal batch's size, well below every placeholder
+/// limit.
+const ORDERS_PER_READ: usize = 500;
+
 /// [`OrderRepository`] on the database.
 #[derive(Clone, Debug)]
 pub struct OrderStore {
@@ -37,6 +41,22 @@ impl OrderRepository for OrderStore {
                     .map(Order::try_from)
                     .transpose()
                     .map_err(RepoError::from)
+            })
+            .await
+    }
+
+    async fn find_all(&self, ids: &[OrderId]) -> Result<Vec<Order>> {
+        let ids: Vec<String> = ids.iter().map(|id| id.as_str().to_owned()).collect();
+        self.db
+            .read(move |conn| {
+                let mut orders = Vec::with_capacity(ids.len());
+                for chunk in ids.chunks(ORDERS_PER_READ) {
+                    let chunk: Vec<&str> = chunk.iter().map(String::as_str).collect();
+                    for row in order::find_all(conn, &chunk)? {
+                        orders.push(Order::try_from(row)?);
+                    }
+                }
+                Ok(orders)
             })
             .await
     }

@@ -268,6 +268,67 @@ both_backends!(an_order_written_twice_is_a_conflict, |db| {
     assert!(matches!(error, Error::Conflict(_)), "{error:?}");
 });
 
+// ---- several changes at once ----
+
+both_backends!(
+    changes_committed_each_are_all_written_with_their_tasks_change_by_change,
+    |db| {
+        fund(&db, "p1", 10_000).await;
+        let (a, b) = (order("o-1").named("vol-1"), order("o-2").named("vol-2"));
+        let mut changes = Vec::new();
+        for o in [&a, &b] {
+            let mut change = opening(o, 2_000);
+            change.task(release(o, "2026-01-31T08:00:01Z"));
+            changes.push(change.seal().unwrap());
+        }
+
+        let outcomes = ChangeWriter::new(db.db.clone(), Vec::new())
+            .commit_each(changes)
+            .await
+            .unwrap();
+
+        let tasks: Vec<Vec<u64>> = outcomes.into_iter().map(Result::unwrap).collect();
+        assert_eq!(tasks.iter().map(Vec::len).collect::<Vec<_>>(), [1, 1]);
+        assert_ne!(tasks[0], tasks[1]);
+        assert_eq!(find(&db, "o-1").await, Some(a));
+        assert_eq!(find(&db, "o-2").await, Some(b));
+        assert_eq!(balance_of(&db, "p1").await, money(6_000));
+    }
+);
+
+both_backends!(
+    a_change_refused_among_those_committed_each_holds_back_none_of_the_others,
+    |db| {
+        fund(&db, "p1", 10_000).await;
+        let (stale, fresh) = (order("o-0"), order("o-1").named("vol-1"));
+        open(&db, &stale, 1_000).await;
+        open(&db, &fresh, 1_000).await;
+        let (moved_on, first) = closing(&stale, 0, "2026-02-10T00:00:00Z");
+        commit(&db, first).await.unwrap();
+
+        // Decided from o-0's version 0, which the closing above moved on.
+        let (_, late) = closing(&stale, 500, "2026-02-11T00:00:00Z");
+        let (ended, closed) = closing(&fresh, 0, "2026-02-11T00:00:00Z");
+        let outcomes = ChangeWriter::new(db.db.clone(), Vec::new())
+            .commit_each(vec![late.seal().unwrap(), closed.seal().unwrap()])
+            .await
+            .unwrap();
+
+        assert!(
+            matches!(&outcomes[0], Err(Error::Conflict(why)) if why.contains("o-0")),
+            "{outcomes:?}"
+        );
+        assert_eq!(outcomes[1], Ok(Vec::new()));
+        assert_eq!(find(&db, "o-0").await, Some(moved_on));
+        assert_eq!(find(&db, "o-1").await, Some(ended));
+        assert_eq!(
+            balance_of(&db, "p1").await,
+            money(8_000),
+            "no refund of o-0"
+        );
+    }
+);
+
 // ---- the version guard ----
 
 both_backends!(

@@ -21,6 +21,7 @@ use domain::ports::{
 };
 use domain::provisioning::{NewTask, Resource};
 use domain::renewal::{RenewalBatch, RenewalOutcome};
+use domain::Money;
 use infra_mysql::{
     ConsumptionStore, IdempotencyKeys, NotificationStore, OrderStore, PaymentStore, RenewalStore,
     ResourceStore, TaskStore, WebhookOutboxStore,
@@ -300,8 +301,15 @@ both_backends!(resource_tasks_keep_times_past_2038, |db| {
     let queue = TaskStore::new(db.db.clone());
     for (i, at) in FAR.iter().enumerate() {
         let o = order(&format!("o-{i}")).named(&format!("vol-{i}"));
-        // Queued by a change at the change's time, due at its own.
+        // Queued by a change at the change's time (its event's), due at its own.
         let mut change = crate::common::opening(&o.clone().started(at), 0);
+        change.event(Notification::about(
+            &o,
+            NotificationKind::OrderCreated,
+            t(at),
+            Money::ZERO,
+            "opened".into(),
+        ));
         change.task(NewTask::release_unless_committed(
             Resource::of(&o).unwrap(),
             far(i) + TimeDelta::days(1),

@@ -27,6 +27,22 @@ fn ids(page: Page<Order>) -> Vec<String> {
 
 // ---- find, list ----
 
+both_backends!(orders_read_at_once_are_those_that_exist, |db| {
+    let a = order("o-1").named("vol-1").uncharged();
+    let b = order("o-2").named("vol-2").uncharged();
+    insert(&db, &a).await;
+    insert(&db, &b).await;
+
+    let mut found = orders(&db)
+        .find_all(&[order_id("o-2"), order_id("ghost"), order_id("o-1")])
+        .await
+        .unwrap();
+
+    found.sort_by(|x, y| x.id.cmp(&y.id));
+    assert_eq!(found, vec![a, b]);
+    assert_eq!(orders(&db).find_all(&[]).await.unwrap(), Vec::new());
+});
+
 both_backends!(an_order_reads_back_every_field_as_written, |db| {
     let mut written = order("o-1")
         .named("vol-1")

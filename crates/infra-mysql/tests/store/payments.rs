@@ -80,7 +80,7 @@ both_backends!(a_payment_reads_back_as_it_was_recorded, |db| {
 });
 
 both_backends!(
-    due_payments_are_the_open_ones_of_charge_services_oldest_first,
+    due_payments_are_the_open_ones_of_charge_services_longest_due_first,
     |db| {
         let first = pending(&db, "a", "r1", "2026-01-01T00:00:00Z").await;
         let second = pending(&db, "b", "r2", "2026-01-02T00:00:00Z").await;
@@ -112,6 +112,32 @@ both_backends!(
             1,
             "limit"
         );
+    }
+);
+
+both_backends!(
+    a_payment_sent_again_later_waits_behind_those_due_before_it,
+    |db| {
+        let first = pending(&db, "a", "r1", "2026-01-01T00:00:00Z").await;
+        pending(&db, "b", "r1", "2026-01-02T00:00:00Z").await;
+        let owed = pending(&db, "c", "r1", "2026-01-03T00:00:00Z").await;
+        let store = payments(&db);
+        let retry = moved(&first, PaymentState::Pending, "2026-01-04T00:00:00Z");
+        assert!(store.attempted(retry, 0).await.unwrap());
+        let owed = moved(&owed, PaymentState::Owed, "2026-01-03T12:00:00Z");
+        assert!(store.attempted(owed, 0).await.unwrap());
+
+        let due = store
+            .due(t("2026-02-01T00:00:00Z"), 10, Vec::new())
+            .await
+            .unwrap();
+
+        assert_eq!(ids(&due), ["pay:b:1", "pay:c:1", "pay:a:1"]);
+        let two = store
+            .due(t("2026-02-01T00:00:00Z"), 2, Vec::new())
+            .await
+            .unwrap();
+        assert_eq!(ids(&two), ["pay:b:1", "pay:c:1"]);
     }
 );
 

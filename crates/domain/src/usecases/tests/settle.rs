@@ -5,6 +5,7 @@ use crate::notification::NotificationKind;
 use crate::payment::PaymentState;
 use crate::reconcile::Mismatch;
 use crate::testing::ChargeAnswer;
+use crate::usecases::{SettlerSettings, UseCases};
 
 #[tokio::test]
 async fn a_settlement_the_charge_service_declines_is_owed_announced_and_asked_again_later() {
@@ -88,5 +89,66 @@ async fn a_region_whose_charge_service_keeps_timing_out_is_paused_then_tried_aga
     harness.clock.advance(chrono::TimeDelta::seconds(20));
     let resumed = harness.usecases.settle_due().await.unwrap();
     assert_eq!(resumed.taken, 3);
+    assert!(mismatches(&harness).await.is_empty());
+}
+
+/// The harness's use cases with a settler that reads `batch` payments per round.
+fn settler_of(harness: &Harness, batch: u32) -> UseCases {
+    UseCases::new(
+        harness.usecases.ports.clone(),
+        harness.usecases.policy().clone(),
+        SettlerSettings {
+            batch,
+            concurrency: 2,
+            ..SettlerSettings::default()
+        },
+    )
+}
+
+/// Five orders of the charge service's region, each waiting for its renewal payment.
+async fn five_waiting_renewals(harness: &Harness) {
+    for name in ["a", "b", "c", "d", "e"] {
+        create(harness, named(&format!("vol-{REMOTE}"), name))
+            .await
+            .unwrap();
+    }
+    harness.clock.set(utc("2026-03-28T00:00:00Z"));
+    let report = harness.usecases.renew_due(&mut |_, _, _| {}).await.unwrap();
+    assert_eq!(report.total.awaiting, 5);
+}
+
+#[tokio::test]
+async fn the_settler_sends_every_due_payment_in_rounds_of_its_batch() {
+    let harness = harness();
+    five_waiting_renewals(&harness).await;
+    let tally = settler_of(&harness, 2).settle_due().await.unwrap();
+    assert_eq!(tally.taken, 5);
+    assert!(harness
+        .store
+        .orders()
+        .iter()
+        .all(|o| o.awaiting_payment.is_none() && o.last_consume_id == 2));
+    assert!(mismatches(&harness).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_settling_round_that_finishes_no_payment_leaves_the_rest_for_the_next_call() {
+    let harness = harness();
+    five_waiting_renewals(&harness).await;
+    let sent = harness.charging.requests();
+    harness
+        .charging
+        .script([ChargeAnswer::TimeOutBeforeTaking; 2]);
+    let settler = settler_of(&harness, 2);
+    let tally = settler.settle_due().await.unwrap();
+    assert_eq!((tally.unknown, tally.taken), (2, 0));
+    assert_eq!(harness.charging.requests(), sent + 2);
+    let tally = settler.settle_due().await.unwrap();
+    assert_eq!(
+        tally.taken, 3,
+        "the two unknown ones wait for their back-off"
+    );
+    harness.clock.advance(chrono::TimeDelta::minutes(1));
+    assert_eq!(settler.settle_due().await.unwrap().taken, 2);
     assert!(mismatches(&harness).await.is_empty());
 }
