@@ -38,11 +38,12 @@ fmt:
 deps:
 	@scripts/install-deps.sh
 
-# Kills and restarts the MariaDB at 127.0.0.1:3306 mid-renewal: never alongside other tests.
+# Kills and restarts the MariaDB at 127.0.0.1:3306 (the `mysql_crash_` tests, one at a time,
+# showing what they saw): never alongside other tests.
 test-crash: deps
 	$(CARGO) build -p api --bin serviceusage
 	SERVICEUSAGE_TEST_KILL_MARIADB=1 $(CARGO) test -p blackbox-tests --test api -- \
-		--ignored --exact renewal_crash::mysql_crash_mariadb_killed_mid_renewal_run_loses_and_doubles_nothing
+		--ignored --test-threads=1 --nocapture mysql_crash_
 
 # Due orders the renewal benchmark seeds (not part of `make test`).
 N ?= 100000
