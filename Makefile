@@ -13,7 +13,7 @@ help:
 	@echo "make test   unit, integration (SQLite + MariaDB when reachable) and black-box tests"
 	@echo "make lint   rustfmt check, clippy -D warnings, dependency rule"
 	@echo "make fmt    format the code"
-	@echo "make test-crash  SIGKILLs MariaDB mid-renewal and restarts it (not in make test)"
+	@echo "make test-crash  SIGKILLs MariaDB mid-renewal and under creating clients (not in make test)"
 	@echo "make bench  every benchmark (bench-renewal, bench-renewal-charged)"
 	@echo "make bench-renewal [N=100000]  renewal throughput on MariaDB vs the raw-SQL ceiling"
 	@echo "make bench-renewal-charged [N=100000]  renewal through a fake charge service (5 ms)"
@@ -39,11 +39,13 @@ fmt:
 deps:
 	@scripts/install-deps.sh
 
-# Kills and restarts the MariaDB at 127.0.0.1:3306 mid-renewal: never alongside other tests.
+# Kills and restarts the MariaDB at 127.0.0.1:3306 mid-renewal and under creating clients
+# (the `mysql_crash_` tests, one at a time, showing what each saw): never alongside other
+# tests.
 test-crash: deps
 	$(CARGO) build -p api --bin serviceusage
 	SERVICEUSAGE_TEST_KILL_MARIADB=1 $(CARGO) test -p blackbox-tests --test api -- \
-		--ignored --exact renewal_crash::mysql_crash_mariadb_killed_mid_renewal_run_loses_and_doubles_nothing
+		--ignored --test-threads=1 --nocapture mysql_crash_
 
 # Due orders the renewal benchmarks seed (not part of `make test`).
 N ?= 100000

@@ -111,6 +111,9 @@ diesel::table! {
         keeper -> SmallInt,
         #[sql_name = "PAYMENT_SEQ"]
         payment_seq -> Integer,
+        /// The number of the payment the order waits for, NULL when none.
+        #[sql_name = "AWAITING_PAYMENT"]
+        awaiting_payment -> Nullable<Integer>,
         /// REGION while the order holds its project's quota there.
         #[sql_name = "ACTIVE_QUOTA"]
         active_quota -> Nullable<Text>,
@@ -171,5 +174,25 @@ diesel::table! {
         next_attempt_at -> Timestamp,
         #[sql_name = "DONE_AT"]
         done_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// What the embedded provisioning records of an order's resource (volume, service
+    /// instance or quota): the platform of the regions without one.
+    #[sql_name = "DF_RESOURCE"]
+    resource (order_id) {
+        #[sql_name = "ORDER_ID"]
+        order_id -> Text,
+        #[sql_name = "ACCOUNT_ID"]
+        account_id -> Text,
+        #[sql_name = "REGION"]
+        region -> Text,
+        /// `volume`, `bsi` or `quota`.
+        #[sql_name = "KIND"]
+        kind -> Text,
+        /// NULL while the resource lives.
+        #[sql_name = "RELEASED_AT"]
+        released_at -> Nullable<Timestamp>,
     }
 }

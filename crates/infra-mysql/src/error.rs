@@ -50,7 +50,12 @@ pub(crate) fn classify(error: &DieselError) -> Failure {
         }
         DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => Failure::Lost,
         DieselError::DatabaseError(_, info) => classify_message(info.message()),
-        DieselError::BrokenTransactionManager => Failure::Lost,
+        // The commit failed and the rollback after it too: the connection is unusable and
+        // whether the commit landed is unknown, as when the server dies mid-commit (MariaDB
+        // killed: "Server has gone away" twice). The caller's retry finds out.
+        DieselError::RollbackErrorOnCommit { .. } | DieselError::BrokenTransactionManager => {
+            Failure::Lost
+        }
         _ => Failure::Other,
     }
 }
@@ -219,6 +224,21 @@ mod tests {
         assert_eq!(classify(&e), Failure::Lost);
         let domain: domain::Error = RepoError::from(e).into();
         assert!(matches!(domain, domain::Error::Unavailable(_)));
+    }
+
+    #[test]
+    fn a_commit_and_its_rollback_failing_is_a_lost_connection_not_an_internal_error() {
+        let gone = || Box::new(db_error(DatabaseErrorKind::Unknown, "Server has gone away"));
+        let e = DieselError::RollbackErrorOnCommit {
+            rollback_error: gone(),
+            commit_error: gone(),
+        };
+        assert_eq!(classify(&e), Failure::Lost);
+        let domain: domain::Error = RepoError::from(e).into();
+        assert!(
+            matches!(domain, domain::Error::Unavailable(_)),
+            "{domain:?}"
+        );
     }
 
     #[test]

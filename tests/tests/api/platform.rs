@@ -3,7 +3,7 @@
 //! against fake platform services, checking what the fakes received: paths, tokens,
 //! payment reasons `pay:{orderId}:{seq}`, amounts, and the order of the calls.
 
-mod harness;
+pub(crate) mod harness;
 mod identity;
 mod lifecycle;
 mod outages;

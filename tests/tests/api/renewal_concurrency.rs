@@ -2,8 +2,8 @@
 //! orders seeded straight into the database: every due cycle is charged exactly once
 //! (rows per order = the rows the calendar says it owes) and the ledger balances.
 //!
-//! MariaDB itself killed mid-run is `renewal_crash`, run on demand by `make test-crash`:
-//! it would break every other test sharing the server.
+//! MariaDB itself killed mid-run is `crash::mariadb_killed_renewing`, run on demand by
+//! `make test-crash`: it would break every other test sharing the server.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};

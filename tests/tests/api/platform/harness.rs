@@ -8,6 +8,7 @@ use std::process::{Command, Output};
 use blackbox_tests::calendar;
 use blackbox_tests::catalog::{self, Plan};
 use blackbox_tests::db::Db;
+use blackbox_tests::inspect;
 use blackbox_tests::retries;
 use blackbox_tests::seed::{self, NewOrder};
 use chrono::{DateTime, Duration, Utc};
@@ -221,8 +222,23 @@ impl Harness {
     /// to its end; must exit 0. Its stdout.
     #[track_caller]
     pub fn deliver_ok(&self) -> String {
+        self.deliver(None)
+    }
+
+    /// [`Harness::deliver_ok`] as if it were `now` (`deliver --once --now <now>`): what is
+    /// due by then goes, the retries' back-off included.
+    #[track_caller]
+    pub fn deliver_ok_at(&self, now: DateTime<Utc>) -> String {
+        self.deliver(Some(now))
+    }
+
+    #[track_caller]
+    fn deliver(&self, now: Option<DateTime<Utc>>) -> String {
         let mut deliver = configured(&self.app.database_url(), &self.config);
         deliver.args(["deliver", "--once"]);
+        if let Some(now) = now {
+            deliver.args(["--now", &now.to_rfc3339()]);
+        }
         let output = run_to_end(deliver);
         assert!(
             output.status.success(),
@@ -232,6 +248,49 @@ impl Harness {
             String::from_utf8_lossy(&output.stderr)
         );
         String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Runs `deliver --once --now <now>` until nothing is left to deliver: no payment
+    /// pending, no order pending or waiting for a payment, no resource task undone (at most
+    /// ten runs). How many runs it took.
+    #[track_caller]
+    pub fn deliver_until_done(&self, now: DateTime<Utc>) -> usize {
+        let mut runs = 0;
+        loop {
+            let left = self.left_to_deliver();
+            if left.is_empty() {
+                return runs;
+            }
+            assert!(
+                runs < 10,
+                "still to deliver after {runs} runs of deliver --once: {left:?}"
+            );
+            self.deliver_ok_at(now);
+            runs += 1;
+        }
+    }
+
+    /// What a delivery has yet to finish, one line each.
+    pub fn left_to_deliver(&self) -> Vec<String> {
+        let mut db = self.db();
+        let mut left: Vec<String> = inspect::payments(&mut db)
+            .unwrap()
+            .into_iter()
+            .filter(|p| p.state == inspect::PAYMENT_PENDING)
+            .map(|p| format!("payment pay:{}:{} pending", p.order_id, p.seq))
+            .collect();
+        left.extend(
+            inspect::orders(&mut db)
+                .unwrap()
+                .into_iter()
+                .filter(|o| o.status == inspect::PENDING || o.awaiting_payment.is_some())
+                .map(|o| format!("order {} pending or awaiting a payment", o.order_id)),
+        );
+        let tasks = retries::tasks_left(&mut db).unwrap();
+        if tasks > 0 {
+            left.push(format!("{tasks} resource task(s) undone"));
+        }
+        left
     }
 
     /// Writes a postpaid order of [`POSTPAID_PLAN`] for [`PROJECT`] kept by the charge
