@@ -5,7 +5,7 @@
 use blackbox_tests::calendar::days_ago;
 use blackbox_tests::catalog::POSTPAID_CPU;
 use blackbox_tests::db::Db;
-use blackbox_tests::seed::{fund, open_order, Funding, NewOrder};
+use blackbox_tests::seed::{fund, open_order, Funding, Keeper, NewOrder};
 use chrono::{NaiveDate, NaiveDateTime};
 use serde_json::json;
 
@@ -28,6 +28,7 @@ fn postpaid_order(start: NaiveDateTime, balance: i64) -> (TestApp, String) {
         quantities: 1,
         start,
         resource_name: None,
+        keeper: Keeper::LocalLedger,
     };
     let mut db = Db::connect(&url).unwrap();
     fund(

@@ -4,7 +4,7 @@
 use blackbox_tests::calendar::{cycle_end, days_ago};
 use blackbox_tests::catalog::CPU;
 use blackbox_tests::db::Db;
-use blackbox_tests::seed::{fund, open_order, Funding, NewOrder};
+use blackbox_tests::seed::{fund, open_order, Funding, Keeper, NewOrder};
 use chrono::Utc;
 use serde_json::{json, Value};
 
@@ -26,6 +26,7 @@ async fn a_manual_renewal_after_a_top_up_in_the_grace_period_renews_at_once() {
         quantities: 1,
         start: days_ago(33),
         resource_name: None,
+        keeper: Keeper::LocalLedger,
     };
     let mut db = Db::connect(&url).unwrap();
     fund(

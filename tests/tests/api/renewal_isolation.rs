@@ -7,7 +7,7 @@
 use blackbox_tests::catalog::{Plan, CPU, POSTPAID_CPU};
 use blackbox_tests::db::Db;
 use blackbox_tests::inspect::rows_per_order;
-use blackbox_tests::seed::{fund, open_order, Funding, NewOrder};
+use blackbox_tests::seed::{fund, open_order, Funding, Keeper, NewOrder};
 use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
 
 use crate::helpers::{command, run_to_end, MysqlDatabase, SqliteDir};
@@ -30,6 +30,7 @@ fn seeded(db: &mut Db, project: &str, order_id: &str, plan: Plan, days_ago: i64)
         quantities: 1,
         start: now() - TimeDelta::days(days_ago),
         resource_name: None,
+        keeper: Keeper::LocalLedger,
     };
     fund(
         db,

@@ -10,7 +10,7 @@ use blackbox_tests::catalog::{self, Plan};
 use blackbox_tests::db::Db;
 use blackbox_tests::inspect;
 use blackbox_tests::retries;
-use blackbox_tests::seed::{self, NewOrder};
+use blackbox_tests::seed::{self, Keeper, NewOrder};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
 use tempfile::TempDir;
@@ -315,18 +315,10 @@ impl Harness {
             quantities: 1,
             start: calendar::days_ago(days),
             resource_name: None,
+            keeper: Keeper::ChargeService,
         };
         let mut db = self.db();
         seed::insert_orders(&mut db, std::slice::from_ref(&order)).unwrap();
-        // The seeder writes orders of the local ledger; this one's money is the charge
-        // service's (KEEPER 1), as an order opened in its region is.
-        let kept = db
-            .execute(&format!(
-                "UPDATE DF_PURCHASE_ORDER SET KEEPER = 1 WHERE ORDER_ID = '{}'",
-                order.order_id
-            ))
-            .unwrap();
-        assert_eq!(kept, 1);
         order.order_id
     }
 
