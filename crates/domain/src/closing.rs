@@ -48,8 +48,10 @@ impl Closing {
     /// ended after its grace period at its paid-until instant), given its rows so far
     /// (`history`, read for a prepaid refund).
     ///
-    /// Errors: `Conflict` (already ended), `InvalidParameter` (the price overflows),
-    /// `Internal` (amounts or row numbers overflow).
+    /// Errors: `Conflict` (already ended, or held: a payment of its own is out, which
+    /// would then be taken for an ended order, or an order replacing it waits for its first
+    /// payment, which ends it), `InvalidParameter` (the price overflows), `Internal`
+    /// (amounts or row numbers overflow).
     pub fn of(
         order: &Order,
         history: &[Consumption],
@@ -57,10 +59,20 @@ impl Closing {
         refund: Refund,
         calendar: &BusinessCalendar,
     ) -> Result<Closing> {
+        if let Some(seq) = order.awaiting_payment {
+            return Err(Error::Conflict(format!(
+                "order {} waits for its payment #{seq}",
+                order.id
+            )));
+        }
+        if let Some(new) = &order.replaced_by {
+            return Err(Error::Conflict(format!(
+                "order {} is being replaced by order {new}",
+                order.id
+            )));
+        }
         let mut ended = order.clone();
         ended.end(at)?;
-        ended.awaiting_payment = None;
-        ended.replaced_by = None;
         let (refunded, settlement) = match order.mode {
             ChargingMode::Prepaid => {
                 let refunded = match refund {

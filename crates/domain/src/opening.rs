@@ -245,7 +245,10 @@ impl OpeningPaid<'_> {
                     old.id, order.id
                 )));
             }
-            let ended = Closing::of(old, history, order.start_time, Refund::Unused, calendar)?;
+            // Its replacement, paid, frees it to end.
+            let mut freed = old.clone();
+            freed.replaced_by = None;
+            let ended = Closing::of(&freed, history, order.start_time, Refund::Unused, calendar)?;
             let message = format!(
                 "switched to order {}: {} settled, {} refunded",
                 order.id, ended.settled, ended.refunded

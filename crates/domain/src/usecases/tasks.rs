@@ -7,8 +7,11 @@
 //!   provides, or resets it when no order does.
 //!
 //! A quota the platform refuses to set for the order holding it ends that order with its
-//! charge refunded in full (it never had its quota). Any other failure is retried with
-//! back-off (10 s doubling to an hour) until the platform answers.
+//! charge refunded in full (it never had its quota), unless a payment of the order (or of
+//! the order replacing it) is out: ending it then would have that payment taken for an
+//! ended order, so the task waits for the answer. A quota is never set for an order whose
+//! first payment is out. Any other failure is retried with back-off (10 s doubling to an
+//! hour) until the platform answers.
 
 use chrono::{DateTime, Utc};
 
@@ -16,7 +19,7 @@ use crate::change::ChangeBuilder;
 use crate::closing::{Closing, Refund};
 use crate::error::{Error, Result};
 use crate::notification::{Notification, NotificationKind};
-use crate::order::Order;
+use crate::order::{Order, OrderStatus};
 use crate::provisioning::{NewTask, QueuedTask, Resource, TaskAction};
 use crate::retry::Backoff;
 
@@ -158,6 +161,14 @@ impl UseCases {
             self.ports.provisioning.release(resource).await?;
             return Ok(TaskRun::Done);
         };
+        if holder.status == OrderStatus::Pending {
+            // Its quota is set once its first payment is taken (a task of that change); a
+            // decline ends it and resets the quota. Until then this waits and runs again.
+            return Err(Error::Conflict(format!(
+                "order {} holds the quota but waits for its first payment",
+                holder.id
+            )));
+        }
         let Some(wanted) = Resource::of(&holder) else {
             return Err(Error::Internal(format!(
                 "order {} holds a quota but provides none",
