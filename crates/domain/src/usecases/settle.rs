@@ -285,10 +285,14 @@ impl UseCases {
                     outcomes.push(Some(outcome));
                     continue;
                 }
-                Asked::Taken(payment, at) => {
-                    let change = self.taken(&payment, &orders, at).await;
-                    (payment, change.map(|c| (c, "taken", Settled::Taken)))
-                }
+                Asked::Taken(payment, at) => match self.taken(&payment, &orders, at).await {
+                    Ok(change) => (payment, Ok((change, "taken", Settled::Taken))),
+                    Err(e @ (Error::Conflict(_) | Error::Internal(_))) => {
+                        outcomes.push(Some(self.moved_on(&payment, Settled::Taken, e).await));
+                        continue;
+                    }
+                    Err(e) => (payment, Err(e)),
+                },
                 Asked::Declined(payment, why, at) => {
                     let change = self.refused(&payment, &orders, why, at).await;
                     (payment, change)
@@ -582,18 +586,49 @@ impl UseCases {
                     self.run_recorded(&committed).await;
                     answer.outcome
                 }
-                Err(Error::Conflict(why)) => {
-                    log::info!(
-                        "order {}: payment {} was already recorded as settled elsewhere ({why})",
-                        payment.id.order,
-                        payment.id
-                    );
-                    answer.outcome
-                }
+                Err(e @ Error::Conflict(_)) => self.moved_on(payment, answer.outcome, e).await,
                 Err(e) => not_written(payment, &e),
             });
         }
         outcomes
+    }
+}
+
+impl UseCases {
+    /// An answer whose change could not be decided or written because the payment or its
+    /// order moved on since it was read. Another sender (the request, another replica's
+    /// settler) recording the payment first is no error: it moved on either way. Unless
+    /// that was a decline, final, and this answer a take (the project funded in between):
+    /// the charge service then holds money no row accounts for, so the payment is disputed
+    /// for an operator (and `reconcile` reports it) rather than forgotten. A payment still
+    /// as it was read is sent again later.
+    async fn moved_on(&self, payment: &Payment, outcome: Settled, error: Error) -> Settled {
+        let fresh = match self.ports.payments.find(&payment.id).await {
+            Ok(Some(fresh)) => fresh,
+            Ok(None) => return not_written(payment, &error),
+            Err(e) => return not_written(payment, &e),
+        };
+        if fresh.state == payment.state && fresh.attempts == payment.attempts {
+            return not_written(payment, &error);
+        }
+        if outcome == Settled::Taken && fresh.state == PaymentState::Declined {
+            let why = format!(
+                "the charge service took it after it was recorded declined ({})",
+                fresh.last_error.as_deref().unwrap_or("no reason recorded")
+            );
+            let now = self.ports.clock.now();
+            return self
+                .disputed(&fresh, why, now)
+                .await
+                .unwrap_or_else(|e| not_written(payment, &e));
+        }
+        log::info!(
+            "order {}: payment {} was recorded {} elsewhere ({error})",
+            payment.id.order,
+            payment.id,
+            fresh.state.label()
+        );
+        outcome
     }
 }
 

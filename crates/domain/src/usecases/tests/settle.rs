@@ -152,3 +152,34 @@ async fn a_settling_round_that_finishes_no_payment_leaves_the_rest_for_the_next_
     assert_eq!(settler.settle_due().await.unwrap().taken, 2);
     assert!(mismatches(&harness).await.is_empty());
 }
+
+#[tokio::test]
+async fn a_payment_taken_after_another_sender_recorded_it_declined_is_disputed() {
+    // Two senders of one payment (the request and the job, or two replicas): the first is
+    // declined and ends the pending order; the project is funded; the second is taken.
+    // Its write lost to the decline and was counted a success: the money kept, unrecorded.
+    let harness = harness();
+    harness.charging.script([
+        ChargeAnswer::TimeOutBeforeTaking,
+        ChargeAnswer::TimeOutBeforeTaking,
+    ]);
+    create(&harness, request(&format!("cpu-small-{REMOTE}")))
+        .await
+        .unwrap();
+    let stale = harness.store.payments()[0].clone();
+    assert_eq!(stale.state, PaymentState::Pending);
+    harness.charging.fund(&project(), Money::ZERO);
+    harness.clock.advance(chrono::TimeDelta::seconds(30));
+    assert_eq!(harness.usecases.settle_due().await.unwrap().declined, 1);
+    harness.charging.fund(&project(), money("100"));
+    harness.usecases.settle_now(stale).await;
+    assert_eq!(harness.charging.balance(&project()), money("80"));
+    assert_eq!(harness.store.payments()[0].state, PaymentState::Disputed);
+    let found = mismatches(&harness).await;
+    assert!(
+        found
+            .iter()
+            .any(|(_, m)| matches!(m, Mismatch::Disputed { .. })),
+        "{found:?}"
+    );
+}
