@@ -102,7 +102,7 @@ async fn the_quota_is_refused_while_the_payment_is_out(harness: &Harness, pendin
     harness.usecases.settle_due().await.unwrap();
     harness.usecases.settle_due().await.unwrap();
     assert!(harness.store.payments().iter().all(|p| !p.state.is_open()));
-    assert!(mismatches(&harness).await.is_empty());
+    assert!(mismatches(harness).await.is_empty());
 }
 
 #[tokio::test]
