@@ -20,8 +20,9 @@
 //!   instant, a postpaid one at the end of its grace with everything it used settled into
 //!   arrears — usage is never forgiven.
 //! - A catalog price change reaches a running order at its next renewal: a prepaid cycle is
-//!   charged at the catalog's current price, a postpaid cycle at the price it ran at, and the
-//!   order's price then becomes the catalog's.
+//!   charged at the catalog's current price; every postpaid cycle that ended before the run
+//!   (a run after an outage catches up several, a declined one is asked again) at the price
+//!   it ran at, and once they are paid the order's price becomes the catalog's.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -394,6 +395,9 @@ impl RenewalRun {
                 .checked_add(period.price)
                 .ok_or("the renewal's total overflowed")?;
         }
+        if decision.cycles > 0 && shortfall.is_none() {
+            follow_catalog(&mut decision.after, plan);
+        }
         if !taken.is_zero() {
             let movement = LedgerMove::covered(order.project.clone(), taken, floor)
                 .map_err(|e| e.to_string())?;
@@ -436,6 +440,7 @@ impl RenewalRun {
         self.charge(&mut decision, plan, &period, true)?;
         if decision.payments.is_empty() {
             // A cycle of zero needs no payment: its row is written now, as on the ledger.
+            follow_catalog(&mut decision.after, plan);
             self.announce_renewed(&mut decision);
         } else {
             decision.outcome = RenewalOutcome::AwaitingPayment;
@@ -466,7 +471,10 @@ impl RenewalRun {
             kind: ConsumptionKind::Renew,
         };
         let after = &mut decision.after;
-        after.terms.price = plan.price;
+        if order.mode == ChargingMode::Prepaid {
+            // A prepaid cycle is paid at the catalog's price as it begins.
+            after.terms.price = plan.price;
+        }
         if period.price.is_zero() {
             decision.rows.push(row);
             decision.cycles += 1;
@@ -672,11 +680,17 @@ impl RenewalRun {
     }
 
     /// The renewal payment `payment` of `order` was taken: its row is written and the order
-    /// moves on past the cycle it paid.
+    /// moves on past the cycle it paid, a postpaid one to `plan`'s price (the catalog's, if
+    /// it could be read; else it keeps its own until a later cycle is paid).
     ///
     /// Errors: `Conflict` when the order no longer waits for this payment (another settler
     /// recorded it), `Internal` when its cycle is out of range.
-    pub fn paid(&self, order: &Order, payment: &Payment) -> Result<RenewalDecision> {
+    pub fn paid(
+        &self,
+        order: &Order,
+        payment: &Payment,
+        plan: Option<&Plan>,
+    ) -> Result<RenewalDecision> {
         if order.awaiting_payment != Some(payment.id.seq) {
             return Err(Error::Conflict(format!(
                 "order {} does not wait for payment {}",
@@ -692,6 +706,9 @@ impl RenewalRun {
             payment.consume_id,
         )
         .map_err(Error::Internal)?;
+        if let Some(plan) = plan {
+            follow_catalog(&mut decision.after, plan);
+        }
         self.announce_renewed(&mut decision);
         Ok(decision)
     }
@@ -724,6 +741,14 @@ impl RenewalRun {
         message: String,
     ) -> Notification {
         Notification::about(order, kind, self.now, amount, message)
+    }
+}
+
+/// A postpaid order whose cycles so far are paid (each at the price it ran at) runs on at
+/// the catalog's price.
+fn follow_catalog(order: &mut Order, plan: &Plan) {
+    if order.mode == ChargingMode::Postpaid {
+        order.terms.price = plan.price;
     }
 }
 

@@ -760,20 +760,34 @@ fn postpaid_order_pays_every_elapsed_cycle_in_order() {
 }
 
 #[test]
-fn a_postpaid_cycle_is_charged_at_the_price_it_ran_at_and_the_next_at_the_catalogs() {
+fn postpaid_cycles_are_charged_at_the_price_they_ran_at_and_the_next_at_the_catalogs() {
     let dearer = Plan {
         price: money("150"),
         ..postpaid_plan()
     };
-    let decision = run_with("2017-03-31T12:00:00Z", dearer).decide(&postpaid_order(), plenty());
+    let decision =
+        run_with("2017-03-31T12:00:00Z", dearer.clone()).decide(&postpaid_order(), plenty());
     assert_eq!(
         rows(&decision),
         [
             renew_row(1, "99", START, FEB_28),
-            renew_row(2, "150", FEB_28, MAR_31),
+            renew_row(2, "99", FEB_28, MAR_31),
         ]
     );
     assert_eq!(decision.after.terms.price, money("150"));
+    let next = run_with("2017-04-30T12:00:00Z", dearer).decide(&decision.after, plenty());
+    assert_eq!(rows(&next), [renew_row(3, "150", MAR_31, APR_30)]);
+}
+
+#[test]
+fn a_postpaid_order_the_balance_stops_short_keeps_its_price_for_the_cycles_it_owes() {
+    let dearer = Plan {
+        price: money("150"),
+        ..postpaid_plan()
+    };
+    let decision = run_with("2017-03-31T12:00:00Z", dearer).decide(&postpaid_order(), money("99"));
+    assert_eq!(rows(&decision), [renew_row(1, "99", START, FEB_28)]);
+    assert_eq!(decision.after.terms.price, money("99"));
 }
 
 #[test]
@@ -891,14 +905,14 @@ fn a_taken_renewal_payment_writes_its_row_and_moves_the_order_on() {
     let waiting = run.decide(&charged_by_service(order()), Money::ZERO);
     let payment = &waiting.payments[0];
     let later = RenewalRun::at(utc("2017-02-25T00:00:05Z"), BillingPolicy::default());
-    let decision = later.paid(&waiting.after, payment).unwrap();
+    let decision = later.paid(&waiting.after, payment, None).unwrap();
     assert_eq!(rows(&decision), [renew_row(2, "99", FEB_28, MAR_31)]);
     assert_eq!(decision.after.awaiting_payment, None);
     assert_eq!(decision.after.deadline_time, utc(MAR_31));
     assert_eq!(decision.after.last_consume_id, 2);
     assert_eq!(kinds(&decision), [NotificationKind::OrderRenewed]);
     assert!(matches!(
-        later.paid(&charged_by_service(order()), payment),
+        later.paid(&charged_by_service(order()), payment, None),
         Err(Error::Conflict(_))
     ));
 }

@@ -29,6 +29,7 @@ use crate::notification::{Notification, NotificationKind};
 use crate::opening::{OpeningDeclined, OpeningPaid};
 use crate::order::{Order, OrderStatus};
 use crate::payment::{Payment, PaymentDirection, PaymentState};
+use crate::plan::{ChargingMode, Plan};
 use crate::renewal::RenewalRun;
 use crate::retry::Backoff;
 
@@ -390,7 +391,9 @@ impl UseCases {
                 }
                 OrderStatus::Consuming | OrderStatus::Ending => {
                     let run = RenewalRun::at(now, (*self.policy).clone());
-                    run.paid(order, payment)?.write_into(&mut change)?;
+                    let plan = self.plan_of(order).await;
+                    run.paid(order, payment, plan.as_ref())?
+                        .write_into(&mut change)?;
                 }
                 OrderStatus::Ended => {
                     return Err(Error::Internal(format!(
@@ -401,6 +404,26 @@ impl UseCases {
             }
         }
         change.seal()
+    }
+
+    /// `order`'s plan as the catalog has it now, for a postpaid order to follow its price
+    /// once a cycle is paid; `None` (the order keeps its price) when the catalog cannot
+    /// say.
+    async fn plan_of(&self, order: &Order) -> Option<Plan> {
+        if order.mode != ChargingMode::Postpaid {
+            return None;
+        }
+        match self.ports.plans.get(&order.plan_id).await {
+            Ok(plan) => plan,
+            Err(e) => {
+                log::warn!(
+                    "order {}: plan {} could not be read, its price stays as it is: {e}",
+                    order.id,
+                    order.plan_id
+                );
+                None
+            }
+        }
     }
 
     /// The keeper declined a deduction for want of balance: a settlement of usage already

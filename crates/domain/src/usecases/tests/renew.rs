@@ -244,3 +244,69 @@ async fn a_renewal_payment_taken_then_timed_out_is_sent_again_and_counted_once()
     assert_eq!(renewed.last_consume_id, 2);
     assert!(mismatches(&harness).await.is_empty());
 }
+
+fn postpaid_at(region: &str, price: &str) -> Plan {
+    PlanBuilder::default()
+        .id(&format!("net-{region}"))
+        .plan_type("network")
+        .region(region)
+        .mode(ChargingMode::Postpaid)
+        .price(price)
+        .build()
+}
+
+fn rows_of(harness: &Harness, order: &OrderId) -> Vec<Money> {
+    harness
+        .store
+        .rows()
+        .into_iter()
+        .filter(|r| r.order_id == *order)
+        .map(|r| r.amount)
+        .collect()
+}
+
+#[tokio::test]
+async fn postpaid_cycles_caught_up_on_the_ledger_are_charged_at_the_price_they_ran_at() {
+    let harness = harness();
+    let order = create(&harness, request(&format!("net-{LEDGER}")))
+        .await
+        .unwrap();
+    harness.catalog.put(postpaid_at(LEDGER, "45"));
+    harness.clock.set(utc("2026-06-02T00:00:00Z"));
+    run(&harness).await;
+    assert_eq!(
+        rows_of(&harness, &order.id),
+        [money("30"), money("30"), money("30")],
+        "March, April and May ran at 30.00"
+    );
+    assert_eq!(
+        harness.store.orders()[0].terms.price,
+        money("45"),
+        "the cycle running now is at the catalog's price"
+    );
+    harness.clock.set(utc("2026-07-02T00:00:00Z"));
+    run(&harness).await;
+    assert_eq!(rows_of(&harness, &order.id).last(), Some(&money("45")));
+    assert!(mismatches(&harness).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_declined_postpaid_cycle_is_asked_again_at_the_price_it_ran_at() {
+    let harness = harness();
+    let order = create(&harness, request(&format!("net-{REMOTE}")))
+        .await
+        .unwrap();
+    harness.catalog.put(postpaid_at(REMOTE, "45"));
+    harness.clock.set(utc("2026-04-01T01:00:00Z"));
+    run(&harness).await;
+    harness.charging.fund(&project(), Money::ZERO);
+    assert_eq!(harness.usecases.settle_due().await.unwrap().declined, 1);
+    harness.charging.fund(&project(), money("100"));
+    harness.clock.advance(chrono::TimeDelta::days(1));
+    run(&harness).await;
+    assert_eq!(harness.usecases.settle_due().await.unwrap().taken, 1);
+    assert_eq!(rows_of(&harness, &order.id), [money("30")]);
+    assert_eq!(harness.charging.balance(&project()), money("70"));
+    assert_eq!(harness.store.orders()[0].terms.price, money("45"));
+    assert!(mismatches(&harness).await.is_empty());
+}
