@@ -12,6 +12,7 @@ use crate::consumption::{Consumption, ConsumptionKind};
 use crate::cycle::BusinessCalendar;
 use crate::error::{Error, Result};
 use crate::money::Money;
+use crate::notification::{Notification, NotificationKind};
 use crate::order::Order;
 use crate::payment::{LedgerMove, MoneyKeeper, Payment};
 use crate::plan::ChargingMode;
@@ -137,6 +138,22 @@ impl Closing {
         self.settled
             .checked_sub(self.refunded)
             .ok_or_else(|| Error::Internal("closing amount overflowed".into()))
+    }
+
+    /// The `order_switched` event of this ending, the old order's, replaced by `new`.
+    ///
+    /// Errors: `Internal` on overflow.
+    pub fn switched_to(&self, new: &Order) -> Result<Notification> {
+        Ok(Notification::about(
+            &self.order,
+            NotificationKind::OrderSwitched,
+            new.start_time,
+            self.net()?,
+            format!(
+                "switched to order {} on plan {}: {} settled, {} refunded",
+                new.id, new.plan_id, self.settled, self.refunded
+            ),
+        ))
     }
 
     /// Writes the ending of `before` into `change`: the order's update, its rows, their

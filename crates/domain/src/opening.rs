@@ -249,17 +249,7 @@ impl OpeningPaid<'_> {
             let mut freed = old.clone();
             freed.replaced_by = None;
             let ended = Closing::of(&freed, history, order.start_time, Refund::Unused, calendar)?;
-            let message = format!(
-                "switched to order {}: {} settled, {} refunded",
-                order.id, ended.settled, ended.refunded
-            );
-            let event = Notification::about(
-                &ended.order,
-                NotificationKind::OrderSwitched,
-                order.start_time,
-                ended.net()?,
-                message,
-            );
+            let event = ended.switched_to(order)?;
             ended.clone().write(old, change)?;
             change.event(event);
             closing = Some(ended);

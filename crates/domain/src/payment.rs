@@ -110,10 +110,25 @@ impl PaymentState {
         }
     }
 
+    /// The states the settler still sends (see [`PaymentState::is_open`]).
+    pub const OPEN: [PaymentState; 2] = [PaymentState::Pending, PaymentState::Owed];
+
+    /// The states a balance shows: arrears (owed) and what an operator must look at
+    /// (disputed).
+    pub const UNSETTLED: [PaymentState; 2] = [PaymentState::Owed, PaymentState::Disputed];
+
     /// Whether the settler still sends it.
     pub fn is_open(self) -> bool {
-        matches!(self, PaymentState::Pending | PaymentState::Owed)
+        Self::OPEN.contains(&self)
     }
+}
+
+/// What `payments` leave owed: the sum of those in arrears, `None` if it overflows.
+pub fn owed<'a>(payments: impl IntoIterator<Item = &'a Payment>) -> Option<Money> {
+    payments
+        .into_iter()
+        .filter(|p| p.state == PaymentState::Owed)
+        .try_fold(Money::ZERO, |sum, p| sum.checked_add(p.amount))
 }
 
 /// One payment.
@@ -212,11 +227,7 @@ impl Payment {
     /// The row this payment pays, as it is (or will be) written: its amount signed as the
     /// history keeps it (positive charge, negative refund).
     pub fn row(&self, plan_id: &crate::ids::PlanId) -> Consumption {
-        let amount = match self.direction {
-            PaymentDirection::Deduction => self.amount,
-            // A positive amount always has a negation.
-            PaymentDirection::Credit => Money::from_minor(-self.amount.minor()),
-        };
+        let amount = self.signed();
         Consumption {
             order_id: self.id.order.clone(),
             consume_id: self.consume_id,

@@ -21,11 +21,20 @@ pub struct ProjectBooks {
     pub project: Option<ProjectId>,
     /// The ledger's balance; `None` for a project never funded (zero).
     pub balance: Option<Money>,
-    /// The sum of its recharges.
-    pub recharged: Money,
+    /// Its recharges' amounts.
+    pub recharges: Vec<Money>,
     pub orders: Vec<Order>,
     pub rows: Vec<Consumption>,
     pub payments: Vec<Payment>,
+}
+
+impl ProjectBooks {
+    /// What its recharges put on the balance, `None` if the sum overflows.
+    pub fn recharged(&self) -> Option<Money> {
+        self.recharges
+            .iter()
+            .try_fold(Money::ZERO, |sum, amount| sum.checked_add(*amount))
+    }
 }
 
 /// Something in the books that does not add up.
@@ -184,7 +193,10 @@ fn check_balance(books: &ProjectBooks, found: &mut Vec<Mismatch>) {
         .fold(Money::ZERO, |sum, p| {
             sum.checked_add(p.signed()).unwrap_or(Money::MAX)
         });
-    let expected = books.recharged.checked_sub(settled).unwrap_or(Money::MAX);
+    let expected = books
+        .recharged()
+        .and_then(|recharged| recharged.checked_sub(settled))
+        .unwrap_or(Money::MAX);
     let balance = books.balance.unwrap_or(Money::ZERO);
     if balance != expected {
         found.push(Mismatch::Balance { balance, expected });

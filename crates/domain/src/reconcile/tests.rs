@@ -44,7 +44,7 @@ fn books() -> ProjectBooks {
     ProjectBooks {
         project: Some(order.project.clone()),
         balance: Some(money("440")),
-        recharged: money("500"),
+        recharges: vec![money("200"), money("300")],
         payments: vec![paid(&order, &charged, 1), paid(&order, &refunded, 2)],
         rows: vec![charged, refunded],
         orders: vec![order],
@@ -80,7 +80,7 @@ fn a_project_never_funded_has_a_balance_of_zero() {
 #[test]
 fn arrears_add_up_as_a_negative_balance() {
     let mut books = books();
-    books.recharged = money("0");
+    books.recharges.clear();
     books.balance = Some(money("-60"));
     assert_eq!(check(&books, now(), limit()), []);
 }

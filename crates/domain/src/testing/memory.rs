@@ -655,7 +655,7 @@ impl PaymentRepository for MemoryStore {
             .payments
             .values()
             .filter(|p| p.project == *project)
-            .filter(|p| matches!(p.state, PaymentState::Owed | PaymentState::Disputed))
+            .filter(|p| PaymentState::UNSETTLED.contains(&p.state))
             .cloned()
             .collect())
     }
@@ -834,13 +834,12 @@ impl BooksRepository for MemoryStore {
         Ok(ProjectBooks {
             project: Some(project.clone()),
             balance: state.balances.get(project).copied(),
-            recharged: state
+            recharges: state
                 .recharges
                 .iter()
                 .filter(|r| r.project == *project)
-                .fold(Money::ZERO, |sum, r| {
-                    sum.checked_add(r.amount).unwrap_or(Money::MAX)
-                }),
+                .map(|r| r.amount)
+                .collect(),
             orders: state
                 .orders
                 .values()

@@ -6,7 +6,7 @@ use crate::ids::ProjectId;
 use crate::ledger::{Account, Balance, NewRecharge, Recharge};
 use crate::money::Money;
 use crate::page::{Page, PageRequest};
-use crate::payment::PaymentState;
+use crate::payment;
 use crate::principal::Principal;
 
 use super::UseCases;
@@ -24,14 +24,8 @@ impl UseCases {
     /// The balance with what the project owes.
     async fn account(&self, balance: Balance) -> Result<Account> {
         let project = &balance.project;
-        let owed_elsewhere = self
-            .ports
-            .payments
-            .unsettled(project)
-            .await?
-            .into_iter()
-            .filter(|p| p.state == PaymentState::Owed)
-            .try_fold(Money::ZERO, |sum, p| sum.checked_add(p.amount));
+        let unsettled = self.ports.payments.unsettled(project).await?;
+        let owed_elsewhere = payment::owed(&unsettled);
         let arrears = Money::from_minor(balance.amount.minor().min(0).saturating_neg());
         let owed = owed_elsewhere
             .and_then(|owed| owed.checked_add(arrears))

@@ -22,10 +22,9 @@ use crate::error::{Error, Result};
 use crate::idempotency::{Idempotency, IdempotencyRecord};
 use crate::ids::{OrderId, PlanId, ProjectId, Quantity, Region, ResourceName};
 use crate::money::Money;
-use crate::notification::{Notification, NotificationKind};
 use crate::opening::{NewOrder, Opening};
 use crate::order::{Order, OrderStatus};
-use crate::payment::{MoneyKeeper, PaymentState};
+use crate::payment::{self, MoneyKeeper};
 use crate::plan::{ChargingMode, Plan};
 use crate::principal::Principal;
 
@@ -192,7 +191,7 @@ impl UseCases {
         let mut change = ChangeBuilder::new();
         match (&old, closing) {
             (Some(old), Some(closing)) if !opening.is_pending() => {
-                let event = switched(&closing, &opening.order)?;
+                let event = closing.switched_to(&opening.order)?;
                 closing.write(old, &mut change)?;
                 change.event(event);
             }
@@ -287,14 +286,8 @@ impl UseCases {
         {
             return Ok(());
         }
-        let owed = self
-            .ports
-            .payments
-            .unsettled(&order.project)
-            .await?
-            .into_iter()
-            .filter(|p| p.region == order.region && p.state == PaymentState::Owed)
-            .try_fold(Money::ZERO, |sum, p| sum.checked_add(p.amount))
+        let unsettled = self.ports.payments.unsettled(&order.project).await?;
+        let owed = payment::owed(unsettled.iter().filter(|p| p.region == order.region))
             .ok_or_else(|| Error::Internal("arrears overflowed".into()))?;
         if owed.is_positive() {
             return Err(Error::PaymentDeclined(format!(
@@ -316,20 +309,6 @@ impl UseCases {
             }
         }
     }
-}
-
-/// The `order_switched` event of the old order's end.
-fn switched(closing: &Closing, new: &Order) -> Result<Notification> {
-    Ok(Notification::about(
-        &closing.order,
-        NotificationKind::OrderSwitched,
-        new.start_time,
-        closing.net()?,
-        format!(
-            "switched to order {} on plan {}: {} settled, {} refunded",
-            new.id, new.plan_id, closing.settled, closing.refunded
-        ),
-    ))
 }
 
 fn check_region(plan: &Plan, requested: Option<&Region>) -> Result<()> {

@@ -438,14 +438,8 @@ impl UseCases {
         now: DateTime<Utc>,
     ) -> Result<(Change, &'static str, Settled)> {
         if !payment.deferred {
-            let attempts = payment.attempts.saturating_add(1);
-            let next = Backoff::OWED.next_attempt(now, attempts);
-            let owed = PaymentUpdate {
-                attempts,
-                ..update(payment, PaymentState::Owed, None, next, Some(why.clone()))
-            };
             let mut change = ChangeBuilder::new();
-            change.payment_update(owed);
+            change.payment_update(owed(payment, &why, now));
             match orders.get(&payment.id.order) {
                 Some(Ok(Some(order))) => {
                     change.event(Notification::about(
@@ -509,15 +503,9 @@ impl UseCases {
         why: String,
         now: DateTime<Utc>,
     ) -> Result<Settled> {
-        let attempts = payment.attempts.saturating_add(1);
-        let next = Backoff::OWED.next_attempt(now, attempts);
-        let owed = PaymentUpdate {
-            attempts,
-            ..update(payment, PaymentState::Owed, None, next, Some(why.clone()))
-        };
         self.ports
             .payments
-            .attempted(owed, payment.attempts)
+            .attempted(owed(payment, &why, now), payment.attempts)
             .await?;
         Ok(Settled::Owed(why))
     }
@@ -679,6 +667,23 @@ fn waiting_order<'a>(orders: &'a Orders, payment: &Payment) -> Result<&'a Order>
             "payment {} has no order",
             payment.id
         ))),
+    }
+}
+
+/// `payment` declined for want of balance, still owed: asked again after the arrears'
+/// back-off.
+fn owed(payment: &Payment, why: &str, now: DateTime<Utc>) -> PaymentUpdate {
+    let attempts = payment.attempts.saturating_add(1);
+    let next = Backoff::OWED.next_attempt(now, attempts);
+    PaymentUpdate {
+        attempts,
+        ..update(
+            payment,
+            PaymentState::Owed,
+            None,
+            next,
+            Some(why.to_owned()),
+        )
     }
 }
 

@@ -9,7 +9,7 @@ use domain::order::Order;
 use domain::payment::Payment;
 use domain::ports::BooksRepository;
 use domain::reconcile::ProjectBooks;
-use domain::{Error, Money, Result};
+use domain::{Money, Result};
 
 use crate::database::Database;
 use crate::error::corrupt;
@@ -59,14 +59,10 @@ impl BooksRepository for BooksStore {
             .read(move |conn| {
                 let id = project.as_str();
                 let balance = balance::find(conn, id)?.map(|row| Money::from_minor(row.amount));
-                let recharged = recharge::amounts(conn, id)?
+                let recharges = recharge::amounts(conn, id)?
                     .into_iter()
-                    .try_fold(Money::ZERO, |sum, amount| {
-                        sum.checked_add(Money::from_minor(amount))
-                    })
-                    .ok_or_else(|| {
-                        Error::Internal(format!("the recharges of project {project} overflow"))
-                    })?;
+                    .map(Money::from_minor)
+                    .collect();
                 let orders = order::of_project(conn, id)?
                     .into_iter()
                     .map(Order::try_from)
@@ -82,7 +78,7 @@ impl BooksRepository for BooksStore {
                 Ok(ProjectBooks {
                     project: Some(project.clone()),
                     balance,
-                    recharged,
+                    recharges,
                     orders,
                     rows,
                     payments,

@@ -38,10 +38,7 @@ impl PaymentRepository for PaymentStore {
         self.db
             .read(move |conn| {
                 let due = Due {
-                    states: [
-                        state_code(PaymentState::Pending),
-                        state_code(PaymentState::Owed),
-                    ],
+                    states: PaymentState::OPEN.map(state_code),
                     keeper: keeper_code(MoneyKeeper::ChargeService),
                     now: to_db_time(now),
                     paused: paused.iter().map(Region::as_str).collect(),
@@ -75,10 +72,7 @@ impl PaymentRepository for PaymentStore {
         let project = project.clone();
         self.db
             .read(move |conn| {
-                let states = [
-                    state_code(PaymentState::Owed),
-                    state_code(PaymentState::Disputed),
-                ];
+                let states = PaymentState::UNSETTLED.map(state_code);
                 Ok(payment::of_project_in(conn, project.as_str(), &states)?
                     .into_iter()
                     .map(Payment::try_from)
