@@ -385,11 +385,9 @@ fn renew_one(
         .into_iter()
         .next()
         .ok_or_else(|| Error::Internal(format!("the rules decided nothing for order {id}")))?;
-    let change = decision.change()?;
-    // The key first, as a change records it: a repeated request is a duplicate before
-    // anything else of it can refuse it.
+    let mut change = decision.change()?;
     if let Some(record) = key {
-        changes::record_key(conn, record)?;
+        change = change.with_idempotency(record.clone())?;
     }
     changes::write(conn, &change, endpoints, Statements::OnePerItem)?;
     Ok(Some(as_written(decision, &change)))
