@@ -6,13 +6,14 @@ CARGO ?= cargo
 SERVICEUSAGE_TEST_MYSQL_URL ?= mysql://root@127.0.0.1:3306
 export SERVICEUSAGE_TEST_MYSQL_URL
 
-.PHONY: run test lint fmt build deps check-deps clean help bench bench-renewal bench-renewal-charged release-bin test-crash
+.PHONY: run test lint fmt build deps check-deps clean help bench bench-renewal bench-renewal-charged release-bin test-crash fuzz-api
 
 help:
 	@echo "make run    build and start the service on the embedded SQLite default"
 	@echo "make test   unit, integration (SQLite + MariaDB when reachable) and black-box tests"
 	@echo "make lint   rustfmt check, clippy -D warnings, dependency rule"
 	@echo "make fmt    format the code"
+	@echo "make fuzz-api  Schemathesis against the binary's OpenAPI document (about 4 minutes)"
 	@echo "make test-crash  SIGKILLs MariaDB mid-renewal and under creating clients (not in make test)"
 	@echo "make bench  every benchmark (bench-renewal, bench-renewal-charged)"
 	@echo "make bench-renewal [N=100000]  renewal throughput on MariaDB vs the raw-SQL ceiling"
@@ -38,6 +39,12 @@ fmt:
 
 deps:
 	@scripts/install-deps.sh
+
+# Schemathesis (installed into target/fuzz-venv) against the real binary on a fresh SQLite
+# database: every operation, every check, as a member and as an admin, about 4 minutes.
+fuzz-api: deps
+	$(CARGO) build --bin serviceusage
+	@scripts/fuzz-api.sh
 
 # Kills and restarts the MariaDB at 127.0.0.1:3306 mid-renewal and under creating clients
 # (the `mysql_crash_` tests, one at a time, showing what each saw): never alongside other
