@@ -6,6 +6,8 @@
 //! behind the `mocks` feature. Database, HTTP,
 //! runtime and configuration crates belong in the adapter crates that depend on this one.
 
+#![warn(missing_docs)]
+
 pub mod change;
 pub mod closing;
 pub mod consumption;
