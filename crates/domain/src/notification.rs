@@ -1,7 +1,8 @@
 //! What the service tells a project about its orders without being asked: an order opened,
 //! renewed, could not be renewed, entered its grace period, ended or was switched. Events
-//! leave through the [`crate::ports::Notifier`] port once the change they describe is
-//! committed; the embedded notifier keeps them in a table the project can read.
+//! are written in the transaction of the change they describe
+//! ([`crate::change::ChangeBuilder::event`]); the project reads them through
+//! [`crate::ports::NotificationRepository`], and the service delivers them to webhooks.
 
 use chrono::{DateTime, Utc};
 
