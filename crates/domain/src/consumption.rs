@@ -71,7 +71,7 @@ pub struct Consumption {
     pub project: ProjectId,
     /// The order's region, so rows can be listed per region without reading orders.
     pub region: Region,
-    /// The plan the period was bought at (an order's rows keep their plan after a switch).
+    /// The order's plan, so history can be shown without reading orders.
     pub plan_id: PlanId,
     /// Positive: taken from the balance. Negative: given back.
     pub amount: Money,

@@ -166,7 +166,7 @@ pub struct Payment {
     pub deferred: bool,
     /// Where it is in its life.
     pub state: PaymentState,
-    /// When it was recorded, which orders payments that are due at the same time.
+    /// When it was recorded; of payments due at the same time, the oldest is sent first.
     pub created_at: DateTime<Utc>,
     /// When it was settled, declined or found disputed.
     pub settled_at: Option<DateTime<Utc>>,

@@ -36,8 +36,8 @@ pub struct Plan {
     /// The id orders name the plan by.
     #[serde(rename = "planId")]
     pub id: PlanId,
-    /// What kind of thing the plan sells (`volume`, `cpuquota`…): with the region and the
-    /// resource name, what makes two orders hold the same resource.
+    /// What kind of thing the plan sells (`volume`, `cpuquota`…): with the project, region
+    /// and resource name, what makes two orders hold the same resource.
     #[serde(rename = "type")]
     pub plan_type: PlanType,
     /// Where the plan is sold; orders of the plan open in this region.
