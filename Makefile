@@ -11,7 +11,7 @@ export SERVICEUSAGE_TEST_MYSQL_URL
 help:
 	@echo "make run    build and start the service on the embedded SQLite default"
 	@echo "make test   unit, integration (SQLite + MariaDB when reachable) and black-box tests"
-	@echo "make lint   rustfmt check, clippy -D warnings, dependency rule"
+	@echo "make lint   rustfmt check, clippy -D warnings, rustdoc -D warnings, dependency rule"
 	@echo "make fmt    format the code"
 	@echo "make fuzz-api  Schemathesis against the binary's OpenAPI document (about 4 minutes)"
 	@echo "make test-crash  SIGKILLs MariaDB mid-renewal and under creating clients (not in make test)"
@@ -29,9 +29,13 @@ build: deps
 test: deps
 	@scripts/test.sh
 
+# The docs must build without a warning (a broken link fails), the domain's as docs.rs
+# shows them (with its `testing` fixtures).
 lint: deps
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc -p serviceusage-domain --no-deps --features testing
 	@scripts/check-dependency-rule.sh
 
 fmt:

@@ -5,7 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 forbidden='^(diesel|diesel_migrations|actix-web|actix-rt|reqwest|hyper|tokio|r2d2|config|mysqlclient-sys|libsqlite3-sys)$'
-found=$(cargo tree -p domain -e normal --prefix none --format '{p}' 2>/dev/null | awk '{print $1}' | grep -Ex "$forbidden" | sort -u || true)
+# Its own line, so a failing `cargo tree` (a renamed package) fails the check, not passes it.
+tree=$(cargo tree -p serviceusage-domain -e normal --prefix none --format '{p}')
+found=$(printf '%s\n' "$tree" | awk '{print $1}' | grep -Ex "$forbidden" | sort -u || true)
 if [ -n "$found" ]; then
   echo "!! crates/domain depends on: $found (the domain must stay free of IO and framework crates)" >&2
   exit 1

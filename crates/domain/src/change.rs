@@ -31,9 +31,12 @@ pub enum OrderWrite {
     Insert(Order),
     /// The order's new state, written only if the order still has `expected_version`.
     Update {
+        /// The version the change was decided from; another writer in between makes the store
+        /// refuse the whole change (`Conflict`).
         expected_version: u32,
         /// The last consume id before the change, from which its rows are numbered.
         expected_last_consume_id: u32,
+        /// The order as the change leaves it, with the next version.
         order: Order,
     },
 }
@@ -60,12 +63,19 @@ impl OrderWrite {
 /// A payment's new state, written only if it still has `expected`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PaymentUpdate {
+    /// The payment to update.
     pub id: PaymentId,
+    /// The state the update was decided from; the store refuses it if another settler moved it.
     pub expected: PaymentState,
+    /// The new state.
     pub state: PaymentState,
+    /// When it settled, was declined or found disputed; `None` while it is still open.
     pub settled_at: Option<DateTime<Utc>>,
+    /// The payment's attempts after this update (see [`Payment::attempts`]).
     pub attempts: u32,
+    /// When the settler may send it next.
     pub next_attempt_at: DateTime<Utc>,
+    /// Why this attempt did not settle it, for operators.
     pub last_error: Option<String>,
 }
 
@@ -93,6 +103,7 @@ pub struct Change {
 }
 
 impl ChangeBuilder {
+    /// An empty change.
     pub fn new() -> Self {
         Self::default()
     }
@@ -126,31 +137,40 @@ impl ChangeBuilder {
         Ok(self)
     }
 
+    /// A consumption row; it must continue its order's numbering (checked by
+    /// [`ChangeBuilder::seal`]).
     pub fn row(&mut self, row: Consumption) -> &mut Self {
         self.change.rows.push(row);
         self
     }
 
+    /// A new payment; it must pay a row of this change or be the one its order waits for.
     pub fn payment(&mut self, payment: Payment) -> &mut Self {
         self.change.payments.push(payment);
         self
     }
 
+    /// A recorded payment moves on (settled, declined, owed), guarded by its state.
     pub fn payment_update(&mut self, update: PaymentUpdate) -> &mut Self {
         self.change.payment_updates.push(update);
         self
     }
 
+    /// A movement of the local ledger; the change's movements must add up to its local
+    /// payments.
     pub fn ledger(&mut self, movement: LedgerMove) -> &mut Self {
         self.change.ledger.push(movement);
         self
     }
 
+    /// An event about an order, written with the change (the outbox).
     pub fn event(&mut self, event: Notification) -> &mut Self {
         self.change.events.push(event);
         self
     }
 
+    /// A resource task (a release, a quota setting), queued with the change so it cannot be
+    /// lost.
     pub fn task(&mut self, task: NewTask) -> &mut Self {
         self.change.tasks.push(task);
         self
@@ -163,6 +183,8 @@ impl ChangeBuilder {
         self
     }
 
+    /// The request's idempotency record, written first so a repeat is told apart before
+    /// anything else can refuse it.
     pub fn idempotency(&mut self, record: IdempotencyRecord) -> &mut Self {
         self.change.idempotency = Some(record);
         self
@@ -241,38 +263,47 @@ impl Change {
         Ok(merged)
     }
 
+    /// The orders it writes, in order.
     pub fn orders(&self) -> &[OrderWrite] {
         &self.orders
     }
 
+    /// The consumption rows it writes.
     pub fn rows(&self) -> &[Consumption] {
         &self.rows
     }
 
+    /// The payments it records.
     pub fn payments(&self) -> &[Payment] {
         &self.payments
     }
 
+    /// The recorded payments it moves on.
     pub fn payment_updates(&self) -> &[PaymentUpdate] {
         &self.payment_updates
     }
 
+    /// The local ledger's movements.
     pub fn ledger(&self) -> &[LedgerMove] {
         &self.ledger
     }
 
+    /// The events it records.
     pub fn events(&self) -> &[Notification] {
         &self.events
     }
 
+    /// The resource tasks it queues.
     pub fn tasks(&self) -> &[NewTask] {
         &self.tasks
     }
 
+    /// Queued tasks it cancels; the store refuses the change if one has run.
     pub fn cancelled_tasks(&self) -> &[u64] {
         &self.cancelled_tasks
     }
 
+    /// The request it answers, if it was keyed.
     pub fn idempotency_record(&self) -> Option<&IdempotencyRecord> {
         self.idempotency.as_ref()
     }

@@ -37,6 +37,7 @@ pub struct Closing {
     pub order: Order,
     /// Charges for usage not yet paid (postpaid), then the end row.
     pub rows: Vec<Consumption>,
+    /// One per row that moves money (none for a zero end row).
     pub payments: Vec<Payment>,
     /// Given back to the balance (the end row is minus this).
     pub refunded: Money,

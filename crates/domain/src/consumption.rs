@@ -21,6 +21,7 @@ pub enum ConsumptionKind {
 }
 
 impl ConsumptionKind {
+    /// Every kind, for adapters that map stored codes back.
     pub const ALL: [ConsumptionKind; 4] = [
         ConsumptionKind::New,
         ConsumptionKind::Renew,
@@ -28,6 +29,7 @@ impl ConsumptionKind {
         ConsumptionKind::End,
     ];
 
+    /// The stored code (the original schema's numbers, so existing rows keep their meaning).
     pub fn code(self) -> i16 {
         match self {
             ConsumptionKind::New => 0,
@@ -37,10 +39,12 @@ impl ConsumptionKind {
         }
     }
 
+    /// The kind a stored code stands for; `None` for a code no kind has (a corrupt row).
     pub fn from_code(code: i16) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.code() == code)
     }
 
+    /// The name the API shows.
     pub fn label(self) -> &'static str {
         match self {
             ConsumptionKind::New => "new",
@@ -59,11 +63,15 @@ impl ConsumptionKind {
 /// One row of consumption history.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Consumption {
+    /// The order the row charges or refunds.
     pub order_id: OrderId,
     /// 1, 2, 3 … within the order.
     pub consume_id: u32,
+    /// Who paid or got the money back.
     pub project: ProjectId,
+    /// The order's region, so rows can be listed per region without reading orders.
     pub region: Region,
+    /// The order's plan, so history can be shown without reading orders.
     pub plan_id: PlanId,
     /// Positive: taken from the balance. Negative: given back.
     pub amount: Money,
@@ -71,6 +79,7 @@ pub struct Consumption {
     pub time: DateTime<Utc>,
     /// When the paid period ends.
     pub covered_until: DateTime<Utc>,
+    /// Why the row was written.
     pub kind: ConsumptionKind,
 }
 

@@ -36,6 +36,7 @@ impl Cycle {
         }
     }
 
+    /// The name catalogs and the API use, the inverse of [`Cycle::parse`].
     pub fn as_str(self) -> &'static str {
         match self {
             Cycle::Month => "month",
@@ -70,6 +71,7 @@ impl Default for BusinessCalendar {
 }
 
 impl BusinessCalendar {
+    /// A calendar in `tz`; [`BusinessCalendar::from_name`] takes the configuration's spelling.
     pub fn new(tz: Tz) -> Self {
         Self { tz }
     }
@@ -81,6 +83,7 @@ impl BusinessCalendar {
             .map_err(|_| Error::invalid(format!("unknown time zone: {name}")))
     }
 
+    /// The zone cycle boundaries are taken in, for adapters that show local dates.
     pub fn time_zone(&self) -> Tz {
         self.tz
     }

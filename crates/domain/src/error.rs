@@ -23,7 +23,12 @@ pub enum Error {
     NotFound(String),
     /// The project's balance does not cover the charge; nothing was written.
     #[error("insufficient balance: {needed} needed, {available} available")]
-    InsufficientBalance { needed: Money, available: Money },
+    InsufficientBalance {
+        /// What the step needed the balance to hold.
+        needed: Money,
+        /// What it held when the step was refused.
+        available: Money,
+    },
     /// Another not-ended order of the project already holds this resource name.
     #[error("duplicated resource name: {0}")]
     DuplicateResourceName(String),

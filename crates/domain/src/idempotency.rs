@@ -17,6 +17,7 @@ use crate::ids::ProjectId;
 pub struct IdempotencyKey(String);
 
 impl IdempotencyKey {
+    /// Longest accepted key, in bytes.
     pub const MAX_LEN: usize = 255;
 
     /// Errors: `InvalidParameter` naming the header.
@@ -35,6 +36,7 @@ impl IdempotencyKey {
         Ok(Self(text.to_owned()))
     }
 
+    /// The key as the client sent it, for the store to keep.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -51,8 +53,11 @@ impl fmt::Display for IdempotencyKey {
 /// that the same key with another request is told apart.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Idempotency {
+    /// Keys are kept per project: two projects may use the same key.
     pub project: ProjectId,
+    /// The client's key.
     pub key: IdempotencyKey,
+    /// Tells a repeat of the request from another request under the same key.
     pub fingerprint: String,
 }
 
@@ -60,16 +65,23 @@ pub struct Idempotency {
 /// (`order:{id}`, `recharge:{id}`), from which a lost answer can be rebuilt.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IdempotencyRecord {
+    /// The request that caused the change.
     pub request: Idempotency,
+    /// What it produced, e.g. `order:{id}`, from which a lost answer is rebuilt.
     pub result: String,
+    /// When it was recorded; old keys are forgotten after a while
+    /// ([`crate::ports::IdempotencyStore::forget`]).
     pub at: DateTime<Utc>,
 }
 
 /// What the store remembers of a keyed request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Remembered {
+    /// The fingerprint of the first request, compared with a repeat's.
     pub fingerprint: String,
+    /// What the first request produced (`order:{id}`, `recharge:{id}`).
     pub result: String,
+    /// When it was recorded.
     pub at: DateTime<Utc>,
     /// The answer sent the first time (status and body), once known.
     pub answer: Option<(u16, String)>,

@@ -49,6 +49,7 @@ fn check(
 macro_rules! string_name {
     ($name:ident) => {
         impl $name {
+            /// The value as parsed, for adapters that store or send it.
             pub fn as_str(&self) -> &str {
                 &self.0
             }
@@ -124,6 +125,7 @@ identifier!(
 pub struct PlanType(String);
 
 impl PlanType {
+    /// Longest accepted value, in bytes; the database column is at least this wide.
     pub const MAX_LEN: usize = 16;
 
     /// Parses a plan type; catalogs spell them in any case, so it is lower-cased first.
@@ -150,8 +152,10 @@ string_name!(PlanType);
 pub struct ResourceName(String);
 
 impl ResourceName {
+    /// Longest accepted value: the platform's limit on a DNS label.
     pub const MAX_LEN: usize = 63;
 
+    /// Parses a name received from outside. Errors: `InvalidParameter`, naming `resourceName`.
     pub fn parse(text: &str) -> Result<Self> {
         let bytes = text.as_bytes();
         let edge_ok =
@@ -185,8 +189,11 @@ impl Quantity {
     /// Upper bound on one order's quantities: large enough for any real purchase, small
     /// enough that price × quantities cannot overflow for catalog prices.
     pub const MAX: u32 = 10_000;
+    /// One unit: what an order buys when the request names no quantities.
     pub const ONE: Quantity = Quantity(1);
 
+    /// Checks the count a request asks for (an `i64`, as JSON numbers arrive). Errors:
+    /// `InvalidParameter` outside `1..=MAX`.
     pub fn new(value: i64) -> Result<Self> {
         match u32::try_from(value) {
             Ok(v) if (1..=Self::MAX).contains(&v) => Ok(Self(v)),
@@ -197,6 +204,7 @@ impl Quantity {
         }
     }
 
+    /// The count, for multiplying a price.
     pub fn get(self) -> u32 {
         self.0
     }

@@ -10,6 +10,7 @@ use crate::money::Money;
 /// A project's money in the local ledger.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Balance {
+    /// Whose money it is.
     pub project: ProjectId,
     /// Negative when the project is in arrears: postpaid usage it has not paid for, which
     /// the next recharge pays first.
@@ -22,6 +23,7 @@ pub struct Balance {
 /// charge services declined for usage already consumed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Account {
+    /// The local balance (zero where a charge service keeps the money).
     pub balance: Balance,
     /// Everything the project owes (zero when nothing).
     pub owed: Money,
@@ -32,21 +34,33 @@ pub struct Account {
 /// A recharge to record.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewRecharge {
+    /// The project credited.
     pub project: ProjectId,
+    /// What to add; [`NewRecharge::validate`] requires it positive and at most
+    /// [`MAX_RECHARGE`].
     pub amount: Money,
+    /// Why, in the operator's words (at most [`MAX_COMMENT_CHARS`] characters).
     pub comment: Option<String>,
+    /// Who recharged, for the books.
     pub operator: UserName,
+    /// When it was recorded.
     pub time: DateTime<Utc>,
 }
 
 /// A recorded recharge.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Recharge {
+    /// The ledger's id, by which the recharge is read back and named in an idempotency record.
     pub id: i64,
+    /// The project credited.
     pub project: ProjectId,
+    /// What was added to the balance (arrears first).
     pub amount: Money,
+    /// Why, in the operator's words.
     pub comment: Option<String>,
+    /// Who recharged.
     pub operator: UserName,
+    /// When it was recorded.
     pub time: DateTime<Utc>,
 }
 

@@ -1,10 +1,7 @@
-//! The serviceusage business core: money, billing cycles, orders, consumption, the ledger,
-//! the ports the outside world must implement, and the use cases that tie them together.
-//!
-//! This crate does no IO and knows no framework. It may depend on serde, chrono(-tz),
-//! async-trait, thiserror, log and futures-util (runtime-agnostic streams); `mockall` only
-//! behind the `mocks` feature. Database, HTTP,
-//! runtime and configuration crates belong in the adapter crates that depend on this one.
+// What the crate is and what it may depend on: its README, which is also its front page on
+// docs.rs, with an example compiled and run as a doctest.
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
 
 pub mod change;
 pub mod closing;

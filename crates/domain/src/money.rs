@@ -18,12 +18,17 @@ pub struct Money(i64);
 /// Why a decimal string is not an amount.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MoneyError {
+    /// Nothing to parse: an empty field is not zero.
     #[error("amount is empty")]
     Empty,
+    /// Not `-?digits(.digits)?`: exponents, spaces, `+` and separators are refused, not
+    /// guessed.
     #[error("amount {0:?} is not a decimal number")]
     Malformed(String),
+    /// Finer than a ten-thousandth: refused rather than rounded, so no amount changes silently.
     #[error("amount {0:?} has more than 4 decimals")]
     TooPrecise(String),
+    /// Beyond what an `i64` of ten-thousandths holds.
     #[error("amount {0:?} is too large")]
     Overflow(String),
 }
@@ -58,22 +63,27 @@ impl Money {
         self.0
     }
 
+    /// Exactly zero; with integer units there is no remainder to hide.
     pub fn is_zero(self) -> bool {
         self.0 == 0
     }
 
+    /// Below zero: a refund in a consumption row, arrears in a balance.
     pub fn is_negative(self) -> bool {
         self.0 < 0
     }
 
+    /// Above zero: a charge in a consumption row, money held in a balance.
     pub fn is_positive(self) -> bool {
         self.0 > 0
     }
 
+    /// The sum, or `None` on overflow: amounts never wrap or saturate.
     pub fn checked_add(self, other: Money) -> Option<Money> {
         self.0.checked_add(other.0).map(Money)
     }
 
+    /// The difference, or `None` on overflow: amounts never wrap or saturate.
     pub fn checked_sub(self, other: Money) -> Option<Money> {
         self.0.checked_sub(other.0).map(Money)
     }
@@ -83,6 +93,7 @@ impl Money {
         self.0.checked_mul(i64::from(factor)).map(Money)
     }
 
+    /// The opposite amount (a charge's refund), or `None` for the one amount that has none.
     pub fn checked_neg(self) -> Option<Money> {
         self.0.checked_neg().map(Money)
     }

@@ -1,7 +1,8 @@
 //! What the service tells a project about its orders without being asked: an order opened,
 //! renewed, could not be renewed, entered its grace period, ended or was switched. Events
-//! leave through the [`crate::ports::Notifier`] port once the change they describe is
-//! committed; the embedded notifier keeps them in a table the project can read.
+//! are written in the transaction of the change they describe
+//! ([`crate::change::ChangeBuilder::event`]); the project reads them through
+//! [`crate::ports::NotificationRepository`], and the service delivers them to webhooks.
 
 use chrono::{DateTime, Utc};
 
@@ -31,6 +32,7 @@ pub enum NotificationKind {
 }
 
 impl NotificationKind {
+    /// Every kind, for adapters that map stored labels back.
     pub const ALL: [NotificationKind; 7] = [
         NotificationKind::OrderCreated,
         NotificationKind::OrderRenewed,
@@ -54,6 +56,7 @@ impl NotificationKind {
         }
     }
 
+    /// The kind a stored label stands for; `None` for one no kind has.
     pub fn from_label(label: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.label() == label)
     }
@@ -62,9 +65,13 @@ impl NotificationKind {
 /// One event about one order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Notification {
+    /// What happened.
     pub kind: NotificationKind,
+    /// Who is told.
     pub project: ProjectId,
+    /// The order's region, sent along so a receiver need not look the order up.
     pub region: Region,
+    /// The order the event is about.
     pub order_id: OrderId,
     /// When the change happened (the run's or the request's now).
     pub time: DateTime<Utc>,

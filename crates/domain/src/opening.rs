@@ -28,12 +28,19 @@ use crate::provisioning::{NewTask, Resource, ResourceKind};
 /// What a new order is opened with.
 #[derive(Clone, Debug)]
 pub struct NewOrder<'a> {
+    /// Its id, from [`crate::ports::IdGenerator`].
     pub id: OrderId,
+    /// Who pays.
     pub project: ProjectId,
+    /// The plan bought; the order copies its terms, so a later catalog edit leaves it be.
     pub plan: &'a Plan,
+    /// Units bought.
     pub quantities: Quantity,
+    /// The resource it provides, for plans that require a name.
     pub resource_name: Option<ResourceName>,
+    /// Who opens it.
     pub creator: UserName,
+    /// When it opens: its first cycle starts here.
     pub start: DateTime<Utc>,
     /// The order this one replaces (a plan switch).
     pub replaces: Option<OrderId>,
@@ -47,6 +54,8 @@ pub struct Opening {
     /// Row #1, written now: a prepaid order's first cycle where the ledger keeps the money
     /// (or the cycle is free); `None` for a postpaid order, or a deferred first payment.
     pub row: Option<Consumption>,
+    /// The payment of row #1, or the deferred first payment a pending order waits for; `None`
+    /// when nothing is charged up front.
     pub payment: Option<Payment>,
     /// The ledger's debit of the first cycle, or a postpaid order's credit check.
     pub ledger: Option<LedgerMove>,
@@ -210,7 +219,9 @@ fn quota_task(order: &Order, now: DateTime<Utc>) -> Option<NewTask> {
 /// replaces ends, at the switch's instant).
 #[derive(Clone, Debug)]
 pub struct OpeningPaid<'a> {
+    /// The pending order.
     pub order: &'a Order,
+    /// The payment it waited for, taken.
     pub payment: &'a Payment,
     /// The order it replaces and that order's rows, for a switch.
     pub replaced: Option<(&'a Order, &'a [Consumption])>,
@@ -276,9 +287,13 @@ impl OpeningPaid<'_> {
 /// resource created for it is released, and the order it would have replaced runs on.
 #[derive(Clone, Debug)]
 pub struct OpeningDeclined<'a> {
+    /// The pending order.
     pub order: &'a Order,
+    /// The payment it waited for, refused.
     pub payment: &'a Payment,
+    /// The order it would have replaced, freed to run on.
     pub replaced: Option<&'a Order>,
+    /// The charge service's reason, told to the project.
     pub why: &'a str,
 }
 

@@ -28,6 +28,7 @@ pub enum OrderStatus {
 }
 
 impl OrderStatus {
+    /// Every status, for adapters that map stored codes back.
     pub const ALL: [OrderStatus; 4] = [
         OrderStatus::Pending,
         OrderStatus::Consuming,
@@ -45,10 +46,12 @@ impl OrderStatus {
         }
     }
 
+    /// The status a stored code stands for; `None` for a code no status has (a corrupt row).
     pub fn from_code(code: i16) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.code() == code)
     }
 
+    /// The name the API shows and filters by.
     pub fn label(self) -> &'static str {
         match self {
             OrderStatus::Pending => "pending",
@@ -58,6 +61,7 @@ impl OrderStatus {
         }
     }
 
+    /// Parses a `status` filter. Errors: `InvalidParameter` naming the four statuses.
     pub fn parse(text: &str) -> Result<Self> {
         Self::ALL
             .into_iter()
@@ -95,9 +99,11 @@ impl OrderStatus {
 /// a renewal charges a cycle at the catalog's current price.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Terms {
+    /// How long a paid period lasts.
     pub cycle: Cycle,
     /// The price of one cycle of one unit.
     pub price: Money,
+    /// Which keeper takes the order's payments and gives its refunds back.
     pub keeper: MoneyKeeper,
 }
 
@@ -115,22 +121,34 @@ impl Terms {
 /// One order: one service instance of a project.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Order {
+    /// The order's public handle, chosen by [`crate::ports::IdGenerator`].
     pub id: OrderId,
+    /// Who pays, and whose members see the order.
     pub project: ProjectId,
+    /// The plan's region: it picks the keeper and the platform the resource lives on.
     pub region: Region,
+    /// The plan bought; it never changes (a switch opens another order).
     pub plan_id: PlanId,
+    /// The plan's type, kept on the order so unique resources are checked without the catalog.
     pub plan_type: PlanType,
     /// Fixed when the order opens: a plan later edited in the catalog does not turn a
     /// prepaid order into a postpaid one.
     pub mode: ChargingMode,
+    /// Units bought; every cycle charges the price times this.
     pub quantities: Quantity,
+    /// When the order opened; every cycle boundary is computed from it (see
+    /// [`crate::cycle::BusinessCalendar::cycle_end`]).
     pub start_time: DateTime<Utc>,
     /// Set once the order has ended.
     pub end_time: Option<DateTime<Utc>>,
     /// Paid until (prepaid), or next settlement (postpaid).
     pub deadline_time: DateTime<Utc>,
+    /// Where it is in its life; changes are checked by [`OrderStatus::can_become`].
     pub status: OrderStatus,
+    /// Who opened it.
     pub creator: UserName,
+    /// The platform resource it provides, for plans that [require
+    /// one](crate::plan::Plan::requires_resource_name).
     pub resource_name: Option<ResourceName>,
     /// Sequence number of the order's latest consumption row; 0 before the first.
     pub last_consume_id: u32,
@@ -138,6 +156,7 @@ pub struct Order {
     pub renew_retries: u32,
     /// When the last renewal-failed warning went out; at most one per warning interval.
     pub last_warned_at: Option<DateTime<Utc>>,
+    /// What it agreed to when it opened.
     pub terms: Terms,
     /// Bumped by every write of the order; every update is guarded by the version it was
     /// decided from, so two writers never both change the same state.

@@ -19,7 +19,9 @@ impl Default for PageRequest {
 }
 
 impl PageRequest {
+    /// Rows per page when the request names no size.
     pub const DEFAULT_SIZE: u32 = 30;
+    /// The largest page served: a list never reads an unbounded number of rows.
     pub const MAX_SIZE: u32 = 100;
 
     /// Parses the `page` and `size` query parameters, applying the defaults when absent.
@@ -47,10 +49,12 @@ impl PageRequest {
         Ok(Self { page, size })
     }
 
+    /// The page number, from 1.
     pub fn page(self) -> u32 {
         self.page
     }
 
+    /// Rows per page, 1 to [`PageRequest::MAX_SIZE`].
     pub fn size(self) -> u32 {
         self.size
     }
@@ -64,7 +68,9 @@ impl PageRequest {
 /// One page of a list plus the size of the whole list.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Page<T> {
+    /// Rows in the whole list, so a client can tell how many pages there are.
     pub total: u64,
+    /// This page's rows, in the list's order.
     pub items: Vec<T>,
 }
 

@@ -31,6 +31,7 @@ pub enum MoneyKeeper {
 }
 
 impl MoneyKeeper {
+    /// The name the API and messages use.
     pub fn label(self) -> &'static str {
         match self {
             MoneyKeeper::LocalLedger => "ledger",
@@ -49,6 +50,7 @@ pub enum PaymentDirection {
 }
 
 impl PaymentDirection {
+    /// The name messages and the charge-service adapter use.
     pub fn label(self) -> &'static str {
         match self {
             PaymentDirection::Deduction => "deduction",
@@ -63,7 +65,10 @@ impl PaymentDirection {
 /// payments were recorded (`order:{orderId}:{consumeId}`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PaymentId {
+    /// The order the payment moves money for.
     pub order: OrderId,
+    /// The order's payment number (1, 2, 3 …), taken with
+    /// [`crate::order::Order::next_payment_id`].
     pub seq: u32,
 }
 
@@ -92,6 +97,7 @@ pub enum PaymentState {
 }
 
 impl PaymentState {
+    /// Every state, for adapters that map stored labels back.
     pub const ALL: [PaymentState; 5] = [
         PaymentState::Pending,
         PaymentState::Settled,
@@ -100,6 +106,7 @@ impl PaymentState {
         PaymentState::Disputed,
     ];
 
+    /// The stored name.
     pub fn label(self) -> &'static str {
         match self {
             PaymentState::Pending => "pending",
@@ -134,22 +141,32 @@ pub fn owed<'a>(payments: impl IntoIterator<Item = &'a Payment>) -> Option<Money
 /// One payment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Payment {
+    /// Its id, under which a charge service takes it at most once.
     pub id: PaymentId,
+    /// Whose balance it moves.
     pub project: ProjectId,
+    /// The order's region: whose charge service it goes to.
     pub region: Region,
+    /// Who keeps the money, as the order's terms say.
     pub keeper: MoneyKeeper,
+    /// Whether it takes money or gives it back.
     pub direction: PaymentDirection,
     /// Positive: nothing is ever recorded, nor sent, for zero.
     pub amount: Money,
     /// The row it pays: its number within the order, kind and period. For a deferred
     /// payment the row is written when the payment settles; for the others it exists.
     pub consume_id: u32,
+    /// The kind of the row it pays.
     pub kind: ConsumptionKind,
+    /// The start of the period the row covers.
     pub period_from: DateTime<Utc>,
+    /// The end of the period the row covers.
     pub period_until: DateTime<Utc>,
     /// Whether the row waits for the payment (see the module's doc).
     pub deferred: bool,
+    /// Where it is in its life.
     pub state: PaymentState,
+    /// When it was recorded; of payments due at the same time, the oldest is sent first.
     pub created_at: DateTime<Utc>,
     /// When it was settled, declined or found disputed.
     pub settled_at: Option<DateTime<Utc>>,
@@ -157,6 +174,7 @@ pub struct Payment {
     pub attempts: u32,
     /// When the settler may send it next.
     pub next_attempt_at: DateTime<Utc>,
+    /// Why the last attempt did not settle it, for operators.
     pub last_error: Option<String>,
 }
 
@@ -254,6 +272,7 @@ impl Payment {
 /// applied by the store in the transaction that records its payments.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LedgerMove {
+    /// Whose balance moves.
     pub project: ProjectId,
     /// Positive: taken from the balance; negative: given back; zero: only the check.
     pub amount: Money,

@@ -18,6 +18,8 @@ pub enum ChargingMode {
 }
 
 impl ChargingMode {
+    /// Parses a catalog's spelling (`prepaid`, `postpaid`, any case). Errors:
+    /// `InvalidParameter`.
     pub fn parse(text: &str) -> Result<Self> {
         match text.trim().to_ascii_lowercase().as_str() {
             "prepaid" => Ok(ChargingMode::Prepaid),
@@ -31,18 +33,25 @@ impl ChargingMode {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Plan {
+    /// The id orders name the plan by.
     #[serde(rename = "planId")]
     pub id: PlanId,
+    /// What kind of thing the plan sells (`volume`, `cpuquota`…): with the project, region
+    /// and resource name, what makes two orders hold the same resource.
     #[serde(rename = "type")]
     pub plan_type: PlanType,
+    /// Where the plan is sold; orders of the plan open in this region.
     pub region: Region,
+    /// Whether orders pay each cycle before or after it.
     #[serde(rename = "chargingMode")]
     pub mode: ChargingMode,
     /// Price of one cycle for a quantity of one.
     pub price: Money,
+    /// How long one paid period lasts.
     pub cycle: Cycle,
     /// Whether an order must name the platform resource it provides.
     pub requires_resource_name: bool,
+    /// Free text for people choosing a plan.
     pub description: String,
 }
 

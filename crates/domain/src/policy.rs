@@ -42,6 +42,7 @@ pub struct BillingPolicy {
     /// Whether cancelling a prepaid order refunds the unused part of its running cycle.
     /// Periods that have not started yet are refunded either way.
     pub refund_on_cancel: bool,
+    /// The renewal engine's timings.
     pub renewal: RenewalSettings,
     /// How far a project's local balance may go below zero through postpaid usage before
     /// its postpaid orders stop renewing (and the least it must hold, minus this, to open

@@ -27,16 +27,22 @@ use crate::renewal::{RenewalBatch, RenewalCursor, RenewalDecision, RenewalQueue,
 /// Which orders a list returns.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OrderFilter {
+    /// Whose orders.
     pub project: ProjectId,
+    /// Lists hold one status at a time, as the API asks for them.
     pub status: OrderStatus,
+    /// Only this region's orders; `None` for every region.
     pub region: Option<Region>,
 }
 
 /// Which consumption rows a list returns.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UsageFilter {
+    /// Whose rows.
     pub project: ProjectId,
+    /// Only this order's rows; `None` for every order.
     pub order: Option<OrderId>,
+    /// Only this region's rows; `None` for every region.
     pub region: Option<Region>,
 }
 
@@ -90,10 +96,12 @@ pub trait ChangeStore: Send + Sync {
 /// be read or written, and where the batch stopped (`None` when nothing was left to claim).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BatchOutcome {
+    /// Every decision of the batch, in the order claimed: written, or skipped.
     pub decisions: Vec<RenewalDecision>,
     /// Orders claimed but unreadable (a corrupt row), or whose write failed on its own:
     /// skipped, each with why. The others of the batch are written.
     pub failed: Vec<(String, String)>,
+    /// Where to continue the queue; `None` when nothing was left to claim.
     pub next: Option<RenewalCursor>,
 }
 
@@ -160,7 +168,9 @@ pub trait PaymentRepository: Send + Sync {
 /// Which notifications a list returns.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NotificationFilter {
+    /// Whose notifications.
     pub project: ProjectId,
+    /// Only this order's; `None` for every order.
     pub order: Option<OrderId>,
 }
 

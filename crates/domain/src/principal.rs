@@ -8,7 +8,9 @@ use crate::ids::UserName;
 /// are members of, as the identity port says.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Principal {
+    /// Who acts, as recorded with what they do (a recharge's operator).
     pub user: UserName,
+    /// Admins act on every project; the identity port answers membership for the others.
     pub admin: bool,
     /// The caller's own bearer token, for identity adapters that must ask the platform on
     /// the caller's behalf: a platform answers "is this user a member of that project?"
@@ -22,6 +24,7 @@ pub struct Principal {
 pub struct Credential(String);
 
 impl Credential {
+    /// Wraps a secret the caller presented, so it is redacted wherever it is printed.
     pub fn new(secret: impl Into<String>) -> Self {
         Self(secret.into())
     }

@@ -45,14 +45,19 @@ impl ResourceKind {
 pub struct Resource {
     /// The order that provides (or was to provide) it.
     pub order_id: OrderId,
+    /// Whose resource it is.
     pub project: ProjectId,
+    /// The region whose platform holds it.
     pub region: Region,
     /// The plan whose sizes the platform adapter reads.
     pub plan_id: PlanId,
+    /// The plan's type; with the project, region and name it identifies a volume or instance.
     pub plan_type: PlanType,
+    /// What the platform is asked to create or release.
     pub kind: ResourceKind,
     /// The volume's or instance's name; `None` for a quota.
     pub name: Option<ResourceName>,
+    /// Who asked for it; platforms record an owner.
     pub creator: UserName,
 }
 
@@ -84,6 +89,7 @@ pub enum TaskAction {
 }
 
 impl TaskAction {
+    /// The stored name.
     pub fn label(self) -> &'static str {
         match self {
             TaskAction::Release => "release",
@@ -95,7 +101,9 @@ impl TaskAction {
 /// A task to queue, written in the transaction of the change that causes it (an outbox).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewTask {
+    /// What the task acts on, described without its order (see [`Resource`]).
     pub resource: Resource,
+    /// What it does.
     pub action: TaskAction,
     /// When it may first run: now, or later for a safety net (see
     /// [`NewTask::release_unless_committed`]).
@@ -132,8 +140,11 @@ impl NewTask {
 /// A queued task, as the runner reads it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QueuedTask {
+    /// The queue's id, by which the runner claims and finishes it.
     pub id: u64,
+    /// What the task acts on.
     pub resource: Resource,
+    /// What it does.
     pub action: TaskAction,
     /// Runs so far that did not finish it.
     pub attempts: u32,

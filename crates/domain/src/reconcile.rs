@@ -18,13 +18,17 @@ use crate::payment::{MoneyKeeper, Payment, PaymentId, PaymentState};
 /// Everything the store holds about one project's money.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ProjectBooks {
+    /// Whose books they are (`None` only in fixtures built with `Default`).
     pub project: Option<ProjectId>,
     /// The ledger's balance; `None` for a project never funded (zero).
     pub balance: Option<Money>,
     /// Its recharges' amounts.
     pub recharges: Vec<Money>,
+    /// Every order of the project, ended ones included.
     pub orders: Vec<Order>,
+    /// Every consumption row of its orders.
     pub rows: Vec<Consumption>,
+    /// Every payment of its orders.
     pub payments: Vec<Payment>,
 }
 
@@ -41,28 +45,59 @@ impl ProjectBooks {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Mismatch {
     /// The balance is not recharges − ledger deductions + ledger credits.
-    Balance { balance: Money, expected: Money },
+    Balance {
+        /// What the ledger holds.
+        balance: Money,
+        /// What the recharges and settled ledger payments make.
+        expected: Money,
+    },
     /// A payment names a row that is not there (or is there though it should not be yet).
-    Row { payment: PaymentId, problem: String },
+    Row {
+        /// The payment whose row is wrong.
+        payment: PaymentId,
+        /// What is wrong with it.
+        problem: String,
+    },
     /// A row that moves money has no payment, or more than one.
     Unpaid {
+        /// The row's order.
         order: OrderId,
+        /// The row's number within the order.
         consume_id: u32,
+        /// How many payments it has, and what it moves.
         problem: String,
     },
     /// A payment's keeper is not its order's.
-    Keeper { payment: PaymentId },
+    Keeper {
+        /// The payment sent to the wrong keeper.
+        payment: PaymentId,
+    },
     /// A payment still pending long after it was recorded.
     PendingTooLong {
+        /// The payment the settler has not settled.
         payment: PaymentId,
+        /// When it was recorded.
         since: DateTime<Utc>,
     },
     /// The charge service holds another amount under the payment's id.
-    Disputed { payment: PaymentId, why: String },
+    Disputed {
+        /// The payment an operator must look at.
+        payment: PaymentId,
+        /// What the charge service answered.
+        why: String,
+    },
     /// An order waits for a payment that is not pending.
-    Waiting { order: OrderId, seq: u32 },
+    Waiting {
+        /// The order that waits.
+        order: OrderId,
+        /// The payment number it waits for.
+        seq: u32,
+    },
     /// The project's books could not be read (a corrupt row): nothing of it is proven.
-    Unreadable { why: String },
+    Unreadable {
+        /// What could not be read, as the store said.
+        why: String,
+    },
 }
 
 impl fmt::Display for Mismatch {

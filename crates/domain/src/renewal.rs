@@ -45,7 +45,9 @@ use crate::provisioning::{NewTask, Resource};
 /// first. Each maps onto one range of one index, so a claim reads no more rows than it takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct RenewalQueue {
+    /// Prepaid orders are due before their deadline, postpaid ones after it.
     pub mode: ChargingMode,
+    /// `consuming` or `ending`: each moves on by other rules.
     pub status: OrderStatus,
 }
 
@@ -89,7 +91,9 @@ fn due_by(mode: ChargingMode, now: DateTime<Utc>, settings: &RenewalSettings) ->
 /// Where the previous batch of a queue stopped: its last order's deadline (as claimed) and id.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RenewalCursor {
+    /// The last order's deadline as claimed; the next batch starts after it.
     pub deadline: DateTime<Utc>,
+    /// Breaks ties between orders with the same deadline.
     pub order_id: OrderId,
 }
 
@@ -98,9 +102,13 @@ pub struct RenewalCursor {
 /// holds and nobody else has claimed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RenewalBatch {
+    /// The stream of orders to claim from.
     pub queue: RenewalQueue,
+    /// The latest deadline that is due (see [`RenewalQueue::due_by`]).
     pub due_by: DateTime<Utc>,
+    /// Where the previous batch stopped; `None` for the first.
     pub after: Option<RenewalCursor>,
+    /// The most orders to claim in one transaction.
     pub limit: u32,
 }
 
@@ -127,15 +135,22 @@ pub enum RenewalOutcome {
 /// write if the order no longer has its version.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RenewalDecision {
+    /// The order as it was claimed; its version guards the write.
     pub before: Order,
+    /// The order as the decision leaves it.
     pub after: Order,
+    /// The rows to write: charged cycles, or a closing's settlement and end row.
     pub rows: Vec<Consumption>,
+    /// The payments of those rows, or the one the order will wait for.
     pub payments: Vec<Payment>,
     /// The local ledger's movement for this order alone (none where a charge service keeps
     /// the money, or nothing moves).
     pub ledger: Option<LedgerMove>,
+    /// Events for the project (renewed, renewal failed, ending, ended).
     pub events: Vec<Notification>,
+    /// Resource tasks the decision queues (a release when the order ends).
     pub tasks: Vec<NewTask>,
+    /// How the order came out.
     pub outcome: RenewalOutcome,
     /// Cycles charged (not the usage a grace period's end settles).
     pub cycles: u32,
@@ -210,7 +225,9 @@ impl RenewalDecision {
 /// balance needed, given the ones decided before it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BatchPlan {
+    /// Each claimed order's decision, in the order claimed.
     pub decisions: Vec<RenewalDecision>,
+    /// The change that writes them all in one transaction.
     pub change: Change,
 }
 
@@ -271,6 +288,7 @@ pub trait RenewalRules: Send + Sync {
 /// What the catalog said about a plan when the run started.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PlanLookup {
+    /// The plan as the catalog has it now: its price reaches the order at this renewal.
     Found(Plan),
     /// The catalog answered that it has no such plan: orders on it cannot renew.
     Withdrawn,
@@ -279,7 +297,9 @@ pub enum PlanLookup {
 /// The rules of one run: its instant, the policy, and the plans of the due orders.
 #[derive(Clone, Debug)]
 pub struct RenewalRun {
+    /// The run's instant: what is due, and the time of every row and event it writes.
     pub now: DateTime<Utc>,
+    /// The deployment's billing rules.
     pub policy: BillingPolicy,
     /// Plans the run could not look up are absent; their orders are skipped.
     pub plans: HashMap<PlanId, PlanLookup>,

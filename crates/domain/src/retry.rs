@@ -9,7 +9,9 @@ use chrono::{DateTime, TimeDelta, Utc};
 /// most `longest`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Backoff {
+    /// The wait after the first failure.
     pub first: TimeDelta,
+    /// The ceiling the doubling stops at, so a long outage is still retried regularly.
     pub longest: TimeDelta,
 }
 

@@ -1,6 +1,6 @@
 //! Typed settings. Loaded once at start from `config/default.toml` (relative to the working
 //! directory), then the file named by `SERVICEUSAGE_CONFIG`, then `SERVICEUSAGE__SECTION__KEY`
-//! environment variables, then the original service's deployment variables (see [`env`]);
+//! environment variables, then the original service's deployment variables (see [`env`](mod@env));
 //! then validated into domain types, so an invalid value stops the service at start with a
 //! message naming its key instead of failing a request later.
 

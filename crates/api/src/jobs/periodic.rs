@@ -49,7 +49,7 @@ async fn run<P: Periodic>(job: P, every: Duration, mut stopped: watch::Receiver<
 }
 
 impl RunningJob {
-    /// Lets a run in progress finish (for at most [`STOP_GRACE`]) and ends the loop.
+    /// Lets a run in progress finish (for at most `STOP_GRACE`) and ends the loop.
     pub async fn stop(self) {
         // The receiver lives as long as the loop; if the loop is gone there is nothing to stop.
         let _ = self.stop.send(true);

@@ -128,7 +128,7 @@ impl WebhookDispatcher {
         }
     }
 
-    /// Every due delivery (up to [`MAX_BATCHES`] batches). A failed POST is the delivery's
+    /// Every due delivery (up to `MAX_BATCHES` batches). A failed POST is the delivery's
     /// and is recorded; a failing outbox ends the run with its error.
     pub async fn deliver_due(&self) -> domain::Result<WebhookTally> {
         let mut tally = WebhookTally::default();

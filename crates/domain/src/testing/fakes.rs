@@ -55,6 +55,7 @@ impl FakeCharging {
         locked(&self.0).balances.insert(project.clone(), amount);
     }
 
+    /// The project's balance at the charge service, to check what it took.
     pub fn balance(&self, project: &ProjectId) -> Money {
         locked(&self.0)
             .balances
@@ -204,14 +205,17 @@ impl Provisioning for FakeProvisioning {
 pub struct TestClock(Arc<Mutex<DateTime<Utc>>>);
 
 impl TestClock {
+    /// A clock stopped at `now`.
     pub fn at(now: DateTime<Utc>) -> Self {
         Self(Arc::new(Mutex::new(now)))
     }
 
+    /// Jumps to `now` (backwards too).
     pub fn set(&self, now: DateTime<Utc>) {
         *locked(&self.0) = now;
     }
 
+    /// Lets time pass.
     pub fn advance(&self, by: TimeDelta) {
         let mut now = locked(&self.0);
         *now += by;
@@ -241,6 +245,7 @@ impl IdGenerator for SequentialIds {
 pub struct FixedCatalog(Arc<Mutex<HashMap<PlanId, Plan>>>);
 
 impl FixedCatalog {
+    /// A catalog of `plans`.
     pub fn with(plans: impl IntoIterator<Item = Plan>) -> Self {
         let catalog = Self::default();
         for plan in plans {

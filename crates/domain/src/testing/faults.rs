@@ -61,7 +61,9 @@ impl Faults {
 
 /// A change store whose commits meet [`Faults`].
 pub struct FaultyChanges {
+    /// The store the commits reach when no fault is due.
     pub inner: Arc<dyn ChangeStore>,
+    /// The faults to meet, shared with the test.
     pub faults: Faults,
 }
 
@@ -80,7 +82,9 @@ impl ChangeStore for FaultyChanges {
 
 /// A renewal store whose batches meet [`Faults`] (the claims and reads do not).
 pub struct FaultyRenewals {
+    /// The store the batches reach when no fault is due.
     pub inner: Arc<dyn RenewalRepository>,
+    /// The faults to meet, shared with the test.
     pub faults: Faults,
 }
 

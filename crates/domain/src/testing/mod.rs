@@ -46,34 +46,42 @@ impl Default for PlanBuilder {
 }
 
 impl PlanBuilder {
+    /// Another id, for a second plan in the catalog.
     pub fn id(mut self, id: &str) -> Self {
         self.0.id = PlanId::parse(id).unwrap();
         self
     }
+    /// Another type, to test what depends on the resource kind.
     pub fn plan_type(mut self, plan_type: &str) -> Self {
         self.0.plan_type = PlanType::parse(plan_type).unwrap();
         self
     }
+    /// Another region, to test regions kept by a charge service.
     pub fn region(mut self, region: &str) -> Self {
         self.0.region = Region::parse(region).unwrap();
         self
     }
+    /// Postpaid or prepaid.
     pub fn mode(mut self, mode: ChargingMode) -> Self {
         self.0.mode = mode;
         self
     }
+    /// Another price per cycle.
     pub fn price(mut self, price: &str) -> Self {
         self.0.price = money(price);
         self
     }
+    /// Yearly or monthly.
     pub fn cycle(mut self, cycle: Cycle) -> Self {
         self.0.cycle = cycle;
         self
     }
+    /// Orders must name their resource.
     pub fn named(mut self) -> Self {
         self.0.requires_resource_name = true;
         self
     }
+    /// The plan.
     pub fn build(self) -> Plan {
         self.0
     }
@@ -126,18 +134,22 @@ impl OrderBuilder {
         built.0.payment_seq = 0;
         built
     }
+    /// Another id, for a second order.
     pub fn id(mut self, id: &str) -> Self {
         self.0.id = OrderId::parse(id).unwrap();
         self
     }
+    /// Another project, to test what one project must not see of another.
     pub fn project(mut self, project: &str) -> Self {
         self.0.project = ProjectId::parse(project).unwrap();
         self
     }
+    /// Another region (without changing the keeper: see [`OrderBuilder::keeper`]).
     pub fn region(mut self, region: &str) -> Self {
         self.0.region = Region::parse(region).unwrap();
         self
     }
+    /// The plan's id, type, region, mode, cycle and price, as an order opened on it has them.
     pub fn plan(mut self, plan: &Plan) -> Self {
         self.0.plan_id = plan.id.clone();
         self.0.plan_type = plan.plan_type.clone();
@@ -147,14 +159,17 @@ impl OrderBuilder {
         self.0.terms.price = plan.price;
         self
     }
+    /// Another type, to test what depends on the resource kind.
     pub fn plan_type(mut self, plan_type: &str) -> Self {
         self.0.plan_type = PlanType::parse(plan_type).unwrap();
         self
     }
+    /// Postpaid or prepaid, leaving the rows as they are (see [`OrderBuilder::postpaid`]).
     pub fn mode(mut self, mode: ChargingMode) -> Self {
         self.0.mode = mode;
         self
     }
+    /// Another number of units. Panics outside `1..=Quantity::MAX`.
     pub fn quantities(mut self, quantities: i64) -> Self {
         self.0.quantities = Quantity::new(quantities).unwrap();
         self
@@ -167,10 +182,12 @@ impl OrderBuilder {
             .unwrap();
         self
     }
+    /// Another paid-until instant (say, overdue), leaving the start as it is.
     pub fn deadline(mut self, deadline: &str) -> Self {
         self.0.deadline_time = utc(deadline);
         self
     }
+    /// Another status; the builder checks no transition.
     pub fn status(mut self, status: OrderStatus) -> Self {
         self.0.status = status;
         self
@@ -181,30 +198,37 @@ impl OrderBuilder {
         self.0.payment_seq = last;
         self
     }
+    /// Another price per cycle in its terms.
     pub fn price(mut self, price: &str) -> Self {
         self.0.terms.price = money(price);
         self
     }
+    /// Yearly or monthly terms (call before [`OrderBuilder::start`] to move the deadline too).
     pub fn cycle(mut self, cycle: Cycle) -> Self {
         self.0.terms.cycle = cycle;
         self
     }
+    /// Who keeps its money.
     pub fn keeper(mut self, keeper: MoneyKeeper) -> Self {
         self.0.terms.keeper = keeper;
         self
     }
+    /// The resource it provides.
     pub fn resource_name(mut self, name: &str) -> Self {
         self.0.resource_name = Some(ResourceName::parse(name).unwrap());
         self
     }
+    /// Failed renewal attempts so far.
     pub fn retries(mut self, retries: u32) -> Self {
         self.0.renew_retries = retries;
         self
     }
+    /// When the last renewal-failed warning went out.
     pub fn warned_at(mut self, at: &str) -> Self {
         self.0.last_warned_at = Some(utc(at));
         self
     }
+    /// The order.
     pub fn build(self) -> Order {
         self.0
     }
@@ -235,15 +259,25 @@ use crate::usecases::{Ports, SettlerSettings, UseCases};
 /// The repositories of one store (the in-memory one, or the database's).
 #[derive(Clone)]
 pub struct StorePorts {
+    /// Orders as read.
     pub orders: Arc<dyn OrderRepository>,
+    /// Change writes.
     pub changes: Arc<dyn ChangeStore>,
+    /// Consumption history.
     pub usages: Arc<dyn ConsumptionRepository>,
+    /// The local ledger.
     pub ledger: Arc<dyn LedgerRepository>,
+    /// The renewal engine's store.
     pub renewals: Arc<dyn RenewalRepository>,
+    /// Payments.
     pub payments: Arc<dyn PaymentRepository>,
+    /// Events kept for projects.
     pub notifications: Arc<dyn NotificationRepository>,
+    /// Keyed requests.
     pub idempotency: Arc<dyn IdempotencyStore>,
+    /// The books `reconcile` reads.
     pub books: Arc<dyn BooksRepository>,
+    /// Resource tasks.
     pub tasks: Arc<dyn TaskQueue>,
 }
 
@@ -269,12 +303,19 @@ impl StorePorts {
 /// each part kept for the test to drive and inspect.
 #[derive(Clone)]
 pub struct World {
+    /// The use cases, wired to everything below.
     pub usecases: UseCases,
+    /// The store's repositories, as the use cases see them (without the faults).
     pub store: StorePorts,
+    /// Faults to inject in front of the store's commits and renewals.
     pub faults: Faults,
+    /// The charge service, with scriptable answers.
     pub charging: FakeCharging,
+    /// The platform, recording what it was asked to create and release.
     pub provisioning: FakeProvisioning,
+    /// The clock every use case reads; move it to pass time.
     pub clock: TestClock,
+    /// The catalog, editable while the test runs.
     pub catalog: FixedCatalog,
 }
 
@@ -330,12 +371,19 @@ impl World {
 /// A [`World`] over a [`MemoryStore`], kept too for its inspection helpers.
 #[derive(Clone)]
 pub struct Harness {
+    /// The use cases, wired to everything below.
     pub usecases: UseCases,
+    /// The store, with its inspection helpers.
     pub store: MemoryStore,
+    /// Faults to inject in front of the store's commits and renewals.
     pub faults: Faults,
+    /// The charge service, with scriptable answers.
     pub charging: FakeCharging,
+    /// The platform, recording what it was asked to create and release.
     pub provisioning: FakeProvisioning,
+    /// The clock every use case reads; move it to pass time.
     pub clock: TestClock,
+    /// The catalog, editable while the test runs.
     pub catalog: FixedCatalog,
 }
 

@@ -88,17 +88,57 @@ pub fn plans() -> Vec<Plan> {
 /// One thing that happens.
 #[derive(Clone, Debug)]
 pub enum Step {
-    Create { plan: usize },
-    Switch { order: usize, plan: usize },
-    Cancel { order: usize },
-    RenewOrder { order: usize },
-    Recharge { amount: i64 },
-    FundChargeService { amount: i64 },
-    Run { days: i64 },
-    Settle { minutes: i64 },
+    /// A member creates an order.
+    Create {
+        /// Which of [`plans`] (modulo their number).
+        plan: usize,
+    },
+    /// A member switches an order created earlier to a plan.
+    Switch {
+        /// Which of the orders created so far (modulo their number).
+        order: usize,
+        /// Which of [`plans`].
+        plan: usize,
+    },
+    /// A member cancels an order created earlier.
+    Cancel {
+        /// Which of the orders created so far.
+        order: usize,
+    },
+    /// A member renews an order created earlier at once.
+    RenewOrder {
+        /// Which of the orders created so far.
+        order: usize,
+    },
+    /// An admin recharges the project's local balance.
+    Recharge {
+        /// Whole currency units.
+        amount: i64,
+    },
+    /// The project's balance at the charge service is set.
+    FundChargeService {
+        /// Whole currency units.
+        amount: i64,
+    },
+    /// Time passes, then a renewal run.
+    Run {
+        /// Days that pass first.
+        days: i64,
+    },
+    /// Time passes, then the settler sends what is due.
+    Settle {
+        /// Minutes that pass first.
+        minutes: i64,
+    },
+    /// The task runner runs what is due.
     Tasks,
+    /// The charge service answers the next request so.
     Answer(ChargeAnswer),
-    Crash { lose_answer: bool },
+    /// The store's next commit fails.
+    Crash {
+        /// After writing (the answer is lost) rather than before.
+        lose_answer: bool,
+    },
 }
 
 /// Any step, weighted towards what moves money.

@@ -24,6 +24,7 @@ use super::UseCases;
 /// What a `PUT /orders/{id}` asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OrderAction {
+    /// End the order now, refunding or settling as [`UseCases::cancel_order`] says.
     Cancel,
     /// Renew now what is due (or overdue): after a top-up in the grace period, without
     /// waiting for the next run.
@@ -31,6 +32,7 @@ pub enum OrderAction {
 }
 
 impl OrderAction {
+    /// Parses the request's `action`. Errors: `InvalidParameter` naming the two actions.
     pub fn parse(text: &str) -> Result<Self> {
         match text {
             "cancel" => Ok(OrderAction::Cancel),
@@ -45,7 +47,9 @@ impl OrderAction {
 /// A validated cancel (or renew) request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CancelOrderRequest {
+    /// The project the order must belong to: another project's order is `NotFound`.
     pub project: ProjectId,
+    /// The order to act on.
     pub order_id: OrderId,
     /// The client's idempotency key, recorded with the change.
     pub idempotency: Option<Idempotency>,
@@ -54,7 +58,9 @@ pub struct CancelOrderRequest {
 /// The ended order and what went back to the balance.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CancelOutcome {
+    /// The order as it ended.
     pub order: Order,
+    /// What went back to the balance: the unused part of a prepaid order's paid cycles.
     pub refunded: Money,
     /// What a postpaid order's unpaid usage up to the cancel cost.
     pub settled: Money,

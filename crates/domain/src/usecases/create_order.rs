@@ -35,11 +35,15 @@ use super::UseCases;
 /// A validated request to create an order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CreateOrderRequest {
+    /// Whose order it is; the caller must be a member (or an admin).
     pub project: ProjectId,
+    /// The plan to buy.
     pub plan_id: PlanId,
+    /// Units to buy.
     pub quantities: Quantity,
     /// If given, must be the plan's region.
     pub region: Option<Region>,
+    /// The resource the order provides, for plans that require a name.
     pub resource_name: Option<ResourceName>,
     /// The open order of the same project and plan type this one replaces (a plan
     /// switch): it ends, its unused remainder refunded.
@@ -61,27 +65,37 @@ pub struct Quote {
     pub refund: Money,
     /// The replaced order's usage not yet paid (postpaid), charged.
     pub settlement: Money,
+    /// The order the switch would end.
     pub replaces: Option<OrderId>,
+    /// Whose order it would be.
     pub project: ProjectId,
+    /// The plan it would buy.
     pub plan: Plan,
+    /// Units it would buy.
     pub quantities: Quantity,
+    /// When it would open (now).
     pub start_time: DateTime<Utc>,
+    /// When its first period would end: paid until (prepaid) or first settlement (postpaid).
     pub deadline_time: DateTime<Utc>,
 }
 
 /// The result of a create.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CreateOrderOutcome {
+    /// A dry run: what the create would charge, with nothing written.
     Quoted(Quote),
     /// The order as it stands: `consuming` (opened), or `pending` while its first payment's
     /// outcome is unknown (the settler finishes it).
     Created {
+        /// The new order, `consuming` or `pending`.
         order: Order,
         /// The net amount the balance paid (see [`Quote::money`]).
         charged: Money,
         /// Its parts, as in [`Quote`].
         charge: Money,
+        /// The replaced order's unused remainder, given back.
         refund: Money,
+        /// The replaced order's usage not yet paid, charged.
         settlement: Money,
         /// The order the switch ends (or, while the new one is pending, will end).
         replaced: Option<Box<Order>>,

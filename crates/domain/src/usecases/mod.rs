@@ -47,23 +47,37 @@ pub use tasks::TaskTally;
 /// The adapters the use cases talk to.
 #[derive(Clone)]
 pub struct Ports {
+    /// Orders as they are read (writes go through `changes`).
     pub orders: Arc<dyn OrderRepository>,
+    /// The one way anything that moves money is written.
     pub changes: Arc<dyn ChangeStore>,
+    /// Consumption history.
     pub usages: Arc<dyn ConsumptionRepository>,
+    /// The local ledger: balances and recharges.
     pub ledger: Arc<dyn LedgerRepository>,
+    /// The renewal engine's store: claims due orders and writes a batch's decisions.
     pub renewals: Arc<dyn RenewalRepository>,
+    /// Payments the settler sends and the balance reads.
     pub payments: Arc<dyn PaymentRepository>,
+    /// The events kept for projects to read.
     pub notifications: Arc<dyn NotificationRepository>,
+    /// Keyed requests and their answers.
     pub idempotency: Arc<dyn IdempotencyStore>,
+    /// The books `reconcile` proves.
     pub books: Arc<dyn BooksRepository>,
+    /// The plan catalog.
     pub plans: Arc<dyn PlanCatalog>,
+    /// Who calls, and which projects they belong to.
     pub identity: Arc<dyn Identity>,
     /// The charge services of the regions that have one (pure I/O).
     pub charging: Arc<dyn Charging>,
+    /// Creates and releases the platform resources orders provide.
     pub provisioning: Arc<dyn Provisioning>,
     /// Releases and quota settings, queued by changes.
     pub tasks: Arc<dyn TaskQueue>,
+    /// The time every use case runs at; a fake clock moves it in tests and examples.
     pub clock: Arc<dyn Clock>,
+    /// New order ids.
     pub ids: Arc<dyn IdGenerator>,
 }
 
@@ -77,6 +91,8 @@ pub struct UseCases {
 }
 
 impl UseCases {
+    /// Wires the use cases to the adapters the configuration picked, under the deployment's
+    /// billing rules and settler settings.
     pub fn new(ports: Ports, policy: BillingPolicy, settler: SettlerSettings) -> Self {
         Self {
             ports,
@@ -86,6 +102,7 @@ impl UseCases {
         }
     }
 
+    /// The billing rules the use cases run under, so a caller can decide by the same rules.
     pub fn policy(&self) -> &BillingPolicy {
         &self.policy
     }

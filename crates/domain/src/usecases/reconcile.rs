@@ -24,7 +24,9 @@ pub struct ReconcileSettings {
 /// What reconciling found.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ReconcileReport {
+    /// Projects checked.
     pub projects: u64,
+    /// What does not add up, with the project it was found in; empty when the books are right.
     pub mismatches: Vec<(ProjectId, Mismatch)>,
 }
 

@@ -103,7 +103,9 @@ impl RenewalTally {
 /// A whole run: its batches, totals, and the queues it had to abandon.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RenewalReport {
+    /// Batches written.
     pub batches: u64,
+    /// What the batches did, added up.
     pub total: RenewalTally,
     /// Queues abandoned for this run because the store failed them (logged).
     pub failed_queues: u64,

@@ -18,7 +18,9 @@ use super::{CancelOrderRequest, UseCases};
 /// What a manual renewal did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RenewOutcome {
+    /// The order as the renewal left it.
     pub order: Order,
+    /// How it came out (renewed, awaiting payment, unpaid…).
     pub outcome: RenewalOutcome,
     /// Charged by this renewal (for a charge service: once taken).
     pub charged: Money,

@@ -51,11 +51,17 @@ pub enum Settled {
 /// What one settling round did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SettleTally {
+    /// Taken (or credited) by their keeper.
     pub taken: u64,
+    /// Refused for want of balance; what they would have bought was not granted.
     pub declined: u64,
+    /// Refused for usage already consumed: owed, asked again later.
     pub owed: u64,
+    /// No definitive answer: sent again later under the same id.
     pub unknown: u64,
+    /// The keeper holds another amount under their id: left to an operator.
     pub disputed: u64,
+    /// Not sent: their region was paused, or another settler finished them first.
     pub not_sent: u64,
 }
 

@@ -31,6 +31,7 @@ const BATCH: u32 = 100;
 /// What one round of tasks did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TaskTally {
+    /// Tasks finished, a refused quota included (its order was ended and refunded).
     pub done: u64,
     /// Failed this time; each runs again after its back-off.
     pub failed: u64,

@@ -93,8 +93,8 @@ impl ChangeStore for ChangeWriter {
         Ok(tasks)
     }
 
-    /// The changes as one, batched (see [`Statements::Batched`]), in one transaction; if
-    /// that is refused, each alone in a second one (see [`write_each`]).
+    /// The changes as one, batched (see `Statements::Batched`), in one transaction; if
+    /// that is refused, each alone in a second one (see `write_each`).
     async fn commit_each(&self, changes: Vec<Change>) -> Result<Vec<Result<Vec<u64>>>> {
         let changes: Arc<[Change]> = changes.into();
         if changes.len() > 1 {
