@@ -18,10 +18,21 @@ seconds="${FUZZ_SECONDS:-110}"
 seed="${FUZZ_SEED-1}"
 bin="${SERVICEUSAGE_BIN:-target/debug/serviceusage}"
 
+# Hypothesis trips over a CPython 3.11 bug ("AST constructor recursion depth mismatch") while
+# describing its strategies: prefer a newer Python where the machine has one.
+python=
+for candidate in python3.13 python3.12 "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.1[23]*/bin/python3 python3; do
+  if command -v "$candidate" >/dev/null 2>&1; then
+    python=$candidate
+    break
+  fi
+done
+
 if [ ! -x "$venv/bin/schemathesis" ] ||
   [ "$("$venv/bin/schemathesis" --version 2>/dev/null | awk '{print $NF}')" != "$SCHEMATHESIS_VERSION" ]; then
   echo ">> installing schemathesis $SCHEMATHESIS_VERSION into $venv"
-  python3 -m venv "$venv"
+  rm -rf "$venv"
+  "$python" -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
@@ -71,7 +82,7 @@ echo ">> fuzzing $url (schemathesis $SCHEMATHESIS_VERSION, ${seconds}s per calle
 status=0
 for caller in demo-token admin-token; do
   echo ">> as the bearer of $caller"
-  args=(run "$url/openapi.json" --url "$url"
+  args=(--config-file tests/fuzz/schemathesis.toml run "$url/openapi.json" --url "$url"
     --checks all
     --phases examples,coverage,fuzzing,stateful
     --max-time "$seconds"
