@@ -208,7 +208,11 @@ mod tests {
         .await;
         assert_eq!(seen, Ok(Some(Arc::from("req-7"))));
         let unscoped = db.read(|_| Ok(log_context::current())).await;
-        assert_eq!(unscoped, Ok(None), "no id leaks to work that runs under none");
+        assert_eq!(
+            unscoped,
+            Ok(None),
+            "no id leaks to work that runs under none"
+        );
     }
 
     /// A MariaDB pool on the test server, or `None` (after a note on the real stderr) when
