@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::helpers::{command, spawn_app, SqliteDir, API, DEMO, VOLUME};
+use crate::helpers::{command, run_to_end, spawn_app, SqliteDir, API, DEMO, VOLUME};
 
 /// Our own crates' targets: every line they write while serving carries an id.
 const OURS: [&str; 5] = ["api", "access", "domain", "infra_mysql", "infra_http"];
@@ -226,4 +226,50 @@ async fn a_request_without_an_id_gets_a_new_one_each_time() {
         seen.push(header_id(&response));
     }
     assert_ne!(seen[0], seen[1]);
+}
+
+#[test]
+fn the_configuration_key_alone_switches_to_json_on_stdout() {
+    let dir = SqliteDir::new();
+    let mut migrate = command(&dir.url());
+    migrate
+        .env_remove("LOG_FORMAT")
+        .env("SERVICEUSAGE__LOG__FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .arg("migrate");
+    let output = run_to_end(migrate);
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let records: Vec<Value> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    assert!(
+        records
+            .iter()
+            .any(|r| r["target"] == "infra_mysql::backend" && r["level"] == "INFO"),
+        "the migrations line: {stdout}"
+    );
+    assert!(
+        records
+            .iter()
+            .any(|r| r["message"] == "configuration: config/default.toml"),
+        "the configuration's own line is JSON too: {stdout}"
+    );
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "", "no text lines");
+}
+
+#[test]
+fn an_unknown_log_format_is_refused_before_anything_starts() {
+    let dir = SqliteDir::new();
+    let mut serve = command(&dir.url());
+    serve.env("LOG_FORMAT", "yaml");
+    let output = run_to_end(serve);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("LOG_FORMAT: \"yaml\" is not text or json"),
+        "{stderr}"
+    );
+    assert!(!dir.path().exists(), "nothing was written");
 }
