@@ -116,7 +116,8 @@ impl Application {
                 .app_data(json_config())
                 .app_data(query_config())
                 .app_data(path_config())
-                // Outermost: request id, X-Request-Id, one access line (never a header).
+                // Request id, X-Request-Id, one access line (never a header). Keep it the
+                // last `wrap`: actix runs the last one first, so the others log under the id.
                 .wrap(RequestLog)
                 .configure(routes::configure)
                 .default_service(web::to(routes::not_found))
