@@ -1,5 +1,5 @@
 //! The response envelope every endpoint answers with: `{"code":0,"msg":"OK","data":…}` on
-//! success, `{"code":N,"msg":"…"}` on error (built in `error.rs`).
+//! success, `{"code":N,"msg":"…","request_id":"…"}` on error (built in `error.rs`).
 
 use actix_web::HttpResponse;
 use serde::Serialize;
@@ -18,6 +18,10 @@ pub struct Envelope<T: Serialize> {
 pub struct ErrorBody {
     pub code: u32,
     pub msg: String,
+    /// The id the request was served under (its `X-Request-Id`), to quote when reporting
+    /// the error; absent on an answer given outside a request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 /// 200 with `data`.

@@ -157,6 +157,8 @@ impl ResponseError for ApiError {
         response.json(ErrorBody {
             code: code.number(),
             msg: self.public_message(code),
+            // Answers are built while the request is served (see `crate::logging::access`).
+            request_id: domain::log_context::current().map(|id| id.to_string()),
         })
     }
 }
@@ -237,6 +239,19 @@ mod tests {
         assert_eq!(
             body,
             json!({"code": 3307, "msg": "invalid parameters: page must be a whole number of at least 1"})
+        );
+    }
+
+    #[actix_web::test]
+    async fn error_body_names_the_request_it_answers() {
+        let response = domain::log_context::scope(Some("req-9".into()), || {
+            ApiError::Domain(domain::Error::NotFound("order o1".into())).error_response()
+        });
+        let bytes = to_bytes(response.into_body()).await.unwrap();
+        let body: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(
+            body,
+            json!({"code": 3318, "msg": "not found: order o1", "request_id": "req-9"})
         );
     }
 

@@ -1,5 +1,5 @@
-//! `serviceusage`: parse the command line, start logging (`RUST_LOG`, else `LOG_LEVEL`), load
-//! the configuration, dispatch.
+//! `serviceusage`: parse the command line, start logging (`RUST_LOG`, else `LOG_LEVEL`; in the
+//! format `LOG_FORMAT` or `[log] format` names), load the configuration, dispatch.
 
 use std::process::ExitCode;
 
@@ -8,6 +8,7 @@ use api::config::{self, Settings};
 use api::jobs::{
     deliver_once, reconcile_once, renew_once, DeliverOnceError, ReconcileOnceError, RenewOnceError,
 };
+use api::logging;
 use api::startup::{self, Application, StartupError};
 use clap::Parser;
 
@@ -23,7 +24,14 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_BAD_CONFIG);
         }
     };
-    env_logger::Builder::new().parse_filters(&filter).init();
+    let format = match config::log_format() {
+        Ok(format) => format,
+        Err(error) => {
+            eprintln!("serviceusage: {error}");
+            return ExitCode::from(EXIT_BAD_CONFIG);
+        }
+    };
+    logging::init(&filter, format);
     let settings = match Settings::load() {
         Ok(settings) => settings,
         Err(error) => {

@@ -7,7 +7,6 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 
 use actix_web::dev::Server;
-use actix_web::middleware::Logger;
 use actix_web::{web, App, HttpServer};
 use domain::ids::UserName;
 use domain::ledger::NewRecharge;
@@ -34,6 +33,7 @@ use crate::config::{
 };
 use crate::dto::json::json_config;
 use crate::jobs::{DeliveryJob, RenewalJob, WebhookDispatcher, DELIVERY_INTERVAL};
+use crate::logging::RequestLog;
 use crate::routes::{self, path_config, query_config, API_PREFIX};
 
 /// What every handler shares.
@@ -116,8 +116,9 @@ impl Application {
                 .app_data(json_config())
                 .app_data(query_config())
                 .app_data(path_config())
-                // Method, path, status, size and time: never headers, so no token is logged.
-                .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
+                // Request id, X-Request-Id, one access line (never a header). Keep it the
+                // last `wrap`: actix runs the last one first, so the others log under the id.
+                .wrap(RequestLog)
                 .configure(routes::configure)
                 .default_service(web::to(routes::not_found))
         })

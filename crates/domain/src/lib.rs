@@ -11,6 +11,7 @@ pub mod error;
 pub mod idempotency;
 pub mod ids;
 pub mod ledger;
+pub mod log_context;
 pub mod money;
 pub mod notification;
 pub mod opening;

@@ -169,7 +169,7 @@ impl Answer<'_> {
         if status == StatusCode::OK {
             return match (read, code) {
                 (Ok(_), Some(0)) => {
-                    log::info!("{what}: taken");
+                    log::debug!("{what}: taken");
                     Ok(())
                 }
                 (Ok(_), Some(CODE_INSUFFICIENT_BALANCE)) if deduction => Err(self.declined()),

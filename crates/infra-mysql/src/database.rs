@@ -115,11 +115,22 @@ impl Database {
         .await
     }
 
+    /// Runs `job` on a blocking thread under the request id of the caller, so that its log
+    /// lines (and the debug line saying how long it took, pool wait included) carry it.
     async fn blocking<T, F>(job: F) -> domain::Result<T>
     where
         F: FnOnce() -> Result<T, RepoError> + Send + 'static,
         T: Send + 'static,
     {
+        let request = domain::log_context::current();
+        let job = move || {
+            domain::log_context::scope(request, || {
+                let started = std::time::Instant::now();
+                let outcome = job();
+                log::debug!("database work done in {:?}", started.elapsed());
+                outcome
+            })
+        };
         match tokio::task::spawn_blocking(job).await {
             Ok(outcome) => outcome.map_err(domain::Error::from),
             Err(join) => Err(StoreError::Task(join.to_string()).into()),
@@ -184,6 +195,24 @@ mod tests {
             "{outcome:?}"
         );
         assert_eq!(attempts.load(Ordering::SeqCst), WRITE_ATTEMPTS);
+    }
+
+    #[tokio::test]
+    async fn work_on_a_blocking_thread_runs_under_the_callers_request_id() {
+        use domain::log_context::{self, Scoped};
+        let (_dir, db) = sqlite();
+        let seen = Scoped::new(
+            Arc::from("req-7"),
+            Box::pin(db.read(|_| Ok(log_context::current()))),
+        )
+        .await;
+        assert_eq!(seen, Ok(Some(Arc::from("req-7"))));
+        let unscoped = db.read(|_| Ok(log_context::current())).await;
+        assert_eq!(
+            unscoped,
+            Ok(None),
+            "no id leaks to work that runs under none"
+        );
     }
 
     /// A MariaDB pool on the test server, or `None` (after a note on the real stderr) when

@@ -13,6 +13,7 @@ mod fake_platform;
 mod health;
 mod helpers;
 mod idempotency;
+mod logs;
 mod manual_renewal;
 mod orders;
 mod platform;

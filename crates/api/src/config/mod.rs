@@ -5,6 +5,7 @@
 //! message naming its key instead of failing a request later.
 
 pub mod env;
+mod logging;
 mod payments;
 mod platform;
 mod regions;
@@ -34,6 +35,7 @@ use domain::Money;
 use serde::Deserialize;
 
 use self::env::{Deployment, Lookup};
+pub use self::logging::{log_format, LogFormat, LOG_FORMAT};
 pub use self::payments::PaymentSettings;
 use self::payments::RawPayments;
 pub use self::platform::{IdentitySettings, PlatformSettings};
@@ -172,20 +174,15 @@ pub struct OpeningBalance {
 impl Settings {
     /// Loads the layers from the process environment and validates them.
     pub fn load() -> Result<Settings, ConfigError> {
-        let override_file = std::env::var_os(OVERRIDE_FILE_VAR);
-        let default_file = Path::new(DEFAULT_FILE);
-        if default_file.exists() {
+        if Path::new(DEFAULT_FILE).exists() {
             log::info!("configuration: {DEFAULT_FILE}");
         } else {
             log::warn!("configuration: {DEFAULT_FILE} not found in the working directory");
         }
-        let mut builder =
-            config::Config::builder().add_source(File::from(default_file).required(false));
-        if let Some(path) = &override_file {
-            log::info!("configuration: {}", Path::new(path).display());
-            builder = builder.add_source(File::from(Path::new(path)).required(true));
+        if let Some(path) = std::env::var_os(OVERRIDE_FILE_VAR) {
+            log::info!("configuration: {}", Path::new(&path).display());
         }
-        Self::from_builder(builder, None)
+        Self::from_builder(files(), None)
     }
 
     /// Adds the environment layers (`env` replaces the process environment in tests) and
@@ -200,16 +197,30 @@ impl Settings {
         };
         let deployment = Deployment::read(&lookup)?;
         let raw: RawSettings = builder
-            .add_source(
-                Environment::with_prefix(ENV_PREFIX)
-                    .prefix_separator(ENV_SEPARATOR)
-                    .separator(ENV_SEPARATOR)
-                    .source(env.clone()),
-            )
+            .add_source(environment(env.clone()))
             .build()?
             .try_deserialize()?;
         raw.validate(&deployment, &lookup)
     }
+}
+
+/// The file layers: the default file when present, then the file `SERVICEUSAGE_CONFIG`
+/// names (which must exist).
+fn files() -> ConfigBuilder<DefaultState> {
+    let builder =
+        config::Config::builder().add_source(File::from(Path::new(DEFAULT_FILE)).required(false));
+    match std::env::var_os(OVERRIDE_FILE_VAR) {
+        Some(path) => builder.add_source(File::from(Path::new(&path)).required(true)),
+        None => builder,
+    }
+}
+
+/// The `SERVICEUSAGE__SECTION__KEY` layer; `env` replaces the process environment in tests.
+fn environment(env: Option<Map<String, String>>) -> Environment {
+    Environment::with_prefix(ENV_PREFIX)
+        .prefix_separator(ENV_SEPARATOR)
+        .separator(ENV_SEPARATOR)
+        .source(env)
 }
 
 /// An amount as written in the file: a decimal string. A TOML number is read too, only to

@@ -1,9 +1,11 @@
 //! The loop every background job of the server runs in: one run at start, then one every
 //! interval, never two at once in one process, stopped with the server.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use domain::log_context::Scoped;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::{interval, timeout, MissedTickBehavior};
@@ -30,19 +32,30 @@ pub struct RunningJob {
 /// Starts `job` on the current actix runtime: a run now, then one every `every`.
 pub fn spawn<P: Periodic>(name: &'static str, every: Duration, job: P) -> RunningJob {
     let (stop, stopped) = watch::channel(false);
-    let task = actix_web::rt::spawn(run(job, every, stopped));
+    let task = actix_web::rt::spawn(run(name, job, every, stopped));
     RunningJob { name, stop, task }
 }
 
-async fn run<P: Periodic>(job: P, every: Duration, mut stopped: watch::Receiver<bool>) {
+/// Each run logs under its own id, `<name>-<n>` (`renewal-1`, `renewal-2`…), as a request
+/// does under its request id.
+async fn run<P: Periodic>(
+    name: &'static str,
+    job: P,
+    every: Duration,
+    mut stopped: watch::Receiver<bool>,
+) {
     let mut ticks = interval(every);
     // A run longer than the interval delays the next one instead of causing a burst.
     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut runs: u64 = 0;
     loop {
         // The run itself is not raced against the stop signal: it is cut short only when
         // the grace period of `stop` runs out.
         tokio::select! {
-            _ = ticks.tick() => job.run_once().await,
+            _ = ticks.tick() => {
+                runs += 1;
+                Scoped::new(Arc::from(format!("{name}-{runs}")), job.run_once()).await;
+            }
             _ = stopped.changed() => return,
         }
     }

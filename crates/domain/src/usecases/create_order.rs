@@ -227,7 +227,7 @@ impl UseCases {
                 at: now,
             });
         }
-        log::info!(
+        log::debug!(
             "order {}: opening it on plan {} ({}){}",
             opening.order.id,
             plan.id,

@@ -35,10 +35,10 @@ impl UseCases {
             .tasks
             .enqueue(NewTask::release_unless_committed(resource.clone(), due))
             .await?;
-        log::info!("order {}: creating its {:?}", order.id, resource.kind);
+        log::debug!("order {}: creating its {:?}", order.id, resource.kind);
         match self.ports.provisioning.provision(&resource).await {
             Ok(()) => {
-                log::info!("order {}: {:?} created", order.id, resource.kind);
+                log::debug!("order {}: {:?} created", order.id, resource.kind);
                 Ok(Some(net))
             }
             Err(e @ (Error::DuplicateResourceName(_) | Error::ProvisioningFailed(_))) => {

@@ -238,7 +238,7 @@ impl UseCases {
         if self.breakers.is_paused(&payment.region, now) {
             return Asked::Done(Settled::NotSent);
         }
-        log::info!(
+        log::debug!(
             "order {}: sending {} {} of {} ({}, attempt {})",
             payment.id.order,
             payment.direction.label(),

@@ -40,7 +40,7 @@ impl<'a> AdminCall<'a> {
 
     /// A retried read.
     pub(super) async fn get(&self, what: &str, url: &str) -> Result<Reply, Error> {
-        log::info!("{what}: GET {url}");
+        log::debug!("{what}: GET {url}");
         let token = self.region.admin_token.expose();
         self.http
             .get(what, |client| client.get(url).bearer_auth(token))
@@ -56,7 +56,7 @@ impl<'a> AdminCall<'a> {
         url: &str,
         body: Option<&serde_json::Value>,
     ) -> Result<Reply, Error> {
-        log::info!("{what}: {method} {url}");
+        log::debug!("{what}: {method} {url}");
         let mut request: RequestBuilder = self
             .http
             .client()
@@ -90,7 +90,7 @@ impl<'a> AdminCall<'a> {
     }
 
     pub(super) fn done(&self, what: &str) {
-        log::info!("{what}: done");
+        log::debug!("{what}: done");
     }
 
     /// POSTs a named resource, once, and reads the answer the same way for every kind
