@@ -13,5 +13,6 @@ pub mod idempotency;
 pub mod jobs;
 pub mod routes;
 pub mod startup;
+pub mod telemetry;
 #[cfg(test)]
 mod test_support;

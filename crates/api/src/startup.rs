@@ -7,7 +7,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 
 use actix_web::dev::Server;
-use actix_web::middleware::Logger;
+use actix_web::middleware::{from_fn, Logger};
 use actix_web::{web, App, HttpServer};
 use domain::ids::UserName;
 use domain::ledger::NewRecharge;
@@ -21,8 +21,8 @@ use infra_http::{
 };
 use infra_mysql::{
     BooksStore, ChangeWriter, ConsumptionStore, Database, HealthStore, IdempotencyKeys,
-    LedgerStore, NotificationStore, OrderStore, PaymentStore, RenewalStore, ResourceStore,
-    StoreError, TaskStore, WebhookOutboxStore,
+    LedgerStore, NotificationStore, OrderStore, PaymentStore, QueueStats, RenewalStore,
+    ResourceStore, StoreError, TaskStore, WebhookOutboxStore,
 };
 
 use crate::adapters::{
@@ -35,6 +35,7 @@ use crate::config::{
 use crate::dto::json::json_config;
 use crate::jobs::{DeliveryJob, RenewalJob, WebhookDispatcher, DELIVERY_INTERVAL};
 use crate::routes::{self, path_config, query_config, API_PREFIX};
+use crate::telemetry::{self, Backlog};
 
 /// What every handler shares.
 pub struct AppState {
@@ -81,6 +82,8 @@ impl Application {
     /// configured opening balances (once per project, ever), binds the listener (port 0
     /// picks a free port) and prints where it listens.
     pub async fn build(settings: Settings) -> Result<Application, StartupError> {
+        // Before anything is measured (the pool's first connections are).
+        telemetry::install();
         // Connecting and migrating block, but nothing else runs on this thread yet.
         let database = connect(&settings.database)?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -93,13 +96,16 @@ impl Application {
         .await?;
         let idempotency = ports.idempotency.clone();
         let usecases = usecases(&settings, ports);
-        let renewal_job = RenewalJob::new(usecases.clone(), settings.renewal_job);
+        let backlog = Backlog::new(QueueStats::new(database.clone()), clock.clone());
+        let renewal_job =
+            RenewalJob::new(usecases.clone(), settings.renewal_job).with_backlog(backlog.clone());
         let delivery_job = DeliveryJob::new(
             usecases.clone(),
             webhooks(&settings, &database, clock)?,
             DELIVERY_INTERVAL,
             settings.payments.key_retention,
-        );
+        )
+        .with_backlog(backlog);
         let state = web::Data::new(AppState {
             usecases,
             health: Arc::new(HealthStore::new(database)),
@@ -118,6 +124,7 @@ impl Application {
                 .app_data(path_config())
                 // Method, path, status, size and time: never headers, so no token is logged.
                 .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
+                .wrap(from_fn(telemetry::record_request))
                 .configure(routes::configure)
                 .default_service(web::to(routes::not_found))
         })

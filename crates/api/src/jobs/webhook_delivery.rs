@@ -16,6 +16,7 @@ use infra_mysql::{WebhookDelivery, WebhookOutboxStore};
 use super::backoff::next_attempt;
 use crate::config::{WebhookEndpoint, WebhookSettings};
 use crate::dto::webhook_event::WebhookEventJson;
+use crate::telemetry::jobs::{self as telemetry, Delivery};
 
 /// Deliveries read per query; a run reads again while they come full.
 const BATCH: u32 = 100;
@@ -161,6 +162,7 @@ impl WebhookDispatcher {
                     delivery.notification_id
                 );
                 tally.delivered += 1;
+                telemetry::webhook_delivery(Delivery::Delivered);
                 return self.outbox.delivered(delivery.id, now).await;
             }
             Err(error) => error,
@@ -178,6 +180,7 @@ impl WebhookDispatcher {
                     self.max_attempts
                 );
                 tally.retried += 1;
+                telemetry::webhook_delivery(Delivery::Failed);
             }
             None => {
                 log::error!(
@@ -188,6 +191,7 @@ impl WebhookDispatcher {
                     delivery.notification_id
                 );
                 tally.given_up += 1;
+                telemetry::webhook_delivery(Delivery::GivenUp);
             }
         }
         self.outbox.failed(delivery.id, next, error).await
