@@ -14,6 +14,7 @@ mod health;
 mod helpers;
 mod idempotency;
 mod manual_renewal;
+mod metrics;
 mod orders;
 mod platform;
 mod process;
