@@ -419,6 +419,29 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn each_attempt_is_counted_by_its_outcome() {
+        let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+        // The test's runtime runs on this thread only: what the run emits reaches it.
+        let _local = metrics::set_default_local_recorder(&recorder);
+        let outbox = outbox(vec![vec![
+            delivery(1, "up", 0),
+            delivery(2, "down", 0),
+            delivery(3, "down", 1),
+            delivery(4, "down", 4),
+        ]]);
+        dispatcher(outbox, Arc::default(), 5)
+            .deliver_due()
+            .await
+            .unwrap();
+        let page = recorder.handle().render();
+        for (outcome, count) in [("delivered", 1), ("failed", 2), ("given_up", 1)] {
+            let line =
+                format!("serviceusage_webhook_deliveries_total{{outcome=\"{outcome}\"}} {count}\n");
+            assert!(page.contains(&line), "{line} in:\n{page}");
+        }
+    }
+
+    #[tokio::test]
     async fn a_delivery_to_an_unconfigured_endpoint_fails_without_a_post() {
         let (outbox, transport) = (outbox(vec![vec![delivery(1, "gone", 0)]]), Arc::default());
         dispatcher(outbox.clone(), Arc::clone(&transport), 20)

@@ -75,3 +75,51 @@ pub(super) fn describe() {
         "Webhook delivery attempts, by outcome (failed: retried later; given_up: the last)"
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use domain::usecases::RenewalTally;
+    use metrics_exporter_prometheus::PrometheusBuilder;
+
+    use super::*;
+
+    #[test]
+    fn a_run_counts_its_orders_by_outcome_its_cycles_and_its_duration() {
+        let report = RenewalReport {
+            batches: 2,
+            total: RenewalTally {
+                claimed: 12,
+                renewed: 5,
+                cycles: 7,
+                awaiting: 1,
+                unpaid: 2,
+                ended: 1,
+                skipped: 1,
+                failed: 2,
+                ..RenewalTally::default()
+            },
+            failed_queues: 1,
+        };
+        let recorder = PrometheusBuilder::new().build_recorder();
+        metrics::with_local_recorder(&recorder, || {
+            renewal_run(&report, Duration::from_millis(250));
+            renewal_run(&RenewalReport::default(), Duration::from_millis(10));
+        });
+        let page = recorder.handle().render();
+        for line in [
+            "serviceusage_renewal_runs_total 2",
+            "serviceusage_renewal_cycles_total 7",
+            "serviceusage_renewal_failed_queues_total 1",
+            r#"serviceusage_renewal_orders_total{outcome="renewed"} 5"#,
+            r#"serviceusage_renewal_orders_total{outcome="awaiting_payment"} 1"#,
+            r#"serviceusage_renewal_orders_total{outcome="unpaid"} 2"#,
+            r#"serviceusage_renewal_orders_total{outcome="ended"} 1"#,
+            r#"serviceusage_renewal_orders_total{outcome="skipped"} 1"#,
+            r#"serviceusage_renewal_orders_total{outcome="failed"} 2"#,
+            "serviceusage_renewal_run_duration_seconds_count 2",
+            "serviceusage_renewal_run_duration_seconds_sum 0.26",
+        ] {
+            assert!(page.lines().any(|l| l == line), "{line} in:\n{page}");
+        }
+    }
+}
