@@ -14,5 +14,6 @@ pub mod jobs;
 pub mod logging;
 pub mod routes;
 pub mod startup;
+pub mod telemetry;
 #[cfg(test)]
 mod test_support;

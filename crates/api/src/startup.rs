@@ -7,6 +7,10 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 
 use actix_web::dev::Server;
+<<<<<<< HEAD
+=======
+use actix_web::middleware::{from_fn, Logger};
+>>>>>>> issue11-metrics
 use actix_web::{web, App, HttpServer};
 use domain::ids::UserName;
 use domain::ledger::NewRecharge;
@@ -20,8 +24,8 @@ use infra_http::{
 };
 use infra_mysql::{
     BooksStore, ChangeWriter, ConsumptionStore, Database, HealthStore, IdempotencyKeys,
-    LedgerStore, NotificationStore, OrderStore, PaymentStore, RenewalStore, ResourceStore,
-    StoreError, TaskStore, WebhookOutboxStore,
+    LedgerStore, NotificationStore, OrderStore, PaymentStore, QueueStats, RenewalStore,
+    ResourceStore, StoreError, TaskStore, WebhookOutboxStore,
 };
 
 use crate::adapters::{
@@ -35,6 +39,7 @@ use crate::dto::json::json_config;
 use crate::jobs::{DeliveryJob, RenewalJob, WebhookDispatcher, DELIVERY_INTERVAL};
 use crate::logging::RequestLog;
 use crate::routes::{self, path_config, query_config, API_PREFIX};
+use crate::telemetry::{self, Backlog};
 
 /// What every handler shares.
 pub struct AppState {
@@ -81,6 +86,8 @@ impl Application {
     /// configured opening balances (once per project, ever), binds the listener (port 0
     /// picks a free port) and prints where it listens.
     pub async fn build(settings: Settings) -> Result<Application, StartupError> {
+        // Before anything is measured (the pool's first connections are).
+        telemetry::install();
         // Connecting and migrating block, but nothing else runs on this thread yet.
         let database = connect(&settings.database)?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -93,13 +100,16 @@ impl Application {
         .await?;
         let idempotency = ports.idempotency.clone();
         let usecases = usecases(&settings, ports);
-        let renewal_job = RenewalJob::new(usecases.clone(), settings.renewal_job);
+        let backlog = Backlog::new(QueueStats::new(database.clone()), clock.clone());
+        let renewal_job =
+            RenewalJob::new(usecases.clone(), settings.renewal_job).with_backlog(backlog.clone());
         let delivery_job = DeliveryJob::new(
             usecases.clone(),
             webhooks(&settings, &database, clock)?,
             DELIVERY_INTERVAL,
             settings.payments.key_retention,
-        );
+        )
+        .with_backlog(backlog);
         let state = web::Data::new(AppState {
             usecases,
             health: Arc::new(HealthStore::new(database)),
@@ -116,9 +126,15 @@ impl Application {
                 .app_data(json_config())
                 .app_data(query_config())
                 .app_data(path_config())
+<<<<<<< HEAD
                 // Request id, X-Request-Id, one access line (never a header). Keep it the
                 // last `wrap`: actix runs the last one first, so the others log under the id.
                 .wrap(RequestLog)
+=======
+                // Method, path, status, size and time: never headers, so no token is logged.
+                .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
+                .wrap(from_fn(telemetry::record_request))
+>>>>>>> issue11-metrics
                 .configure(routes::configure)
                 .default_service(web::to(routes::not_found))
         })

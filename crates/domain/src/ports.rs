@@ -348,6 +348,10 @@ pub trait BooksRepository: Send + Sync {
 pub trait StoreHealth: Send + Sync {
     /// Errors: `Unavailable` when the store does not answer.
     async fn ping(&self) -> Result<()>;
+
+    /// Whether the store's schema has every change this build expects (another process
+    /// may still be applying them). Errors: `Unavailable` when the store does not answer.
+    async fn schema_current(&self) -> Result<bool>;
 }
 
 /// The plan catalog.

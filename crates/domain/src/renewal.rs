@@ -77,6 +77,24 @@ impl RenewalQueue {
     pub fn due_by(self, now: DateTime<Utc>, settings: &RenewalSettings) -> DateTime<Utc> {
         due_by(self.mode, now, settings)
     }
+
+    /// Orders of this queue whose deadline is before this instant are overdue at `now`: a
+    /// run should have moved them on more than one margin ago. A consuming order has been
+    /// due for longer than the margin (a prepaid one is past its paid-until deadline, a
+    /// postpaid one's cycle ended more than a margin ago); an ending one's grace period ran
+    /// out more than a margin ago. A run that keeps up leaves none behind it, so operators
+    /// watch their number as the renewal engine's lag.
+    pub fn overdue_before(self, now: DateTime<Utc>, settings: &RenewalSettings) -> DateTime<Utc> {
+        let before = |at: DateTime<Utc>, by| {
+            at.checked_sub_signed(by)
+                .unwrap_or(DateTime::<Utc>::MIN_UTC)
+        };
+        let a_margin_ago = before(now, settings.margin);
+        match self.status {
+            OrderStatus::Ending => before(a_margin_ago, settings.grace),
+            _ => due_by(self.mode, a_margin_ago, settings),
+        }
+    }
 }
 
 fn due_by(mode: ChargingMode, now: DateTime<Utc>, settings: &RenewalSettings) -> DateTime<Utc> {

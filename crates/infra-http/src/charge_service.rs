@@ -45,6 +45,7 @@ use serde_json::value::RawValue;
 
 use crate::http::{parse_base_url, BuildError, HttpClient, HttpSettings, Reply, Secret};
 use crate::json_money;
+use crate::telemetry::{self, Service};
 
 /// The charge service's code for "insufficient balance".
 pub const CODE_INSUFFICIENT_BALANCE: i64 = 1309;
@@ -83,7 +84,7 @@ impl ChargeService {
             .collect::<Result<Vec<_>, BuildError>>()?;
         Ok(Self {
             regions,
-            http: HttpClient::new(http)?,
+            http: HttpClient::new(Service::Charge, http)?,
         })
     }
 
@@ -296,10 +297,14 @@ struct HeldDto {
 #[async_trait]
 impl Charging for ChargeService {
     async fn deduct(&self, payment: &Payment) -> Result<()> {
-        self.pay(payment, PaymentDirection::Deduction).await
+        let answer = self.pay(payment, PaymentDirection::Deduction).await;
+        telemetry::charge_answered(payment, &answer);
+        answer
     }
 
     async fn credit(&self, payment: &Payment) -> Result<()> {
-        self.pay(payment, PaymentDirection::Credit).await
+        let answer = self.pay(payment, PaymentDirection::Credit).await;
+        telemetry::charge_answered(payment, &answer);
+        answer
     }
 }

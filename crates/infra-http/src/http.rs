@@ -7,9 +7,11 @@
 
 use std::error::Error as _;
 use std::fmt;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::{Client, RequestBuilder, StatusCode, Url};
+
+use crate::telemetry::{self, Service};
 
 /// Timeouts and retries every client uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,17 +86,19 @@ pub(crate) fn parse_base_url(url: &str) -> Result<String, BuildError> {
     Ok(trimmed.to_owned())
 }
 
-/// A reqwest client with the settings applied, shared by one adapter's calls.
+/// A reqwest client with the settings applied, shared by one adapter's calls to one
+/// platform service.
 #[derive(Clone, Debug)]
 pub(crate) struct HttpClient {
     client: Client,
     settings: HttpSettings,
+    service: Service,
 }
 
 impl HttpClient {
     /// Redirects are not followed: a bearer token must only ever go to the configured
     /// host, and none of the platform calls answers with one.
-    pub(crate) fn new(settings: HttpSettings) -> Result<Self, BuildError> {
+    pub(crate) fn new(service: Service, settings: HttpSettings) -> Result<Self, BuildError> {
         let client = Client::builder()
             .use_rustls_tls()
             .connect_timeout(settings.connect_timeout)
@@ -103,7 +107,11 @@ impl HttpClient {
             .user_agent(concat!("serviceusage/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| BuildError::Client(e.to_string()))?;
-        Ok(Self { client, settings })
+        Ok(Self {
+            client,
+            settings,
+            service,
+        })
     }
 
     pub(crate) fn client(&self) -> &Client {
@@ -111,8 +119,15 @@ impl HttpClient {
     }
 
     /// Sends once. For calls that change something: a retry belongs to the caller, who
-    /// knows whether repeating is safe.
+    /// knows whether repeating is safe. Counted and timed by service and outcome.
     pub(crate) async fn send(&self, request: RequestBuilder) -> Result<Reply, TransportError> {
+        let started = Instant::now();
+        let outcome = self.exchange(request).await;
+        telemetry::exchanged(self.service, &outcome, started.elapsed());
+        outcome
+    }
+
+    async fn exchange(&self, request: RequestBuilder) -> Result<Reply, TransportError> {
         let response = request.send().await.map_err(|e| self.transport(&e))?;
         let status = response.status();
         let body = response.bytes().await.map_err(|e| self.transport(&e))?;
@@ -181,7 +196,7 @@ impl HttpClient {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct TransportError {
     pub(crate) timed_out: bool,
-    reason: String,
+    pub(crate) reason: String,
 }
 
 impl fmt::Display for TransportError {

@@ -38,6 +38,7 @@ use crate::cache::TtlCache;
 use crate::http::{parse_base_url, BuildError, HttpClient, HttpSettings, Reply};
 use crate::json_money;
 pub use crate::specification::PlanSpecification;
+use crate::telemetry::Service;
 
 /// Plans asked for per list page: the plan service's maximum.
 const PAGE_SIZE: usize = 100;
@@ -83,7 +84,7 @@ impl PlanService {
             .collect::<Result<Vec<_>, BuildError>>()?;
         Ok(Self {
             regions,
-            http: HttpClient::new(http)?,
+            http: HttpClient::new(Service::Plans, http)?,
             cache: Arc::new(TtlCache::new(cache_ttl)),
         })
     }

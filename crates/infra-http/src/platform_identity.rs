@@ -29,6 +29,7 @@ use sha2::{Digest, Sha256};
 
 use crate::cache::TtlCache;
 use crate::http::{parse_base_url, BuildError, HttpClient, HttpSettings, Reply};
+use crate::telemetry::Service;
 
 type TokenHash = [u8; 32];
 
@@ -54,7 +55,7 @@ impl PlatformIdentity {
         Ok(Self {
             base: parse_base_url(&base_url)?,
             admins,
-            http: HttpClient::new(http)?,
+            http: HttpClient::new(Service::Identity, http)?,
             principals: Arc::new(TtlCache::new(cache_ttl)),
             memberships: Arc::new(TtlCache::new(cache_ttl)),
         })

@@ -31,6 +31,7 @@ use domain::{Error, Result};
 use crate::http::{parse_base_url, BuildError, HttpClient, HttpSettings, Secret};
 use crate::plan_service::PlanService;
 use crate::specification::{PlanSpecification, QuotaSize};
+use crate::telemetry::Service;
 use call::AdminCall;
 
 /// One region's platform endpoints.
@@ -76,7 +77,7 @@ impl PlatformProvisioning {
         Ok(Self {
             regions,
             plans,
-            http: HttpClient::new(http)?,
+            http: HttpClient::new(Service::Provisioning, http)?,
         })
     }
 

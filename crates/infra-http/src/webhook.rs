@@ -21,6 +21,7 @@ use reqwest::header::CONTENT_TYPE;
 use sha2::{Digest, Sha256};
 
 use crate::http::{BuildError, HttpClient, HttpSettings, Secret};
+use crate::telemetry::Service;
 
 /// Header with the attempt's time, in Unix seconds.
 pub const TIMESTAMP_HEADER: &str = "X-Serviceusage-Timestamp";
@@ -68,7 +69,7 @@ pub struct WebhookSender {
 impl WebhookSender {
     pub fn new(http: HttpSettings) -> Result<Self, BuildError> {
         Ok(Self {
-            http: HttpClient::new(http)?,
+            http: HttpClient::new(Service::Webhook, http)?,
         })
     }
 

@@ -11,6 +11,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable};
 use diesel::sqlite::SqliteConnection;
 
+use diesel::migration::MigrationSource;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::error::StoreError;
@@ -512,6 +513,22 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<(), StoreError> {
             })
         }
     }
+}
+
+/// The versions of the migrations embedded for the connection's backend, which a current
+/// schema has all applied.
+pub(crate) fn embedded_migrations(conn: &DbConnection) -> Result<Vec<String>, StoreError> {
+    let listed = match conn {
+        DbConnection::Mysql(_) => {
+            MigrationSource::<diesel::mysql::Mysql>::migrations(&MYSQL_MIGRATIONS)
+                .map(|all| all.iter().map(|m| m.name().version().to_string()).collect())
+        }
+        DbConnection::Sqlite(_) => {
+            MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE_MIGRATIONS)
+                .map(|all| all.iter().map(|m| m.name().version().to_string()).collect())
+        }
+    };
+    listed.map_err(|e| StoreError::Migration(e.to_string()))
 }
 
 fn log_applied(backend: Backend, count: usize) {

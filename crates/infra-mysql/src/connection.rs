@@ -15,6 +15,7 @@ use diesel::Connection;
 
 use crate::backend::{self, Backend, DbConnection};
 use crate::error::StoreError;
+use crate::telemetry::PoolEvents;
 
 /// How long a caller waits for a free pooled connection before the store counts as
 /// unavailable (a 503 rather than a hung request).
@@ -146,6 +147,7 @@ pub(crate) fn open_pool(target: Target, size: u32) -> Result<DbPool, StoreError>
     Ok(Pool::builder()
         .max_size(size.max(1))
         .connection_timeout(CHECKOUT_TIMEOUT)
+        .event_handler(PoolEvents::of_pool(size.max(1)))
         .build_unchecked(manager))
 }
 

@@ -464,7 +464,7 @@ impl<'a> From<&'a Notification> for NewNotificationRow<'a> {
 }
 
 /// DF_PAYMENT.DIRECTION: 0 deduction, 1 credit.
-fn direction_code(direction: PaymentDirection) -> i16 {
+pub(crate) fn direction_code(direction: PaymentDirection) -> i16 {
     match direction {
         PaymentDirection::Deduction => 0,
         PaymentDirection::Credit => 1,
@@ -608,7 +608,7 @@ pub(crate) fn payment_update(
 }
 
 /// DF_RESOURCE_TASK.ACTION: 0 release, 1 sync quota.
-fn action_code(action: TaskAction) -> i16 {
+pub(crate) fn action_code(action: TaskAction) -> i16 {
     match action {
         TaskAction::Release => 0,
         TaskAction::SyncQuota => 1,

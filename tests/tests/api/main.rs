@@ -15,6 +15,7 @@ mod helpers;
 mod idempotency;
 mod logs;
 mod manual_renewal;
+mod metrics;
 mod orders;
 mod platform;
 mod process;

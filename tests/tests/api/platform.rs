@@ -8,6 +8,7 @@ mod identity;
 mod lifecycle;
 mod outages;
 mod pending_creates;
+mod readiness;
 mod renewal_races;
 mod resources;
 mod settlements;

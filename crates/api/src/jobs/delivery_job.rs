@@ -12,6 +12,7 @@ use domain::usecases::UseCases;
 
 use super::periodic::{self, Periodic, RunningJob};
 use super::webhook_delivery::WebhookDispatcher;
+use crate::telemetry::Backlog;
 
 /// Between two runs: a refund whose immediate delivery failed, a renewal's payment, or a
 /// notification just committed, waits at most this long.
@@ -25,6 +26,8 @@ pub struct DeliveryJob {
     interval: Duration,
     /// How long idempotency keys are kept.
     key_retention: Duration,
+    /// Where the queues' depths are measured after each run (none in unit tests).
+    backlog: Option<Backlog>,
 }
 
 impl DeliveryJob {
@@ -39,7 +42,14 @@ impl DeliveryJob {
             webhooks,
             interval,
             key_retention,
+            backlog: None,
         }
+    }
+
+    /// Measures the queues' depths after each run (see [`Backlog::measure_queues`]).
+    pub fn with_backlog(mut self, backlog: Backlog) -> Self {
+        self.backlog = Some(backlog);
+        self
     }
 
     /// Starts the loop on the current actix runtime.
@@ -70,6 +80,9 @@ impl Periodic for DeliveryJob {
             Ok(0) => {}
             Ok(n) => log::info!("idempotency keys: {n} past their retention forgotten"),
             Err(error) => log::warn!("idempotency keys not forgotten (next run): {error}"),
+        }
+        if let Some(backlog) = &self.backlog {
+            backlog.measure_queues().await;
         }
     }
 }

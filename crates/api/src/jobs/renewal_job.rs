@@ -12,16 +12,29 @@ use domain::usecases::UseCases;
 use super::periodic::{self, Periodic, RunningJob};
 use super::report::{batch_line, summary_line};
 use crate::config::RenewalJobSettings;
+use crate::telemetry::{self, Backlog};
 
 /// The job, built with the server and started with it.
 pub struct RenewalJob {
     usecases: UseCases,
     settings: RenewalJobSettings,
+    /// Where the renewal lag is measured after each run (none in unit tests).
+    backlog: Option<Backlog>,
 }
 
 impl RenewalJob {
     pub fn new(usecases: UseCases, settings: RenewalJobSettings) -> Self {
-        Self { usecases, settings }
+        Self {
+            usecases,
+            settings,
+            backlog: None,
+        }
+    }
+
+    /// Measures the renewal lag after each run (see [`Backlog::measure_renewals`]).
+    pub fn with_backlog(mut self, backlog: Backlog) -> Self {
+        self.backlog = Some(backlog);
+        self
     }
 
     /// Starts the loop on the current actix runtime; `None` when `renewal.enabled` is false.
@@ -45,6 +58,11 @@ impl RenewalJob {
 impl Periodic for RenewalJob {
     async fn run_once(&self) {
         run_once(&self.usecases).await;
+        if let Some(backlog) = &self.backlog {
+            backlog
+                .measure_renewals(&self.usecases.policy().renewal)
+                .await;
+        }
     }
 }
 
@@ -55,10 +73,14 @@ async fn run_once(usecases: &UseCases) {
     let mut progress =
         |queue, number, tally: &_| log::debug!("{}", batch_line(queue, number, tally));
     match usecases.renew_due(&mut progress).await {
-        Ok(report) if report.total.claimed > 0 => {
-            log::info!("{}", summary_line(&report, started.elapsed()));
+        Ok(report) => {
+            telemetry::jobs::renewal_run(&report, started.elapsed());
+            if report.total.claimed > 0 {
+                log::info!("{}", summary_line(&report, started.elapsed()));
+            } else {
+                log::debug!("renewal: nothing due");
+            }
         }
-        Ok(_) => log::debug!("renewal: nothing due"),
         Err(error) => log::error!("renewal run failed (retried next interval): {error}"),
     }
 }

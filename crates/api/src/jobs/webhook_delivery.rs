@@ -16,6 +16,7 @@ use infra_mysql::{WebhookDelivery, WebhookOutboxStore};
 use super::backoff::next_attempt;
 use crate::config::{WebhookEndpoint, WebhookSettings};
 use crate::dto::webhook_event::WebhookEventJson;
+use crate::telemetry::jobs::{self as telemetry, Delivery};
 
 /// Deliveries read per query; a run reads again while they come full.
 const BATCH: u32 = 100;
@@ -161,6 +162,7 @@ impl WebhookDispatcher {
                     delivery.notification_id
                 );
                 tally.delivered += 1;
+                telemetry::webhook_delivery(Delivery::Delivered);
                 return self.outbox.delivered(delivery.id, now).await;
             }
             Err(error) => error,
@@ -178,6 +180,7 @@ impl WebhookDispatcher {
                     self.max_attempts
                 );
                 tally.retried += 1;
+                telemetry::webhook_delivery(Delivery::Failed);
             }
             None => {
                 log::error!(
@@ -188,6 +191,7 @@ impl WebhookDispatcher {
                     delivery.notification_id
                 );
                 tally.given_up += 1;
+                telemetry::webhook_delivery(Delivery::GivenUp);
             }
         }
         self.outbox.failed(delivery.id, next, error).await
@@ -412,6 +416,29 @@ mod tests {
             *outbox.failed.lock().unwrap(),
             [(1, None, "HTTP 503".to_owned())]
         );
+    }
+
+    #[tokio::test]
+    async fn each_attempt_is_counted_by_its_outcome() {
+        let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+        // The test's runtime runs on this thread only: what the run emits reaches it.
+        let _local = metrics::set_default_local_recorder(&recorder);
+        let outbox = outbox(vec![vec![
+            delivery(1, "up", 0),
+            delivery(2, "down", 0),
+            delivery(3, "down", 1),
+            delivery(4, "down", 4),
+        ]]);
+        dispatcher(outbox, Arc::default(), 5)
+            .deliver_due()
+            .await
+            .unwrap();
+        let page = recorder.handle().render();
+        for (outcome, count) in [("delivered", 1), ("failed", 2), ("given_up", 1)] {
+            let line =
+                format!("serviceusage_webhook_deliveries_total{{outcome=\"{outcome}\"}} {count}\n");
+            assert!(page.contains(&line), "{line} in:\n{page}");
+        }
     }
 
     #[tokio::test]

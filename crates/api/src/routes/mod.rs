@@ -1,5 +1,5 @@
 //! The routes: one file per resource. Everything under `/usageapi/v1` needs a bearer token;
-//! `/healthz` does not. An unknown path is 404 / 3303, a known path with another method is
+//! `/healthz`, `/readyz` and `/metrics` do not. An unknown path is 404 / 3303, a known path with another method is
 //! 405 / 3303.
 
 use actix_web::{web, HttpResponse, Resource};
@@ -8,9 +8,11 @@ use crate::error::ApiError;
 
 pub mod balances;
 pub mod health;
+pub mod metrics;
 pub mod notifications;
 pub mod orders;
 pub mod plans;
+pub mod readiness;
 pub mod usages;
 
 /// Prefix of every business endpoint.
@@ -18,6 +20,8 @@ pub const API_PREFIX: &str = "/usageapi/v1";
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/healthz").route(web::get().to(health::check)))
+        .service(resource("/readyz").route(web::get().to(readiness::check)))
+        .service(resource("/metrics").route(web::get().to(metrics::render)))
         .service(
             web::scope(API_PREFIX)
                 .service(

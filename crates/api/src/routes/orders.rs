@@ -23,6 +23,7 @@ use crate::envelope::ok;
 use crate::error::ApiError;
 use crate::idempotency::{once, Answer, Keyed};
 use crate::startup::AppState;
+use crate::telemetry;
 
 /// `POST /orders[?drytry=1]`, with `"replaces": "<orderId>"` for a plan switch. Answers 201
 /// with the open order, 202 with the pending order while a charge service's answer to its
@@ -109,6 +110,7 @@ pub async fn modify(
         match action {
             OrderAction::Cancel => {
                 let outcome = usecases.cancel_order(&principal, request).await?;
+                telemetry::orders::cancelled(&outcome.order.region);
                 Answer::new(
                     StatusCode::OK,
                     CancelledOrderJson {

@@ -1067,6 +1067,42 @@ fn prepaid_queues_are_due_a_margin_ahead_and_postpaid_queues_at_now() {
 }
 
 #[test]
+fn orders_are_overdue_once_due_for_longer_than_the_margin_or_past_their_grace() {
+    let settings = RenewalSettings {
+        margin: Duration::days(3),
+        grace: Duration::days(7),
+        ..RenewalSettings::default()
+    };
+    let now = utc("2017-02-25T00:00:00Z");
+    for queue in RenewalQueue::ALL {
+        let expected = match (queue.mode, queue.status) {
+            // Due three days before its deadline, so overdue once the deadline passed.
+            (ChargingMode::Prepaid, OrderStatus::Consuming) => now,
+            (ChargingMode::Postpaid, OrderStatus::Consuming) => utc("2017-02-22T00:00:00Z"),
+            // Its grace ran out seven days after its deadline, three days ago.
+            (_, OrderStatus::Ending) => utc("2017-02-15T00:00:00Z"),
+            other => panic!("no queue {other:?}"),
+        };
+        assert_eq!(queue.overdue_before(now, &settings), expected, "{queue:?}");
+    }
+}
+
+#[test]
+fn overdue_before_saturates_at_the_earliest_time() {
+    let settings = RenewalSettings {
+        margin: Duration::days(3),
+        ..RenewalSettings::default()
+    };
+    for queue in RenewalQueue::ALL {
+        let at = queue.overdue_before(DateTime::<Utc>::MIN_UTC, &settings);
+        assert!(
+            at <= DateTime::<Utc>::MIN_UTC + Duration::days(3),
+            "{queue:?}"
+        );
+    }
+}
+
+#[test]
 fn queues_are_drained_ending_before_consuming_prepaid_first() {
     let order: Vec<_> = RenewalQueue::ALL
         .iter()

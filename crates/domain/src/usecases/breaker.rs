@@ -95,6 +95,14 @@ impl Breakers {
     }
 }
 
+impl super::UseCases {
+    /// The regions whose charge service the settler pauses now, after too many unknown
+    /// outcomes in a row: their payments wait, so the service is not ready for their money.
+    pub fn paused_regions(&self) -> Vec<Region> {
+        self.breakers.paused(self.ports.clock.now())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

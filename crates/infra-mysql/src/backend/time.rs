@@ -28,6 +28,10 @@ use super::MultiBackend;
 #[diesel(sqlite_type(name = "Text"))]
 pub struct UtcDateTime;
 
+/// Times compare (`MIN`, `MAX`): `DATETIME` on MySQL/MariaDB, and on SQLite ISO text, whose
+/// order is the times' order.
+impl diesel::sql_types::SqlOrd for UtcDateTime {}
+
 /// A value of a [`UtcDateTime`] column: a UTC instant without its zone. A type of this
 /// crate rather than chrono's `NaiveDateTime`, because diesel lets a custom SQL type take
 /// values only of types that derive `AsExpression` for it.

@@ -53,6 +53,7 @@ use crate::rows::payment::{self as payment_rows, NewPaymentRow};
 use crate::rows::task::{self, CancelledAt};
 use crate::rows::webhook_delivery::{self, NewDeliveryRow};
 use crate::rows::{consumption, notification};
+use crate::telemetry;
 
 /// [`ChangeStore`] on the database.
 #[derive(Clone, Debug)]
@@ -84,12 +85,15 @@ impl ChangeStore for ChangeWriter {
             return Ok(Vec::new());
         }
         let endpoints = Arc::clone(&self.endpoints);
+        let change = Arc::new(change);
+        let written = Arc::clone(&change);
         let tasks = self
             .db
             .write_at(Isolation::ReadCommitted, move |conn| {
-                write(conn, &change, &endpoints, Statements::OnePerItem)
+                write(conn, &written, &endpoints, Statements::OnePerItem)
             })
             .await?;
+        telemetry::change_committed(&change);
         Ok(tasks)
     }
 
@@ -108,7 +112,10 @@ impl ChangeStore for ChangeWriter {
                         })
                         .await;
                     match written {
-                        Ok(tasks) => return Ok(split_tasks(tasks, &changes)),
+                        Ok(tasks) => {
+                            changes.iter().for_each(telemetry::change_committed);
+                            return Ok(split_tasks(tasks, &changes));
+                        }
                         Err(e @ Error::Unavailable(_)) => return Err(e),
                         Err(e) => log::info!(
                             "{} changes could not be written together, writing each alone: {e}",
@@ -123,11 +130,19 @@ impl ChangeStore for ChangeWriter {
             }
         }
         let endpoints = Arc::clone(&self.endpoints);
-        self.db
+        let written = Arc::clone(&changes);
+        let outcomes = self
+            .db
             .write_at(Isolation::ReadCommitted, move |conn| {
-                write_each(conn, &changes, &endpoints)
+                write_each(conn, &written, &endpoints)
             })
-            .await
+            .await?;
+        for (change, outcome) in changes.iter().zip(&outcomes) {
+            if outcome.is_ok() {
+                telemetry::change_committed(change);
+            }
+        }
+        Ok(outcomes)
     }
 }
 

@@ -1,6 +1,7 @@
 //! The port implementations, one per file. Each owns its transactions: a method that
 //! writes is exactly one [`crate::Database`] write transaction.
 
+pub(crate) mod backlog;
 pub(crate) mod books;
 pub(crate) mod changes;
 pub(crate) mod consumption;

@@ -49,6 +49,7 @@ use crate::error::{corrupt, RepoError};
 use crate::mapping::{from_db_time, mode_code, to_db_time};
 use crate::repos::changes::{self, Statements};
 use crate::rows::order::{self, OrderRow};
+use crate::telemetry;
 
 /// [`RenewalRepository`] on the database.
 #[derive(Clone, Debug)]
@@ -110,11 +111,14 @@ impl RenewalRepository for RenewalStore {
     ) -> Result<BatchOutcome> {
         let endpoints = Arc::clone(&self.endpoints);
         let locking = self.locking;
-        self.db
+        let outcome = self
+            .db
             .write_at(Isolation::ReadCommitted, move |conn| {
                 renew(conn, &batch, rules.as_ref(), &endpoints, locking)
             })
-            .await
+            .await?;
+        telemetry::decisions_committed(&outcome.decisions);
+        Ok(outcome)
     }
 
     async fn renew_order(
@@ -126,11 +130,14 @@ impl RenewalRepository for RenewalStore {
         let id = order.clone();
         let endpoints = Arc::clone(&self.endpoints);
         let locking = self.locking;
-        self.db
+        let decision = self
+            .db
             .write_at(Isolation::ReadCommitted, move |conn| {
                 renew_one(conn, &id, rules.as_ref(), &endpoints, locking, key.as_ref())
             })
-            .await
+            .await?;
+        telemetry::decisions_committed(decision.as_slice());
+        Ok(decision)
     }
 }
 

@@ -14,6 +14,7 @@ use domain::{Error, Result};
 use crate::database::Database;
 use crate::mapping::{clip, new_task, queue_id, row_id, to_db_time};
 use crate::rows::task::{self, CancelledAt, ERROR_CHARS};
+use crate::telemetry;
 
 /// [`TaskQueue`] on the database.
 #[derive(Clone, Debug)]
@@ -81,7 +82,9 @@ impl TaskQueue for TaskStore {
         let id = queue_id("task", id)?;
         self.db
             .write(move |conn| Ok(task::done(conn, id, to_db_time(at))?))
-            .await
+            .await?;
+        telemetry::task_ran(true);
+        Ok(())
     }
 
     /// The error is kept cut to the column's 1,024 characters.
@@ -89,7 +92,9 @@ impl TaskQueue for TaskStore {
         let id = queue_id("task", id)?;
         self.db
             .write(move |conn| Ok(task::failed(conn, id, clip(&error, ERROR_CHARS))?))
-            .await
+            .await?;
+        telemetry::task_ran(false);
+        Ok(())
     }
 
     async fn due_at(&self, id: u64, at: DateTime<Utc>) -> Result<()> {

@@ -5,6 +5,7 @@
 
 mod common;
 
+mod backlog;
 mod books;
 mod changes;
 mod connect;

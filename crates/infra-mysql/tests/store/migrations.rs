@@ -48,6 +48,23 @@ both_backends!(ping_answers_when_the_database_is_up, |db| {
     HealthStore::new(db.db.clone()).ping().await.unwrap();
 });
 
+both_backends!(
+    the_schema_is_current_only_once_every_migration_is_applied,
+    |db| {
+        assert!(HealthStore::new(db.db.clone())
+            .schema_current()
+            .await
+            .unwrap());
+        let fresh = db.empty_sibling();
+        let health = HealthStore::new(fresh.db.clone());
+        assert!(!health.schema_current().await.unwrap(), "no migration yet");
+        fresh.migrate_first(BEFORE_TERMS);
+        assert!(!health.schema_current().await.unwrap(), "some migrations");
+        fresh.db.run_migrations().unwrap();
+        assert!(health.schema_current().await.unwrap());
+    }
+);
+
 /// The migrations of the release before orders kept their terms.
 const BEFORE_TERMS: usize = 10;
 

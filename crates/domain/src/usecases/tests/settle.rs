@@ -82,11 +82,16 @@ async fn a_region_whose_charge_service_keeps_timing_out_is_paused_then_tried_aga
     }
     // Five unknown outcomes in a row: the third create's second attempt was not sent.
     assert_eq!(harness.charging.requests(), 5);
+    assert_eq!(
+        harness.usecases.paused_regions(),
+        [Region::parse(REMOTE).unwrap()]
+    );
     harness.clock.advance(chrono::TimeDelta::seconds(20));
     let paused = harness.usecases.settle_due().await.unwrap();
     assert!(paused.is_empty(), "{paused:?}");
     assert_eq!(harness.charging.requests(), 5);
     harness.clock.advance(chrono::TimeDelta::seconds(20));
+    assert!(harness.usecases.paused_regions().is_empty());
     let resumed = harness.usecases.settle_due().await.unwrap();
     assert_eq!(resumed.taken, 3);
     assert!(mismatches(&harness).await.is_empty());
