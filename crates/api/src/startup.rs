@@ -7,10 +7,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 
 use actix_web::dev::Server;
-<<<<<<< HEAD
-=======
-use actix_web::middleware::{from_fn, Logger};
->>>>>>> issue11-metrics
+use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use domain::ids::UserName;
 use domain::ledger::NewRecharge;
@@ -126,15 +123,10 @@ impl Application {
                 .app_data(json_config())
                 .app_data(query_config())
                 .app_data(path_config())
-<<<<<<< HEAD
+                .wrap(from_fn(telemetry::record_request))
                 // Request id, X-Request-Id, one access line (never a header). Keep it the
                 // last `wrap`: actix runs the last one first, so the others log under the id.
                 .wrap(RequestLog)
-=======
-                // Method, path, status, size and time: never headers, so no token is logged.
-                .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
-                .wrap(from_fn(telemetry::record_request))
->>>>>>> issue11-metrics
                 .configure(routes::configure)
                 .default_service(web::to(routes::not_found))
         })
