@@ -490,3 +490,81 @@ async fn unknown_routes_are_404_and_wrong_methods_405_both_3303() {
         );
     }
 }
+
+/// An empty value is not an absent one: each is 400 / 3307 and nothing is written (a bare
+/// `?drytry=` used to create and charge a real order, `"replaces": ""` a second order).
+#[tokio::test]
+async fn empty_and_null_values_are_3307_not_defaults() {
+    let app = spawn_app().await;
+    let order = app.create_order(DEMO, "demo", CPU).await;
+    let id = order.data()["orderId"].as_str().unwrap().to_owned();
+    // Without the checks each of these would open (and charge) a volume order.
+    let base =
+        || json!({"project": "demo", "planId": VOLUME, "parameters": {"resourceName": "data-1"}});
+    let with = |key: &str, value: serde_json::Value| {
+        let mut body = base();
+        body[key] = value;
+        body
+    };
+    each_post_is_refused(
+        &app,
+        DEMO,
+        &[
+            ("/orders?drytry=", base()),
+            ("/orders", with("replaces", json!(""))),
+            ("/orders", with("region", json!(""))),
+            ("/orders", with("quantities", json!(null))),
+            ("/orders", with("region", json!(null))),
+            ("/orders", with("replaces", json!(null))),
+            ("/orders", with("parameters", json!(null))),
+            ("/orders", with("parameters", json!({"resourceName": ""}))),
+            ("/orders", with("parameters", json!({"resourceName": null}))),
+        ],
+        400,
+        3307,
+    )
+    .await;
+    each_post_is_refused(
+        &app,
+        ADMIN,
+        &[(
+            "/balances/alice-project/recharges",
+            json!({"amount": "1.00", "comment": null}),
+        )],
+        400,
+        3307,
+    )
+    .await;
+    for path in [
+        "/orders?project=demo&page=".to_owned(),
+        "/orders?project=demo&size=".to_owned(),
+        "/orders?project=demo&status=".to_owned(),
+        "/orders?project=demo&region=".to_owned(),
+        "/usages?project=demo&order=".to_owned(),
+        "/usages?project=demo&region=".to_owned(),
+        "/usages?project=demo&page=".to_owned(),
+        "/notifications?project=demo&order=".to_owned(),
+        "/notifications?project=demo&size=".to_owned(),
+        "/balances/demo/recharges?page=".to_owned(),
+        "/plans?region=".to_owned(),
+        format!("/orders/{id}?project="),
+    ] {
+        let reply = app.get(&path, DEMO).await;
+        assert_eq!(
+            (reply.status.as_u16(), reply.code()),
+            (400, 3307),
+            "{path}: {reply:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_page_beyond_the_largest_says_the_range() {
+    let app = spawn_app().await;
+    let reply = app.get("/orders?project=demo&page=99999999999", DEMO).await;
+    reply.expect(400, 3307);
+    assert_eq!(
+        reply.msg(),
+        "invalid parameters: page must be a whole number from 1 to 4294967295"
+    );
+}

@@ -8,7 +8,7 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::list::page_request;
-use super::{required, rfc3339};
+use super::{required, rfc3339, Field};
 use crate::error::ApiError;
 
 /// `POST /balances/{project}/recharges` body.
@@ -17,7 +17,8 @@ pub struct RechargeBody {
     /// A decimal string such as "100.00"; a JSON number is refused (floats lose cents).
     #[serde(default, deserialize_with = "amount_text")]
     pub amount: Option<String>,
-    pub comment: Option<String>,
+    #[serde(default)]
+    pub comment: Field<String>,
 }
 
 fn amount_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
@@ -61,7 +62,11 @@ impl TryFrom<RechargeInput> for RechargeRequest {
         let amount = text
             .parse::<Money>()
             .map_err(|e| ApiError::invalid(e.to_string()))?;
-        let comment = input.body.comment.filter(|c| !c.trim().is_empty());
+        let comment = input
+            .body
+            .comment
+            .given("comment")?
+            .filter(|c| !c.trim().is_empty());
         Ok(RechargeRequest {
             project,
             amount,

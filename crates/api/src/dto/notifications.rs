@@ -124,8 +124,14 @@ mod tests {
         assert_eq!(filter.order.unwrap().as_str(), "o1");
         assert_eq!(page, PageRequest::default());
         let (filter, _) =
-            <(NotificationFilter, PageRequest)>::try_from(query(Some("demo"), Some(""))).unwrap();
+            <(NotificationFilter, PageRequest)>::try_from(query(Some("demo"), None)).unwrap();
         assert_eq!(filter.order, None);
+        let error = <(NotificationFilter, PageRequest)>::try_from(query(Some("demo"), Some("")))
+            .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "invalid parameters: orderId can't be blank"
+        );
         let error = <(NotificationFilter, PageRequest)>::try_from(query(None, None)).unwrap_err();
         assert_eq!(
             error.to_string(),

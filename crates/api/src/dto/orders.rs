@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::list::page_request;
 use super::plans::mode_label;
-use super::{optional, required, rfc3339};
+use super::{optional, required, rfc3339, Field};
 use crate::error::ApiError;
 
 /// `POST /orders` body. Every field is optional here so that a missing one is reported by
@@ -21,17 +21,22 @@ use crate::error::ApiError;
 pub struct CreateOrderBody {
     pub project: Option<String>,
     pub plan_id: Option<String>,
-    pub quantities: Option<i64>,
-    pub region: Option<String>,
-    pub parameters: Option<OrderParameters>,
+    #[serde(default)]
+    pub quantities: Field<i64>,
+    #[serde(default)]
+    pub region: Field<String>,
+    #[serde(default)]
+    pub parameters: Field<OrderParameters>,
     /// The open order this one replaces (a plan switch).
-    pub replaces: Option<String>,
+    #[serde(default)]
+    pub replaces: Field<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderParameters {
-    pub resource_name: Option<String>,
+    #[serde(default)]
+    pub resource_name: Field<String>,
 }
 
 /// `POST /orders` query string.
@@ -47,10 +52,11 @@ pub struct CreateOrderInput {
     pub query: CreateOrderQuery,
 }
 
-/// `drytry`: `1`/`true` quote only, absent or `0`/`false` create.
+/// `drytry`: `1`/`true` quote only, absent or `0`/`false` create; anything else, empty
+/// included, is refused (a bare `?drytry=` must not create and charge a real order).
 fn dry_run(value: Option<&str>) -> Result<bool, ApiError> {
     match value {
-        None | Some("" | "0" | "false") => Ok(false),
+        None | Some("0" | "false") => Ok(false),
         Some("1" | "true") => Ok(true),
         Some(_) => Err(ApiError::invalid("drytry must be 0, 1, true or false")),
     }
@@ -61,14 +67,22 @@ impl TryFrom<CreateOrderInput> for CreateOrderRequest {
 
     fn try_from(input: CreateOrderInput) -> Result<Self, ApiError> {
         let body = input.body;
-        let resource_name = body.parameters.and_then(|p| p.resource_name);
+        let resource_name = match body.parameters.given("parameters")? {
+            Some(parameters) => parameters.resource_name.given("parameters.resourceName")?,
+            None => None,
+        };
+        let region = body.region.given("region")?;
+        let replaces = body.replaces.given("replaces")?;
         Ok(CreateOrderRequest {
             project: required(body.project.as_deref(), ProjectId::parse)?,
             plan_id: required(body.plan_id.as_deref(), PlanId::parse)?,
-            quantities: body.quantities.map_or(Ok(Quantity::ONE), Quantity::new)?,
-            region: optional(body.region.as_deref(), Region::parse)?,
+            quantities: body
+                .quantities
+                .given("quantities")?
+                .map_or(Ok(Quantity::ONE), Quantity::new)?,
+            region: optional(region.as_deref(), Region::parse)?,
             resource_name: optional(resource_name.as_deref(), ResourceName::parse)?,
-            replaces: optional(body.replaces.as_deref(), OrderId::parse)?,
+            replaces: optional(replaces.as_deref(), OrderId::parse)?,
             dry_run: dry_run(input.query.drytry.as_deref())?,
             idempotency: None,
         })
@@ -655,12 +669,82 @@ mod tests {
         assert_eq!(request.replaces.unwrap().as_str(), "0123abcd");
         let absent = create(json!({"project": "demo", "planId": "p"}), None).unwrap();
         assert_eq!(absent.replaces, None);
-        let empty = create(
-            json!({"project": "demo", "planId": "p", "replaces": ""}),
-            None,
-        )
-        .unwrap();
-        assert_eq!(empty.replaces, None);
+    }
+
+    #[test]
+    fn empty_or_null_optional_fields_are_invalid_not_absent() {
+        let with = |key: &str, value: serde_json::Value| {
+            let mut body = json!({"project": "demo", "planId": "p"});
+            body[key] = value;
+            body
+        };
+        for (body, expected) in [
+            (with("replaces", json!("")), "orderId can't be blank"),
+            (with("region", json!("")), "region can't be blank"),
+            (with("quantities", json!(null)), "quantities can't be null"),
+            (with("region", json!(null)), "region can't be null"),
+            (with("replaces", json!(null)), "replaces can't be null"),
+            (with("parameters", json!(null)), "parameters can't be null"),
+            (
+                with("parameters", json!({"resourceName": null})),
+                "parameters.resourceName can't be null",
+            ),
+            (
+                with("parameters", json!({"resourceName": ""})),
+                "resourceName must be a DNS label",
+            ),
+        ] {
+            let error = message(create(body.clone(), None));
+            assert!(
+                error.starts_with(&format!("invalid parameters: {expected}")),
+                "{body}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_empty_drytry_is_invalid_not_a_real_order() {
+        let error = message(create(json!({"project": "demo", "planId": "p"}), Some("")));
+        assert_eq!(
+            error,
+            "invalid parameters: drytry must be 0, 1, true or false"
+        );
+    }
+
+    #[test]
+    fn empty_query_filters_are_invalid_not_absent() {
+        for query in [
+            ListOrdersQuery {
+                status: Some(String::new()),
+                ..list_query()
+            },
+            ListOrdersQuery {
+                region: Some(String::new()),
+                ..list_query()
+            },
+            ListOrdersQuery {
+                page: Some(String::new()),
+                ..list_query()
+            },
+            ListOrdersQuery {
+                size: Some(String::new()),
+                ..list_query()
+            },
+        ] {
+            let label = format!("{query:?}");
+            let error = <(OrderFilter, PageRequest)>::try_from(query).unwrap_err();
+            assert!(
+                error.to_string().starts_with("invalid parameters:"),
+                "{label}: {error}"
+            );
+        }
+    }
+
+    fn list_query() -> ListOrdersQuery {
+        ListOrdersQuery {
+            project: Some("demo".into()),
+            ..Default::default()
+        }
     }
 
     #[test]
