@@ -111,15 +111,15 @@ impl Application {
             TcpListener::bind(bind).map_err(|source| StartupError::Bind { addr: bind, source })?;
         let address = listener.local_addr()?;
         let server = HttpServer::new(move || {
-            App::new()
-                .app_data(state.clone())
-                .app_data(json_config())
-                .app_data(query_config())
-                .app_data(path_config())
-                // Method, path, status, size and time: never headers, so no token is logged.
-                .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
-                .configure(routes::configure)
-                .default_service(web::to(routes::not_found))
+            routes::serve(
+                App::new()
+                    .app_data(state.clone())
+                    .app_data(json_config())
+                    .app_data(query_config())
+                    .app_data(path_config())
+                    // Method, path, status, size and time: never headers, so no token is logged.
+                    .wrap(Logger::new("%a \"%r\" %s %b %Dms")),
+            )
         })
         .listen(listener)?
         .run();

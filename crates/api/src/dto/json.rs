@@ -129,6 +129,8 @@ mod tests {
 
     #[test]
     fn a_body_that_is_not_an_object_is_bad_json() {
+        let object = from_value::<Defaults>(json!({"second": "b"})).unwrap();
+        assert_eq!((object.first, object.second.as_deref()), (None, Some("b")));
         for value in [json!([1, 2]), json!(["a", "b"]), json!("a"), json!(null)] {
             let error = from_value::<Defaults>(value.clone()).unwrap_err();
             assert_eq!(

@@ -2,10 +2,12 @@
 
 use domain::page::{Page, PageRequest};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::error::ApiError;
 
-#[derive(Debug, Serialize)]
+/// A page of a list, and how many items the whole list has.
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ListJson<T: Serialize> {
     pub total: u64,
     pub results: Vec<T>,

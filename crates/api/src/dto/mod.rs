@@ -3,6 +3,7 @@
 //! the domain parser that owns the rule; responses are built from domain entities.
 
 pub mod balances;
+pub mod index;
 pub mod json;
 pub mod list;
 pub mod notifications;
@@ -15,6 +16,55 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Deserializer};
 
 use crate::error::ApiError;
+
+/// The schemas of the string labels DTOs carry as `&'static str`, for
+/// `#[schema(schema_with = …)]`: each lists what the code can produce or accept.
+pub mod labels {
+    use domain::consumption::ConsumptionKind;
+    use domain::notification::NotificationKind;
+    use domain::order::OrderStatus;
+    use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
+
+    /// A string that is one of `values`.
+    pub fn one_of<'a>(values: impl IntoIterator<Item = &'a str>) -> Object {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(values))
+            .build()
+    }
+
+    pub fn order_status() -> Object {
+        one_of(OrderStatus::ALL.map(OrderStatus::label))
+    }
+
+    pub fn charging_mode() -> Object {
+        one_of(["prepaid", "postpaid"])
+    }
+
+    pub fn cycle() -> Object {
+        one_of(["month", "year"])
+    }
+
+    pub fn money_keeper() -> Object {
+        one_of(["ledger", "charge-service"])
+    }
+
+    pub fn renewal() -> Object {
+        one_of(["renewed", "pending", "unpaid", "ended", "not_due"])
+    }
+
+    pub fn notification_kind() -> Object {
+        one_of(NotificationKind::ALL.map(NotificationKind::label))
+    }
+
+    pub fn usage_kind() -> Object {
+        one_of(ConsumptionKind::ALL.map(ConsumptionKind::label))
+    }
+
+    pub fn action() -> Object {
+        one_of(["cancel", "renew"])
+    }
+}
 
 /// RFC 3339 in UTC with microseconds and `Z`: "2026-11-23T11:28:07.123456Z".
 pub fn rfc3339(time: &DateTime<Utc>) -> String {
