@@ -470,16 +470,17 @@ async fn unknown_routes_are_404_and_wrong_methods_405_both_3303() {
     app.get("//usageapi/v2/orders", DEMO)
         .await
         .expect(404, 3303);
-    app.get("//", DEMO).await.expect(404, 3303);
-    let wrong: [(Method, &str); 6] = [
-        (Method::DELETE, "/orders/abc"),
-        (Method::PUT, "/orders"),
-        (Method::POST, "/plans"),
-        (Method::DELETE, "/balances/demo"),
-        (Method::PUT, "/balances/demo/recharges"),
-        (Method::POST, "//healthz"),
+    app.get("//index.html", DEMO).await.expect(404, 3303);
+    let wrong: [(Method, &str, &str); 7] = [
+        (Method::DELETE, "/orders/abc", "GET, HEAD, PUT"),
+        (Method::PUT, "/orders", "GET, HEAD, POST"),
+        (Method::POST, "/plans", "GET, HEAD"),
+        (Method::DELETE, "/balances/demo", "GET, HEAD"),
+        (Method::PUT, "/balances/demo/recharges", "GET, HEAD, POST"),
+        (Method::POST, "//healthz", "GET, HEAD"),
+        (Method::PATCH, "//openapi.json", "GET, HEAD"),
     ];
-    for (method, path) in wrong {
+    for (method, path, allow) in wrong {
         let reply = app
             .send(app.request(method.clone(), path, Some(DEMO)))
             .await;
@@ -488,6 +489,42 @@ async fn unknown_routes_are_404_and_wrong_methods_405_both_3303() {
             (405, 3303),
             "{method} {path}: {reply:?}"
         );
+        assert_eq!(
+            reply.headers.get("allow").map(|v| v.to_str().unwrap()),
+            Some(allow),
+            "{method} {path}"
+        );
+    }
+    let unknown = app.get("/nothing", DEMO).await;
+    assert!(unknown.headers.get("allow").is_none(), "{unknown:?}");
+}
+
+/// `HEAD` answers what `GET` would, headers included, without the body.
+#[tokio::test]
+async fn head_is_served_wherever_get_is() {
+    let app = spawn_app().await;
+    for (path, token) in [
+        ("//healthz", None),
+        ("//", None),
+        ("//openapi.json", None),
+        ("//docs", None),
+        ("/plans", Some(DEMO)),
+        ("/orders?project=demo", Some(DEMO)),
+        ("/balances/demo", Some(DEMO)),
+        ("/orders?project=demo", None),
+    ] {
+        let get = app.request(Method::GET, path, token).send().await.unwrap();
+        let head = app.request(Method::HEAD, path, token).send().await.unwrap();
+        assert_eq!(head.status(), get.status(), "{path}");
+        for name in ["content-type", "content-length", "www-authenticate"] {
+            assert_eq!(
+                head.headers().get(name),
+                get.headers().get(name),
+                "{path} {name}"
+            );
+        }
+        assert!(head.bytes().await.unwrap().is_empty(), "{path}");
+        assert!(!get.bytes().await.unwrap().is_empty(), "{path}");
     }
 }
 
