@@ -61,13 +61,16 @@ pub struct OrderParameters {
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CreateOrderQuery {
-    /// `1` or `true`: answer the quote and write nothing; `0`, `false` or absent: order.
     #[param(schema_with = drytry, required = false)]
     pub drytry: Option<String>,
 }
 
 fn drytry() -> utoipa::openapi::schema::Object {
-    labels::one_of(["0", "1", "true", "false"])
+    let mut schema = labels::one_of(["0", "1", "true", "false"]);
+    schema.description = Some(
+        "`1` or `true`: answer the quote and write nothing; `0`, `false` or absent: order.".into(),
+    );
+    schema
 }
 
 /// Everything a create request carries.
@@ -167,8 +170,7 @@ pub struct ListOrdersQuery {
     /// The project whose orders to list.
     #[param(value_type = String, required = true, pattern = "^[A-Za-z0-9_-]{1,64}$", example = "demo")]
     pub project: Option<String>,
-    /// Only orders in this status; `consuming` when absent.
-    #[param(schema_with = labels::order_status, required = false)]
+    #[param(schema_with = status_filter, required = false)]
     pub status: Option<String>,
     /// Only orders of this region.
     #[param(value_type = String, required = false, pattern = "^[A-Za-z0-9_-]{1,32}$")]
@@ -179,6 +181,13 @@ pub struct ListOrdersQuery {
     /// Rows per page, 1 to 100; 30 when absent.
     #[param(value_type = i64, required = false, minimum = 1, maximum = 100)]
     pub size: Option<String>,
+}
+
+fn status_filter() -> utoipa::openapi::schema::Object {
+    let mut schema = labels::order_status();
+    schema.description = Some("Only orders in this status.".into());
+    schema.default = Some(OrderStatus::Consuming.label().into());
+    schema
 }
 
 impl TryFrom<ListOrdersQuery> for (OrderFilter, PageRequest) {

@@ -53,7 +53,7 @@ pub async fn get(
     tag = "balances",
     summary = "Add money to a project's balance (admins only)",
     description = "A recharge pays arrears first: it is added to the balance, negative or not.",
-    params(("project" = String, Path, description = "The project.", pattern = "^[A-Za-z0-9_-]{1,64}$"), ("Idempotency-Key" = Option<String>, Header, description = "Optional: 1 to 255 visible ASCII characters (a UUID, say). The same key with the same request answers the first answer again (with `Idempotent-Replayed: true`) and does nothing twice; with another request it is 409 / 3321.", min_length = 1, max_length = 255, pattern = "^[!-~]{1,255}$")),
+    params(("project" = String, Path, description = "The project.", pattern = "^[A-Za-z0-9_-]{1,64}$"), ("Idempotency-Key" = Option<String>, Header, nullable = false, description = "Optional: 1 to 255 visible ASCII characters (a UUID, say). The same key with the same request answers the first answer again (with `Idempotent-Replayed: true`) and does nothing twice; with another request it is 409 / 3321.", min_length = 1, max_length = 255, pattern = "^[!-~]{1,255}$")),
     request_body(content = RechargeBody, content_type = "application/json"),
     responses(
         (status = 200, description = "The recharge and the balance after it.",

@@ -38,7 +38,7 @@ use crate::startup::AppState;
     description = "A prepaid order is charged price × quantities at once; a postpaid one needs \
                    one cycle of credit. `replaces` ends that order and opens this one in one \
                    transaction (a plan switch). See docs/api.md for the rules.",
-    params(CreateOrderQuery, ("Idempotency-Key" = Option<String>, Header, description = "Optional: 1 to 255 visible ASCII characters (a UUID, say). The same key with the same request answers the first answer again (with `Idempotent-Replayed: true`) and does nothing twice; with another request it is 409 / 3321.", min_length = 1, max_length = 255, pattern = "^[!-~]{1,255}$")),
+    params(CreateOrderQuery, ("Idempotency-Key" = Option<String>, Header, nullable = false, description = "Optional: 1 to 255 visible ASCII characters (a UUID, say). The same key with the same request answers the first answer again (with `Idempotent-Replayed: true`) and does nothing twice; with another request it is 409 / 3321.", min_length = 1, max_length = 255, pattern = "^[!-~]{1,255}$")),
     request_body(content = CreateOrderBody, content_type = "application/json"),
     responses(
         (status = 200, description = "The quote of a dry run; nothing was written.",
@@ -145,7 +145,7 @@ pub async fn create(
                    balance covers.",
     params(
         ("orderId" = String, Path, description = "The order.", pattern = "^[A-Za-z0-9_-]{1,64}$"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Optional: 1 to 255 visible ASCII characters (a UUID, say). The same key with the same request answers the first answer again (with `Idempotent-Replayed: true`) and does nothing twice; with another request it is 409 / 3321.", min_length = 1, max_length = 255, pattern = "^[!-~]{1,255}$")
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, description = "Optional: 1 to 255 visible ASCII characters (a UUID, say). The same key with the same request answers the first answer again (with `Idempotent-Replayed: true`) and does nothing twice; with another request it is 409 / 3321.", min_length = 1, max_length = 255, pattern = "^[!-~]{1,255}$")
     ),
     request_body(content = OrderActionBody, content_type = "application/json"),
     responses(
