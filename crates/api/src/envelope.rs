@@ -3,11 +3,17 @@
 
 use actix_web::HttpResponse;
 use serde::Serialize;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::{PartialSchema, ToSchema};
 
 /// A successful answer. `data` is left out when there is none (e.g. `/healthz`).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Envelope<T: Serialize> {
+    /// Always 0 on success.
+    #[schema(minimum = 0, maximum = 0, example = 0)]
     pub code: u32,
+    #[schema(value_type = String, example = "OK")]
     pub msg: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<T>,
@@ -24,6 +30,43 @@ pub struct ErrorBody {
     pub request_id: Option<String>,
 }
 
+/// Written by hand rather than derived: it also declares `request_id`, which the request-id
+/// middleware adds to error bodies on their way out.
+impl PartialSchema for ErrorBody {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .description(Some(
+                "An error: `code` says which (see the error codes in docs/api.md), `msg` says \
+                 why in words, naming the parameter at fault.",
+            ))
+            .property(
+                "code",
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(3300))
+                    .maximum(Some(3399))
+                    .examples([3307]),
+            )
+            .required("code")
+            .property(
+                "msg",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .examples(["invalid parameters: project can't be blank"]),
+            )
+            .required("msg")
+            .property(
+                "request_id",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .description(Some("The request's `X-Request-Id`, to find it in the log.")),
+            )
+            .into()
+    }
+}
+
+impl ToSchema for ErrorBody {}
+
 /// 200 with `data`.
 pub fn ok<T: Serialize>(data: T) -> HttpResponse {
     HttpResponse::Ok().json(Envelope {
@@ -33,11 +76,17 @@ pub fn ok<T: Serialize>(data: T) -> HttpResponse {
     })
 }
 
+/// A successful answer with nothing more to say: the envelope without `data`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Done {
+    /// Always 0.
+    #[schema(minimum = 0, maximum = 0, example = 0)]
+    pub code: u32,
+    #[schema(value_type = String, example = "OK")]
+    pub msg: &'static str,
+}
+
 /// 200 with no `data`.
 pub fn ok_empty() -> HttpResponse {
-    HttpResponse::Ok().json(Envelope::<()> {
-        code: 0,
-        msg: "OK",
-        data: None,
-    })
+    HttpResponse::Ok().json(Done { code: 0, msg: "OK" })
 }

@@ -12,6 +12,7 @@ pub mod error;
 pub mod idempotency;
 pub mod jobs;
 pub mod logging;
+pub mod openapi;
 pub mod routes;
 pub mod startup;
 pub mod telemetry;

@@ -118,17 +118,17 @@ impl Application {
             TcpListener::bind(bind).map_err(|source| StartupError::Bind { addr: bind, source })?;
         let address = listener.local_addr()?;
         let server = HttpServer::new(move || {
-            App::new()
-                .app_data(state.clone())
-                .app_data(json_config())
-                .app_data(query_config())
-                .app_data(path_config())
-                .wrap(from_fn(telemetry::record_request))
-                // Request id, X-Request-Id, one access line (never a header). Keep it the
-                // last `wrap`: actix runs the last one first, so the others log under the id.
-                .wrap(RequestLog)
-                .configure(routes::configure)
-                .default_service(web::to(routes::not_found))
+            routes::serve(
+                App::new()
+                    .app_data(state.clone())
+                    .app_data(json_config())
+                    .app_data(query_config())
+                    .app_data(path_config())
+                    .wrap(from_fn(telemetry::record_request))
+                    // Request id, X-Request-Id, one access line (never a header). Keep it the
+                    // last `wrap`: actix runs the last one first, so the others log under the id.
+                    .wrap(RequestLog),
+            )
         })
         .listen(listener)?
         .run();

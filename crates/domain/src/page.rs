@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Result};
 
-/// Which page of a list to return. Pages start at 1; sizes are 1 to 100.
+/// Which page of a list to return. Pages are 1 to `u32::MAX`; sizes are 1 to 100.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PageRequest {
     page: u32,
@@ -31,7 +31,12 @@ impl PageRequest {
             None => 1,
             Some(text) => match text.parse::<u32>() {
                 Ok(p) if p >= 1 => p,
-                _ => return Err(Error::invalid("page must be a whole number of at least 1")),
+                _ => {
+                    return Err(Error::invalid(format!(
+                        "page must be a whole number from 1 to {}",
+                        u32::MAX
+                    )))
+                }
             },
         };
         let size = match size {
@@ -128,6 +133,19 @@ mod tests {
                     Err(Error::InvalidParameter(_))
                 ),
                 "{size:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_page_too_large_for_the_range_says_the_range() {
+        for page in ["4294967296", "99999999999", "0", "x"] {
+            assert_eq!(
+                PageRequest::parse(Some(page), None),
+                Err(Error::invalid(
+                    "page must be a whole number from 1 to 4294967295"
+                )),
+                "{page}"
             );
         }
     }

@@ -470,16 +470,17 @@ async fn unknown_routes_are_404_and_wrong_methods_405_both_3303() {
     app.get("//usageapi/v2/orders", DEMO)
         .await
         .expect(404, 3303);
-    app.get("//", DEMO).await.expect(404, 3303);
-    let wrong: [(Method, &str); 6] = [
-        (Method::DELETE, "/orders/abc"),
-        (Method::PUT, "/orders"),
-        (Method::POST, "/plans"),
-        (Method::DELETE, "/balances/demo"),
-        (Method::PUT, "/balances/demo/recharges"),
-        (Method::POST, "//healthz"),
+    app.get("//index.html", DEMO).await.expect(404, 3303);
+    let wrong: [(Method, &str, &str); 7] = [
+        (Method::DELETE, "/orders/abc", "GET, HEAD, PUT"),
+        (Method::PUT, "/orders", "GET, HEAD, POST"),
+        (Method::POST, "/plans", "GET, HEAD"),
+        (Method::DELETE, "/balances/demo", "GET, HEAD"),
+        (Method::PUT, "/balances/demo/recharges", "GET, HEAD, POST"),
+        (Method::POST, "//healthz", "GET, HEAD"),
+        (Method::PATCH, "//openapi.json", "GET, HEAD"),
     ];
-    for (method, path) in wrong {
+    for (method, path, allow) in wrong {
         let reply = app
             .send(app.request(method.clone(), path, Some(DEMO)))
             .await;
@@ -488,5 +489,119 @@ async fn unknown_routes_are_404_and_wrong_methods_405_both_3303() {
             (405, 3303),
             "{method} {path}: {reply:?}"
         );
+        assert_eq!(
+            reply.headers.get("allow").map(|v| v.to_str().unwrap()),
+            Some(allow),
+            "{method} {path}"
+        );
     }
+    let unknown = app.get("/nothing", DEMO).await;
+    assert!(unknown.headers.get("allow").is_none(), "{unknown:?}");
+}
+
+/// `HEAD` answers what `GET` would, headers included, without the body.
+#[tokio::test]
+async fn head_is_served_wherever_get_is() {
+    let app = spawn_app().await;
+    for (path, token) in [
+        ("//healthz", None),
+        ("//", None),
+        ("//openapi.json", None),
+        ("//docs", None),
+        ("/plans", Some(DEMO)),
+        ("/orders?project=demo", Some(DEMO)),
+        ("/balances/demo", Some(DEMO)),
+        ("/orders?project=demo", None),
+    ] {
+        let get = app.request(Method::GET, path, token).send().await.unwrap();
+        let head = app.request(Method::HEAD, path, token).send().await.unwrap();
+        assert_eq!(head.status(), get.status(), "{path}");
+        for name in ["content-type", "content-length", "www-authenticate"] {
+            assert_eq!(
+                head.headers().get(name),
+                get.headers().get(name),
+                "{path} {name}"
+            );
+        }
+        assert!(head.bytes().await.unwrap().is_empty(), "{path}");
+        assert!(!get.bytes().await.unwrap().is_empty(), "{path}");
+    }
+}
+
+/// An empty value is not an absent one: each is 400 / 3307 and nothing is written (a bare
+/// `?drytry=` used to create and charge a real order, `"replaces": ""` a second order).
+#[tokio::test]
+async fn empty_and_null_values_are_3307_not_defaults() {
+    let app = spawn_app().await;
+    let order = app.create_order(DEMO, "demo", CPU).await;
+    let id = order.data()["orderId"].as_str().unwrap().to_owned();
+    // Without the checks each of these would open (and charge) a volume order.
+    let base =
+        || json!({"project": "demo", "planId": VOLUME, "parameters": {"resourceName": "data-1"}});
+    let with = |key: &str, value: serde_json::Value| {
+        let mut body = base();
+        body[key] = value;
+        body
+    };
+    each_post_is_refused(
+        &app,
+        DEMO,
+        &[
+            ("/orders?drytry=", base()),
+            ("/orders", with("replaces", json!(""))),
+            ("/orders", with("region", json!(""))),
+            ("/orders", with("quantities", json!(null))),
+            ("/orders", with("region", json!(null))),
+            ("/orders", with("replaces", json!(null))),
+            ("/orders", with("parameters", json!(null))),
+            ("/orders", with("parameters", json!({"resourceName": ""}))),
+            ("/orders", with("parameters", json!({"resourceName": null}))),
+        ],
+        400,
+        3307,
+    )
+    .await;
+    each_post_is_refused(
+        &app,
+        ADMIN,
+        &[(
+            "/balances/alice-project/recharges",
+            json!({"amount": "1.00", "comment": null}),
+        )],
+        400,
+        3307,
+    )
+    .await;
+    for path in [
+        "/orders?project=demo&page=".to_owned(),
+        "/orders?project=demo&size=".to_owned(),
+        "/orders?project=demo&status=".to_owned(),
+        "/orders?project=demo&region=".to_owned(),
+        "/usages?project=demo&order=".to_owned(),
+        "/usages?project=demo&region=".to_owned(),
+        "/usages?project=demo&page=".to_owned(),
+        "/notifications?project=demo&order=".to_owned(),
+        "/notifications?project=demo&size=".to_owned(),
+        "/balances/demo/recharges?page=".to_owned(),
+        "/plans?region=".to_owned(),
+        format!("/orders/{id}?project="),
+    ] {
+        let reply = app.get(&path, DEMO).await;
+        assert_eq!(
+            (reply.status.as_u16(), reply.code()),
+            (400, 3307),
+            "{path}: {reply:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_page_beyond_the_largest_says_the_range() {
+    let app = spawn_app().await;
+    let reply = app.get("/orders?project=demo&page=99999999999", DEMO).await;
+    reply.expect(400, 3307);
+    assert_eq!(
+        reply.msg(),
+        "invalid parameters: page must be a whole number from 1 to 4294967295"
+    );
 }

@@ -6,18 +6,25 @@ use domain::page::PageRequest;
 use domain::Money;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::list::page_request;
-use super::{required, rfc3339};
+use super::{required, rfc3339, Field};
 use crate::error::ApiError;
 
 /// `POST /balances/{project}/recharges` body.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[schema(example = json!({"amount": "100.00", "comment": "invoice 42"}))]
 pub struct RechargeBody {
-    /// A decimal string such as "100.00"; a JSON number is refused (floats lose cents).
+    /// A decimal string such as "100.00", more than 0 and at most 1000000000, with at most
+    /// 4 decimals; a JSON number is refused (floats lose cents).
     #[serde(default, deserialize_with = "amount_text")]
+    #[schema(value_type = String, required = true, pattern = "^(0*[1-9][0-9]{0,8}(\\.[0-9]{1,4})?|0*1000000000(\\.0{1,4})?|0+\\.([1-9][0-9]{0,3}|0[1-9][0-9]{0,2}|00[1-9][0-9]?|000[1-9]))$", example = "100.00")]
     pub amount: Option<String>,
-    pub comment: Option<String>,
+    /// At most 256 characters; a blank one is no comment.
+    #[serde(default)]
+    #[schema(value_type = String, required = false, max_length = 256, example = "invoice 42")]
+    pub comment: Field<String>,
 }
 
 fn amount_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
@@ -61,7 +68,11 @@ impl TryFrom<RechargeInput> for RechargeRequest {
         let amount = text
             .parse::<Money>()
             .map_err(|e| ApiError::invalid(e.to_string()))?;
-        let comment = input.body.comment.filter(|c| !c.trim().is_empty());
+        let comment = input
+            .body
+            .comment
+            .given("comment")?
+            .filter(|c| !c.trim().is_empty());
         Ok(RechargeRequest {
             project,
             amount,
@@ -71,9 +82,14 @@ impl TryFrom<RechargeInput> for RechargeRequest {
 }
 
 /// `GET /balances/{project}/recharges` query string.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
+    /// Which page, from 1.
+    #[param(value_type = i64, required = false, minimum = 1, maximum = 4_294_967_295_i64)]
     pub page: Option<String>,
+    /// Rows per page, 1 to 100; 30 when absent.
+    #[param(value_type = i64, required = false, minimum = 1, maximum = 100)]
     pub size: Option<String>,
 }
 
@@ -90,19 +106,24 @@ pub fn project_of(path: &str) -> Result<ProjectId, ApiError> {
     required(Some(path), ProjectId::parse)
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BalanceJson {
+    #[schema(example = "demo")]
     pub project: String,
     /// The local ledger's balance; negative when the project is in arrears.
+    #[schema(value_type = String, pattern = "^-?[0-9]+\\.[0-9]{2,4}$", example = "99.00")]
     pub balance: Money,
     /// Everything the project owes: its arrears in the ledger and the payments charge
     /// services declined for usage already consumed. A recharge pays the ledger's first.
+    #[schema(value_type = String, pattern = "^-?[0-9]+\\.[0-9]{2,4}$", example = "99.00")]
     pub owed: Money,
     /// How far postpaid usage may take the balance below zero.
+    #[schema(value_type = String, pattern = "^-?[0-9]+\\.[0-9]{2,4}$", example = "99.00")]
     pub credit_limit: Money,
     /// Absent for a project that never had money.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, format = DateTime, example = "2026-11-23T11:28:07.123456Z")]
     pub updated_at: Option<String>,
 }
 
@@ -119,14 +140,19 @@ impl From<&Account> for BalanceJson {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct RechargeJson {
     pub id: i64,
+    #[schema(example = "demo")]
     pub project: String,
+    #[schema(value_type = String, pattern = "^-?[0-9]+\\.[0-9]{2,4}$", example = "99.00")]
     pub amount: Money,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// The admin who recorded it.
+    #[schema(example = "admin")]
     pub operator: String,
+    #[schema(value_type = String, format = DateTime, example = "2026-11-23T11:28:07.123456Z")]
     pub time: String,
 }
 
@@ -144,7 +170,7 @@ impl From<&Recharge> for RechargeJson {
 }
 
 /// A recorded recharge and the balance after it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct RechargedJson {
     pub recharge: RechargeJson,
     pub balance: BalanceJson,

@@ -39,8 +39,12 @@ pub fn payload_error(error: JsonPayloadError) -> ApiError {
     }
 }
 
-/// Deserializes a DTO from an already parsed JSON value, naming the failing field.
+/// Deserializes a DTO from an already parsed JSON value, naming the failing field. Every
+/// body is a JSON object: serde would otherwise read a struct from an array, field by field.
 pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    if !value.is_object() {
+        return Err(ApiError::BadJson("the body must be a JSON object".into()));
+    }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
@@ -115,10 +119,26 @@ mod tests {
         );
     }
 
+    #[derive(Debug, Deserialize)]
+    struct Defaults {
+        #[serde(default)]
+        first: Option<String>,
+        #[serde(default)]
+        second: Option<String>,
+    }
+
     #[test]
     fn a_body_that_is_not_an_object_is_bad_json() {
-        let error = from_value::<Body>(json!([1, 2])).unwrap_err();
-        assert!(matches!(error, ApiError::BadJson(_)));
+        let object = from_value::<Defaults>(json!({"second": "b"})).unwrap();
+        assert_eq!((object.first, object.second.as_deref()), (None, Some("b")));
+        for value in [json!([1, 2]), json!(["a", "b"]), json!("a"), json!(null)] {
+            let error = from_value::<Defaults>(value.clone()).unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                "parse json failed: the body must be a JSON object",
+                "{value}"
+            );
+        }
     }
 
     #[test]

@@ -2,10 +2,12 @@
 
 use domain::page::{Page, PageRequest};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::error::ApiError;
 
-#[derive(Debug, Serialize)]
+/// A page of a list, and how many items the whole list has.
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ListJson<T: Serialize> {
     pub total: u64,
     pub results: Vec<T>,
@@ -32,12 +34,9 @@ impl<T: Serialize> ListJson<T> {
     }
 }
 
-/// `page` and `size` query parameters; absent or empty means the default.
+/// `page` and `size` query parameters; absent means the default, empty is invalid.
 pub fn page_request(page: Option<&str>, size: Option<&str>) -> Result<PageRequest, ApiError> {
-    fn present(value: Option<&str>) -> Option<&str> {
-        value.filter(|s| !s.is_empty())
-    }
-    Ok(PageRequest::parse(present(page), present(size))?)
+    Ok(PageRequest::parse(page, size)?)
 }
 
 #[cfg(test)]
@@ -48,10 +47,14 @@ mod tests {
 
     #[test]
     fn page_and_size_default_to_1_and_30() {
-        assert_eq!(
-            page_request(None, Some("")).unwrap(),
-            PageRequest::default()
-        );
+        assert_eq!(page_request(None, None).unwrap(), PageRequest::default());
+    }
+
+    #[test]
+    fn an_empty_page_or_size_is_invalid_not_the_default() {
+        for (page, size) in [(Some(""), None), (None, Some(""))] {
+            assert!(page_request(page, size).is_err(), "{page:?} {size:?}");
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! the domain parser that owns the rule; responses are built from domain entities.
 
 pub mod balances;
+pub mod index;
 pub mod json;
 pub mod list;
 pub mod notifications;
@@ -12,8 +13,58 @@ pub mod usages;
 pub mod webhook_event;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Deserializer};
 
 use crate::error::ApiError;
+
+/// The schemas of the string labels DTOs carry as `&'static str`, for
+/// `#[schema(schema_with = …)]`: each lists what the code can produce or accept.
+pub mod labels {
+    use domain::consumption::ConsumptionKind;
+    use domain::notification::NotificationKind;
+    use domain::order::OrderStatus;
+    use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
+
+    /// A string that is one of `values`.
+    pub fn one_of<'a>(values: impl IntoIterator<Item = &'a str>) -> Object {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(values))
+            .build()
+    }
+
+    pub fn order_status() -> Object {
+        one_of(OrderStatus::ALL.map(OrderStatus::label))
+    }
+
+    pub fn charging_mode() -> Object {
+        one_of(["prepaid", "postpaid"])
+    }
+
+    pub fn cycle() -> Object {
+        one_of(["month", "year"])
+    }
+
+    pub fn money_keeper() -> Object {
+        one_of(["ledger", "charge-service"])
+    }
+
+    pub fn renewal() -> Object {
+        one_of(["renewed", "pending", "unpaid", "ended", "not_due"])
+    }
+
+    pub fn notification_kind() -> Object {
+        one_of(NotificationKind::ALL.map(NotificationKind::label))
+    }
+
+    pub fn usage_kind() -> Object {
+        one_of(ConsumptionKind::ALL.map(ConsumptionKind::label))
+    }
+
+    pub fn action() -> Object {
+        one_of(["cancel", "renew"])
+    }
+}
 
 /// RFC 3339 in UTC with microseconds and `Z`: "2026-11-23T11:28:07.123456Z".
 pub fn rfc3339(time: &DateTime<Utc>) -> String {
@@ -28,14 +79,43 @@ pub fn required<T>(
     Ok(parse(value.unwrap_or_default())?)
 }
 
-/// An optional filter: absent and empty (`?region=`) both mean "no filter".
+/// An optional parameter: absent means none, but a present one must be valid, empty
+/// included (`?region=` is 400 / 3307 naming `region`, not "no filter").
 pub fn optional<T>(
     value: Option<&str>,
     parse: fn(&str) -> domain::Result<T>,
 ) -> Result<Option<T>, ApiError> {
-    match value {
-        None | Some("") => Ok(None),
-        Some(text) => Ok(Some(parse(text)?)),
+    value.map(parse).transpose().map_err(ApiError::from)
+}
+
+/// An optional body field that tells `null` from absent (`#[serde(default)]` makes absent
+/// [`Field::Absent`]). `null` is refused like an empty value rather than taken for "not
+/// given", so `"quantities": null` cannot silently become the default.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Field<T> {
+    #[default]
+    Absent,
+    Null,
+    Given(T),
+}
+
+impl<T> Field<T> {
+    /// The value, `None` when absent; `null` is 400 / 3307 naming `name`.
+    pub fn given(self, name: &str) -> Result<Option<T>, ApiError> {
+        match self {
+            Field::Absent => Ok(None),
+            Field::Null => Err(ApiError::invalid(format!("{name} can't be null"))),
+            Field::Given(value) => Ok(Some(value)),
+        }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Field<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(match Option::<T>::deserialize(deserializer)? {
+            None => Field::Null,
+            Some(value) => Field::Given(value),
+        })
     }
 }
 
@@ -65,9 +145,44 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_optional_filter_is_no_filter() {
-        assert_eq!(optional(Some(""), Region::parse).unwrap(), None);
+    fn an_absent_optional_parameter_is_none_and_an_empty_one_is_invalid() {
         assert_eq!(optional(None, Region::parse).unwrap(), None);
+        assert_eq!(
+            optional(Some(""), Region::parse).unwrap_err().to_string(),
+            "invalid parameters: region can't be blank"
+        );
         assert!(optional(Some("cn north"), Region::parse).is_err());
+        assert_eq!(
+            optional(Some("cn-north-1"), Region::parse).unwrap(),
+            Some(Region::parse("cn-north-1").unwrap())
+        );
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Body {
+        #[serde(default)]
+        quantities: Field<i64>,
+    }
+
+    fn quantities(json: serde_json::Value) -> Result<Option<i64>, ApiError> {
+        serde_json::from_value::<Body>(json)
+            .unwrap()
+            .quantities
+            .given("quantities")
+    }
+
+    #[test]
+    fn a_field_tells_null_from_absent() {
+        assert_eq!(quantities(serde_json::json!({})).unwrap(), None);
+        assert_eq!(
+            quantities(serde_json::json!({"quantities": 2})).unwrap(),
+            Some(2)
+        );
+        assert_eq!(
+            quantities(serde_json::json!({"quantities": null}))
+                .unwrap_err()
+                .to_string(),
+            "invalid parameters: quantities can't be null"
+        );
     }
 }

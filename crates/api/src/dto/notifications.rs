@@ -6,17 +6,28 @@ use domain::page::PageRequest;
 use domain::ports::NotificationFilter;
 use domain::Money;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
+use super::labels;
 use super::list::page_request;
 use super::{optional, required, rfc3339};
 use crate::error::ApiError;
 
 /// `GET /notifications` query string.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListNotificationsQuery {
+    /// The project whose events to list.
+    #[param(value_type = String, required = true, pattern = "^[A-Za-z0-9_-]{1,64}$", example = "demo")]
     pub project: Option<String>,
+    /// Only this order's events.
+    #[param(value_type = String, required = false, pattern = "^[A-Za-z0-9_-]{1,64}$")]
     pub order: Option<String>,
+    /// Which page, from 1.
+    #[param(value_type = i64, required = false, minimum = 1, maximum = 4_294_967_295_i64)]
     pub page: Option<String>,
+    /// Rows per page, 1 to 100; 30 when absent.
+    #[param(value_type = i64, required = false, minimum = 1, maximum = 100)]
     pub size: Option<String>,
 }
 
@@ -36,18 +47,21 @@ impl TryFrom<ListNotificationsQuery> for (NotificationFilter, PageRequest) {
 }
 
 /// One event about one order.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NotificationJson {
     /// `order_created`, `order_renewed`, `order_renew_failed`, `order_ending`,
-    /// `order_ended` or `order_switched`.
+    /// `order_ended`, `order_switched` or `payment_owed`.
+    #[schema(schema_with = labels::notification_kind)]
     pub kind: &'static str,
     pub project: String,
     pub region: String,
     pub order_id: String,
+    #[schema(value_type = String, format = DateTime, example = "2026-11-23T11:28:07.123456Z")]
     pub time: String,
     /// Charged (positive) or refunded (negative); absent when the event moved no money.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, pattern = "^-?[0-9]+\\.[0-9]{2,4}$", example = "99.00")]
     pub amount: Option<Money>,
     pub message: String,
 }
@@ -124,8 +138,14 @@ mod tests {
         assert_eq!(filter.order.unwrap().as_str(), "o1");
         assert_eq!(page, PageRequest::default());
         let (filter, _) =
-            <(NotificationFilter, PageRequest)>::try_from(query(Some("demo"), Some(""))).unwrap();
+            <(NotificationFilter, PageRequest)>::try_from(query(Some("demo"), None)).unwrap();
         assert_eq!(filter.order, None);
+        let error = <(NotificationFilter, PageRequest)>::try_from(query(Some("demo"), Some("")))
+            .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "invalid parameters: orderId can't be blank"
+        );
         let error = <(NotificationFilter, PageRequest)>::try_from(query(None, None)).unwrap_err();
         assert_eq!(
             error.to_string(),

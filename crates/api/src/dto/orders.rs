@@ -8,36 +8,69 @@ use domain::renewal::RenewalOutcome;
 use domain::usecases::{CancelOrderRequest, CreateOrderRequest, OrderAction, Quote, RenewOutcome};
 use domain::Money;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
+use super::labels;
 use super::list::page_request;
 use super::plans::mode_label;
-use super::{optional, required, rfc3339};
+use super::{optional, required, rfc3339, Field};
 use crate::error::ApiError;
 
 /// `POST /orders` body. Every field is optional here so that a missing one is reported by
-/// its domain parser as a 3307 naming it; a wrong JSON type is a 3302.
-#[derive(Debug, Default, Deserialize)]
+/// its domain parser as a 3307 naming it; a wrong JSON type is a 3302. The schema states
+/// what the parsers accept.
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(example = json!({"project": "demo", "planId": "volume-10g-monthly", "quantities": 2,
+    "region": "cn-north-1", "parameters": {"resourceName": "pg-data"}}))]
 pub struct CreateOrderBody {
+    /// The project that pays.
+    #[schema(value_type = String, required = true, pattern = "^[A-Za-z0-9_-]{1,64}$", example = "demo")]
     pub project: Option<String>,
+    #[schema(value_type = String, required = true, pattern = "^[A-Za-z0-9_-]{1,64}$",
+        example = "volume-10g-monthly")]
     pub plan_id: Option<String>,
-    pub quantities: Option<i64>,
-    pub region: Option<String>,
-    pub parameters: Option<OrderParameters>,
+    /// Units to buy; 1 when absent.
+    #[serde(default)]
+    #[schema(value_type = i64, required = false, minimum = 1, maximum = 10000, example = 1)]
+    pub quantities: Field<i64>,
+    /// If given, it must be the plan's region.
+    #[serde(default)]
+    #[schema(value_type = String, required = false, pattern = "^[A-Za-z0-9_-]{1,32}$",
+        example = "cn-north-1")]
+    pub region: Field<String>,
+    #[serde(default)]
+    #[schema(value_type = OrderParameters, required = false)]
+    pub parameters: Field<OrderParameters>,
     /// The open order this one replaces (a plan switch).
-    pub replaces: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = String, required = false, pattern = "^[A-Za-z0-9_-]{1,64}$")]
+    pub replaces: Field<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderParameters {
-    pub resource_name: Option<String>,
+    /// A DNS label: required by plans with `requiresResourceName`, refused by the others.
+    #[serde(default)]
+    #[schema(value_type = String, required = false, pattern = "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", example = "pg-data")]
+    pub resource_name: Field<String>,
 }
 
 /// `POST /orders` query string.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CreateOrderQuery {
+    #[param(schema_with = drytry, required = false)]
     pub drytry: Option<String>,
+}
+
+fn drytry() -> utoipa::openapi::schema::Object {
+    let mut schema = labels::one_of(["0", "1", "true", "false"]);
+    schema.description = Some(
+        "`1` or `true`: answer the quote and write nothing; `0`, `false` or absent: order.".into(),
+    );
+    schema
 }
 
 /// Everything a create request carries.
@@ -47,10 +80,11 @@ pub struct CreateOrderInput {
     pub query: CreateOrderQuery,
 }
 
-/// `drytry`: `1`/`true` quote only, absent or `0`/`false` create.
+/// `drytry`: `1`/`true` quote only, absent or `0`/`false` create; anything else, empty
+/// included, is refused (a bare `?drytry=` must not create and charge a real order).
 fn dry_run(value: Option<&str>) -> Result<bool, ApiError> {
     match value {
-        None | Some("" | "0" | "false") => Ok(false),
+        None | Some("0" | "false") => Ok(false),
         Some("1" | "true") => Ok(true),
         Some(_) => Err(ApiError::invalid("drytry must be 0, 1, true or false")),
     }
@@ -61,14 +95,22 @@ impl TryFrom<CreateOrderInput> for CreateOrderRequest {
 
     fn try_from(input: CreateOrderInput) -> Result<Self, ApiError> {
         let body = input.body;
-        let resource_name = body.parameters.and_then(|p| p.resource_name);
+        let resource_name = match body.parameters.given("parameters")? {
+            Some(parameters) => parameters.resource_name.given("parameters.resourceName")?,
+            None => None,
+        };
+        let region = body.region.given("region")?;
+        let replaces = body.replaces.given("replaces")?;
         Ok(CreateOrderRequest {
             project: required(body.project.as_deref(), ProjectId::parse)?,
             plan_id: required(body.plan_id.as_deref(), PlanId::parse)?,
-            quantities: body.quantities.map_or(Ok(Quantity::ONE), Quantity::new)?,
-            region: optional(body.region.as_deref(), Region::parse)?,
+            quantities: body
+                .quantities
+                .given("quantities")?
+                .map_or(Ok(Quantity::ONE), Quantity::new)?,
+            region: optional(region.as_deref(), Region::parse)?,
             resource_name: optional(resource_name.as_deref(), ResourceName::parse)?,
-            replaces: optional(body.replaces.as_deref(), OrderId::parse)?,
+            replaces: optional(replaces.as_deref(), OrderId::parse)?,
             dry_run: dry_run(input.query.drytry.as_deref())?,
             idempotency: None,
         })
@@ -76,9 +118,14 @@ impl TryFrom<CreateOrderInput> for CreateOrderRequest {
 }
 
 /// `PUT /orders/{orderId}` body.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[schema(example = json!({"action": "cancel", "project": "demo"}))]
 pub struct OrderActionBody {
+    /// `cancel` ends the order now; `renew` renews what is due now.
+    #[schema(schema_with = labels::action, required = true)]
     pub action: Option<String>,
+    /// The order's project.
+    #[schema(value_type = String, required = true, pattern = "^[A-Za-z0-9_-]{1,64}$", example = "demo")]
     pub project: Option<String>,
 }
 
@@ -108,19 +155,39 @@ impl TryFrom<OrderActionInput> for (OrderAction, CancelOrderRequest) {
 }
 
 /// `GET /orders/{orderId}` query string.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct GetOrderQuery {
+    /// The order's project.
+    #[param(value_type = String, required = true, pattern = "^[A-Za-z0-9_-]{1,64}$", example = "demo")]
     pub project: Option<String>,
 }
 
 /// `GET /orders` query string.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListOrdersQuery {
+    /// The project whose orders to list.
+    #[param(value_type = String, required = true, pattern = "^[A-Za-z0-9_-]{1,64}$", example = "demo")]
     pub project: Option<String>,
+    #[param(schema_with = status_filter, required = false)]
     pub status: Option<String>,
+    /// Only orders of this region.
+    #[param(value_type = String, required = false, pattern = "^[A-Za-z0-9_-]{1,32}$")]
     pub region: Option<String>,
+    /// Which page, from 1.
+    #[param(value_type = i64, required = false, minimum = 1, maximum = 4_294_967_295_i64)]
     pub page: Option<String>,
+    /// Rows per page, 1 to 100; 30 when absent.
+    #[param(value_type = i64, required = false, minimum = 1, maximum = 100)]
     pub size: Option<String>,
+}
+
+fn status_filter() -> utoipa::openapi::schema::Object {
+    let mut schema = labels::order_status();
+    schema.description = Some("Only orders in this status.".into());
+    schema.default = Some(OrderStatus::Consuming.label().into());
+    schema
 }
 
 impl TryFrom<ListOrdersQuery> for (OrderFilter, PageRequest) {
@@ -141,33 +208,49 @@ impl TryFrom<ListOrdersQuery> for (OrderFilter, PageRequest) {
 }
 
 /// An order as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderJson {
+    #[schema(example = "443553e7c0a94d0f9d1c2f1b0e6a7d55")]
     pub order_id: String,
+    #[schema(example = "demo")]
     pub project: String,
+    #[schema(example = "cn-north-1")]
     pub region: String,
+    #[schema(minimum = 1, maximum = 10000, example = 2)]
     pub quantities: u32,
+    #[schema(example = "volume-10g-monthly")]
     pub plan_id: String,
     /// `prepaid` or `postpaid`, fixed when the order opened.
+    #[schema(schema_with = labels::charging_mode)]
     pub charging_mode: &'static str,
+    #[schema(value_type = String, format = DateTime, example = "2026-11-23T11:28:07.123456Z")]
     pub start_time: String,
     /// Only once the order has ended.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, format = DateTime, example = "2026-11-23T11:28:07.123456Z")]
     pub end_time: Option<String>,
+    /// Paid until (prepaid) or next settlement (postpaid).
+    #[schema(value_type = String, format = DateTime, example = "2026-11-23T11:28:07.123456Z")]
     pub deadline_time: String,
+    #[schema(schema_with = labels::order_status)]
     pub status: &'static str,
+    #[schema(example = "demo")]
     pub creator: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "pg-data")]
     pub resource_name: Option<String>,
     /// Renewal attempts the balance could not cover since the last successful charge.
     pub renew_retries: u32,
     /// The order's own terms, fixed when it opened (its price follows the catalog at each
     /// renewal): `month` or `year`.
+    #[schema(schema_with = labels::cycle)]
     pub cycle: &'static str,
     /// The price of one cycle of one unit.
+    #[schema(value_type = String, pattern = "^-?[0-9]+\\.[0-9]{2,4}$", example = "99.00")]
     pub unit_price: Money,
     /// Who keeps its money: `ledger` or `charge-service`.
+    #[schema(schema_with = labels::money_keeper)]
     pub money_keeper: &'static str,
     /// Whether a payment (a pending order's first cycle, a renewal) is being settled with
     /// the charge service: the order cannot be cancelled or switched meanwhile.
@@ -199,13 +282,15 @@ impl From<&Order> for OrderJson {
 }
 
 /// What a manual renewal did: the order as it is now, the outcome, and what it charged.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct RenewedOrderJson {
     #[serde(flatten)]
     pub order: OrderJson,
     /// `renewed`, `pending` (a charge service's answer is awaited), `unpaid`, `ended` or
     /// `not_due`.
+    #[schema(schema_with = labels::renewal)]
     pub renewal: &'static str,
+    #[schema(value_type = String, pattern = "^-?[0-9]+\\.[0-9]{2,4}$", example = "99.00")]
     pub charged: Money,
 }
 
@@ -227,20 +312,26 @@ impl From<&RenewOutcome> for RenewedOrderJson {
 
 /// A created order and the net amount its balance paid. After a plan switch, `replaces`
 /// names the ended order and `replaced` shows it as it is now.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CreatedOrderJson {
     #[serde(flatten)]
     pub order: OrderJson,
     /// `charge + settlement − refund`; negative when the balance gained.
+    #[schema(value_type = String, pattern = "^-?[0-9]+\\.[0-9]{2,4}$", example = "99.00")]
     pub money: Money,
     /// The new order's upfront charge.
+    #[schema(value_type = String, pattern = "^-?[0-9]+\\.[0-9]{2,4}$", example = "99.00")]
     pub charge: Money,
     /// The replaced order's unused remainder, given back.
+    #[schema(value_type = String, pattern = "^-?[0-9]+\\.[0-9]{2,4}$", example = "99.00")]
     pub refund: Money,
     /// The replaced order's unpaid (postpaid) usage, charged.
+    #[schema(value_type = String, pattern = "^-?[0-9]+\\.[0-9]{2,4}$", example = "99.00")]
     pub settlement: Money,
+    /// After a switch: the ended order's id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replaces: Option<String>,
+    /// After a switch: the ended order as it is now.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replaced: Option<OrderJson>,
 }
@@ -262,33 +353,50 @@ impl CreatedOrderJson {
 
 /// A cancelled order, what went back to the balance, and what its unpaid (postpaid) usage
 /// up to the cancel cost.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CancelledOrderJson {
     #[serde(flatten)]
     pub order: OrderJson,
+    #[schema(value_type = String, pattern = "^-?[0-9]+\\.[0-9]{2,4}$", example = "99.00")]
     pub refunded: Money,
+    #[schema(value_type = String, pattern = "^-?[0-9]+\\.[0-9]{2,4}$", example = "99.00")]
     pub settled: Money,
 }
 
+/// What `PUT /orders/{orderId}` answers: a cancel or a renewal.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum ModifiedOrderJson {
+    Cancelled(CancelledOrderJson),
+    Renewed(RenewedOrderJson),
+}
+
 /// What a create would charge: the net, its parts, and the new order's first period.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct QuoteJson {
     /// `charge + settlement − refund`; negative when the balance would gain.
+    #[schema(value_type = String, pattern = "^-?[0-9]+\\.[0-9]{2,4}$", example = "99.00")]
     pub money: Money,
     /// The new order's upfront charge.
+    #[schema(value_type = String, pattern = "^-?[0-9]+\\.[0-9]{2,4}$", example = "99.00")]
     pub charge: Money,
     /// The replaced order's unused remainder, given back.
+    #[schema(value_type = String, pattern = "^-?[0-9]+\\.[0-9]{2,4}$", example = "99.00")]
     pub refund: Money,
     /// The replaced order's unpaid usage (postpaid), charged.
+    #[schema(value_type = String, pattern = "^-?[0-9]+\\.[0-9]{2,4}$", example = "99.00")]
     pub settlement: Money,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replaces: Option<String>,
     pub project: String,
     pub plan_id: String,
     pub region: String,
+    #[schema(minimum = 1, maximum = 10000)]
     pub quantities: u32,
+    #[schema(value_type = String, format = DateTime, example = "2026-11-23T11:28:07.123456Z")]
     pub start_time: String,
+    #[schema(value_type = String, format = DateTime, example = "2026-11-23T11:28:07.123456Z")]
     pub deadline_time: String,
 }
 
@@ -655,12 +763,82 @@ mod tests {
         assert_eq!(request.replaces.unwrap().as_str(), "0123abcd");
         let absent = create(json!({"project": "demo", "planId": "p"}), None).unwrap();
         assert_eq!(absent.replaces, None);
-        let empty = create(
-            json!({"project": "demo", "planId": "p", "replaces": ""}),
-            None,
-        )
-        .unwrap();
-        assert_eq!(empty.replaces, None);
+    }
+
+    #[test]
+    fn empty_or_null_optional_fields_are_invalid_not_absent() {
+        let with = |key: &str, value: serde_json::Value| {
+            let mut body = json!({"project": "demo", "planId": "p"});
+            body[key] = value;
+            body
+        };
+        for (body, expected) in [
+            (with("replaces", json!("")), "orderId can't be blank"),
+            (with("region", json!("")), "region can't be blank"),
+            (with("quantities", json!(null)), "quantities can't be null"),
+            (with("region", json!(null)), "region can't be null"),
+            (with("replaces", json!(null)), "replaces can't be null"),
+            (with("parameters", json!(null)), "parameters can't be null"),
+            (
+                with("parameters", json!({"resourceName": null})),
+                "parameters.resourceName can't be null",
+            ),
+            (
+                with("parameters", json!({"resourceName": ""})),
+                "resourceName must be a DNS label",
+            ),
+        ] {
+            let error = message(create(body.clone(), None));
+            assert!(
+                error.starts_with(&format!("invalid parameters: {expected}")),
+                "{body}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_empty_drytry_is_invalid_not_a_real_order() {
+        let error = message(create(json!({"project": "demo", "planId": "p"}), Some("")));
+        assert_eq!(
+            error,
+            "invalid parameters: drytry must be 0, 1, true or false"
+        );
+    }
+
+    #[test]
+    fn empty_query_filters_are_invalid_not_absent() {
+        for query in [
+            ListOrdersQuery {
+                status: Some(String::new()),
+                ..list_query()
+            },
+            ListOrdersQuery {
+                region: Some(String::new()),
+                ..list_query()
+            },
+            ListOrdersQuery {
+                page: Some(String::new()),
+                ..list_query()
+            },
+            ListOrdersQuery {
+                size: Some(String::new()),
+                ..list_query()
+            },
+        ] {
+            let label = format!("{query:?}");
+            let error = <(OrderFilter, PageRequest)>::try_from(query).unwrap_err();
+            assert!(
+                error.to_string().starts_with("invalid parameters:"),
+                "{label}: {error}"
+            );
+        }
+    }
+
+    fn list_query() -> ListOrdersQuery {
+        ListOrdersQuery {
+            project: Some("demo".into()),
+            ..Default::default()
+        }
     }
 
     #[test]

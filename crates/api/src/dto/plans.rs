@@ -3,26 +3,39 @@
 use domain::plan::{ChargingMode, Plan};
 use domain::Money;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::labels;
 
 /// `GET /plans` query string.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListPlansQuery {
+    /// Only this region's plans.
+    #[param(value_type = String, required = false, pattern = "^[A-Za-z0-9_-]{1,32}$")]
     pub region: Option<String>,
 }
 
 /// A plan as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PlanJson {
+    #[schema(example = "volume-10g-monthly")]
     pub plan_id: String,
+    /// `cpuquota`, `quota`, `resources`, `volume`, `bsi`, …
     #[serde(rename = "type")]
+    #[schema(example = "volume")]
     pub plan_type: String,
+    #[schema(example = "cn-north-1")]
     pub region: String,
     /// `prepaid` or `postpaid`.
+    #[schema(schema_with = labels::charging_mode)]
     pub charging_mode: &'static str,
     /// Price of one cycle for a quantity of one.
+    #[schema(value_type = String, pattern = "^-?[0-9]+\\.[0-9]{2,4}$", example = "99.00")]
     pub price: Money,
     /// `month` or `year`.
+    #[schema(schema_with = labels::cycle)]
     pub cycle: &'static str,
     pub requires_resource_name: bool,
     pub description: String,

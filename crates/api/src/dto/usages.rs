@@ -6,18 +6,31 @@ use domain::page::PageRequest;
 use domain::ports::UsageFilter;
 use domain::Money;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
+use super::labels;
 use super::list::page_request;
 use super::{optional, required, rfc3339};
 use crate::error::ApiError;
 
 /// `GET /usages` query string.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListUsagesQuery {
+    /// The project whose rows to list.
+    #[param(value_type = String, required = true, pattern = "^[A-Za-z0-9_-]{1,64}$", example = "demo")]
     pub project: Option<String>,
+    /// Only this order's rows.
+    #[param(value_type = String, required = false, pattern = "^[A-Za-z0-9_-]{1,64}$")]
     pub order: Option<String>,
+    /// Only this region's rows.
+    #[param(value_type = String, required = false, pattern = "^[A-Za-z0-9_-]{1,32}$")]
     pub region: Option<String>,
+    /// Which page, from 1.
+    #[param(value_type = i64, required = false, minimum = 1, maximum = 4_294_967_295_i64)]
     pub page: Option<String>,
+    /// Rows per page, 1 to 100; 30 when absent.
+    #[param(value_type = i64, required = false, minimum = 1, maximum = 100)]
     pub size: Option<String>,
 }
 
@@ -38,19 +51,26 @@ impl TryFrom<ListUsagesQuery> for (UsageFilter, PageRequest) {
 }
 
 /// One consumption row: a charge (positive `money`) or a refund (negative).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UsageJson {
     pub order_id: String,
+    /// The row's number within its order: 1, 2, 3 …
     pub consume_id: u32,
     pub project: String,
     pub region: String,
+    /// The start of the paid period (the end instant for `end` rows).
+    #[schema(value_type = String, format = DateTime, example = "2026-11-23T11:28:07.123456Z")]
     pub time: String,
     /// Until when the row's money covers the order.
+    #[schema(value_type = String, format = DateTime, example = "2026-11-23T11:28:07.123456Z")]
     pub deadline_time: String,
+    /// Positive for a charge, negative for a refund.
+    #[schema(value_type = String, pattern = "^-?[0-9]+\\.[0-9]{2,4}$", example = "99.00")]
     pub money: Money,
     pub plan_id: String,
     /// `new`, `renew`, `switch` or `end`.
+    #[schema(schema_with = labels::usage_kind)]
     pub kind: &'static str,
 }
 

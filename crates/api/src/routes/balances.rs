@@ -1,7 +1,7 @@
 //! `/balances/{project}`: the balance, recharges (admins only) and their history.
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use domain::page::PageRequest;
 
 use crate::auth::Caller;
@@ -11,12 +11,31 @@ use crate::dto::balances::{
 };
 use crate::dto::json::JsonBody;
 use crate::dto::list::ListJson;
-use crate::envelope::ok;
+use crate::envelope::{ok, Envelope};
 use crate::error::ApiError;
 use crate::idempotency::{once, Answer, Keyed};
+use crate::openapi::responses::{
+    BadRequest, Forbidden, KeyReused, PayloadTooLarge, Unauthorized, Unavailable,
+};
 use crate::startup::AppState;
 
 /// `GET /balances/{project}`.
+#[utoipa::path(
+    operation_id = "get_balance",
+    tag = "balances",
+    summary = "A project's balance in the local ledger",
+    params(("project" = String, Path, description = "The project.", pattern = "^[A-Za-z0-9_-]{1,64}$")),
+    responses(
+        (status = 200, description = "The balance; a project never funded has 0.00 and no \
+            `updatedAt`.", body = Envelope<BalanceJson>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 503, response = Unavailable)
+    ),
+    security(("bearer" = []))
+)]
+#[get("/balances/{project}")]
 pub async fn get(
     Caller(principal): Caller,
     state: web::Data<AppState>,
@@ -29,6 +48,26 @@ pub async fn get(
 
 /// `POST /balances/{project}/recharges` with `{"amount":"100.00","comment"?}`; takes an
 /// optional `Idempotency-Key`.
+#[utoipa::path(
+    operation_id = "recharge",
+    tag = "balances",
+    summary = "Add money to a project's balance (admins only)",
+    description = "A recharge pays arrears first: it is added to the balance, negative or not.",
+    params(("project" = String, Path, description = "The project.", pattern = "^[A-Za-z0-9_-]{1,64}$"), ("Idempotency-Key" = Option<String>, Header, nullable = false, description = "Optional: 1 to 255 visible ASCII characters (a UUID, say). The same key with the same request answers the first answer again (with `Idempotent-Replayed: true`) and does nothing twice; with another request it is 409 / 3321.", min_length = 1, max_length = 255, pattern = "^[!-~]{1,255}$")),
+    request_body(content = RechargeBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The recharge and the balance after it.",
+            body = Envelope<RechargedJson>, headers(("Idempotent-Replayed" = String, description = "`true` when this is the first answer to the same Idempotency-Key, sent again."))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 409, response = KeyReused),
+        (status = 413, response = PayloadTooLarge),
+        (status = 503, response = Unavailable)
+    ),
+    security(("bearer" = []))
+)]
+#[post("/balances/{project}/recharges")]
 pub async fn recharge(
     req: HttpRequest,
     Caller(principal): Caller,
@@ -65,6 +104,22 @@ pub async fn recharge(
 }
 
 /// `GET /balances/{project}/recharges?page=&size=`, newest first.
+#[utoipa::path(
+    operation_id = "list_recharges",
+    tag = "balances",
+    summary = "A page of a project's recharges, newest first",
+    params(("project" = String, Path, description = "The project.", pattern = "^[A-Za-z0-9_-]{1,64}$"), PageQuery),
+    responses(
+        (status = 200, description = "A page of recharges.",
+            body = Envelope<ListJson<RechargeJson>>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 503, response = Unavailable)
+    ),
+    security(("bearer" = []))
+)]
+#[get("/balances/{project}/recharges")]
 pub async fn list_recharges(
     Caller(principal): Caller,
     state: web::Data<AppState>,

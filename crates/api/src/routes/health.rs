@@ -1,12 +1,25 @@
 //! `GET /healthz`: whether the database answers. No token needed, so load balancers and
 //! orchestrators can call it.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{get, web, HttpResponse};
 
 use crate::envelope::ok_empty;
 use crate::error::ApiError;
+use crate::openapi::responses::Unavailable;
 use crate::startup::AppState;
 
+/// `GET /healthz`.
+#[utoipa::path(
+    operation_id = "healthz",
+    tag = "service",
+    summary = "Liveness: whether the database answers",
+    responses(
+        (status = 200, description = "The database answers.",
+            body = crate::envelope::Done, example = json!({"code": 0, "msg": "OK"})),
+        (status = 503, response = Unavailable)
+    )
+)]
+#[get("/healthz")]
 pub async fn check(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     // Whatever the store's failure, for a health check it means "not serving".
     state.health.ping().await.map_err(|error| match error {
@@ -27,7 +40,7 @@ mod tests {
     use serde_json::{json, Value};
 
     use super::*;
-    use crate::routes::configure;
+    use crate::routes::serve;
     use crate::test_support::{app_state, MockPorts};
 
     fn state(ping: domain::Result<()>) -> web::Data<AppState> {
@@ -37,7 +50,7 @@ mod tests {
     }
 
     async fn healthz(ping: domain::Result<()>) -> (u16, Value) {
-        let app = test::init_service(App::new().app_data(state(ping)).configure(configure)).await;
+        let app = test::init_service(serve(App::new().app_data(state(ping)))).await;
         let response =
             test::call_service(&app, test::TestRequest::get().uri("/healthz").to_request()).await;
         let status = response.status().as_u16();

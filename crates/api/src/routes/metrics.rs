@@ -4,13 +4,25 @@
 //! scraper on the cluster network, not the public ingress). Rendering reads the recorder
 //! only; nothing is asked of the database.
 
-use actix_web::HttpResponse;
+use actix_web::{get, HttpResponse};
 
 use crate::telemetry;
 
 /// The text exposition format's content type.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
+/// `GET /metrics`.
+#[utoipa::path(
+    operation_id = "metrics",
+    tag = "service",
+    summary = "Prometheus metrics of this process (docs/operations.md lists them)",
+    responses(
+        (status = 200, description = "Every metric in the text exposition format.",
+            content_type = "text/plain; version=0.0.4; charset=utf-8", body = String,
+            example = "serviceusage_orders_created_total{region=\"cn-north-1\"} 3\n")
+    )
+)]
+#[get("/metrics")]
 pub async fn render() -> HttpResponse {
     HttpResponse::Ok()
         .content_type(CONTENT_TYPE)
@@ -21,7 +33,7 @@ pub async fn render() -> HttpResponse {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-    use actix_web::{test, web, App};
+    use actix_web::{test, App};
 
     use super::*;
 
@@ -29,7 +41,7 @@ mod tests {
     async fn metrics_are_text_for_prometheus_without_a_token() {
         telemetry::install();
         metrics::counter!("serviceusage_test_rendered_total").increment(3);
-        let app = test::init_service(App::new().route("/metrics", web::get().to(render))).await;
+        let app = test::init_service(App::new().service(render)).await;
         let response =
             test::call_service(&app, test::TestRequest::get().uri("/metrics").to_request()).await;
         assert_eq!(response.status(), 200);

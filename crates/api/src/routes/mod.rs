@@ -1,12 +1,26 @@
 //! The routes: one file per resource. Everything under `/usageapi/v1` needs a bearer token;
-//! `/healthz`, `/readyz` and `/metrics` do not. An unknown path is 404 / 3303, a known path with another method is
-//! 405 / 3303.
+//! `/`, `/healthz`, `/readyz`, `/metrics`, `/openapi.json` and `/docs` do not. An unknown path is 404 / 3303, a
+//! known path with another method is 405 / 3303 with `Allow`, and `HEAD` is served wherever
+//! `GET` is.
+//!
+//! Each handler declares its route and its OpenAPI operation together (`#[utoipa::path]`
+//! above actix's `#[get("/…")]`), and [`configure`] registers it through
+//! `utoipa_actix_web`, which builds the served route table and the document from the same
+//! calls: a route cannot be served undocumented, nor documented unserved (the tests in
+//! `crate::openapi` check both ways).
 
-use actix_web::{web, HttpResponse, Resource};
+use actix_web::dev::{Service, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::{web, App, HttpRequest, HttpResponse};
+use utoipa::OpenApi;
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_actix_web::{scope, AppExt};
 
 use crate::error::ApiError;
+use crate::openapi::{ApiDoc, Document};
 
 pub mod balances;
+pub mod docs;
 pub mod health;
 pub mod metrics;
 pub mod notifications;
@@ -18,46 +32,86 @@ pub mod usages;
 /// Prefix of every business endpoint.
 pub const API_PREFIX: &str = "/usageapi/v1";
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/healthz").route(web::get().to(health::check)))
-        .service(resource("/readyz").route(web::get().to(readiness::check)))
-        .service(resource("/metrics").route(web::get().to(metrics::render)))
+/// Every route, registered and documented at once. A new endpoint is one more `service(…)`
+/// line here, for a handler that carries `#[utoipa::path]` and an actix route macro.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(docs::index)
+        .service(docs::openapi_json)
+        .service(docs::page)
+        .service(docs::asset)
+        .service(health::check)
+        .service(readiness::check)
+        .service(metrics::render)
         .service(
-            web::scope(API_PREFIX)
-                .service(
-                    resource("/orders")
-                        .route(web::post().to(orders::create))
-                        .route(web::get().to(orders::list)),
-                )
-                .service(
-                    resource("/orders/{orderId}")
-                        .route(web::get().to(orders::get))
-                        .route(web::put().to(orders::modify)),
-                )
-                .service(resource("/usages").route(web::get().to(usages::list)))
-                .service(resource("/notifications").route(web::get().to(notifications::list)))
-                .service(resource("/plans").route(web::get().to(plans::list)))
-                .service(resource("/balances/{project}").route(web::get().to(balances::get)))
-                .service(
-                    resource("/balances/{project}/recharges")
-                        .route(web::post().to(balances::recharge))
-                        .route(web::get().to(balances::list_recharges)),
-                ),
+            scope(API_PREFIX)
+                .service(orders::create)
+                .service(orders::list)
+                .service(orders::get)
+                .service(orders::modify)
+                .service(usages::list)
+                .service(notifications::list)
+                .service(plans::list)
+                .service(balances::get)
+                .service(balances::recharge)
+                .service(balances::list_recharges),
         );
 }
 
-/// A resource whose other methods answer 405 in the envelope.
-fn resource(path: &str) -> Resource {
-    web::resource(path).default_service(web::to(method_not_allowed))
+/// `app` with every route, the document they make (served at `/openapi.json`, and read by
+/// the default service to tell 405 from 404), and `HEAD` answered as `GET`.
+pub fn serve<T, B>(
+    app: App<T>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<B>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+>
+where
+    B: actix_web::body::MessageBody,
+    T: ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<B>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+{
+    let (app, openapi) = app
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(configure)
+        .split_for_parts();
+    app.app_data(web::Data::new(Document::new(openapi)))
+        .default_service(web::to(unrouted))
+        .wrap_fn(|mut req, service| {
+            // The codec still knows the request was HEAD and sends no body.
+            if req.method() == Method::HEAD {
+                req.head_mut().method = Method::GET;
+            }
+            service.call(req)
+        })
 }
 
-async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::MethodNotAllowed)
-}
-
-/// The app's default service.
-pub async fn not_found() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::UnknownRoute)
+/// What no route took: 405 with `Allow` when the path is documented (another method), else
+/// 404; both 3303.
+async fn unrouted(req: HttpRequest, document: web::Data<Document>) -> HttpResponse {
+    match document.methods_of(req.path()) {
+        Some(allowed) => {
+            let mut response =
+                actix_web::ResponseError::error_response(&ApiError::MethodNotAllowed);
+            if let Ok(value) = allowed.join(", ").parse() {
+                response
+                    .headers_mut()
+                    .insert(actix_web::http::header::ALLOW, value);
+            }
+            response
+        }
+        None => actix_web::ResponseError::error_response(&ApiError::UnknownRoute),
+    }
 }
 
 /// Query strings that cannot be decoded at all (the typed checks come later) are 3307.

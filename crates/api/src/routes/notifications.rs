@@ -1,17 +1,34 @@
 //! `/notifications`: the events kept for a project, newest first.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{get, web, HttpResponse};
 use domain::page::PageRequest;
 use domain::ports::NotificationFilter;
 
 use crate::auth::Caller;
 use crate::dto::list::ListJson;
 use crate::dto::notifications::{ListNotificationsQuery, NotificationJson};
-use crate::envelope::ok;
+use crate::envelope::{ok, Envelope};
 use crate::error::ApiError;
+use crate::openapi::responses::{BadRequest, Forbidden, Unauthorized, Unavailable};
 use crate::startup::AppState;
 
 /// `GET /notifications?project=&order=&page=&size=`.
+#[utoipa::path(
+    operation_id = "list_notifications",
+    tag = "notifications",
+    summary = "A page of the events recorded about a project's orders, newest first",
+    params(ListNotificationsQuery),
+    responses(
+        (status = 200, description = "A page of events.",
+            body = Envelope<ListJson<NotificationJson>>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 503, response = Unavailable)
+    ),
+    security(("bearer" = []))
+)]
+#[get("/notifications")]
 pub async fn list(
     Caller(principal): Caller,
     state: web::Data<AppState>,
@@ -41,7 +58,7 @@ mod tests {
     use serde_json::{json, Value};
 
     use super::*;
-    use crate::routes::{configure, query_config};
+    use crate::routes::{query_config, serve};
     use crate::test_support::{app_state, MockPorts};
 
     /// `demo-token` is demo, a member of `demo` only; `admin-token` is an admin.
@@ -101,13 +118,8 @@ mod tests {
                 });
         }
         let state = app_state(mocks, Arc::new(MockStoreHealth::new()));
-        let app = test::init_service(
-            App::new()
-                .app_data(state)
-                .app_data(query_config())
-                .configure(configure),
-        )
-        .await;
+        let app =
+            test::init_service(serve(App::new().app_data(state).app_data(query_config()))).await;
         let mut request = test::TestRequest::get().uri(uri);
         if let Some(token) = token {
             request = request.insert_header(("Authorization", format!("Bearer {token}")));
@@ -209,7 +221,7 @@ mod tests {
     async fn only_get_is_allowed() {
         let mocks = MockPorts::default();
         let state = app_state(mocks, Arc::new(MockStoreHealth::new()));
-        let app = test::init_service(App::new().app_data(state).configure(configure)).await;
+        let app = test::init_service(serve(App::new().app_data(state))).await;
         let response =
             test::call_service(&app, test::TestRequest::post().uri(PATH).to_request()).await;
         assert_eq!(response.status().as_u16(), 405);

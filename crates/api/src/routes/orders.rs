@@ -3,7 +3,7 @@
 //! [`crate::idempotency`]).
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use domain::ids::{OrderId, ProjectId};
 use domain::order::OrderStatus;
 use domain::page::PageRequest;
@@ -15,19 +15,67 @@ use crate::dto::json::JsonBody;
 use crate::dto::list::ListJson;
 use crate::dto::orders::{
     CancelledOrderJson, CreateOrderBody, CreateOrderInput, CreateOrderQuery, CreatedOrderJson,
-    GetOrderQuery, ListOrdersQuery, OrderActionBody, OrderActionInput, OrderJson, QuoteJson,
-    RenewedOrderJson,
+    GetOrderQuery, ListOrdersQuery, ModifiedOrderJson, OrderActionBody, OrderActionInput,
+    OrderJson, QuoteJson, RenewedOrderJson,
 };
 use crate::dto::required;
-use crate::envelope::ok;
+use crate::envelope::{ok, Envelope};
 use crate::error::ApiError;
 use crate::idempotency::{once, Answer, Keyed};
+use crate::openapi::responses::{
+    BadGateway, BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PaymentRequired,
+    Unauthorized, Unavailable,
+};
 use crate::startup::AppState;
 use crate::telemetry;
 
 /// `POST /orders[?drytry=1]`, with `"replaces": "<orderId>"` for a plan switch. Answers 201
 /// with the open order, 202 with the pending order while a charge service's answer to its
 /// first payment is awaited (`GET` shows the outcome), 200 with a quote for a dry run.
+#[utoipa::path(
+    operation_id = "create_order",
+    tag = "orders",
+    summary = "Create an order, switch an order's plan, or quote either (drytry)",
+    description = "A prepaid order is charged price × quantities at once; a postpaid one needs \
+                   one cycle of credit. `replaces` ends that order and opens this one in one \
+                   transaction (a plan switch). See docs/api.md for the rules.",
+    params(CreateOrderQuery, ("Idempotency-Key" = Option<String>, Header, nullable = false, description = "Optional: 1 to 255 visible ASCII characters (a UUID, say). The same key with the same request answers the first answer again (with `Idempotent-Replayed: true`) and does nothing twice; with another request it is 409 / 3321.", min_length = 1, max_length = 255, pattern = "^[!-~]{1,255}$")),
+    request_body(content = CreateOrderBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The quote of a dry run; nothing was written.",
+            body = Envelope<QuoteJson>),
+        (status = 201, description = "The order, open and charged.", body = Envelope<CreatedOrderJson>,
+            headers(("Idempotent-Replayed" = String, description = "`true` when this is the first answer to the same Idempotency-Key, sent again.")), links(
+                ("GetOrder" = (operation_id = "get_order", parameters(
+                    ("orderId" = "$response.body#/data/orderId"),
+                    ("project" = "$response.body#/data/project")))),
+                ("CancelOrder" = (operation_id = "modify_order", parameters(
+                    ("orderId" = "$response.body#/data/orderId")),
+                    request_body = json!({"action": "cancel", "project": "$response.body#/data/project"}))),
+                ("ListUsages" = (operation_id = "list_usages", parameters(
+                    ("project" = "$response.body#/data/project"),
+                    ("order" = "$response.body#/data/orderId"))))
+            )),
+        (status = 202, description = "The order, pending: its charge service has not answered \
+            for the first cycle yet; `GET` shows the outcome.", body = Envelope<CreatedOrderJson>,
+            headers(("Idempotent-Replayed" = String, description = "`true` when this is the first answer to the same Idempotency-Key, sent again.")), links(
+                ("GetOrder" = (operation_id = "get_order", parameters(
+                    ("orderId" = "$response.body#/data/orderId"),
+                    ("project" = "$response.body#/data/project"))))
+            )),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 402, response = PaymentRequired),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 502, response = BadGateway),
+        (status = 503, response = Unavailable)
+    ),
+    security(("bearer" = []))
+)]
+#[post("/orders")]
 pub async fn create(
     req: HttpRequest,
     Caller(principal): Caller,
@@ -39,6 +87,8 @@ pub async fn create(
         body,
         query: query.into_inner(),
     })?;
+    // A malformed key is refused even on a dry run, which does not use it.
+    let keyed = Keyed::of(&req, &canonical)?;
     if request.dry_run {
         return match state.usecases.create_order(&principal, request).await? {
             CreateOrderOutcome::Quoted(quote) => Ok(ok(QuoteJson::from(&quote))),
@@ -47,7 +97,6 @@ pub async fn create(
             ))),
         };
     }
-    let keyed = Keyed::of(&req, &canonical)?;
     let project = request.project.clone();
     let usecases = &state.usecases;
     once(&state, &principal, &project, keyed, |idempotency| async {
@@ -88,6 +137,37 @@ pub async fn create(
 }
 
 /// `PUT /orders/{orderId}` with `{"action":"cancel"|"renew","project":…}`.
+#[utoipa::path(
+    operation_id = "modify_order",
+    tag = "orders",
+    summary = "Cancel an order, or renew it now",
+    description = "`cancel` ends the order now, refunding the unused remainder (prepaid) or \
+                   settling the usage (postpaid). `renew` charges every cycle due that the \
+                   balance covers.",
+    params(
+        ("orderId" = String, Path, description = "The order.", pattern = "^[A-Za-z0-9_-]{1,64}$"),
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, description = "Optional: 1 to 255 visible ASCII characters (a UUID, say). The same key with the same request answers the first answer again (with `Idempotent-Replayed: true`) and does nothing twice; with another request it is 409 / 3321.", min_length = 1, max_length = 255, pattern = "^[!-~]{1,255}$")
+    ),
+    request_body(content = OrderActionBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The order as it is now, with what moved: `refunded` and \
+            `settled` after a cancel, `renewal` and `charged` after a renewal.",
+            body = Envelope<ModifiedOrderJson>, headers(("Idempotent-Replayed" = String, description = "`true` when this is the first answer to the same Idempotency-Key, sent again."))),
+        (status = 202, description = "A renewal whose payment a charge service has not \
+            answered yet (`renewal`: `pending`).", body = Envelope<RenewedOrderJson>, headers(("Idempotent-Replayed" = String, description = "`true` when this is the first answer to the same Idempotency-Key, sent again."))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 402, response = PaymentRequired),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 502, response = BadGateway),
+        (status = 503, response = Unavailable)
+    ),
+    security(("bearer" = []))
+)]
+#[put("/orders/{orderId}")]
 pub async fn modify(
     req: HttpRequest,
     Caller(principal): Caller,
@@ -113,11 +193,11 @@ pub async fn modify(
                 telemetry::orders::cancelled(&outcome.order.region);
                 Answer::new(
                     StatusCode::OK,
-                    CancelledOrderJson {
+                    ModifiedOrderJson::Cancelled(CancelledOrderJson {
                         order: OrderJson::from(&outcome.order),
                         refunded: outcome.refunded,
                         settled: outcome.settled,
-                    },
+                    }),
                 )
             }
             OrderAction::Renew => {
@@ -127,7 +207,10 @@ pub async fn modify(
                 } else {
                     StatusCode::OK
                 };
-                Answer::new(status, RenewedOrderJson::from(&outcome))
+                Answer::new(
+                    status,
+                    ModifiedOrderJson::Renewed(RenewedOrderJson::from(&outcome)),
+                )
             }
         }
     })
@@ -135,6 +218,25 @@ pub async fn modify(
 }
 
 /// `GET /orders/{orderId}?project=`.
+#[utoipa::path(
+    operation_id = "get_order",
+    tag = "orders",
+    summary = "One order of a project",
+    params(
+        ("orderId" = String, Path, description = "The order.", pattern = "^[A-Za-z0-9_-]{1,64}$"),
+        GetOrderQuery
+    ),
+    responses(
+        (status = 200, description = "The order.", body = Envelope<OrderJson>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable)
+    ),
+    security(("bearer" = []))
+)]
+#[get("/orders/{orderId}")]
 pub async fn get(
     Caller(principal): Caller,
     state: web::Data<AppState>,
@@ -151,6 +253,21 @@ pub async fn get(
 }
 
 /// `GET /orders?project=&status=&region=&page=&size=`; status defaults to consuming.
+#[utoipa::path(
+    operation_id = "list_orders",
+    tag = "orders",
+    summary = "A page of a project's orders, newest first",
+    params(ListOrdersQuery),
+    responses(
+        (status = 200, description = "A page of orders.", body = Envelope<ListJson<OrderJson>>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 503, response = Unavailable)
+    ),
+    security(("bearer" = []))
+)]
+#[get("/orders")]
 pub async fn list(
     Caller(principal): Caller,
     state: web::Data<AppState>,

@@ -12,12 +12,25 @@
 //! found current (never again after), and the breakers in memory. It sends nothing to a
 //! platform service: the settler's own traffic is the probe.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{get, web, HttpResponse};
 
 use crate::envelope::ok_empty;
 use crate::error::ApiError;
+use crate::openapi::responses::Unavailable;
 use crate::startup::AppState;
 
+/// `GET /readyz`.
+#[utoipa::path(
+    operation_id = "readyz",
+    tag = "service",
+    summary = "Readiness: the database answers with a current schema and no region's charge service is paused",
+    responses(
+        (status = 200, description = "Ready for traffic.",
+            body = crate::envelope::Done, example = json!({"code": 0, "msg": "OK"})),
+        (status = 503, response = Unavailable)
+    )
+)]
+#[get("/readyz")]
 pub async fn check(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     // Whatever the store's failure, for a readiness check it means "not serving".
     let unavailable = |error: domain::Error| match error {
@@ -59,7 +72,7 @@ mod tests {
     use serde_json::{json, Value};
 
     use super::*;
-    use crate::routes::configure;
+    use crate::routes::serve;
     use crate::test_support::{app_state, MockPorts};
 
     fn health(ping: domain::Result<()>, current: domain::Result<bool>) -> Arc<MockStoreHealth> {
@@ -72,7 +85,7 @@ mod tests {
     }
 
     async fn readyz(state: web::Data<AppState>) -> (u16, Value) {
-        let app = test::init_service(App::new().app_data(state).configure(configure)).await;
+        let app = test::init_service(serve(App::new().app_data(state))).await;
         let response =
             test::call_service(&app, test::TestRequest::get().uri("/readyz").to_request()).await;
         let status = response.status().as_u16();
