@@ -33,7 +33,11 @@ macro_rules! app {
     () => {{
         let mut health = MockStoreHealth::new();
         health.expect_ping().returning(|| Ok(()));
-        let state = app_state(MockPorts::default(), Arc::new(health));
+        health.expect_schema_current().returning(|| Ok(true));
+        // `/readyz` asks the settler's breakers, which read the clock.
+        let mut ports = MockPorts::default();
+        ports.clock.expect_now().returning(chrono::Utc::now);
+        let state = app_state(ports, Arc::new(health));
         init_service(serve(App::new().app_data(state).route(
             PROBE,
             web::get().to(|req: HttpRequest| async move {
