@@ -20,12 +20,11 @@ async fn not_ready_while_a_regions_charge_service_is_down() {
     for name in ["data-1", "data-2", "data-3"] {
         h.create_volume(ANN, name).await.expect(202, 0);
     }
+    let (status, body) = readyz(&h.app).await;
     assert_eq!(
-        readyz(&h.app).await,
-        (
-            503,
-            json!({"code": 3320, "msg": "a platform service is unavailable"})
-        )
+        (status, &body["code"], &body["msg"]),
+        (503, &json!(3320), &json!("a platform service is unavailable")),
+        "{body}"
     );
     let health = reqwest::get(h.app.url("/healthz")).await.unwrap();
     assert_eq!(
