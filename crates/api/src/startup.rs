@@ -77,10 +77,15 @@ pub struct Application {
 }
 
 impl Application {
-    /// Connects to the database, applies migrations (unless told not to), funds the
-    /// configured opening balances (once per project, ever), binds the listener (port 0
-    /// picks a free port) and prints where it listens.
+    /// Binds the listener (port 0 picks a free port), connects to the database, applies
+    /// migrations (unless told not to), funds the configured opening balances (once per
+    /// project, ever) and prints where it listens. The port comes first: a start that
+    /// cannot listen (the port is taken) must leave the database as it found it.
     pub async fn build(settings: Settings) -> Result<Application, StartupError> {
+        let bind = settings.server.bind;
+        let listener =
+            TcpListener::bind(bind).map_err(|source| StartupError::Bind { addr: bind, source })?;
+        let address = listener.local_addr()?;
         // Connecting and migrating block, but nothing else runs on this thread yet.
         let database = connect(&settings.database)?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -106,10 +111,6 @@ impl Application {
             idempotency,
         });
 
-        let bind = settings.server.bind;
-        let listener =
-            TcpListener::bind(bind).map_err(|source| StartupError::Bind { addr: bind, source })?;
-        let address = listener.local_addr()?;
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())

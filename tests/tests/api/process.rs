@@ -135,3 +135,22 @@ async fn the_file_named_by_serviceusage_config_overrides_the_default_file() {
     // Keys it does not set still come from config/default.toml.
     assert_eq!(app.get("/plans", "carol-token").await.data()["total"], 5);
 }
+
+#[test]
+fn a_port_clash_stops_the_start_before_anything_is_written() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let dir = SqliteDir::new();
+    let mut serve = command(&dir.url());
+    serve.env("SERVICEUSAGE__SERVER__BIND", format!("127.0.0.1:{port}"));
+    let output = run_to_end(serve);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{output:?}");
+    assert!(stderr.contains("cannot listen on"), "{stderr}");
+    // No migration, no opening balance: the database was never opened.
+    assert!(
+        !dir.path().exists(),
+        "a start that cannot listen must not create the database"
+    );
+    drop(taken);
+}
