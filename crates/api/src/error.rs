@@ -76,7 +76,9 @@ impl ApiError {
                 D::InsufficientBalance { .. } => {
                     (StatusCode::PAYMENT_REQUIRED, Code::InsufficientBalance)
                 }
-                D::PaymentDeclined(_) => (StatusCode::PAYMENT_REQUIRED, Code::InsufficientBalance),
+                D::PaymentDeclined { .. } => {
+                    (StatusCode::PAYMENT_REQUIRED, Code::InsufficientBalance)
+                }
                 D::ProvisioningFailed(_) => (StatusCode::BAD_GATEWAY, Code::ProvisioningFailed),
                 D::ChargedButNotProvisioned(_) => {
                     (StatusCode::BAD_GATEWAY, Code::ChargedButNotProvisioned)
@@ -116,12 +118,14 @@ impl ApiError {
             Code::ChargedButNotProvisioned => {
                 "charged but failed to create resource; the charge was refunded".to_owned()
             }
-            // A charge service's own words may name hosts and amounts: the log has them.
-            Code::InsufficientBalance
-                if matches!(self, ApiError::Domain(domain::Error::PaymentDeclined(_))) =>
-            {
-                "insufficient balance at the charge service".to_owned()
-            }
+            // What the client can act on; why it was declined (the charge service's region,
+            // the payment, the arrears) was logged where it was decided.
+            Code::InsufficientBalance => match self {
+                ApiError::Domain(domain::Error::PaymentDeclined { needed, .. }) => {
+                    format!("insufficient balance: {needed} needed")
+                }
+                _ => self.to_string(),
+            },
             Code::ParseJsonFailed
             | Code::UnsupportedUrl
             | Code::AuthFailed
@@ -129,7 +133,6 @@ impl ApiError {
             | Code::InvalidParameters
             | Code::FailedToCreateOrder
             | Code::Conflict
-            | Code::InsufficientBalance
             | Code::IdempotencyKeyReused
             | Code::NotFound => self.to_string(),
         }
@@ -197,7 +200,14 @@ mod tests {
             (D::Conflict("already ended".into()), 409, 3309),
             (D::PlanCatalogUnavailable("timeout".into()), 503, 3315),
             (D::Unavailable("pool timed out".into()), 503, 3304),
-            (D::PaymentDeclined("code 1309".into()), 402, 3316),
+            (
+                D::PaymentDeclined {
+                    needed: Money::from_minor(125_000),
+                    detail: "code 1309".into(),
+                },
+                402,
+                3316,
+            ),
             (
                 D::ProvisioningFailed("volume service: 500".into()),
                 502,
@@ -250,6 +260,19 @@ mod tests {
         assert_eq!(
             body,
             json!({"code": 3316, "msg": "insufficient balance: 99.00 needed, 1.00 available"})
+        );
+    }
+
+    #[actix_web::test]
+    async fn a_declined_payment_states_the_amount_needed_and_nothing_else() {
+        let error = domain::Error::PaymentDeclined {
+            needed: Money::from_minor(125_000),
+            detail: "declined by the charge service of cn-north-1 (pay:o-1:1)".into(),
+        };
+        let (_, body) = body_of(error.into()).await;
+        assert_eq!(
+            body,
+            json!({"code": 3316, "msg": "insufficient balance: 12.50 needed"})
         );
     }
 
