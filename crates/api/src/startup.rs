@@ -33,7 +33,9 @@ use crate::config::{
     Settings,
 };
 use crate::dto::json::json_config;
-use crate::jobs::{DeliveryJob, RenewalJob, WebhookDispatcher, DELIVERY_INTERVAL};
+use crate::jobs::{
+    DeliveryJob, RenewalJob, WebhookDispatcher, WebhookJob, DELIVERY_INTERVAL, WEBHOOK_INTERVAL,
+};
 use crate::routes::{self, path_config, query_config, API_PREFIX};
 
 /// What every handler shares.
@@ -74,6 +76,8 @@ pub struct Application {
     server: Server,
     renewal_job: RenewalJob,
     delivery_job: DeliveryJob,
+    /// `None` without webhooks.
+    webhook_job: Option<WebhookJob>,
 }
 
 impl Application {
@@ -101,10 +105,11 @@ impl Application {
         let renewal_job = RenewalJob::new(usecases.clone(), settings.renewal_job);
         let delivery_job = DeliveryJob::new(
             usecases.clone(),
-            webhooks(&settings, &database, clock)?,
             DELIVERY_INTERVAL,
             settings.payments.key_retention,
         );
+        let webhook_job = webhooks(&settings, &database, clock)?
+            .map(|dispatcher| WebhookJob::new(dispatcher, WEBHOOK_INTERVAL));
         let state = web::Data::new(AppState {
             usecases,
             health: Arc::new(HealthStore::new(database)),
@@ -131,6 +136,7 @@ impl Application {
             server,
             renewal_job,
             delivery_job,
+            webhook_job,
         })
     }
 
@@ -139,16 +145,20 @@ impl Application {
     }
 
     /// Serves until the process gets SIGINT or SIGTERM, then finishes running requests.
-    /// The renewal and delivery jobs run beside the server and stop with it: a run in
-    /// progress may finish (see [`crate::jobs::periodic`]).
+    /// The renewal, delivery and webhook jobs run beside the server and stop with it: a run
+    /// in progress may finish (see [`crate::jobs::periodic`]).
     pub async fn run_until_stopped(self) -> Result<(), StartupError> {
         let renewal = self.renewal_job.spawn();
         let delivery = self.delivery_job.spawn();
+        let webhooks = self.webhook_job.map(WebhookJob::spawn);
         let served = self.server.await;
         if let Some(job) = renewal {
             job.stop().await;
         }
         delivery.stop().await;
+        if let Some(job) = webhooks {
+            job.stop().await;
+        }
         Ok(served?)
     }
 }
@@ -337,7 +347,7 @@ fn provisioning(
     )))
 }
 
-/// The webhook dispatcher of the delivery job; `None` without webhooks.
+/// The webhook dispatcher of the webhook job; `None` without webhooks.
 pub fn webhooks(
     settings: &Settings,
     database: &Database,
