@@ -56,6 +56,12 @@ pub enum ApiError {
     /// The `Idempotency-Key` names an earlier request with another method, path or body.
     #[error("idempotency key reused: {0}")]
     KeyReused(String),
+    /// The path and query string are longer than the service reads.
+    #[error("invalid parameters: the url is longer than {limit} bytes")]
+    UrlTooLong { limit: usize },
+    /// The request headers are larger than the service reads.
+    #[error("invalid parameters: the request headers are larger than {limit} bytes")]
+    HeadersTooLarge { limit: usize },
 }
 
 impl ApiError {
@@ -102,6 +108,11 @@ impl ApiError {
             ApiError::UnknownRoute => (StatusCode::NOT_FOUND, Code::UnsupportedUrl),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, Code::UnsupportedUrl),
             ApiError::KeyReused(_) => (StatusCode::CONFLICT, Code::IdempotencyKeyReused),
+            ApiError::UrlTooLong { .. } => (StatusCode::BAD_REQUEST, Code::InvalidParameters),
+            ApiError::HeadersTooLarge { .. } => (
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                Code::InvalidParameters,
+            ),
         }
     }
 
@@ -292,7 +303,7 @@ mod tests {
 
     #[actix_web::test]
     async fn request_errors_map_to_their_status_and_code() {
-        let cases: [(ApiError, u16, u64); 6] = [
+        let cases: [(ApiError, u16, u64); 8] = [
             (ApiError::KeyReused("another body".into()), 409, 3321),
             (
                 ApiError::BadJson("quantities: invalid type".into()),
@@ -303,6 +314,8 @@ mod tests {
             (ApiError::MissingCredentials("no bearer token"), 401, 3305),
             (ApiError::UnknownRoute, 404, 3303),
             (ApiError::MethodNotAllowed, 405, 3303),
+            (ApiError::UrlTooLong { limit: 16_384 }, 400, 3307),
+            (ApiError::HeadersTooLarge { limit: 32_768 }, 431, 3307),
         ];
         for (error, status, code) in cases {
             let label = error.to_string();

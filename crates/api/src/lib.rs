@@ -11,6 +11,7 @@ pub mod envelope;
 pub mod error;
 pub mod idempotency;
 pub mod jobs;
+pub mod request_limits;
 pub mod routes;
 pub mod startup;
 #[cfg(test)]

@@ -7,7 +7,8 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 
 use actix_web::dev::Server;
-use actix_web::middleware::Logger;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::{from_fn, DefaultHeaders, Logger};
 use actix_web::{web, App, HttpServer};
 use domain::ids::UserName;
 use domain::ledger::NewRecharge;
@@ -122,6 +123,17 @@ impl Application {
                 .app_data(json_config())
                 .app_data(query_config())
                 .app_data(path_config())
+                .wrap(from_fn(crate::request_limits::enforce))
+                // On every answer, errors included: nothing here is for a browser to sniff
+                // or for a cache to keep (balances and orders change, and are per user).
+                .wrap(
+                    DefaultHeaders::new()
+                        .add((
+                            header::X_CONTENT_TYPE_OPTIONS,
+                            HeaderValue::from_static("nosniff"),
+                        ))
+                        .add((header::CACHE_CONTROL, HeaderValue::from_static("no-store"))),
+                )
                 // Method, path, status, size and time: never headers, so no token is logged.
                 .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
                 .configure(routes::configure)

@@ -11,6 +11,7 @@ mod concurrency;
 mod crash;
 mod fake_clock;
 mod fake_platform;
+mod headers;
 mod health;
 mod helpers;
 mod idempotency;
