@@ -46,6 +46,9 @@ pub enum ApiError {
     BadJson(String),
     #[error("parse json failed: the body is larger than {limit} bytes")]
     BodyTooLarge { limit: usize },
+    /// The body did not arrive within `server.request_timeout_seconds`.
+    #[error("parse json failed: the body did not arrive in time")]
+    BodyTimeout,
     /// No usable `Authorization: Bearer …` header; the token itself is never echoed.
     #[error("auth failed: {0}")]
     MissingCredentials(&'static str),
@@ -104,6 +107,7 @@ impl ApiError {
             },
             ApiError::BadJson(_) => (StatusCode::BAD_REQUEST, Code::ParseJsonFailed),
             ApiError::BodyTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, Code::ParseJsonFailed),
+            ApiError::BodyTimeout => (StatusCode::REQUEST_TIMEOUT, Code::ParseJsonFailed),
             ApiError::MissingCredentials(_) => (StatusCode::UNAUTHORIZED, Code::AuthFailed),
             ApiError::UnknownRoute => (StatusCode::NOT_FOUND, Code::UnsupportedUrl),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, Code::UnsupportedUrl),
@@ -303,7 +307,7 @@ mod tests {
 
     #[actix_web::test]
     async fn request_errors_map_to_their_status_and_code() {
-        let cases: [(ApiError, u16, u64); 8] = [
+        let cases: [(ApiError, u16, u64); 9] = [
             (ApiError::KeyReused("another body".into()), 409, 3321),
             (
                 ApiError::BadJson("quantities: invalid type".into()),
@@ -311,6 +315,7 @@ mod tests {
                 3302,
             ),
             (ApiError::BodyTooLarge { limit: 65_536 }, 413, 3302),
+            (ApiError::BodyTimeout, 408, 3302),
             (ApiError::MissingCredentials("no bearer token"), 401, 3305),
             (ApiError::UnknownRoute, 404, 3303),
             (ApiError::MethodNotAllowed, 405, 3303),

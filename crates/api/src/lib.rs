@@ -4,6 +4,7 @@
 
 pub mod adapters;
 pub mod auth;
+pub mod body_deadline;
 pub mod cli;
 pub mod config;
 pub mod dto;

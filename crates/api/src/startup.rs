@@ -117,12 +117,16 @@ impl Application {
             idempotency,
         });
 
+        let request_timeout = settings.server.request_timeout;
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
                 .app_data(json_config())
                 .app_data(query_config())
                 .app_data(path_config())
+                .wrap(from_fn(move |req, next| {
+                    crate::body_deadline::enforce(request_timeout, req, next)
+                }))
                 .wrap(from_fn(crate::request_limits::enforce))
                 // On every answer, errors included: nothing here is for a browser to sniff
                 // or for a cache to keep (balances and orders change, and are per user).
@@ -139,6 +143,7 @@ impl Application {
                 .configure(routes::configure)
                 .default_service(web::to(routes::not_found))
         })
+        .client_request_timeout(request_timeout)
         .listen(listener)?
         .run();
 

@@ -24,3 +24,4 @@ mod renewal_isolation;
 mod renewal_past_2038;
 mod renewal_runs;
 mod renewal_year;
+mod slow_clients;

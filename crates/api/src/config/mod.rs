@@ -94,7 +94,13 @@ pub struct Settings {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServerSettings {
     pub bind: SocketAddr,
+    /// How long a client has to send a request's head, and again its body: a slow or
+    /// stalled client holds a connection no longer.
+    pub request_timeout: Duration,
 }
+
+/// Upper bound on `server.request_timeout_seconds`: a longer one is a unit mistake.
+pub const MAX_REQUEST_TIMEOUT_SECONDS: i64 = 300;
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct DatabaseSettings {
@@ -255,12 +261,14 @@ struct RawSettings {
 #[serde(default)]
 struct RawServer {
     bind: String,
+    request_timeout_seconds: i64,
 }
 
 impl Default for RawServer {
     fn default() -> Self {
         Self {
             bind: "127.0.0.1:8080".into(),
+            request_timeout_seconds: 10,
         }
     }
 }
@@ -382,6 +390,11 @@ impl RawSettings {
                 ),
             )
         })?;
+        let request_timeout = positive(
+            "server.request_timeout_seconds",
+            self.server.request_timeout_seconds,
+            MAX_REQUEST_TIMEOUT_SECONDS,
+        )?;
         let (renewal, renewal_job) = self.renewal.validate()?;
         let regions = validate_regions(self.regions, deployment, env)?;
         let mut billing = self.billing.validate(renewal)?;
@@ -391,7 +404,10 @@ impl RawSettings {
             .map(|r| r.name.clone())
             .collect();
         Ok(Settings {
-            server: ServerSettings { bind },
+            server: ServerSettings {
+                bind,
+                request_timeout: Duration::from_secs(request_timeout.unsigned_abs()),
+            },
             database: self.database.validate(deployment)?,
             billing,
             payments: self.payments.validate()?,

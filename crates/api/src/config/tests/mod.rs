@@ -101,6 +101,7 @@ fn a_valid_file_becomes_domain_types() {
 fn an_empty_file_gives_the_documented_defaults() {
     let settings = load("", &[]).unwrap();
     assert_eq!(settings.server.bind, "127.0.0.1:8080".parse().unwrap());
+    assert_eq!(settings.server.request_timeout, Duration::from_secs(10));
     assert_eq!(settings.database.url, "sqlite://data/serviceusage.db");
     assert_eq!(settings.database.pool_size, 8);
     assert_eq!(settings.billing, BillingPolicy::default());
@@ -132,6 +133,26 @@ fn environment_variables_override_the_file() {
 fn variables_without_the_double_separator_are_ignored() {
     let settings = load(VALID, &[("SERVICEUSAGE_CONFIG", "/nowhere.toml")]).unwrap();
     assert_eq!(settings.database.pool_size, 4);
+}
+
+#[test]
+fn the_request_timeout_is_1_to_300_seconds() {
+    let timeout = |value: &str| {
+        load(
+            VALID,
+            &[("SERVICEUSAGE__SERVER__REQUEST_TIMEOUT_SECONDS", value)],
+        )
+        .map(|s| s.server.request_timeout)
+    };
+    assert_eq!(timeout("1").unwrap(), Duration::from_secs(1));
+    assert_eq!(timeout("300").unwrap(), Duration::from_secs(300));
+    for bad in ["0", "301", "-5"] {
+        let error = timeout(bad).unwrap_err().to_string();
+        assert!(
+            error.contains("server.request_timeout_seconds"),
+            "{bad}: {error}"
+        );
+    }
 }
 
 #[test]
