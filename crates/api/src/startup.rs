@@ -277,7 +277,15 @@ fn plans(settings: &Settings, plan_service: Option<Arc<PlanService>>) -> Arc<dyn
 
 fn identity(settings: &Settings) -> Result<Arc<dyn Identity>, StartupError> {
     Ok(match &settings.identity {
-        IdentitySettings::Config => Arc::new(ConfigIdentity::new(settings.users.clone())),
+        IdentitySettings::Config => {
+            if settings.users.is_empty() {
+                log::warn!(
+                    "identity: no [[users]] configured, every token is refused (the demo's \
+                     are in config/demo.toml)"
+                );
+            }
+            Arc::new(ConfigIdentity::new(settings.users.clone()))
+        }
         IdentitySettings::Platform { url, admins } => {
             log::info!(
                 "identity: the platform at {url} ({} admin users; [[users]] ignored)",

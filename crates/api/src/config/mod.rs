@@ -1,9 +1,11 @@
 //! Typed settings. Loaded once at start from `config/default.toml` (relative to the working
-//! directory), then the file named by `SERVICEUSAGE_CONFIG`, then `SERVICEUSAGE__SECTION__KEY`
+//! directory), then the files named by `SERVICEUSAGE_CONFIG` (a path list, like `PATH`: the
+//! demo's `config/demo.toml` is layered that way), then `SERVICEUSAGE__SECTION__KEY`
 //! environment variables, then the original service's deployment variables (see [`env`]);
 //! then validated into domain types, so an invalid value stops the service at start with a
 //! message naming its key instead of failing a request later.
 
+mod demo;
 pub mod env;
 mod payments;
 mod platform;
@@ -45,7 +47,8 @@ pub use self::webhooks::{WebhookEndpoint, WebhookSettings};
 
 /// Read when present, relative to the working directory.
 pub const DEFAULT_FILE: &str = "config/default.toml";
-/// Names an extra file whose keys override the default file.
+/// Names extra files whose keys override the default file: a path list (`:`-separated on
+/// Unix), later files winning.
 pub const OVERRIDE_FILE_VAR: &str = "SERVICEUSAGE_CONFIG";
 const ENV_PREFIX: &str = "SERVICEUSAGE";
 const ENV_SEPARATOR: &str = "__";
@@ -178,7 +181,7 @@ pub struct OpeningBalance {
 impl Settings {
     /// Loads the layers from the process environment and validates them.
     pub fn load() -> Result<Settings, ConfigError> {
-        let override_file = std::env::var_os(OVERRIDE_FILE_VAR);
+        let override_files = std::env::var_os(OVERRIDE_FILE_VAR);
         let default_file = Path::new(DEFAULT_FILE);
         if default_file.exists() {
             log::info!("configuration: {DEFAULT_FILE}");
@@ -187,9 +190,9 @@ impl Settings {
         }
         let mut builder =
             config::Config::builder().add_source(File::from(default_file).required(false));
-        if let Some(path) = &override_file {
-            log::info!("configuration: {}", Path::new(path).display());
-            builder = builder.add_source(File::from(Path::new(path)).required(true));
+        for path in override_files.iter().flat_map(std::env::split_paths) {
+            log::info!("configuration: {}", path.display());
+            builder = builder.add_source(File::from(path).required(true));
         }
         Self::from_builder(builder, None)
     }
@@ -262,6 +265,7 @@ struct RawSettings {
 struct RawServer {
     bind: String,
     request_timeout_seconds: i64,
+    allow_demo: bool,
 }
 
 impl Default for RawServer {
@@ -269,6 +273,7 @@ impl Default for RawServer {
         Self {
             bind: "127.0.0.1:8080".into(),
             request_timeout_seconds: 10,
+            allow_demo: false,
         }
     }
 }
@@ -403,7 +408,7 @@ impl RawSettings {
             .filter(|r| matches!(r.charging, ChargingSource::Remote { .. }))
             .map(|r| r.name.clone())
             .collect();
-        Ok(Settings {
+        let settings = Settings {
             server: ServerSettings {
                 bind,
                 request_timeout: Duration::from_secs(request_timeout.unsigned_abs()),
@@ -419,7 +424,9 @@ impl RawSettings {
             identity: self.identity.validate(deployment)?,
             regions,
             webhooks: validate_webhooks(self.webhooks, self.webhook_delivery, env)?,
-        })
+        };
+        demo::check(&settings, self.server.allow_demo)?;
+        Ok(settings)
     }
 }
 

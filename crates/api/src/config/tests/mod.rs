@@ -38,14 +38,14 @@ const VALID: &str = r#"
     requires_resource_name = true
     [[users]]
     name = "demo"
-    token = "demo-token"
+    token = "tok-demo-7f3a"
     projects = ["demo"]
     [[users]]
     name = "admin"
-    token = "admin-token"
+    token = "tok-admin-7f3a"
     admin = true
     [[ledger.opening_balances]]
-    project = "demo"
+    project = "acme"
     amount = "1000.00"
 "#;
 
@@ -91,7 +91,7 @@ fn a_valid_file_becomes_domain_types() {
     assert_eq!(
         settings.opening_balances,
         vec![OpeningBalance {
-            project: ProjectId::parse("demo").unwrap(),
+            project: ProjectId::parse("acme").unwrap(),
             amount: Money::from_minor(10_000_000),
         }]
     );
@@ -253,15 +253,15 @@ fn bad_users_name_the_user_and_field() {
             "users[1].name",
         ),
         (
-            valid_with(r#"token = "admin-token""#, r#"token = "demo-token""#),
+            valid_with(r#"token = "tok-admin-7f3a""#, r#"token = "tok-demo-7f3a""#),
             "users[1].token",
         ),
         (
-            valid_with(r#"token = "admin-token""#, r#"token = "  ""#),
+            valid_with(r#"token = "tok-admin-7f3a""#, r#"token = "  ""#),
             "users[1].token",
         ),
         (
-            valid_with(r#"token = "admin-token""#, r#"token = "a b""#),
+            valid_with(r#"token = "tok-admin-7f3a""#, r#"token = "a b""#),
             "users[1].token",
         ),
         (
@@ -282,10 +282,10 @@ fn bad_users_name_the_user_and_field() {
 #[test]
 fn a_shared_token_is_reported_without_printing_it() {
     let error = error_of(
-        &valid_with(r#"token = "admin-token""#, r#"token = "demo-token""#),
+        &valid_with(r#"token = "tok-admin-7f3a""#, r#"token = "tok-demo-7f3a""#),
         &[],
     );
-    assert!(!error.contains("demo-token"), "{error}");
+    assert!(!error.contains("tok-demo-7f3a"), "{error}");
 }
 
 #[test]
@@ -304,7 +304,7 @@ fn bad_opening_balances_name_the_key() {
             "{amount}: {error}"
         );
     }
-    let error = error_of(&valid_with(r#"project = "demo""#, r#"project = """#), &[]);
+    let error = error_of(&valid_with(r#"project = "acme""#, r#"project = """#), &[]);
     assert!(
         error.contains("ledger.opening_balances[0].project"),
         "{error}"
@@ -314,7 +314,7 @@ fn bad_opening_balances_name_the_key() {
 #[test]
 fn a_project_funded_twice_is_refused() {
     let toml =
-        format!("{VALID}\n[[ledger.opening_balances]]\nproject = \"demo\"\namount = \"1.00\"\n");
+        format!("{VALID}\n[[ledger.opening_balances]]\nproject = \"acme\"\namount = \"1.00\"\n");
     let error = error_of(&toml, &[]);
     assert!(
         error.contains("ledger.opening_balances[1].project"),
@@ -403,15 +403,28 @@ fn renewal_numbers_must_be_positive_and_in_range_naming_the_key() {
 fn debug_output_never_shows_a_token() {
     let settings = load(VALID, &[]).unwrap();
     let printed = format!("{settings:?}");
-    assert!(!printed.contains("demo-token") && !printed.contains("admin-token"));
+    assert!(!printed.contains("tok-demo-7f3a") && !printed.contains("tok-admin-7f3a"));
 }
 
 #[test]
-fn the_shipped_default_file_is_valid() {
+fn the_shipped_default_file_is_valid_and_has_no_user_and_no_money() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/default.toml");
     let builder = config::Config::builder().add_source(File::from(Path::new(path)));
     let settings = Settings::from_builder(builder, Some(Map::new())).unwrap();
     assert!(settings.plans.len() >= 5);
+    assert!(settings.users.is_empty());
+    assert!(settings.opening_balances.is_empty());
+}
+
+#[test]
+fn the_demo_file_over_the_default_file_gives_the_demo_users_and_money() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/");
+    let builder = config::Config::builder()
+        .add_source(File::from(Path::new(&format!("{dir}default.toml"))))
+        .add_source(File::from(Path::new(&format!("{dir}demo.toml"))));
+    let settings = Settings::from_builder(builder, Some(Map::new())).unwrap();
+    assert!(settings.plans.len() >= 5);
+    assert_eq!(settings.users.len(), 3);
     assert!(settings.users.iter().any(|u| u.principal.admin));
     assert_eq!(settings.opening_balances.len(), 1);
 }
