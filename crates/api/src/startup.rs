@@ -396,7 +396,7 @@ pub fn webhooks(
 /// Opens the pool and applies pending migrations (blocking), unless
 /// `MYSQL_CONFIG_DONT_UPGRADE_TABLES` says someone else does.
 pub fn connect(settings: &DatabaseSettings) -> Result<Database, StartupError> {
-    let database = Database::connect(&settings.url, settings.pool_size)?;
+    let database = Database::connect_with(&settings.url, settings.pool_size, settings.timeouts)?;
     if settings.migrate_at_start {
         database.run_migrations()?;
         log::info!(

@@ -13,7 +13,7 @@ use diesel::r2d2::{ManageConnection, Pool, R2D2Connection};
 use diesel::sqlite::SqliteConnection;
 use diesel::Connection;
 
-use crate::backend::{self, Backend, DbConnection};
+use crate::backend::{self, Backend, DbConnection, Timeouts};
 use crate::error::StoreError;
 
 /// How long a caller waits for a free pooled connection before the store counts as
@@ -86,11 +86,13 @@ fn redact_password(url: &str) -> String {
 #[derive(Debug)]
 pub(crate) struct Manager {
     target: Target,
+    /// The session limits of MySQL connections.
+    timeouts: Timeouts,
 }
 
 impl Manager {
-    pub(crate) fn new(target: Target) -> Self {
-        Self { target }
+    pub(crate) fn new(target: Target, timeouts: Timeouts) -> Self {
+        Self { target, timeouts }
     }
 }
 
@@ -107,7 +109,8 @@ impl ManageConnection for Manager {
             Target::Mysql { url, .. } => {
                 let mut conn =
                     MysqlConnection::establish(url).map_err(|e| failed(e.to_string()))?;
-                backend::prepare_mysql(&mut conn).map_err(|e| failed(e.to_string()))?;
+                backend::prepare_mysql(&mut conn, self.timeouts)
+                    .map_err(|e| failed(e.to_string()))?;
                 Ok(DbConnection::Mysql(conn))
             }
             Target::Sqlite { path } => {
@@ -130,11 +133,15 @@ impl ManageConnection for Manager {
 
 /// Opens one connection to prove the database answers (so a bad URL fails at start-up with
 /// the driver's own message), prepares a SQLite file, then starts the pool.
-pub(crate) fn open_pool(target: Target, size: u32) -> Result<DbPool, StoreError> {
+pub(crate) fn open_pool(
+    target: Target,
+    size: u32,
+    timeouts: Timeouts,
+) -> Result<DbPool, StoreError> {
     if let Target::Sqlite { path } = &target {
         create_parent_directory(path)?;
     }
-    let manager = Manager::new(target);
+    let manager = Manager::new(target, timeouts);
     let mut first = manager.connect()?;
     if let DbConnection::Sqlite(conn) = &mut first {
         backend::enable_wal(conn).map_err(|e| StoreError::Connect {

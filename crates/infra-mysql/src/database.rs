@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use diesel::Connection;
 
-use crate::backend::{self, Backend, DbConnection, Isolation};
+use crate::backend::{self, Backend, DbConnection, Isolation, Timeouts};
 use crate::connection::{open_pool, DbPool, Target};
 use crate::error::{RepoError, StoreError};
 
@@ -20,6 +20,7 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(20);
 pub struct Database {
     pool: DbPool,
     backend: Backend,
+    timeouts: Timeouts,
 }
 
 impl std::fmt::Debug for Database {
@@ -35,12 +36,26 @@ impl Database {
     /// `"sqlite://relative/or/absolute.db"` (`sqlite:///abs/path` too) or
     /// `"mysql://user[:pw]@host[:port]/db"`. Creates the SQLite file's parent directory and
     /// opens one connection first, so an unreachable or misnamed database fails here with
-    /// the driver's message rather than at the first request.
+    /// the driver's message rather than at the first request. MySQL connections get the
+    /// default [`Timeouts`].
     pub fn connect(url: &str, pool_size: u32) -> Result<Database, StoreError> {
+        Self::connect_with(url, pool_size, Timeouts::default())
+    }
+
+    /// [`Database::connect`] with MySQL session limits other than the defaults.
+    pub fn connect_with(
+        url: &str,
+        pool_size: u32,
+        timeouts: Timeouts,
+    ) -> Result<Database, StoreError> {
         let target = Target::parse(url)?;
         let backend = target.backend();
-        let pool = open_pool(target, pool_size)?;
-        Ok(Database { pool, backend })
+        let pool = open_pool(target, pool_size, timeouts)?;
+        Ok(Database {
+            pool,
+            backend,
+            timeouts,
+        })
     }
 
     /// Applies the embedded migrations that are not applied yet. Idempotent; replicas
@@ -48,7 +63,7 @@ impl Database {
     /// Blocking: call it at start-up, before serving.
     pub fn run_migrations(&self) -> Result<(), StoreError> {
         let mut conn = self.checkout()?;
-        backend::run_migrations(&mut conn)
+        backend::run_migrations(&mut conn, self.timeouts)
     }
 
     pub fn backend(&self) -> Backend {
@@ -227,7 +242,7 @@ mod tests {
         assert_eq!(session_zone(inner), "+00:00");
         // diesel's connect happens to set UTC as well; the preparation must not rely on it.
         inner.batch_execute("SET time_zone = '+08:00'").unwrap();
-        backend::prepare_mysql(inner).unwrap();
+        backend::prepare_mysql(inner, Timeouts::default()).unwrap();
         assert_eq!(session_zone(inner), "+00:00");
     }
 

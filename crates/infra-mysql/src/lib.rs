@@ -21,7 +21,7 @@ mod repos;
 mod rows;
 mod schema;
 
-pub use backend::Backend;
+pub use backend::{Backend, Timeouts};
 pub use database::Database;
 pub use error::StoreError;
 pub use repos::books::BooksStore;

@@ -15,6 +15,7 @@ mod headers;
 mod health;
 mod helpers;
 mod idempotency;
+mod lock_waits;
 mod manual_renewal;
 mod orders;
 mod platform;

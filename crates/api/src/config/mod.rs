@@ -33,6 +33,7 @@ use domain::plan::{ChargingMode, Plan};
 use domain::policy::{BillingPolicy, RenewalSettings};
 use domain::principal::Principal;
 use domain::Money;
+use infra_mysql::Timeouts;
 use serde::Deserialize;
 
 use self::env::{Deployment, Lookup};
@@ -117,6 +118,8 @@ pub struct DatabaseSettings {
     /// work: correctness rests on guarded writes. `false` for databases that ignore or
     /// refuse row-lock skipping (TiDB, older Vitess).
     pub claim_locks: bool,
+    /// How long a MySQL statement may run and wait for a row lock.
+    pub timeouts: Timeouts,
 }
 
 impl fmt::Debug for DatabaseSettings {
@@ -126,6 +129,7 @@ impl fmt::Debug for DatabaseSettings {
             .field("pool_size", &self.pool_size)
             .field("migrate_at_start", &self.migrate_at_start)
             .field("claim_locks", &self.claim_locks)
+            .field("timeouts", &self.timeouts)
             .finish()
     }
 }
@@ -284,17 +288,26 @@ struct RawDatabase {
     url: String,
     pool_size: i64,
     claim_locks: bool,
+    statement_timeout_seconds: f64,
+    lock_wait_timeout_seconds: i64,
 }
 
 impl Default for RawDatabase {
     fn default() -> Self {
+        let timeouts = Timeouts::default();
         Self {
             url: "sqlite://data/serviceusage.db".into(),
             pool_size: 8,
             claim_locks: true,
+            statement_timeout_seconds: timeouts.statement.as_secs_f64(),
+            lock_wait_timeout_seconds: i64::try_from(timeouts.lock_wait.as_secs())
+                .unwrap_or(i64::MAX),
         }
     }
 }
+
+/// Upper bound on the MySQL statement and lock-wait timeouts: an hour is a unit mistake.
+const MAX_DATABASE_TIMEOUT_SECONDS: i64 = 3_600;
 
 #[derive(Debug, Deserialize)]
 #[serde(default)]
@@ -448,11 +461,30 @@ impl RawDatabase {
                     format!("must be from 1 to {MAX_POOL_SIZE}, not {}", self.pool_size),
                 )
             })?;
+        let statement = self.statement_timeout_seconds;
+        // NaN is in no range, so it is refused too.
+        if !(0.0..=MAX_DATABASE_TIMEOUT_SECONDS as f64).contains(&statement) {
+            return Err(invalid(
+                "database.statement_timeout_seconds",
+                format!(
+                    "must be from 0 (no limit) to {MAX_DATABASE_TIMEOUT_SECONDS}, not {statement}"
+                ),
+            ));
+        }
+        let lock_wait = positive(
+            "database.lock_wait_timeout_seconds",
+            self.lock_wait_timeout_seconds,
+            MAX_DATABASE_TIMEOUT_SECONDS,
+        )?;
         Ok(DatabaseSettings {
             url,
             pool_size,
             migrate_at_start: !deployment.skip_migrations,
             claim_locks: self.claim_locks,
+            timeouts: Timeouts {
+                statement: Duration::from_secs_f64(statement),
+                lock_wait: Duration::from_secs(lock_wait.unsigned_abs()),
+            },
         })
     }
 }

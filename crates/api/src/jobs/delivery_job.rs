@@ -17,6 +17,10 @@ use super::periodic::{self, Periodic, RunningJob};
 /// release just queued, waits at most this long.
 pub const DELIVERY_INTERVAL: Duration = Duration::from_secs(5);
 
+/// Longest a run may take before it is abandoned (see [`periodic`]): payments left
+/// unsent and tasks not run stay due for the next one.
+const RUN_LIMIT: Duration = Duration::from_secs(5 * 60);
+
 /// The job, built with the server and started with it.
 pub struct DeliveryJob {
     usecases: UseCases,
@@ -40,7 +44,7 @@ impl DeliveryJob {
             "delivery job: payments and resource tasks every {}s",
             self.interval.as_secs()
         );
-        periodic::spawn("delivery", self.interval, self)
+        periodic::spawn("delivery", self.interval, RUN_LIMIT, self)
     }
 }
 

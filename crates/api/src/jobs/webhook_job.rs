@@ -13,6 +13,11 @@ use super::webhook_delivery::WebhookDispatcher;
 /// Between two runs: a notification just committed waits at most this long.
 pub const WEBHOOK_INTERVAL: Duration = Duration::from_secs(5);
 
+/// Longest a run may take before it is abandoned (see [`periodic`]): a run of receivers
+/// that each take the whole platform timeout could otherwise last hours; what it did not
+/// deliver stays due.
+const RUN_LIMIT: Duration = Duration::from_secs(5 * 60);
+
 /// The job, built with the server when a webhook is configured and started with it.
 pub struct WebhookJob {
     dispatcher: WebhookDispatcher,
@@ -33,7 +38,7 @@ impl WebhookJob {
             "webhook job: due deliveries every {}s",
             self.interval.as_secs()
         );
-        periodic::spawn("webhook", self.interval, self)
+        periodic::spawn("webhook", self.interval, RUN_LIMIT, self)
     }
 }
 

@@ -136,6 +136,50 @@ fn variables_without_the_double_separator_are_ignored() {
 }
 
 #[test]
+fn the_database_timeouts_default_to_30_and_5_seconds_and_are_bounded() {
+    let timeouts = |env: &[(&str, &str)]| load(VALID, env).map(|s| s.database.timeouts);
+    assert_eq!(
+        timeouts(&[]).unwrap(),
+        Timeouts {
+            statement: Duration::from_secs(30),
+            lock_wait: Duration::from_secs(5),
+        }
+    );
+    assert_eq!(
+        timeouts(&[
+            ("SERVICEUSAGE__DATABASE__STATEMENT_TIMEOUT_SECONDS", "2.5"),
+            ("SERVICEUSAGE__DATABASE__LOCK_WAIT_TIMEOUT_SECONDS", "1"),
+        ])
+        .unwrap(),
+        Timeouts {
+            statement: Duration::from_millis(2_500),
+            lock_wait: Duration::from_secs(1),
+        }
+    );
+    assert_eq!(
+        timeouts(&[("SERVICEUSAGE__DATABASE__STATEMENT_TIMEOUT_SECONDS", "0")])
+            .unwrap()
+            .statement,
+        Duration::ZERO
+    );
+    for (key, bad) in [
+        ("STATEMENT_TIMEOUT_SECONDS", "-1"),
+        ("STATEMENT_TIMEOUT_SECONDS", "3601"),
+        ("STATEMENT_TIMEOUT_SECONDS", "NaN"),
+        ("LOCK_WAIT_TIMEOUT_SECONDS", "0"),
+        ("LOCK_WAIT_TIMEOUT_SECONDS", "3601"),
+    ] {
+        let error = timeouts(&[(&format!("SERVICEUSAGE__DATABASE__{key}"), bad)])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains(&format!("database.{}", key.to_ascii_lowercase())),
+            "{key}={bad}: {error}"
+        );
+    }
+}
+
+#[test]
 fn the_request_timeout_is_1_to_300_seconds() {
     let timeout = |value: &str| {
         load(
