@@ -6,6 +6,7 @@
 //! cause ("Can't connect to server…", "Unknown database…").
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::mysql::MysqlConnection;
@@ -13,12 +14,13 @@ use diesel::r2d2::{ManageConnection, Pool, R2D2Connection};
 use diesel::sqlite::SqliteConnection;
 use diesel::Connection;
 
+use crate::availability::Availability;
 use crate::backend::{self, Backend, DbConnection, Timeouts};
 use crate::error::StoreError;
 
 /// How long a caller waits for a free pooled connection before the store counts as
 /// unavailable (a 503 rather than a hung request).
-const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub(crate) type DbPool = Pool<Manager>;
 
@@ -88,19 +90,20 @@ pub(crate) struct Manager {
     target: Target,
     /// The session limits of MySQL connections.
     timeouts: Timeouts,
+    /// Told of every connect's outcome.
+    availability: Arc<Availability>,
 }
 
 impl Manager {
-    pub(crate) fn new(target: Target, timeouts: Timeouts) -> Self {
-        Self { target, timeouts }
+    pub(crate) fn new(target: Target, timeouts: Timeouts, availability: Arc<Availability>) -> Self {
+        Self {
+            target,
+            timeouts,
+            availability,
+        }
     }
-}
 
-impl ManageConnection for Manager {
-    type Connection = DbConnection;
-    type Error = StoreError;
-
-    fn connect(&self) -> Result<DbConnection, StoreError> {
+    fn open(&self) -> Result<DbConnection, StoreError> {
         let failed = |message: String| StoreError::Connect {
             url: self.target.shown(),
             message,
@@ -121,6 +124,20 @@ impl ManageConnection for Manager {
             }
         }
     }
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = StoreError;
+
+    fn connect(&self) -> Result<DbConnection, StoreError> {
+        let opened = self.open();
+        match &opened {
+            Ok(_) => self.availability.restored(),
+            Err(e) => self.availability.lost(&e.to_string()),
+        }
+        opened
+    }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), StoreError> {
         conn.ping().map_err(StoreError::Query)
@@ -137,12 +154,13 @@ pub(crate) fn open_pool(
     target: Target,
     size: u32,
     timeouts: Timeouts,
+    availability: Arc<Availability>,
 ) -> Result<DbPool, StoreError> {
     if let Target::Sqlite { path } = &target {
         create_parent_directory(path)?;
     }
-    let manager = Manager::new(target, timeouts);
-    let mut first = manager.connect()?;
+    let manager = Manager::new(target, timeouts, availability);
+    let mut first = manager.open()?;
     if let DbConnection::Sqlite(conn) = &mut first {
         backend::enable_wal(conn).map_err(|e| StoreError::Connect {
             url: manager.target.shown(),

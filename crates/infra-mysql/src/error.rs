@@ -20,6 +20,10 @@ pub enum StoreError {
     Connect { url: String, message: String },
     #[error("no database connection available: {0}")]
     Pool(String),
+    /// The last connect failed: checkouts fail at once until one succeeds (see
+    /// `availability`).
+    #[error("the database is down: no connection could be opened; retried in the background")]
+    Down,
     #[error("migrations failed: {0}")]
     Migration(String),
     #[error("database error: {0}")]
@@ -128,7 +132,9 @@ impl RepoError {
                 classify(e),
                 Failure::Contention | Failure::TimedOut | Failure::Lost
             ),
-            RepoError::Store(StoreError::Connect { .. } | StoreError::Pool(_)) => true,
+            RepoError::Store(
+                StoreError::Connect { .. } | StoreError::Pool(_) | StoreError::Down,
+            ) => true,
             RepoError::Store(_) | RepoError::Domain(_) => false,
         }
     }
@@ -164,7 +170,7 @@ impl From<RepoError> for domain::Error {
 impl From<StoreError> for domain::Error {
     fn from(error: StoreError) -> Self {
         match &error {
-            StoreError::Connect { .. } | StoreError::Pool(_) => {
+            StoreError::Connect { .. } | StoreError::Pool(_) | StoreError::Down => {
                 domain::Error::Unavailable(error.to_string())
             }
             StoreError::Query(e) => match classify(e) {

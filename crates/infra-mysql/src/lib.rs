@@ -12,6 +12,7 @@
 //! read types only. Nothing here decides an amount: changes arrive decided and sealed by
 //! the domain, and the store keeps only the guards the database must enforce.
 
+mod availability;
 mod backend;
 mod connection;
 mod database;

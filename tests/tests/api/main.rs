@@ -9,6 +9,7 @@ mod bad_input;
 mod balances;
 mod concurrency;
 mod crash;
+mod database_down;
 mod fake_clock;
 mod fake_platform;
 mod headers;
