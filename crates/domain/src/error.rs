@@ -33,11 +33,15 @@ pub enum Error {
     /// The plan catalog could not be reached.
     #[error("failed to get plan: {0}")]
     PlanCatalogUnavailable(String),
-    /// The charge service declined a deduction of `needed` for want of balance (its code
-    /// 1309); it does not say how much the balance holds. Nothing was taken. `detail` is
-    /// for the log: the caller learns only what was needed.
+    /// The charge service declined a deduction for want of balance (its code 1309); it
+    /// does not say how much the balance holds. Nothing was taken.
     #[error("insufficient balance: {needed} needed ({detail})")]
-    PaymentDeclined { needed: Money, detail: String },
+    PaymentDeclined {
+        /// The amount the payment asked for: what the caller is told.
+        needed: Money,
+        /// Why, for the log (the region, the payment, arrears): never shown to the caller.
+        detail: String,
+    },
     /// The charge service holds another amount under a payment's id: the payment is not
     /// believed taken, nor sent again; an operator must look (`serviceusage reconcile`).
     #[error("payment mismatch: {0}")]
