@@ -9,7 +9,7 @@ export SERVICEUSAGE_TEST_MYSQL_URL
 .PHONY: run test lint fmt build deps check-deps clean help bench bench-renewal bench-renewal-charged release-bin test-crash fuzz-api
 
 help:
-	@echo "make run    build and start the service on the embedded SQLite default"
+	@echo "make run    build and start the service on the embedded SQLite default, with the demo users"
 	@echo "make test   unit, integration (SQLite + MariaDB when reachable) and black-box tests"
 	@echo "make lint   rustfmt check, clippy -D warnings, rustdoc -D warnings, dependency rule"
 	@echo "make fmt    format the code"
@@ -19,9 +19,12 @@ help:
 	@echo "make bench-renewal [N=100000]  renewal throughput on MariaDB vs the raw-SQL ceiling"
 	@echo "make bench-renewal-charged [N=100000]  renewal through a fake charge service (5 ms)"
 
+# The demo's users and money (config/demo.toml) are layered over config/default.toml here
+# only; files of your own in SERVICEUSAGE_CONFIG come after it.
 run: deps
 	$(CARGO) build --bin serviceusage
-	./target/debug/serviceusage serve
+	SERVICEUSAGE_CONFIG=config/demo.toml$(if $(SERVICEUSAGE_CONFIG),:$(SERVICEUSAGE_CONFIG)) \
+		./target/debug/serviceusage serve
 
 build: deps
 	$(CARGO) build --workspace --all-targets

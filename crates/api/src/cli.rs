@@ -3,8 +3,14 @@
 //! renewal run and exits, `serviceusage deliver --once` delivers what is due once and exits,
 //! `serviceusage reconcile [--project P]` proves the books and exits non-zero if they do
 //! not add up.
+//!
+//! `--now` fakes the clock of a run. A run at a future time moves real money early: it
+//! charges cycles before they are due and ends orders whose grace has not run out, and
+//! nothing undoes that when the real clock catches up. So a `--now` more than
+//! [`FUTURE_CLOCK_TOLERANCE`] after the system clock is refused unless
+//! `--allow-future-clock` says it is meant (tests, rehearsals on a copy of the data).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use clap::{Args, Parser, Subcommand};
 use domain::ids::ProjectId;
 
@@ -55,10 +61,8 @@ pub struct DeliverArgs {
     /// Run once and exit. Required: the repeating loop is the server's job.
     #[arg(long, required = true)]
     pub once: bool,
-    /// Deliver as if it were this instant (what is due by then goes; answers are recorded
-    /// at it), an RFC 3339 time with an offset (default: now).
-    #[arg(long, value_name = "RFC3339", value_parser = parse_instant)]
-    pub now: Option<DateTime<Utc>>,
+    #[command(flatten)]
+    pub clock: ClockArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Args)]
@@ -66,10 +70,55 @@ pub struct RenewArgs {
     /// Run once and exit. Required: the repeating loop is the server's job.
     #[arg(long, required = true)]
     pub once: bool,
-    /// Renew as if it were this instant, an RFC 3339 time with an offset such as
-    /// 2027-01-31T00:00:00Z (default: now).
+    #[command(flatten)]
+    pub clock: ClockArgs,
+}
+
+/// The clock of a one-shot run: the system's, or the one `--now` fakes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Args)]
+pub struct ClockArgs {
+    /// Run as if it were this instant (what is due by then is done; what is written is
+    /// dated at it), an RFC 3339 time with an offset such as 2027-01-31T00:00:00Z
+    /// (default: the system clock).
     #[arg(long, value_name = "RFC3339", value_parser = parse_instant)]
     pub now: Option<DateTime<Utc>>,
+    /// Accept a --now more than a day after the system clock. Such a run charges cycles
+    /// before they are due and ends orders early, for good: for tests and for rehearsals
+    /// on a copy of the data.
+    #[arg(long)]
+    pub allow_future_clock: bool,
+}
+
+/// How far `--now` may run ahead of the system clock without `--allow-future-clock`: clocks
+/// of two machines and a time zone written wrong stay within it; a day's renewal does not.
+pub const FUTURE_CLOCK_TOLERANCE: TimeDelta = TimeDelta::days(1);
+
+/// A `--now` too far ahead of the system clock, not allowed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "--now {requested} is more than a day after the system clock ({system}): a run at a \
+     future time charges cycles before they are due and ends orders early, and that is not \
+     undone when the clock catches up; add --allow-future-clock if that is what you want \
+     (tests, rehearsals on a copy of the data)"
+)]
+pub struct FutureClock {
+    pub requested: DateTime<Utc>,
+    pub system: DateTime<Utc>,
+}
+
+impl ClockArgs {
+    /// The instant the run should take as now (`None`: the system clock), or why not,
+    /// given what the system clock says.
+    pub fn fake_now(&self, system: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, FutureClock> {
+        match self.now {
+            Some(requested)
+                if !self.allow_future_clock && requested > system + FUTURE_CLOCK_TOLERANCE =>
+            {
+                Err(FutureClock { requested, system })
+            }
+            now => Ok(now),
+        }
+    }
 }
 
 /// An RFC 3339 instant, offset required; anything else is refused rather than guessed.
@@ -84,6 +133,17 @@ fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
 impl Cli {
     pub fn command(&self) -> Command {
         self.command.clone().unwrap_or(Command::Serve)
+    }
+}
+
+impl Command {
+    /// The command's faked clock checked against the system's; commands without one pass.
+    pub fn check_clock(&self, system: DateTime<Utc>) -> Result<(), FutureClock> {
+        match self {
+            Command::Renew(RenewArgs { clock, .. })
+            | Command::Deliver(DeliverArgs { clock, .. }) => clock.fake_now(system).map(drop),
+            Command::Serve | Command::Migrate | Command::Reconcile(_) => Ok(()),
+        }
     }
 }
 
@@ -134,7 +194,7 @@ mod tests {
             parse(&["serviceusage", "deliver", "--once"]).unwrap(),
             Command::Deliver(DeliverArgs {
                 once: true,
-                now: None
+                clock: ClockArgs::default()
             })
         );
         assert!(matches!(
@@ -145,7 +205,10 @@ mod tests {
                 "--now",
                 "2027-01-31T00:00:00Z"
             ]),
-            Ok(Command::Deliver(DeliverArgs { now: Some(_), .. }))
+            Ok(Command::Deliver(DeliverArgs {
+                clock: ClockArgs { now: Some(_), .. },
+                ..
+            }))
         ));
         let error = parse(&["serviceusage", "deliver"]).unwrap_err();
         assert_eq!(error.kind(), ErrorKind::MissingRequiredArgument);
@@ -189,7 +252,7 @@ mod tests {
             renew(&["--once"]).unwrap(),
             RenewArgs {
                 once: true,
-                now: None
+                clock: ClockArgs::default()
             }
         );
     }
@@ -222,7 +285,7 @@ mod tests {
         ];
         for (text, expected) in cases {
             assert_eq!(
-                renew(&["--once", "--now", text]).unwrap().now,
+                renew(&["--once", "--now", text]).unwrap().clock.now,
                 Some(expected),
                 "{text}"
             );
@@ -244,6 +307,88 @@ mod tests {
             assert_eq!(error.kind(), ErrorKind::ValueValidation, "{text}");
             assert_eq!(error.exit_code(), 2, "{text}");
             assert!(error.to_string().contains("RFC 3339"), "{text}: {error}");
+        }
+    }
+
+    fn system() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 6, 12, 0, 0).unwrap()
+    }
+
+    fn clock(now: Option<DateTime<Utc>>, allow_future_clock: bool) -> ClockArgs {
+        ClockArgs {
+            now,
+            allow_future_clock,
+        }
+    }
+
+    #[test]
+    fn a_now_up_to_a_day_ahead_or_in_the_past_is_taken_as_is() {
+        for now in [
+            system() + FUTURE_CLOCK_TOLERANCE,
+            system() + TimeDelta::hours(1),
+            system(),
+            Utc.with_ymd_and_hms(2020, 1, 1, 0, 0, 0).unwrap(),
+        ] {
+            assert_eq!(clock(Some(now), false).fake_now(system()), Ok(Some(now)));
+        }
+        assert_eq!(clock(None, false).fake_now(system()), Ok(None));
+    }
+
+    #[test]
+    fn a_now_more_than_a_day_ahead_is_refused_saying_why_and_how_to_insist() {
+        let requested = system() + FUTURE_CLOCK_TOLERANCE + TimeDelta::seconds(1);
+        let error = clock(Some(requested), false)
+            .fake_now(system())
+            .unwrap_err();
+        assert_eq!(
+            error,
+            FutureClock {
+                requested,
+                system: system()
+            }
+        );
+        let message = error.to_string();
+        for words in [
+            "2026-12-07 12:00:01",
+            "system clock (2026-12-06 12:00:00",
+            "charges cycles before they are due",
+            "--allow-future-clock",
+        ] {
+            assert!(message.contains(words), "{words}: {message}");
+        }
+    }
+
+    #[test]
+    fn allow_future_clock_takes_any_now() {
+        let far = Utc.with_ymd_and_hms(2040, 1, 1, 0, 0, 0).unwrap();
+        assert_eq!(clock(Some(far), true).fake_now(system()), Ok(Some(far)));
+    }
+
+    #[test]
+    fn renew_and_deliver_check_their_clock_and_the_other_commands_have_none() {
+        let ahead = |command: &str, allow: bool| {
+            let mut args = vec![
+                "serviceusage",
+                command,
+                "--once",
+                "--now",
+                "2030-01-01T00:00:00Z",
+            ];
+            if allow {
+                args.push("--allow-future-clock");
+            }
+            parse(&args).unwrap().check_clock(system())
+        };
+        for command in ["renew", "deliver"] {
+            assert!(ahead(command, false).is_err(), "{command}");
+            assert_eq!(ahead(command, true), Ok(()), "{command}");
+        }
+        for args in [
+            vec!["serviceusage"],
+            vec!["serviceusage", "migrate"],
+            vec!["serviceusage", "reconcile"],
+        ] {
+            assert_eq!(parse(&args).unwrap().check_clock(system()), Ok(()));
         }
     }
 }

@@ -46,6 +46,9 @@ pub enum ApiError {
     BadJson(String),
     #[error("parse json failed: the body is larger than {limit} bytes")]
     BodyTooLarge { limit: usize },
+    /// The body did not arrive within `server.request_timeout_seconds`.
+    #[error("parse json failed: the body did not arrive in time")]
+    BodyTimeout,
     /// No usable `Authorization: Bearer …` header; the token itself is never echoed.
     #[error("auth failed: {0}")]
     MissingCredentials(&'static str),
@@ -56,6 +59,12 @@ pub enum ApiError {
     /// The `Idempotency-Key` names an earlier request with another method, path or body.
     #[error("idempotency key reused: {0}")]
     KeyReused(String),
+    /// The path and query string are longer than the service reads.
+    #[error("invalid parameters: the url is longer than {limit} bytes")]
+    UrlTooLong { limit: usize },
+    /// The request headers are larger than the service reads.
+    #[error("invalid parameters: the request headers are larger than {limit} bytes")]
+    HeadersTooLarge { limit: usize },
 }
 
 impl ApiError {
@@ -76,7 +85,9 @@ impl ApiError {
                 D::InsufficientBalance { .. } => {
                     (StatusCode::PAYMENT_REQUIRED, Code::InsufficientBalance)
                 }
-                D::PaymentDeclined(_) => (StatusCode::PAYMENT_REQUIRED, Code::InsufficientBalance),
+                D::PaymentDeclined { .. } => {
+                    (StatusCode::PAYMENT_REQUIRED, Code::InsufficientBalance)
+                }
                 D::ProvisioningFailed(_) => (StatusCode::BAD_GATEWAY, Code::ProvisioningFailed),
                 D::ChargedButNotProvisioned(_) => {
                     (StatusCode::BAD_GATEWAY, Code::ChargedButNotProvisioned)
@@ -96,10 +107,16 @@ impl ApiError {
             },
             ApiError::BadJson(_) => (StatusCode::BAD_REQUEST, Code::ParseJsonFailed),
             ApiError::BodyTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, Code::ParseJsonFailed),
+            ApiError::BodyTimeout => (StatusCode::REQUEST_TIMEOUT, Code::ParseJsonFailed),
             ApiError::MissingCredentials(_) => (StatusCode::UNAUTHORIZED, Code::AuthFailed),
             ApiError::UnknownRoute => (StatusCode::NOT_FOUND, Code::UnsupportedUrl),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, Code::UnsupportedUrl),
             ApiError::KeyReused(_) => (StatusCode::CONFLICT, Code::IdempotencyKeyReused),
+            ApiError::UrlTooLong { .. } => (StatusCode::BAD_REQUEST, Code::InvalidParameters),
+            ApiError::HeadersTooLarge { .. } => (
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                Code::InvalidParameters,
+            ),
         }
     }
 
@@ -116,12 +133,14 @@ impl ApiError {
             Code::ChargedButNotProvisioned => {
                 "charged but failed to create resource; the charge was refunded".to_owned()
             }
-            // A charge service's own words may name hosts and amounts: the log has them.
-            Code::InsufficientBalance
-                if matches!(self, ApiError::Domain(domain::Error::PaymentDeclined(_))) =>
-            {
-                "insufficient balance at the charge service".to_owned()
-            }
+            // What the client can act on; why it was declined (the charge service's region,
+            // the payment, the arrears) was logged where it was decided.
+            Code::InsufficientBalance => match self {
+                ApiError::Domain(domain::Error::PaymentDeclined { needed, .. }) => {
+                    format!("insufficient balance: {needed} needed")
+                }
+                _ => self.to_string(),
+            },
             Code::ParseJsonFailed
             | Code::UnsupportedUrl
             | Code::AuthFailed
@@ -129,7 +148,6 @@ impl ApiError {
             | Code::InvalidParameters
             | Code::FailedToCreateOrder
             | Code::Conflict
-            | Code::InsufficientBalance
             | Code::IdempotencyKeyReused
             | Code::NotFound => self.to_string(),
         }
@@ -199,7 +217,14 @@ mod tests {
             (D::Conflict("already ended".into()), 409, 3309),
             (D::PlanCatalogUnavailable("timeout".into()), 503, 3315),
             (D::Unavailable("pool timed out".into()), 503, 3304),
-            (D::PaymentDeclined("code 1309".into()), 402, 3316),
+            (
+                D::PaymentDeclined {
+                    needed: Money::from_minor(125_000),
+                    detail: "code 1309".into(),
+                },
+                402,
+                3316,
+            ),
             (
                 D::ProvisioningFailed("volume service: 500".into()),
                 502,
@@ -269,6 +294,19 @@ mod tests {
     }
 
     #[actix_web::test]
+    async fn a_declined_payment_states_the_amount_needed_and_nothing_else() {
+        let error = domain::Error::PaymentDeclined {
+            needed: Money::from_minor(125_000),
+            detail: "declined by the charge service of cn-north-1 (pay:o-1:1)".into(),
+        };
+        let (_, body) = body_of(error.into()).await;
+        assert_eq!(
+            body,
+            json!({"code": 3316, "msg": "insufficient balance: 12.50 needed"})
+        );
+    }
+
+    #[actix_web::test]
     async fn server_faults_do_not_leak_their_cause() {
         for (error, status, _) in every_domain_error() {
             if status < 500 {
@@ -284,7 +322,7 @@ mod tests {
 
     #[actix_web::test]
     async fn request_errors_map_to_their_status_and_code() {
-        let cases: [(ApiError, u16, u64); 6] = [
+        let cases: [(ApiError, u16, u64); 9] = [
             (ApiError::KeyReused("another body".into()), 409, 3321),
             (
                 ApiError::BadJson("quantities: invalid type".into()),
@@ -292,9 +330,12 @@ mod tests {
                 3302,
             ),
             (ApiError::BodyTooLarge { limit: 65_536 }, 413, 3302),
+            (ApiError::BodyTimeout, 408, 3302),
             (ApiError::MissingCredentials("no bearer token"), 401, 3305),
             (ApiError::UnknownRoute, 404, 3303),
             (ApiError::MethodNotAllowed, 405, 3303),
+            (ApiError::UrlTooLong { limit: 16_384 }, 400, 3307),
+            (ApiError::HeadersTooLarge { limit: 32_768 }, 431, 3307),
         ];
         for (error, status, code) in cases {
             let label = error.to_string();

@@ -4,6 +4,7 @@
 
 pub mod adapters;
 pub mod auth;
+pub mod body_deadline;
 pub mod cli;
 pub mod config;
 pub mod dto;
@@ -13,6 +14,7 @@ pub mod idempotency;
 pub mod jobs;
 pub mod logging;
 pub mod openapi;
+pub mod request_limits;
 pub mod routes;
 pub mod startup;
 pub mod telemetry;

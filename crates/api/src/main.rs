@@ -14,9 +14,15 @@ use clap::Parser;
 
 /// Exit status for a configuration that cannot be used (clap uses it for usage errors too).
 const EXIT_BAD_CONFIG: u8 = 2;
+/// Exit status for arguments refused after parsing, as clap's own usage errors.
+const EXIT_BAD_USAGE: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Err(error) = cli.command().check_clock(chrono::Utc::now()) {
+        eprintln!("serviceusage: {error}");
+        return ExitCode::from(EXIT_BAD_USAGE);
+    }
     let filter = match config::env::log_filter(&config::env::process_env) {
         Ok(filter) => filter,
         Err(error) => {
@@ -66,12 +72,12 @@ fn serve(settings: Settings) -> Result<(), StartupError> {
 
 fn renew(settings: Settings, args: RenewArgs) -> Result<(), RenewOnceError> {
     actix_web::rt::System::new()
-        .block_on(renew_once(settings, args.now))
+        .block_on(renew_once(settings, args.clock.now))
         .map(drop)
 }
 
 fn deliver(settings: Settings, args: DeliverArgs) -> Result<(), DeliverOnceError> {
-    actix_web::rt::System::new().block_on(deliver_once(settings, args.now))
+    actix_web::rt::System::new().block_on(deliver_once(settings, args.clock.now))
 }
 
 fn reconcile(settings: Settings, args: ReconcileArgs) -> Result<(), ReconcileOnceError> {

@@ -7,7 +7,8 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 
 use actix_web::dev::Server;
-use actix_web::middleware::from_fn;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::{from_fn, DefaultHeaders};
 use actix_web::{web, App, HttpServer};
 use domain::ids::UserName;
 use domain::ledger::NewRecharge;
@@ -33,7 +34,9 @@ use crate::config::{
     Settings,
 };
 use crate::dto::json::json_config;
-use crate::jobs::{DeliveryJob, RenewalJob, WebhookDispatcher, DELIVERY_INTERVAL};
+use crate::jobs::{
+    DeliveryJob, RenewalJob, WebhookDispatcher, WebhookJob, DELIVERY_INTERVAL, WEBHOOK_INTERVAL,
+};
 use crate::logging::RequestLog;
 use crate::routes::{self, path_config, query_config, API_PREFIX};
 use crate::telemetry::{self, Backlog};
@@ -76,15 +79,22 @@ pub struct Application {
     server: Server,
     renewal_job: RenewalJob,
     delivery_job: DeliveryJob,
+    /// `None` without webhooks.
+    webhook_job: Option<WebhookJob>,
 }
 
 impl Application {
-    /// Connects to the database, applies migrations (unless told not to), funds the
-    /// configured opening balances (once per project, ever), binds the listener (port 0
-    /// picks a free port) and prints where it listens.
+    /// Binds the listener (port 0 picks a free port), connects to the database, applies
+    /// migrations (unless told not to), funds the configured opening balances (once per
+    /// project, ever) and prints where it listens. The port comes first: a start that
+    /// cannot listen (the port is taken) must leave the database as it found it.
     pub async fn build(settings: Settings) -> Result<Application, StartupError> {
         // Before anything is measured (the pool's first connections are).
         telemetry::install();
+        let bind = settings.server.bind;
+        let listener =
+            TcpListener::bind(bind).map_err(|source| StartupError::Bind { addr: bind, source })?;
+        let address = listener.local_addr()?;
         // Connecting and migrating block, but nothing else runs on this thread yet.
         let database = connect(&settings.database)?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -102,21 +112,19 @@ impl Application {
             RenewalJob::new(usecases.clone(), settings.renewal_job).with_backlog(backlog.clone());
         let delivery_job = DeliveryJob::new(
             usecases.clone(),
-            webhooks(&settings, &database, clock)?,
             DELIVERY_INTERVAL,
             settings.payments.key_retention,
         )
         .with_backlog(backlog);
+        let webhook_job = webhooks(&settings, &database, clock)?
+            .map(|dispatcher| WebhookJob::new(dispatcher, WEBHOOK_INTERVAL));
         let state = web::Data::new(AppState {
             usecases,
             health: Arc::new(HealthStore::new(database)),
             idempotency,
         });
 
-        let bind = settings.server.bind;
-        let listener =
-            TcpListener::bind(bind).map_err(|source| StartupError::Bind { addr: bind, source })?;
-        let address = listener.local_addr()?;
+        let request_timeout = settings.server.request_timeout;
         let server = HttpServer::new(move || {
             routes::serve(
                 App::new()
@@ -124,12 +132,28 @@ impl Application {
                     .app_data(json_config())
                     .app_data(query_config())
                     .app_data(path_config())
+                    .wrap(from_fn(move |req, next| {
+                        crate::body_deadline::enforce(request_timeout, req, next)
+                    }))
+                    .wrap(from_fn(crate::request_limits::enforce))
+                    // On every answer, errors included: nothing here is for a browser to
+                    // sniff or for a cache to keep (balances and orders change, and are per
+                    // user).
+                    .wrap(
+                        DefaultHeaders::new()
+                            .add((
+                                header::X_CONTENT_TYPE_OPTIONS,
+                                HeaderValue::from_static("nosniff"),
+                            ))
+                            .add((header::CACHE_CONTROL, HeaderValue::from_static("no-store"))),
+                    )
                     .wrap(from_fn(telemetry::record_request))
                     // Request id, X-Request-Id, one access line (never a header). Keep it the
                     // last `wrap`: actix runs the last one first, so the others log under the id.
                     .wrap(RequestLog),
             )
         })
+        .client_request_timeout(request_timeout)
         .listen(listener)?
         .run();
 
@@ -139,6 +163,7 @@ impl Application {
             server,
             renewal_job,
             delivery_job,
+            webhook_job,
         })
     }
 
@@ -147,16 +172,20 @@ impl Application {
     }
 
     /// Serves until the process gets SIGINT or SIGTERM, then finishes running requests.
-    /// The renewal and delivery jobs run beside the server and stop with it: a run in
-    /// progress may finish (see [`crate::jobs::periodic`]).
+    /// The renewal, delivery and webhook jobs run beside the server and stop with it: a run
+    /// in progress may finish (see [`crate::jobs::periodic`]).
     pub async fn run_until_stopped(self) -> Result<(), StartupError> {
         let renewal = self.renewal_job.spawn();
         let delivery = self.delivery_job.spawn();
+        let webhooks = self.webhook_job.map(WebhookJob::spawn);
         let served = self.server.await;
         if let Some(job) = renewal {
             job.stop().await;
         }
         delivery.stop().await;
+        if let Some(job) = webhooks {
+            job.stop().await;
+        }
         Ok(served?)
     }
 }
@@ -258,7 +287,15 @@ fn plans(settings: &Settings, plan_service: Option<Arc<PlanService>>) -> Arc<dyn
 
 fn identity(settings: &Settings) -> Result<Arc<dyn Identity>, StartupError> {
     Ok(match &settings.identity {
-        IdentitySettings::Config => Arc::new(ConfigIdentity::new(settings.users.clone())),
+        IdentitySettings::Config => {
+            if settings.users.is_empty() {
+                log::warn!(
+                    "identity: no [[users]] configured, every token is refused (the demo's \
+                     are in config/demo.toml)"
+                );
+            }
+            Arc::new(ConfigIdentity::new(settings.users.clone()))
+        }
         IdentitySettings::Platform { url, admins } => {
             log::info!(
                 "identity: the platform at {url} ({} admin users; [[users]] ignored)",
@@ -345,7 +382,7 @@ fn provisioning(
     )))
 }
 
-/// The webhook dispatcher of the delivery job; `None` without webhooks.
+/// The webhook dispatcher of the webhook job; `None` without webhooks.
 pub fn webhooks(
     settings: &Settings,
     database: &Database,
@@ -369,7 +406,7 @@ pub fn webhooks(
 /// Opens the pool and applies pending migrations (blocking), unless
 /// `MYSQL_CONFIG_DONT_UPGRADE_TABLES` says someone else does.
 pub fn connect(settings: &DatabaseSettings) -> Result<Database, StartupError> {
-    let database = Database::connect(&settings.url, settings.pool_size)?;
+    let database = Database::connect_with(&settings.url, settings.pool_size, settings.timeouts)?;
     if settings.migrate_at_start {
         database.run_migrations()?;
         log::info!(

@@ -40,8 +40,13 @@ pub enum Error {
     PlanCatalogUnavailable(String),
     /// The charge service declined a deduction for want of balance (its code 1309); it
     /// does not say how much the balance holds. Nothing was taken.
-    #[error("insufficient balance: {0}")]
-    PaymentDeclined(String),
+    #[error("insufficient balance: {needed} needed ({detail})")]
+    PaymentDeclined {
+        /// The amount the payment asked for: what the caller is told.
+        needed: Money,
+        /// Why, for the log (the region, the payment, arrears): never shown to the caller.
+        detail: String,
+    },
     /// The charge service holds another amount under a payment's id: the payment is not
     /// believed taken, nor sent again; an operator must look (`serviceusage reconcile`).
     #[error("payment mismatch: {0}")]

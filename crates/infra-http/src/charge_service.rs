@@ -241,10 +241,10 @@ impl Answer<'_> {
             self.what,
             self.summary()
         );
-        Error::PaymentDeclined(format!(
-            "insufficient balance at the charge service of {}",
-            self.payment.region
-        ))
+        Error::PaymentDeclined {
+            needed: self.payment.amount,
+            detail: format!("declined by the charge service of {}", self.payment.region),
+        }
     }
 
     fn summary(&self) -> String {

@@ -69,7 +69,7 @@ fn outcome_label(outcome: &Result<Reply, TransportError>) -> &'static str {
 pub(crate) fn charge_answered(payment: &Payment, answer: &domain::Result<()>) {
     let answer = match answer {
         Ok(()) => "taken",
-        Err(Error::PaymentDeclined(_)) => "declined",
+        Err(Error::PaymentDeclined { .. }) => "declined",
         Err(Error::DependencyUnavailable(_)) => "unknown",
         Err(Error::PaymentMismatch(_)) => "disputed",
         Err(_) => "refused",

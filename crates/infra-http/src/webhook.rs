@@ -11,7 +11,9 @@
 //!   delivery is at least once.
 //!
 //! A `2xx` answer is a delivery; anything else (another status, a timeout, a refused
-//! connection) is a failure the outbox retries later. Sent once: the outbox owns retries.
+//! connection) is a failure the outbox retries later. A redirect is a failure too and is
+//! never followed: a `307` or `308` would re-post the signed body to wherever the receiver
+//! (or whoever answers in its name) points. Sent once: the outbox owns retries.
 //! Neither the secret nor the URL (which may carry a receiver's key) is put in an error.
 
 use chrono::{DateTime, Utc};

@@ -25,8 +25,10 @@ use crate::schema::{
     balance, consuming_history, notification, payment, purchase_order, webhook_delivery,
 };
 
+mod session;
 mod time;
 
+pub use session::{prepare_mysql, Timeouts};
 pub use time::{DbTime, UtcDateTime};
 
 const MYSQL_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/mysql");
@@ -482,26 +484,13 @@ pub fn last_insert_id(conn: &mut DbConnection) -> diesel::QueryResult<i64> {
 /// Applies the embedded migrations of the connection's backend.
 ///
 /// MySQL: DDL is not transactional, so replicas starting together are kept apart with an
-/// advisory lock held for the whole run. SQLite: the whole run is one `BEGIN IMMEDIATE`
-/// transaction, which serialises processes sharing the file and rolls back a failed run.
-pub fn run_migrations(conn: &mut DbConnection) -> Result<(), StoreError> {
+/// advisory lock held for the whole run, which runs without the connection's `timeouts`
+/// (a schema change may take minutes) and puts them back after. SQLite: the whole run is
+/// one `BEGIN IMMEDIATE` transaction, which serialises processes sharing the file and rolls
+/// back a failed run.
+pub fn run_migrations(conn: &mut DbConnection, timeouts: Timeouts) -> Result<(), StoreError> {
     match conn {
-        DbConnection::Mysql(inner) => {
-            acquire_migration_lock(inner)?;
-            let outcome = inner
-                .run_pending_migrations(MYSQL_MIGRATIONS)
-                .map(|applied| log_applied(Backend::Mysql, applied.len()))
-                .map_err(|e| StoreError::Migration(e.to_string()));
-            let released = diesel::select(
-                sql::<Nullable<BigInt>>("RELEASE_LOCK(")
-                    .bind::<diesel::sql_types::Text, _>(MIGRATION_LOCK)
-                    .sql(")"),
-            )
-            .get_result::<Option<i64>>(inner);
-            outcome?;
-            released.map_err(|e| StoreError::Migration(format!("RELEASE_LOCK failed: {e}")))?;
-            Ok(())
-        }
+        DbConnection::Mysql(inner) => session::unlimited(inner, timeouts, migrate_mysql),
         DbConnection::Sqlite(inner) => {
             AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")
                 .map_err(|e| StoreError::Migration(e.to_string()))?;
@@ -531,6 +520,23 @@ pub(crate) fn embedded_migrations(conn: &DbConnection) -> Result<Vec<String>, St
     listed.map_err(|e| StoreError::Migration(e.to_string()))
 }
 
+fn migrate_mysql(conn: &mut MysqlConnection) -> Result<(), StoreError> {
+    acquire_migration_lock(conn)?;
+    let outcome = conn
+        .run_pending_migrations(MYSQL_MIGRATIONS)
+        .map(|applied| log_applied(Backend::Mysql, applied.len()))
+        .map_err(|e| StoreError::Migration(e.to_string()));
+    let released = diesel::select(
+        sql::<Nullable<BigInt>>("RELEASE_LOCK(")
+            .bind::<diesel::sql_types::Text, _>(MIGRATION_LOCK)
+            .sql(")"),
+    )
+    .get_result::<Option<i64>>(conn);
+    outcome?;
+    released.map_err(|e| StoreError::Migration(format!("RELEASE_LOCK failed: {e}")))?;
+    Ok(())
+}
+
 fn log_applied(backend: Backend, count: usize) {
     if count == 0 {
         log::info!("{backend} schema is up to date");
@@ -557,19 +563,6 @@ fn acquire_migration_lock(conn: &mut MysqlConnection) -> Result<(), StoreError> 
              {MIGRATION_LOCK_WAIT_SECONDS} s"
         )))
     }
-}
-
-/// Per-connection MySQL settings: a fixed strict SQL mode, so an over-long value or a bad
-/// date fails instead of being silently truncated, whatever the server's default is, and
-/// a server without InnoDB fails rather than quietly creating non-transactional tables;
-/// and UTC as the session time zone, so that `NOW()`-style defaults and any implicit
-/// conversion of a time never depend on the server's zone (diesel's connect sets UTC too,
-/// but that is its detail, not a promise).
-pub fn prepare_mysql(conn: &mut MysqlConnection) -> diesel::QueryResult<()> {
-    conn.batch_execute(
-        "SET SESSION sql_mode = 'TRADITIONAL,NO_ENGINE_SUBSTITUTION', \
-         SESSION time_zone = '+00:00'",
-    )
 }
 
 /// Per-connection SQLite settings. `busy_timeout` comes first so that the statements after

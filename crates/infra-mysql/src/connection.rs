@@ -6,6 +6,7 @@
 //! cause ("Can't connect to server…", "Unknown database…").
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::mysql::MysqlConnection;
@@ -13,13 +14,14 @@ use diesel::r2d2::{ManageConnection, Pool, R2D2Connection};
 use diesel::sqlite::SqliteConnection;
 use diesel::Connection;
 
-use crate::backend::{self, Backend, DbConnection};
+use crate::availability::Availability;
+use crate::backend::{self, Backend, DbConnection, Timeouts};
 use crate::error::StoreError;
 use crate::telemetry::PoolEvents;
 
 /// How long a caller waits for a free pooled connection before the store counts as
 /// unavailable (a 503 rather than a hung request).
-const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub(crate) type DbPool = Pool<Manager>;
 
@@ -87,19 +89,22 @@ fn redact_password(url: &str) -> String {
 #[derive(Debug)]
 pub(crate) struct Manager {
     target: Target,
+    /// The session limits of MySQL connections.
+    timeouts: Timeouts,
+    /// Told of every connect's outcome.
+    availability: Arc<Availability>,
 }
 
 impl Manager {
-    pub(crate) fn new(target: Target) -> Self {
-        Self { target }
+    pub(crate) fn new(target: Target, timeouts: Timeouts, availability: Arc<Availability>) -> Self {
+        Self {
+            target,
+            timeouts,
+            availability,
+        }
     }
-}
 
-impl ManageConnection for Manager {
-    type Connection = DbConnection;
-    type Error = StoreError;
-
-    fn connect(&self) -> Result<DbConnection, StoreError> {
+    fn open(&self) -> Result<DbConnection, StoreError> {
         let failed = |message: String| StoreError::Connect {
             url: self.target.shown(),
             message,
@@ -108,7 +113,8 @@ impl ManageConnection for Manager {
             Target::Mysql { url, .. } => {
                 let mut conn =
                     MysqlConnection::establish(url).map_err(|e| failed(e.to_string()))?;
-                backend::prepare_mysql(&mut conn).map_err(|e| failed(e.to_string()))?;
+                backend::prepare_mysql(&mut conn, self.timeouts)
+                    .map_err(|e| failed(e.to_string()))?;
                 Ok(DbConnection::Mysql(conn))
             }
             Target::Sqlite { path } => {
@@ -118,6 +124,20 @@ impl ManageConnection for Manager {
                 Ok(DbConnection::Sqlite(conn))
             }
         }
+    }
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = StoreError;
+
+    fn connect(&self) -> Result<DbConnection, StoreError> {
+        let opened = self.open();
+        match &opened {
+            Ok(_) => self.availability.restored(),
+            Err(e) => self.availability.lost(&e.to_string()),
+        }
+        opened
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), StoreError> {
@@ -131,12 +151,17 @@ impl ManageConnection for Manager {
 
 /// Opens one connection to prove the database answers (so a bad URL fails at start-up with
 /// the driver's own message), prepares a SQLite file, then starts the pool.
-pub(crate) fn open_pool(target: Target, size: u32) -> Result<DbPool, StoreError> {
+pub(crate) fn open_pool(
+    target: Target,
+    size: u32,
+    timeouts: Timeouts,
+    availability: Arc<Availability>,
+) -> Result<DbPool, StoreError> {
     if let Target::Sqlite { path } = &target {
         create_parent_directory(path)?;
     }
-    let manager = Manager::new(target);
-    let mut first = manager.connect()?;
+    let manager = Manager::new(target, timeouts, availability);
+    let mut first = manager.open()?;
     if let DbConnection::Sqlite(conn) = &mut first {
         backend::enable_wal(conn).map_err(|e| StoreError::Connect {
             url: manager.target.shown(),

@@ -1,12 +1,14 @@
 //! The handle the service holds: a connection pool, migrations, and the one way to run
 //! diesel work — on a blocking thread, never on the async executor.
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use diesel::Connection;
 
-use crate::backend::{self, Backend, DbConnection, Isolation};
-use crate::connection::{open_pool, DbPool, Target};
+use crate::availability::Availability;
+use crate::backend::{self, Backend, DbConnection, Isolation, Timeouts};
+use crate::connection::{open_pool, DbPool, Target, CHECKOUT_TIMEOUT};
 use crate::error::{RepoError, StoreError};
 
 /// How many times a write transaction runs before contention counts as unavailability.
@@ -14,12 +16,16 @@ const WRITE_ATTEMPTS: u32 = 4;
 /// Pause before the first retry; doubles each time. Short: the competitor has usually
 /// committed by then, and the caller is waiting on an HTTP request.
 const FIRST_BACKOFF: Duration = Duration::from_millis(20);
+/// A checkout waits in slices this long, so that it gives up as soon as a connect fails.
+const CHECKOUT_SLICE: Duration = Duration::from_millis(100);
 
 /// A pool of connections to MySQL/MariaDB or a SQLite file. Cheap to clone.
 #[derive(Clone)]
 pub struct Database {
     pool: DbPool,
     backend: Backend,
+    timeouts: Timeouts,
+    availability: Arc<Availability>,
 }
 
 impl std::fmt::Debug for Database {
@@ -35,12 +41,28 @@ impl Database {
     /// `"sqlite://relative/or/absolute.db"` (`sqlite:///abs/path` too) or
     /// `"mysql://user[:pw]@host[:port]/db"`. Creates the SQLite file's parent directory and
     /// opens one connection first, so an unreachable or misnamed database fails here with
-    /// the driver's message rather than at the first request.
+    /// the driver's message rather than at the first request. MySQL connections get the
+    /// default [`Timeouts`].
     pub fn connect(url: &str, pool_size: u32) -> Result<Database, StoreError> {
+        Self::connect_with(url, pool_size, Timeouts::default())
+    }
+
+    /// [`Database::connect`] with MySQL session limits other than the defaults.
+    pub fn connect_with(
+        url: &str,
+        pool_size: u32,
+        timeouts: Timeouts,
+    ) -> Result<Database, StoreError> {
         let target = Target::parse(url)?;
         let backend = target.backend();
-        let pool = open_pool(target, pool_size)?;
-        Ok(Database { pool, backend })
+        let availability = Arc::new(Availability::new());
+        let pool = open_pool(target, pool_size, timeouts, availability.clone())?;
+        Ok(Database {
+            pool,
+            backend,
+            timeouts,
+            availability,
+        })
     }
 
     /// Applies the embedded migrations that are not applied yet. Idempotent; replicas
@@ -48,17 +70,31 @@ impl Database {
     /// Blocking: call it at start-up, before serving.
     pub fn run_migrations(&self) -> Result<(), StoreError> {
         let mut conn = self.checkout()?;
-        backend::run_migrations(&mut conn)
+        backend::run_migrations(&mut conn, self.timeouts)
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
     }
 
+    /// A pooled connection, waiting at most the checkout timeout; at once an error while
+    /// the database is known to be down (see [`crate::availability`]).
     fn checkout(
         &self,
     ) -> Result<diesel::r2d2::PooledConnection<crate::connection::Manager>, StoreError> {
-        self.pool.get().map_err(|e| StoreError::Pool(e.to_string()))
+        if self.availability.is_down() && !self.availability.may_probe() {
+            return Err(StoreError::Down);
+        }
+        let deadline = Instant::now() + CHECKOUT_TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.pool.get_timeout(left.min(CHECKOUT_SLICE)) {
+                Ok(conn) => return Ok(conn),
+                Err(_) if self.availability.is_down() => return Err(StoreError::Down),
+                Err(e) if left <= CHECKOUT_SLICE => return Err(StoreError::Pool(e.to_string())),
+                Err(_) => {}
+            }
+        }
     }
 
     /// Runs read-only work on a pooled connection on a blocking thread, in one (plain)
@@ -256,7 +292,7 @@ mod tests {
         assert_eq!(session_zone(inner), "+00:00");
         // diesel's connect happens to set UTC as well; the preparation must not rely on it.
         inner.batch_execute("SET time_zone = '+08:00'").unwrap();
-        backend::prepare_mysql(inner).unwrap();
+        backend::prepare_mysql(inner, Timeouts::default()).unwrap();
         assert_eq!(session_zone(inner), "+00:00");
     }
 

@@ -20,6 +20,10 @@ pub enum StoreError {
     Connect { url: String, message: String },
     #[error("no database connection available: {0}")]
     Pool(String),
+    /// The last connect failed: checkouts fail at once until one succeeds (see
+    /// `availability`).
+    #[error("the database is down: no connection could be opened; retried in the background")]
+    Down,
     #[error("migrations failed: {0}")]
     Migration(String),
     #[error("database error: {0}")]
@@ -33,9 +37,13 @@ pub enum StoreError {
 pub(crate) enum Failure {
     /// A unique key refused the row.
     Duplicate,
-    /// Lost to a concurrent transaction (deadlock, lock wait timeout, SQLite busy): running
-    /// the whole transaction again may succeed.
+    /// Lost to a concurrent transaction (deadlock, SQLite busy): running the whole
+    /// transaction again may succeed.
     Contention,
+    /// Cut off by the session's limits (a lock waited for longer than
+    /// `innodb_lock_wait_timeout`, a statement ran longer than its time): the caller has
+    /// waited that long already, so it is not run again.
+    TimedOut,
     /// The connection or the server went away.
     Lost,
     /// Anything else: a bug or a schema mismatch.
@@ -61,11 +69,16 @@ pub(crate) fn classify(error: &DieselError) -> Failure {
 }
 
 fn classify_message(message: &str) -> Failure {
-    const CONTENTION: [&str; 4] = [
-        "lock wait timeout exceeded",
+    const CONTENTION: [&str; 3] = [
         "deadlock found",
         "database is locked",
         "database table is locked",
+    ];
+    // MariaDB 1205 and 1969, MySQL 1205 and 3024.
+    const TIMED_OUT: [&str; 3] = [
+        "lock wait timeout exceeded",
+        "max_statement_time exceeded",
+        "maximum statement execution time exceeded",
     ];
     const LOST: [&str; 4] = [
         "server has gone away",
@@ -76,6 +89,8 @@ fn classify_message(message: &str) -> Failure {
     let message = message.to_ascii_lowercase();
     if CONTENTION.iter().any(|m| message.contains(m)) {
         Failure::Contention
+    } else if TIMED_OUT.iter().any(|m| message.contains(m)) {
+        Failure::TimedOut
     } else if LOST.iter().any(|m| message.contains(m)) {
         Failure::Lost
     } else {
@@ -113,10 +128,13 @@ impl RepoError {
     /// deadlock has already rolled it back), so nothing inside it may carry on.
     pub(crate) fn is_unavailable(&self) -> bool {
         match self {
-            RepoError::Store(StoreError::Query(e)) => {
-                matches!(classify(e), Failure::Contention | Failure::Lost)
-            }
-            RepoError::Store(StoreError::Connect { .. } | StoreError::Pool(_)) => true,
+            RepoError::Store(StoreError::Query(e)) => matches!(
+                classify(e),
+                Failure::Contention | Failure::TimedOut | Failure::Lost
+            ),
+            RepoError::Store(
+                StoreError::Connect { .. } | StoreError::Pool(_) | StoreError::Down,
+            ) => true,
             RepoError::Store(_) | RepoError::Domain(_) => false,
         }
     }
@@ -152,11 +170,11 @@ impl From<RepoError> for domain::Error {
 impl From<StoreError> for domain::Error {
     fn from(error: StoreError) -> Self {
         match &error {
-            StoreError::Connect { .. } | StoreError::Pool(_) => {
+            StoreError::Connect { .. } | StoreError::Pool(_) | StoreError::Down => {
                 domain::Error::Unavailable(error.to_string())
             }
             StoreError::Query(e) => match classify(e) {
-                Failure::Contention | Failure::Lost => {
+                Failure::Contention | Failure::TimedOut | Failure::Lost => {
                     domain::Error::Unavailable(error.to_string())
                 }
                 Failure::Duplicate | Failure::Other => domain::Error::Internal(error.to_string()),
@@ -196,21 +214,45 @@ mod tests {
     }
 
     #[test]
-    fn deadlock_lock_wait_and_sqlite_busy_are_contention() {
+    fn deadlock_and_sqlite_busy_are_contention() {
         let cases = [
             db_error(
                 DatabaseErrorKind::SerializationFailure,
                 "Deadlock found when trying to get lock",
-            ),
-            db_error(
-                DatabaseErrorKind::Unknown,
-                "Lock wait timeout exceeded; try restarting transaction",
             ),
             db_error(DatabaseErrorKind::Unknown, "database is locked"),
         ];
         for e in cases {
             assert_eq!(classify(&e), Failure::Contention, "{e}");
             let domain: domain::Error = RepoError::from(e).into();
+            assert!(
+                matches!(domain, domain::Error::Unavailable(_)),
+                "{domain:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn lock_wait_and_statement_timeouts_are_unavailable_and_not_retried() {
+        let cases = [
+            db_error(
+                DatabaseErrorKind::Unknown,
+                "Lock wait timeout exceeded; try restarting transaction",
+            ),
+            db_error(
+                DatabaseErrorKind::Unknown,
+                "Query execution was interrupted (max_statement_time exceeded)",
+            ),
+            db_error(
+                DatabaseErrorKind::Unknown,
+                "Query execution was interrupted, maximum statement execution time exceeded",
+            ),
+        ];
+        for e in cases {
+            assert_eq!(classify(&e), Failure::TimedOut, "{e}");
+            let repo = RepoError::from(e);
+            assert!(!repo.is_contention() && repo.is_unavailable());
+            let domain: domain::Error = repo.into();
             assert!(
                 matches!(domain, domain::Error::Unavailable(_)),
                 "{domain:?}"

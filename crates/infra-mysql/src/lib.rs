@@ -14,6 +14,7 @@
 //! read types only. Nothing here decides an amount: changes arrive decided and sealed by
 //! the domain, and the store keeps only the guards the database must enforce.
 
+mod availability;
 mod backend;
 mod connection;
 mod database;
@@ -24,7 +25,7 @@ mod rows;
 mod schema;
 mod telemetry;
 
-pub use backend::Backend;
+pub use backend::{Backend, Timeouts};
 pub use database::Database;
 pub use error::StoreError;
 pub use repos::backlog::{Backlog, Depth, QueueStats};

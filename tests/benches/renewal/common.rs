@@ -79,6 +79,7 @@ impl Bench {
         renew.args([
             "renew",
             "--once",
+            "--allow-future-clock",
             "--now",
             &self.spec.now.and_utc().to_rfc3339(),
         ]);

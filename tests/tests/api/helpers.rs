@@ -2,8 +2,9 @@
 //!
 //! Every app gets its own database (a SQLite file in a temporary directory, or a fresh
 //! MariaDB database that is dropped afterwards), listens on a free port, and runs from the
-//! workspace root so that the shipped `config/default.toml` (demo plans, users and the
-//! funded `demo` project) is what is tested.
+//! workspace root so that the shipped `config/default.toml` (demo plans) with
+//! `config/demo.toml` over it (demo users and the funded `demo` project), as `make run`
+//! layers them, is what is tested.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -28,6 +29,11 @@ pub const POSTPAID: &str = "cpuquota-postpaid"; // postpaid, cn-north-1
 pub const NORTH2: &str = "cpuquota-monthly-north2"; // prepaid, cn-north-2
 
 pub const API: &str = "/usageapi/v1";
+
+/// The file of the demo's users and money, relative to the workspace root.
+pub const DEMO_CONFIG: &str = "config/demo.toml";
+/// Serves the demo on MariaDB, which the service refuses by default.
+pub const ALLOW_DEMO: &str = "SERVICEUSAGE__SERVER__ALLOW_DEMO";
 
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -54,8 +60,9 @@ pub fn binary() -> PathBuf {
     path
 }
 
-/// A command for the binary, run from the workspace root, with no `SERVICEUSAGE*` variable
-/// inherited from the developer's shell.
+/// A command for the binary, run from the workspace root with the demo's configuration
+/// (allowed on MariaDB), with no other `SERVICEUSAGE*` variable inherited from the
+/// developer's shell.
 pub fn command(database_url: &str) -> Command {
     let mut command = Command::new(binary());
     command.current_dir(workspace_root());
@@ -65,9 +72,13 @@ pub fn command(database_url: &str) -> Command {
         }
     }
     command
+        .env("SERVICEUSAGE_CONFIG", DEMO_CONFIG)
         .env("SERVICEUSAGE__SERVER__BIND", "127.0.0.1:0")
         .env("SERVICEUSAGE__DATABASE__URL", database_url)
         .env("RUST_LOG", "warn");
+    if database_url.starts_with("mysql://") {
+        command.env(ALLOW_DEMO, "true");
+    }
     command
 }
 

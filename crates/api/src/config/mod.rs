@@ -1,9 +1,11 @@
 //! Typed settings. Loaded once at start from `config/default.toml` (relative to the working
-//! directory), then the file named by `SERVICEUSAGE_CONFIG`, then `SERVICEUSAGE__SECTION__KEY`
+//! directory), then the files named by `SERVICEUSAGE_CONFIG` (a path list, like `PATH`: the
+//! demo's `config/demo.toml` is layered that way), then `SERVICEUSAGE__SECTION__KEY`
 //! environment variables, then the original service's deployment variables (see [`env`](mod@env));
 //! then validated into domain types, so an invalid value stops the service at start with a
 //! message naming its key instead of failing a request later.
 
+mod demo;
 pub mod env;
 mod logging;
 mod payments;
@@ -32,6 +34,7 @@ use domain::plan::{ChargingMode, Plan};
 use domain::policy::{BillingPolicy, RenewalSettings};
 use domain::principal::Principal;
 use domain::Money;
+use infra_mysql::Timeouts;
 use serde::Deserialize;
 
 use self::env::{Deployment, Lookup};
@@ -47,7 +50,8 @@ pub use self::webhooks::{WebhookEndpoint, WebhookSettings};
 
 /// Read when present, relative to the working directory.
 pub const DEFAULT_FILE: &str = "config/default.toml";
-/// Names an extra file whose keys override the default file.
+/// Names extra files whose keys override the default file: a path list (`:`-separated on
+/// Unix), later files winning.
 pub const OVERRIDE_FILE_VAR: &str = "SERVICEUSAGE_CONFIG";
 const ENV_PREFIX: &str = "SERVICEUSAGE";
 const ENV_SEPARATOR: &str = "__";
@@ -96,7 +100,13 @@ pub struct Settings {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServerSettings {
     pub bind: SocketAddr,
+    /// How long a client has to send a request's head, and again its body: a slow or
+    /// stalled client holds a connection no longer.
+    pub request_timeout: Duration,
 }
+
+/// Upper bound on `server.request_timeout_seconds`: a longer one is a unit mistake.
+pub const MAX_REQUEST_TIMEOUT_SECONDS: i64 = 300;
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct DatabaseSettings {
@@ -110,6 +120,8 @@ pub struct DatabaseSettings {
     /// work: correctness rests on guarded writes. `false` for databases that ignore or
     /// refuse row-lock skipping (TiDB, older Vitess).
     pub claim_locks: bool,
+    /// How long a MySQL statement may run and wait for a row lock.
+    pub timeouts: Timeouts,
 }
 
 impl fmt::Debug for DatabaseSettings {
@@ -119,6 +131,7 @@ impl fmt::Debug for DatabaseSettings {
             .field("pool_size", &self.pool_size)
             .field("migrate_at_start", &self.migrate_at_start)
             .field("claim_locks", &self.claim_locks)
+            .field("timeouts", &self.timeouts)
             .finish()
     }
 }
@@ -179,8 +192,8 @@ impl Settings {
         } else {
             log::warn!("configuration: {DEFAULT_FILE} not found in the working directory");
         }
-        if let Some(path) = std::env::var_os(OVERRIDE_FILE_VAR) {
-            log::info!("configuration: {}", Path::new(&path).display());
+        for path in override_files() {
+            log::info!("configuration: {}", path.display());
         }
         Self::from_builder(files(), None)
     }
@@ -204,15 +217,20 @@ impl Settings {
     }
 }
 
-/// The file layers: the default file when present, then the file `SERVICEUSAGE_CONFIG`
-/// names (which must exist).
+/// The file layers: the default file when present, then the files `SERVICEUSAGE_CONFIG`
+/// names in order (each must exist).
 fn files() -> ConfigBuilder<DefaultState> {
-    let builder =
-        config::Config::builder().add_source(File::from(Path::new(DEFAULT_FILE)).required(false));
-    match std::env::var_os(OVERRIDE_FILE_VAR) {
-        Some(path) => builder.add_source(File::from(Path::new(&path)).required(true)),
-        None => builder,
-    }
+    override_files().fold(
+        config::Config::builder().add_source(File::from(Path::new(DEFAULT_FILE)).required(false)),
+        |builder, path| builder.add_source(File::from(path).required(true)),
+    )
+}
+
+/// The files of `SERVICEUSAGE_CONFIG`, a path list like `PATH`.
+fn override_files() -> impl Iterator<Item = std::path::PathBuf> {
+    std::env::var_os(OVERRIDE_FILE_VAR)
+        .into_iter()
+        .flat_map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
 }
 
 /// The `SERVICEUSAGE__SECTION__KEY` layer; `env` replaces the process environment in tests.
@@ -266,12 +284,16 @@ struct RawSettings {
 #[serde(default)]
 struct RawServer {
     bind: String,
+    request_timeout_seconds: i64,
+    allow_demo: bool,
 }
 
 impl Default for RawServer {
     fn default() -> Self {
         Self {
             bind: "127.0.0.1:8080".into(),
+            request_timeout_seconds: 10,
+            allow_demo: false,
         }
     }
 }
@@ -282,17 +304,26 @@ struct RawDatabase {
     url: String,
     pool_size: i64,
     claim_locks: bool,
+    statement_timeout_seconds: f64,
+    lock_wait_timeout_seconds: i64,
 }
 
 impl Default for RawDatabase {
     fn default() -> Self {
+        let timeouts = Timeouts::default();
         Self {
             url: "sqlite://data/serviceusage.db".into(),
             pool_size: 8,
             claim_locks: true,
+            statement_timeout_seconds: timeouts.statement.as_secs_f64(),
+            lock_wait_timeout_seconds: i64::try_from(timeouts.lock_wait.as_secs())
+                .unwrap_or(i64::MAX),
         }
     }
 }
+
+/// Upper bound on the MySQL statement and lock-wait timeouts: an hour is a unit mistake.
+const MAX_DATABASE_TIMEOUT_SECONDS: i64 = 3_600;
 
 #[derive(Debug, Deserialize)]
 #[serde(default)]
@@ -393,6 +424,11 @@ impl RawSettings {
                 ),
             )
         })?;
+        let request_timeout = positive(
+            "server.request_timeout_seconds",
+            self.server.request_timeout_seconds,
+            MAX_REQUEST_TIMEOUT_SECONDS,
+        )?;
         let (renewal, renewal_job) = self.renewal.validate()?;
         let regions = validate_regions(self.regions, deployment, env)?;
         let mut billing = self.billing.validate(renewal)?;
@@ -401,8 +437,11 @@ impl RawSettings {
             .filter(|r| matches!(r.charging, ChargingSource::Remote { .. }))
             .map(|r| r.name.clone())
             .collect();
-        Ok(Settings {
-            server: ServerSettings { bind },
+        let settings = Settings {
+            server: ServerSettings {
+                bind,
+                request_timeout: Duration::from_secs(request_timeout.unsigned_abs()),
+            },
             database: self.database.validate(deployment)?,
             billing,
             payments: self.payments.validate()?,
@@ -414,7 +453,9 @@ impl RawSettings {
             identity: self.identity.validate(deployment)?,
             regions,
             webhooks: validate_webhooks(self.webhooks, self.webhook_delivery, env)?,
-        })
+        };
+        demo::check(&settings, self.server.allow_demo)?;
+        Ok(settings)
     }
 }
 
@@ -436,11 +477,30 @@ impl RawDatabase {
                     format!("must be from 1 to {MAX_POOL_SIZE}, not {}", self.pool_size),
                 )
             })?;
+        let statement = self.statement_timeout_seconds;
+        // NaN is in no range, so it is refused too.
+        if !(0.0..=MAX_DATABASE_TIMEOUT_SECONDS as f64).contains(&statement) {
+            return Err(invalid(
+                "database.statement_timeout_seconds",
+                format!(
+                    "must be from 0 (no limit) to {MAX_DATABASE_TIMEOUT_SECONDS}, not {statement}"
+                ),
+            ));
+        }
+        let lock_wait = positive(
+            "database.lock_wait_timeout_seconds",
+            self.lock_wait_timeout_seconds,
+            MAX_DATABASE_TIMEOUT_SECONDS,
+        )?;
         Ok(DatabaseSettings {
             url,
             pool_size,
             migrate_at_start: !deployment.skip_migrations,
             claim_locks: self.claim_locks,
+            timeouts: Timeouts {
+                statement: Duration::from_secs_f64(statement),
+                lock_wait: Duration::from_secs(lock_wait.unsigned_abs()),
+            },
         })
     }
 }

@@ -23,9 +23,13 @@ pub fn json_config() -> web::JsonConfig {
         .error_handler(|error, _req| payload_error(error).into())
 }
 
-/// Maps actix's reading errors to ours: too large is 413, anything else is a 400 bad JSON.
+/// Maps actix's reading errors to ours: too large is 413, too slow 408 (see
+/// [`crate::body_deadline`]), anything else is a 400 bad JSON.
 pub fn payload_error(error: JsonPayloadError) -> ApiError {
     match error {
+        JsonPayloadError::Payload(e) if crate::body_deadline::is_deadline(&e) => {
+            ApiError::BodyTimeout
+        }
         JsonPayloadError::OverflowKnownLength { limit, .. }
         | JsonPayloadError::Overflow { limit } => ApiError::BodyTooLarge { limit },
         JsonPayloadError::Payload(PayloadError::Overflow) => {

@@ -1,8 +1,9 @@
 //! The server's delivery job: every few seconds, the payments due at the charge services
 //! (see `UseCases::settle_due`), the resource tasks due (releases, quota settings: see
-//! `UseCases::run_tasks`), the webhook outbox, and the forgetting of idempotency keys past
-//! their retention. Everything it works on is in the database, so what a stopped or crashed
-//! server left undone goes at the next tick of any server.
+//! `UseCases::run_tasks`), and the forgetting of idempotency keys past their retention.
+//! Everything it works on is in the database, so what a stopped or crashed server left
+//! undone goes at the next tick of any server. Webhooks have a loop of their own
+//! ([`super::webhook_job`]): a slow receiver must not hold back a credit or a release.
 
 use std::time::Duration;
 
@@ -11,18 +12,19 @@ use chrono::TimeDelta;
 use domain::usecases::UseCases;
 
 use super::periodic::{self, Periodic, RunningJob};
-use super::webhook_delivery::WebhookDispatcher;
 use crate::telemetry::Backlog;
 
 /// Between two runs: a refund whose immediate delivery failed, a renewal's payment, or a
-/// notification just committed, waits at most this long.
+/// release just queued, waits at most this long.
 pub const DELIVERY_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Longest a run may take before it is abandoned (see [`periodic`]): payments left
+/// unsent and tasks not run stay due for the next one.
+const RUN_LIMIT: Duration = Duration::from_secs(5 * 60);
 
 /// The job, built with the server and started with it.
 pub struct DeliveryJob {
     usecases: UseCases,
-    /// `None` when no webhook is configured: the outbox then holds nothing.
-    webhooks: Option<WebhookDispatcher>,
     interval: Duration,
     /// How long idempotency keys are kept.
     key_retention: Duration,
@@ -31,15 +33,9 @@ pub struct DeliveryJob {
 }
 
 impl DeliveryJob {
-    pub fn new(
-        usecases: UseCases,
-        webhooks: Option<WebhookDispatcher>,
-        interval: Duration,
-        key_retention: Duration,
-    ) -> Self {
+    pub fn new(usecases: UseCases, interval: Duration, key_retention: Duration) -> Self {
         Self {
             usecases,
-            webhooks,
             interval,
             key_retention,
             backlog: None,
@@ -55,15 +51,10 @@ impl DeliveryJob {
     /// Starts the loop on the current actix runtime.
     pub fn spawn(self) -> RunningJob {
         log::info!(
-            "delivery job: payments, resource tasks{} every {}s",
-            if self.webhooks.is_some() {
-                " and webhooks"
-            } else {
-                ""
-            },
+            "delivery job: payments and resource tasks every {}s",
             self.interval.as_secs()
         );
-        periodic::spawn("delivery", self.interval, self)
+        periodic::spawn("delivery", self.interval, RUN_LIMIT, self)
     }
 }
 
@@ -72,9 +63,6 @@ impl Periodic for DeliveryJob {
     async fn run_once(&self) {
         settle_payments(&self.usecases).await;
         run_tasks(&self.usecases).await;
-        if let Some(webhooks) = &self.webhooks {
-            deliver_webhooks(webhooks).await;
-        }
         let kept = TimeDelta::from_std(self.key_retention).unwrap_or(TimeDelta::days(1));
         match self.usecases.forget_keys(kept).await {
             Ok(0) => {}
@@ -118,25 +106,10 @@ pub async fn run_tasks(usecases: &UseCases) {
     }
 }
 
-/// One delivery of due webhooks.
-pub async fn deliver_webhooks(webhooks: &WebhookDispatcher) {
-    match webhooks.deliver_due().await {
-        Ok(tally) if tally.delivered + tally.retried + tally.given_up > 0 => log::info!(
-            "webhooks: {} delivered, {} to retry, {} given up",
-            tally.delivered,
-            tally.retried,
-            tally.given_up
-        ),
-        Ok(_) => {}
-        Err(error) => log::error!("webhook delivery failed (retried next run): {error}"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
 
     use chrono::{DateTime, TimeZone, Utc};
@@ -149,7 +122,8 @@ mod tests {
 
     use super::*;
     use crate::config::{WebhookEndpoint, WebhookSettings};
-    use crate::jobs::webhook_delivery::{WebhookOutbox, WebhookTransport};
+    use crate::jobs::webhook_delivery::{WebhookDispatcher, WebhookOutbox, WebhookTransport};
+    use crate::jobs::WebhookJob;
     use infra_mysql::WebhookDelivery;
 
     fn now() -> DateTime<Utc> {
@@ -157,38 +131,6 @@ mod tests {
     }
 
     const DAY: Duration = Duration::from_secs(86_400);
-
-    /// An empty outbox counting how often it is asked.
-    struct CountingOutbox(Arc<AtomicUsize>);
-
-    #[async_trait]
-    impl WebhookOutbox for CountingOutbox {
-        async fn due(&self, _: DateTime<Utc>, _: u32) -> domain::Result<Vec<WebhookDelivery>> {
-            self.0.fetch_add(1, Ordering::SeqCst);
-            Err(domain::Error::Unavailable("lost connection".into()))
-        }
-        async fn delivered(&self, _: u64, _: DateTime<Utc>) -> domain::Result<()> {
-            unreachable!("nothing is due")
-        }
-        async fn failed(&self, _: u64, _: Option<DateTime<Utc>>, _: String) -> domain::Result<()> {
-            unreachable!("nothing is due")
-        }
-    }
-
-    struct NoTransport;
-
-    #[async_trait]
-    impl WebhookTransport for NoTransport {
-        async fn send(
-            &self,
-            _: &WebhookEndpoint,
-            _: &[u8],
-            _: DateTime<Utc>,
-            _: u64,
-        ) -> Result<(), String> {
-            unreachable!("nothing is due")
-        }
-    }
 
     #[actix_web::test]
     async fn a_run_settles_the_payments_a_request_left_pending() {
@@ -225,7 +167,7 @@ mod tests {
         };
         assert_eq!(order.status, OrderStatus::Pending);
         harness.clock.advance(chrono::TimeDelta::minutes(1));
-        DeliveryJob::new(harness.usecases.clone(), None, DELIVERY_INTERVAL, DAY)
+        DeliveryJob::new(harness.usecases.clone(), DELIVERY_INTERVAL, DAY)
             .run_once()
             .await;
         assert_eq!(
@@ -234,33 +176,117 @@ mod tests {
         );
     }
 
+    /// An outbox with one delivery due, forever.
+    struct OneDue;
+
+    #[async_trait]
+    impl WebhookOutbox for OneDue {
+        async fn due(&self, now: DateTime<Utc>, _: u32) -> domain::Result<Vec<WebhookDelivery>> {
+            Ok(vec![WebhookDelivery {
+                id: 1,
+                endpoint: "hook".into(),
+                notification_id: 1,
+                notification: domain::notification::Notification {
+                    kind: domain::notification::NotificationKind::OrderCreated,
+                    project: ProjectId::parse("demo").unwrap(),
+                    region: Region::parse("cn-north-1").unwrap(),
+                    order_id: domain::ids::OrderId::parse("o1").unwrap(),
+                    time: now,
+                    amount: None,
+                    message: "created".into(),
+                },
+                attempts: 0,
+            }])
+        }
+        async fn delivered(&self, _: u64, _: DateTime<Utc>) -> domain::Result<()> {
+            unreachable!("the receiver never answers")
+        }
+        async fn failed(&self, _: u64, _: Option<DateTime<Utc>>, _: String) -> domain::Result<()> {
+            unreachable!("the receiver never answers")
+        }
+    }
+
+    /// A receiver that never answers (as one slower than any timeout looks meanwhile).
+    struct Silent;
+
+    #[async_trait]
+    impl WebhookTransport for Silent {
+        async fn send(
+            &self,
+            _: &WebhookEndpoint,
+            _: &[u8],
+            _: DateTime<Utc>,
+            _: u64,
+        ) -> Result<(), String> {
+            std::future::pending().await
+        }
+    }
+
     #[actix_web::test]
-    async fn the_job_runs_at_start_and_every_interval_despite_failures_until_stopped() {
-        let queries = Arc::new(AtomicUsize::new(0));
+    async fn a_receiver_that_never_answers_does_not_delay_payments() {
+        let plan = PlanBuilder::default().id("cpu").plan_type("gpu").build();
+        let policy = BillingPolicy {
+            charge_regions: vec![Region::parse("cn-north-1").unwrap()],
+            ..BillingPolicy::default()
+        };
+        let harness = Harness::new(policy, vec![plan], now());
+        let project = ProjectId::parse("demo").unwrap();
+        harness.charging.fund(&project, money("500"));
         let mut clock = MockClock::new();
         clock.expect_now().return_const(now());
         let webhooks = WebhookDispatcher::new(
-            Arc::new(CountingOutbox(queries.clone())),
-            Arc::new(NoTransport),
+            Arc::new(OneDue),
+            Arc::new(Silent),
             &WebhookSettings {
-                endpoints: Vec::new(),
+                endpoints: vec![WebhookEndpoint {
+                    name: "hook".into(),
+                    url: "http://127.0.0.1:9/hook".into(),
+                    secret: infra_http::Secret::new("s"),
+                }],
                 max_attempts: 20,
             },
             Arc::new(clock),
         );
-        let harness = Harness::new(BillingPolicy::default(), Vec::new(), now());
-        let running = DeliveryJob::new(
-            harness.usecases.clone(),
-            Some(webhooks),
-            Duration::from_millis(10),
-            DAY,
-        )
-        .spawn();
-        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
-        running.stop().await;
-        let runs = queries.load(Ordering::SeqCst);
-        assert!(runs >= 2, "{runs} runs");
+        // Its first run is under way, and stays so, before the payment is left pending. It is
+        // never stopped: stopping waits for the run in progress.
+        let _webhooks = WebhookJob::new(webhooks, Duration::from_millis(10)).spawn();
+        let running =
+            DeliveryJob::new(harness.usecases.clone(), Duration::from_millis(10), DAY).spawn();
         actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-        assert_eq!(queries.load(Ordering::SeqCst), runs);
+        harness
+            .charging
+            .script([ChargeAnswer::TimeOutBeforeTaking; 2]);
+        let created = harness
+            .usecases
+            .create_order(
+                &principal("alice"),
+                CreateOrderRequest {
+                    project,
+                    plan_id: PlanId::parse("cpu").unwrap(),
+                    quantities: Quantity::ONE,
+                    region: None,
+                    resource_name: None,
+                    replaces: None,
+                    dry_run: false,
+                    idempotency: None,
+                },
+            )
+            .await
+            .unwrap();
+        let CreateOrderOutcome::Created { order, .. } = created else {
+            panic!("{created:?}");
+        };
+        assert_eq!(order.status, OrderStatus::Pending);
+        harness.clock.advance(chrono::TimeDelta::minutes(1));
+        let mut status = None;
+        for _ in 0..100 {
+            status = harness.store.status_of(&order.id);
+            if status == Some(OrderStatus::Consuming) {
+                break;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(10)).await;
+        }
+        running.stop().await;
+        assert_eq!(status, Some(OrderStatus::Consuming));
     }
 }

@@ -1,5 +1,11 @@
 //! The loop every background job of the server runs in: one run at start, then one every
-//! interval, never two at once in one process, stopped with the server.
+//! interval, never two at once in one process, stopped with the server. A run has a
+//! limit: one that exceeds it (a connection hung on a dead network, a remote call that
+//! never ends) is abandoned and logged, and the next tick starts afresh, so nothing can
+//! wedge a job for good. Abandoning is safe for the same reason stopping is: a renewal
+//! batch not committed rolls back, an undelivered payment or webhook stays queued. (Work
+//! already handed to a blocking database thread finishes there, bounded by the
+//! connection's statement timeout; its outcome is dropped.)
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,10 +35,16 @@ pub struct RunningJob {
     task: JoinHandle<()>,
 }
 
-/// Starts `job` on the current actix runtime: a run now, then one every `every`.
-pub fn spawn<P: Periodic>(name: &'static str, every: Duration, job: P) -> RunningJob {
+/// Starts `job` on the current actix runtime: a run now, then one every `every`, each
+/// abandoned once it has taken `limit`.
+pub fn spawn<P: Periodic>(
+    name: &'static str,
+    every: Duration,
+    limit: Duration,
+    job: P,
+) -> RunningJob {
     let (stop, stopped) = watch::channel(false);
-    let task = actix_web::rt::spawn(run(name, job, every, stopped));
+    let task = actix_web::rt::spawn(run(name, job, every, limit, stopped));
     RunningJob { name, stop, task }
 }
 
@@ -42,6 +54,7 @@ async fn run<P: Periodic>(
     name: &'static str,
     job: P,
     every: Duration,
+    limit: Duration,
     mut stopped: watch::Receiver<bool>,
 ) {
     let mut ticks = interval(every);
@@ -54,7 +67,13 @@ async fn run<P: Periodic>(
         tokio::select! {
             _ = ticks.tick() => {
                 runs += 1;
-                Scoped::new(Arc::from(format!("{name}-{runs}")), job.run_once()).await;
+                let run = Scoped::new(Arc::from(format!("{name}-{runs}")), job.run_once());
+                if timeout(limit, run).await.is_err() {
+                    log::error!(
+                        "{name} run still busy after {}s; abandoned, the next one starts afresh",
+                        limit.as_secs()
+                    );
+                }
             }
             _ = stopped.changed() => return,
         }
@@ -75,5 +94,42 @@ impl RunningJob {
             );
             abort.abort();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    use super::*;
+
+    /// A job whose first run never ends (a connection hung for good) and whose later runs
+    /// return at once; counts the runs started.
+    struct HangsOnce(Rc<Cell<u32>>);
+
+    #[async_trait(?Send)]
+    impl Periodic for HangsOnce {
+        async fn run_once(&self) {
+            let run = self.0.get() + 1;
+            self.0.set(run);
+            if run == 1 {
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+
+    #[actix_web::test]
+    async fn a_run_past_its_limit_is_abandoned_and_the_next_tick_runs_again() {
+        let runs = Rc::new(Cell::new(0));
+        let job = spawn(
+            "test",
+            Duration::from_millis(10),
+            Duration::from_millis(30),
+            HangsOnce(runs.clone()),
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+        job.stop().await;
+        assert!(runs.get() >= 3, "{} runs", runs.get());
     }
 }

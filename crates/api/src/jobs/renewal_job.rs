@@ -4,7 +4,7 @@
 //! (`FOR UPDATE SKIP LOCKED` plus a compare-and-set on each order) keeps them from charging
 //! a cycle twice.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use domain::usecases::UseCases;
@@ -13,6 +13,11 @@ use super::periodic::{self, Periodic, RunningJob};
 use super::report::{batch_line, summary_line};
 use crate::config::RenewalJobSettings;
 use crate::telemetry::{self, Backlog};
+
+/// Longest a run may take before it is abandoned (see [`periodic`]). A million due orders
+/// take about three minutes; a run cut short leaves whole batches, and the next one
+/// carries on from what is still due.
+const RUN_LIMIT: Duration = Duration::from_secs(15 * 60);
 
 /// The job, built with the server and started with it.
 pub struct RenewalJob {
@@ -50,7 +55,12 @@ impl RenewalJob {
             "renewal job: first run now, then every {}s",
             self.settings.interval.as_secs()
         );
-        Some(periodic::spawn("renewal", self.settings.interval, self))
+        Some(periodic::spawn(
+            "renewal",
+            self.settings.interval,
+            RUN_LIMIT,
+            self,
+        ))
     }
 }
 

@@ -113,7 +113,10 @@ impl FakeCharging {
             }
             // The contract: a payment already taken is confirmed, never declined.
             ChargeAnswer::Decline if deduction && !state.taken.contains_key(&key) => {
-                return Err(Error::PaymentDeclined("declined".into()))
+                return Err(Error::PaymentDeclined {
+                    needed: payment.amount,
+                    detail: "declined".into(),
+                })
             }
             _ => {}
         }
@@ -137,7 +140,10 @@ impl FakeCharging {
             }
             .ok_or_else(|| Error::Internal("overflow".into()))?;
             if after.is_negative() {
-                return Err(Error::PaymentDeclined("insufficient balance".into()));
+                return Err(Error::PaymentDeclined {
+                    needed: payment.amount,
+                    detail: "insufficient balance".into(),
+                });
             }
             state.balances.insert(payment.project.clone(), after);
             state.taken.insert(key, payment.amount);

@@ -248,7 +248,17 @@ impl UseCases {
         let mut order = opening.order.clone();
         if let Some(payment) = committed.payments.iter().find(|p| p.deferred) {
             match self.settle_now(payment.clone()).await {
-                Settled::Declined(why) => return Err(Error::PaymentDeclined(why)),
+                Settled::Declined(why) => {
+                    log::info!(
+                        "order {}: not opened, its first payment {} was declined: {why}",
+                        order.id,
+                        payment.id
+                    );
+                    return Err(Error::PaymentDeclined {
+                        needed: payment.amount,
+                        detail: why,
+                    });
+                }
                 Settled::Taken | Settled::NotSent => {}
                 other => log::info!(
                     "order {}: opened pending, its first payment {} is the settler's: {other:?}",
@@ -304,10 +314,18 @@ impl UseCases {
         let owed = payment::owed(unsettled.iter().filter(|p| p.region == order.region))
             .ok_or_else(|| Error::Internal("arrears overflowed".into()))?;
         if owed.is_positive() {
-            return Err(Error::PaymentDeclined(format!(
-                "project {} owes {owed} in {}: pay it before opening a postpaid order",
-                order.project, order.region
-            )));
+            log::info!(
+                "project {}: a postpaid order refused, it owes {owed} in {}",
+                order.project,
+                order.region
+            );
+            return Err(Error::PaymentDeclined {
+                needed: owed,
+                detail: format!(
+                    "project {} owes {owed} in {}: pay it before opening a postpaid order",
+                    order.project, order.region
+                ),
+            });
         }
         Ok(())
     }

@@ -264,7 +264,7 @@ impl UseCases {
         }
         let recorded = match answer {
             Ok(()) => return Asked::Taken(payment, now),
-            Err(Error::PaymentDeclined(why))
+            Err(Error::PaymentDeclined { detail: why, .. })
                 if payment.direction == PaymentDirection::Deduction =>
             {
                 if payment.deferred || payment.state != PaymentState::Owed {

@@ -237,9 +237,10 @@ async fn code_1309_is_insufficient_balance() {
     .await;
     assert_eq!(
         result,
-        Err(Error::PaymentDeclined(
-            "insufficient balance at the charge service of cn-north-1".into()
-        )),
+        Err(Error::PaymentDeclined {
+            needed: Money::from_minor(125_000),
+            detail: "declined by the charge service of cn-north-1".into()
+        }),
         "the charge service's own words stay in the log"
     );
 }
@@ -248,7 +249,7 @@ async fn code_1309_is_insufficient_balance() {
 async fn code_1309_in_a_200_is_insufficient_balance_too() {
     let (result, _server) = deduct_against(answer(200, r#"{"code":1309}"#)).await;
     assert!(
-        matches!(result, Err(Error::PaymentDeclined(_))),
+        matches!(result, Err(Error::PaymentDeclined { .. })),
         "{result:?}"
     );
 }
@@ -486,7 +487,7 @@ async fn declined_deduction_leaves_the_reason_usable() {
     let payment = deduction("12.5");
     let declined = service.deduct(&payment).await;
     assert!(
-        matches!(declined, Err(Error::PaymentDeclined(_))),
+        matches!(declined, Err(Error::PaymentDeclined { .. })),
         "{declined:?}"
     );
     state.lock().unwrap().balance = "20".parse().unwrap();

@@ -133,6 +133,22 @@ async fn non_success_answers_are_failures() {
 }
 
 #[tokio::test]
+async fn redirects_are_failures_and_never_followed() {
+    for status in [301, 302, 303, 307, 308] {
+        let elsewhere = receiver(ResponseTemplate::new(200)).await;
+        let server = receiver(
+            ResponseTemplate::new(status)
+                .insert_header("Location", format!("{}/hook", elsewhere.uri()).as_str()),
+        )
+        .await;
+        let why = failure(send_to(&server).await);
+        assert!(why.contains(&status.to_string()), "{status}: {why}");
+        // A followed 307 or 308 would post the signed body to whoever the receiver names.
+        assert_eq!(requests(&elsewhere).await, 0, "{status}: followed");
+    }
+}
+
+#[tokio::test]
 async fn timeout_is_a_failure() {
     let server = receiver(ResponseTemplate::new(200).set_delay(TOO_SLOW)).await;
     let why = failure(send_to(&server).await);

@@ -188,7 +188,13 @@ impl Harness {
     /// `serviceusage renew --once --now <now>` with the same configuration, run to its end.
     pub fn renew(&self, now: DateTime<Utc>) -> Output {
         let mut renew = configured(&self.app.database_url(), &self.config);
-        renew.args(["renew", "--once", "--now", &now.to_rfc3339()]);
+        renew.args([
+            "renew",
+            "--once",
+            "--allow-future-clock",
+            "--now",
+            &now.to_rfc3339(),
+        ]);
         run_to_end(renew)
     }
 
@@ -211,7 +217,13 @@ impl Harness {
     pub fn spawn_renew(&self, now: DateTime<Utc>) -> std::process::Child {
         let mut renew = configured(&self.app.database_url(), &self.config);
         renew
-            .args(["renew", "--once", "--now", &now.to_rfc3339()])
+            .args([
+                "renew",
+                "--once",
+                "--allow-future-clock",
+                "--now",
+                &now.to_rfc3339(),
+            ])
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped());
         renew.spawn().expect("spawn serviceusage renew")
@@ -237,7 +249,7 @@ impl Harness {
         let mut deliver = configured(&self.app.database_url(), &self.config);
         deliver.args(["deliver", "--once"]);
         if let Some(now) = now {
-            deliver.args(["--now", &now.to_rfc3339()]);
+            deliver.args(["--allow-future-clock", "--now", &now.to_rfc3339()]);
         }
         let output = run_to_end(deliver);
         assert!(

@@ -74,6 +74,22 @@ async fn a_declined_charge_is_a_402_the_pending_order_ends_and_its_volume_is_rel
 }
 
 #[tokio::test]
+async fn a_declined_charge_says_insufficient_balance_and_the_amount_needed_nothing_more() {
+    let h = Harness::start().await;
+    h.fakes.charge.set_balance(PROJECT, 50_000);
+
+    let reply = h.create_volume(ANN, "data-1").await;
+    reply.expect(402, 3316);
+    // Not the charge service's words, the payment's reason nor the region: those are
+    // logged.
+    assert_eq!(
+        reply.msg(),
+        "insufficient balance: 12.50 needed",
+        "{reply:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_charge_service_slower_than_the_timeout_is_a_202_and_the_order_opens_once_taken() {
     let h = Harness::start().await;
     h.fakes.charge.set_condition(Condition::Slow {

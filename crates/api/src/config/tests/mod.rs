@@ -38,14 +38,14 @@ const VALID: &str = r#"
     requires_resource_name = true
     [[users]]
     name = "demo"
-    token = "demo-token"
+    token = "tok-demo-7f3a"
     projects = ["demo"]
     [[users]]
     name = "admin"
-    token = "admin-token"
+    token = "tok-admin-7f3a"
     admin = true
     [[ledger.opening_balances]]
-    project = "demo"
+    project = "acme"
     amount = "1000.00"
 "#;
 
@@ -91,7 +91,7 @@ fn a_valid_file_becomes_domain_types() {
     assert_eq!(
         settings.opening_balances,
         vec![OpeningBalance {
-            project: ProjectId::parse("demo").unwrap(),
+            project: ProjectId::parse("acme").unwrap(),
             amount: Money::from_minor(10_000_000),
         }]
     );
@@ -101,6 +101,7 @@ fn a_valid_file_becomes_domain_types() {
 fn an_empty_file_gives_the_documented_defaults() {
     let settings = load("", &[]).unwrap();
     assert_eq!(settings.server.bind, "127.0.0.1:8080".parse().unwrap());
+    assert_eq!(settings.server.request_timeout, Duration::from_secs(10));
     assert_eq!(settings.database.url, "sqlite://data/serviceusage.db");
     assert_eq!(settings.database.pool_size, 8);
     assert_eq!(settings.billing, BillingPolicy::default());
@@ -132,6 +133,70 @@ fn environment_variables_override_the_file() {
 fn variables_without_the_double_separator_are_ignored() {
     let settings = load(VALID, &[("SERVICEUSAGE_CONFIG", "/nowhere.toml")]).unwrap();
     assert_eq!(settings.database.pool_size, 4);
+}
+
+#[test]
+fn the_database_timeouts_default_to_30_and_5_seconds_and_are_bounded() {
+    let timeouts = |env: &[(&str, &str)]| load(VALID, env).map(|s| s.database.timeouts);
+    assert_eq!(
+        timeouts(&[]).unwrap(),
+        Timeouts {
+            statement: Duration::from_secs(30),
+            lock_wait: Duration::from_secs(5),
+        }
+    );
+    assert_eq!(
+        timeouts(&[
+            ("SERVICEUSAGE__DATABASE__STATEMENT_TIMEOUT_SECONDS", "2.5"),
+            ("SERVICEUSAGE__DATABASE__LOCK_WAIT_TIMEOUT_SECONDS", "1"),
+        ])
+        .unwrap(),
+        Timeouts {
+            statement: Duration::from_millis(2_500),
+            lock_wait: Duration::from_secs(1),
+        }
+    );
+    assert_eq!(
+        timeouts(&[("SERVICEUSAGE__DATABASE__STATEMENT_TIMEOUT_SECONDS", "0")])
+            .unwrap()
+            .statement,
+        Duration::ZERO
+    );
+    for (key, bad) in [
+        ("STATEMENT_TIMEOUT_SECONDS", "-1"),
+        ("STATEMENT_TIMEOUT_SECONDS", "3601"),
+        ("STATEMENT_TIMEOUT_SECONDS", "NaN"),
+        ("LOCK_WAIT_TIMEOUT_SECONDS", "0"),
+        ("LOCK_WAIT_TIMEOUT_SECONDS", "3601"),
+    ] {
+        let error = timeouts(&[(&format!("SERVICEUSAGE__DATABASE__{key}"), bad)])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains(&format!("database.{}", key.to_ascii_lowercase())),
+            "{key}={bad}: {error}"
+        );
+    }
+}
+
+#[test]
+fn the_request_timeout_is_1_to_300_seconds() {
+    let timeout = |value: &str| {
+        load(
+            VALID,
+            &[("SERVICEUSAGE__SERVER__REQUEST_TIMEOUT_SECONDS", value)],
+        )
+        .map(|s| s.server.request_timeout)
+    };
+    assert_eq!(timeout("1").unwrap(), Duration::from_secs(1));
+    assert_eq!(timeout("300").unwrap(), Duration::from_secs(300));
+    for bad in ["0", "301", "-5"] {
+        let error = timeout(bad).unwrap_err().to_string();
+        assert!(
+            error.contains("server.request_timeout_seconds"),
+            "{bad}: {error}"
+        );
+    }
 }
 
 #[test]
@@ -232,15 +297,15 @@ fn bad_users_name_the_user_and_field() {
             "users[1].name",
         ),
         (
-            valid_with(r#"token = "admin-token""#, r#"token = "demo-token""#),
+            valid_with(r#"token = "tok-admin-7f3a""#, r#"token = "tok-demo-7f3a""#),
             "users[1].token",
         ),
         (
-            valid_with(r#"token = "admin-token""#, r#"token = "  ""#),
+            valid_with(r#"token = "tok-admin-7f3a""#, r#"token = "  ""#),
             "users[1].token",
         ),
         (
-            valid_with(r#"token = "admin-token""#, r#"token = "a b""#),
+            valid_with(r#"token = "tok-admin-7f3a""#, r#"token = "a b""#),
             "users[1].token",
         ),
         (
@@ -261,10 +326,10 @@ fn bad_users_name_the_user_and_field() {
 #[test]
 fn a_shared_token_is_reported_without_printing_it() {
     let error = error_of(
-        &valid_with(r#"token = "admin-token""#, r#"token = "demo-token""#),
+        &valid_with(r#"token = "tok-admin-7f3a""#, r#"token = "tok-demo-7f3a""#),
         &[],
     );
-    assert!(!error.contains("demo-token"), "{error}");
+    assert!(!error.contains("tok-demo-7f3a"), "{error}");
 }
 
 #[test]
@@ -283,7 +348,7 @@ fn bad_opening_balances_name_the_key() {
             "{amount}: {error}"
         );
     }
-    let error = error_of(&valid_with(r#"project = "demo""#, r#"project = """#), &[]);
+    let error = error_of(&valid_with(r#"project = "acme""#, r#"project = """#), &[]);
     assert!(
         error.contains("ledger.opening_balances[0].project"),
         "{error}"
@@ -293,7 +358,7 @@ fn bad_opening_balances_name_the_key() {
 #[test]
 fn a_project_funded_twice_is_refused() {
     let toml =
-        format!("{VALID}\n[[ledger.opening_balances]]\nproject = \"demo\"\namount = \"1.00\"\n");
+        format!("{VALID}\n[[ledger.opening_balances]]\nproject = \"acme\"\namount = \"1.00\"\n");
     let error = error_of(&toml, &[]);
     assert!(
         error.contains("ledger.opening_balances[1].project"),
@@ -382,15 +447,28 @@ fn renewal_numbers_must_be_positive_and_in_range_naming_the_key() {
 fn debug_output_never_shows_a_token() {
     let settings = load(VALID, &[]).unwrap();
     let printed = format!("{settings:?}");
-    assert!(!printed.contains("demo-token") && !printed.contains("admin-token"));
+    assert!(!printed.contains("tok-demo-7f3a") && !printed.contains("tok-admin-7f3a"));
 }
 
 #[test]
-fn the_shipped_default_file_is_valid() {
+fn the_shipped_default_file_is_valid_and_has_no_user_and_no_money() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/default.toml");
     let builder = config::Config::builder().add_source(File::from(Path::new(path)));
     let settings = Settings::from_builder(builder, Some(Map::new())).unwrap();
     assert!(settings.plans.len() >= 5);
+    assert!(settings.users.is_empty());
+    assert!(settings.opening_balances.is_empty());
+}
+
+#[test]
+fn the_demo_file_over_the_default_file_gives_the_demo_users_and_money() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/");
+    let builder = config::Config::builder()
+        .add_source(File::from(Path::new(&format!("{dir}default.toml"))))
+        .add_source(File::from(Path::new(&format!("{dir}demo.toml"))));
+    let settings = Settings::from_builder(builder, Some(Map::new())).unwrap();
+    assert!(settings.plans.len() >= 5);
+    assert_eq!(settings.users.len(), 3);
     assert!(settings.users.iter().any(|u| u.principal.admin));
     assert_eq!(settings.opening_balances.len(), 1);
 }

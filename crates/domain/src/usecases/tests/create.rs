@@ -94,7 +94,7 @@ async fn a_declined_first_payment_ends_the_pending_order_without_charge() {
     harness.charging.fund(&project(), money("10"));
     let refused = create(&harness, named(&format!("vol-{REMOTE}"), "data")).await;
     assert!(
-        matches!(refused, Err(Error::PaymentDeclined(_))),
+        matches!(refused, Err(Error::PaymentDeclined { .. })),
         "{refused:?}"
     );
     let orders = harness.store.orders();
@@ -243,7 +243,7 @@ async fn a_declined_switch_leaves_the_old_order_running() {
     )
     .await;
     assert!(
-        matches!(refused, Err(Error::PaymentDeclined(_))),
+        matches!(refused, Err(Error::PaymentDeclined { .. })),
         "{refused:?}"
     );
     let kept = harness
@@ -375,7 +375,7 @@ async fn a_project_owing_a_charge_service_opens_no_postpaid_order_there() {
         .unwrap();
     let refused = create(&harness, request(&format!("net-{REMOTE}"))).await;
     assert!(
-        matches!(refused, Err(Error::PaymentDeclined(_))),
+        matches!(refused, Err(Error::PaymentDeclined { .. })),
         "{refused:?}"
     );
 }
