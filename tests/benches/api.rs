@@ -94,6 +94,9 @@ const CEILING: &[(Kind, usize)] = &[
     (Kind::CreateOne, 16),
 ];
 
+/// The parts, in the order they run.
+const PARTS: [&str; 4] = ["mariadb", "ceiling", "sqlite", "big"];
+
 /// What the environment asks for.
 struct Settings {
     binary: PathBuf,
@@ -115,11 +118,18 @@ impl Settings {
                 Err(_) => default,
             })
         };
-        let parts = std::env::var("SERVICEUSAGE_BENCH_PARTS")
-            .unwrap_or_else(|_| "mariadb,ceiling,sqlite,big".to_owned())
+        let parts: Vec<String> = std::env::var("SERVICEUSAGE_BENCH_PARTS")
+            .unwrap_or_else(|_| PARTS.join(","))
             .split(',')
             .map(|part| part.trim().to_owned())
             .collect();
+        if let Some(unknown) = parts.iter().find(|part| !PARTS.contains(&part.as_str())) {
+            return Err(format!(
+                "SERVICEUSAGE_BENCH_PARTS: unknown part {unknown:?} (parts: {})",
+                PARTS.join(",")
+            )
+            .into());
+        }
         Ok(Self {
             binary,
             server: MysqlServer::from_env(),
