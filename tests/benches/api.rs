@@ -30,10 +30,10 @@
 mod books;
 #[path = "api/ceiling.rs"]
 mod ceiling;
-#[path = "api/cpu.rs"]
-mod cpu;
 #[path = "api/load.rs"]
 mod load;
+#[path = "api/meter.rs"]
+mod meter;
 #[path = "api/report.rs"]
 mod report;
 #[path = "api/scenarios.rs"]
@@ -48,8 +48,8 @@ use std::time::{Duration, Instant};
 use blackbox_tests::db::{Db, MysqlServer};
 use chrono::Utc;
 
-use cpu::Meter;
 use load::Timing;
+use meter::Meter;
 use report::{Kind, Report, Side};
 use scenarios::{Bench, Listed, Step};
 
@@ -166,7 +166,7 @@ fn run(report: &mut Report) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let meter = Meter::new();
+    let meter = Meter::new(&settings.server.base_url);
     println!(
         "API benchmark: {} warm-up + {} s measured per scenario, {} cores, load average {}",
         settings.timing.warmup.as_secs(),

@@ -64,6 +64,8 @@ pub struct Timing {
 pub struct Outcome {
     /// Requests that completed within the measured window (open loop: that were due in it).
     pub completed: u64,
+    /// Requests answered or failed, warm-up included.
+    pub sent: u64,
     pub measured: Duration,
     /// Their latencies in microseconds, sorted.
     pub latencies_us: Vec<u32>,
@@ -86,6 +88,7 @@ impl Outcome {
         };
         for share in shares {
             outcome.completed += share.completed;
+            outcome.sent += share.sent;
             outcome.latencies_us.extend(share.latencies_us);
             outcome.failures += share.failures;
             outcome.unsent += share.unsent;
@@ -128,6 +131,7 @@ pub fn quantile_ms(sorted_us: &[u32], q: f64) -> f64 {
 #[derive(Default)]
 pub struct Share {
     completed: u64,
+    sent: u64,
     latencies_us: Vec<u32>,
     failures: u64,
     shown_failures: Vec<String>,
@@ -138,6 +142,7 @@ pub struct Share {
 impl Share {
     /// A success, tallied under `tally` if given.
     pub fn succeeded(&mut self, tally: Option<usize>) {
+        self.sent += 1;
         if let Some(tally) = tally {
             if self.tallies.len() <= tally {
                 self.tallies.resize(tally + 1, 0);
@@ -147,6 +152,7 @@ impl Share {
     }
 
     pub fn failed(&mut self, what: impl FnOnce() -> String) {
+        self.sent += 1;
         self.failures += 1;
         if self.shown_failures.len() < SHOWN_FAILURES {
             self.shown_failures.push(what());

@@ -2,7 +2,7 @@
 //! target. A missed target is printed as MISS and does not fail the run (the lead decides);
 //! only a correctness failure does.
 
-use super::cpu::Usage;
+use super::meter::Usage;
 use super::service::Memory;
 
 /// Where requests went.
@@ -88,6 +88,9 @@ pub struct Measured {
     pub max: f64,
     pub unsent: u64,
     pub cpu: Usage,
+    /// MariaDB's commands and redo-log fsyncs per request, counted server-wide (other
+    /// clients of the server count too).
+    pub per_request: Option<(f64, f64)>,
 }
 
 impl Measured {
@@ -102,9 +105,8 @@ impl Measured {
     }
 
     pub fn line(&self) -> String {
-        format!(
-            "{:<12} {:<28} {:>16} {:>9.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  max {:>8.1} ms{}  \
-             [cpu: {}]",
+        let mut line = format!(
+            "{:<12} {:<28} {:>16} {:>9.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  max {:>8.1} ms",
             self.side.label(),
             self.scenario(),
             self.mode.label(),
@@ -112,13 +114,17 @@ impl Measured {
             self.p50,
             self.p99,
             self.max,
-            if self.unsent > 0 {
-                format!("  ({} not sent in time)", self.unsent)
-            } else {
-                String::new()
-            },
-            self.cpu
-        )
+        );
+        if self.unsent > 0 {
+            line.push_str(&format!("  ({} not sent in time)", self.unsent));
+        }
+        line.push_str(&format!("  [cpu: {}]", self.cpu));
+        if let Some((commands, fsyncs)) = self.per_request {
+            line.push_str(&format!(
+                "  [MariaDB, all clients: {commands:.1} commands, {fsyncs:.2} fsyncs a request]"
+            ));
+        }
+        line
     }
 }
 

@@ -13,8 +13,8 @@ use hyper::Method;
 
 use super::books::{self, create_projects, seeded_id};
 use super::ceiling;
-use super::cpu::{Meter, Usage};
 use super::load::{self, Call, Client, Outcome, Target, Timing, Workload};
+use super::meter::{Meter, Usage};
 use super::report::{Kind, Measured, Mode, Report, Side};
 use super::service::Service;
 use super::Result;
@@ -300,7 +300,7 @@ fn record(
     report: &mut Report,
     scenario: Scenario,
     outcome: &Outcome,
-    cpu: Usage,
+    usage: Usage,
     created: &mut Vec<u64>,
 ) {
     add_tallies(created, &outcome.tallies);
@@ -313,6 +313,14 @@ fn record(
             outcome.shown_failures
         ));
     }
+    // Only MariaDB's own sides: on SQLite its counters count other clients alone.
+    let per_request = usage
+        .mariadb_counted
+        .filter(|_| scenario.side != Side::Sqlite && outcome.sent > 0)
+        .map(|(commands, fsyncs)| {
+            let sent = outcome.sent as f64;
+            (commands as f64 / sent, fsyncs as f64 / sent)
+        });
     report.add(Measured {
         side: scenario.side,
         kind: scenario.kind,
@@ -323,7 +331,8 @@ fn record(
         p99: outcome.quantile_ms(0.99),
         max: outcome.quantile_ms(1.0),
         unsent: outcome.unsent,
-        cpu,
+        cpu: usage,
+        per_request,
     });
 }
 

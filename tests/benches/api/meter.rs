@@ -1,8 +1,13 @@
-//! Who used the two cores during a run, from `/proc`: the service, MariaDB, the load
-//! generator (this process) and everything else on the machine, so that a figure taken on a
-//! shared machine says how shared it was.
+//! What a run cost besides time: who used the two cores, from `/proc` (the service,
+//! MariaDB, the load generator — this process — and everything else on the machine, so
+//! that a figure taken on a shared machine says how shared it was), and MariaDB's global
+//! counters of commands (`Questions`) and redo-log fsyncs (`Innodb_os_log_fsyncs`).
 
+use std::cell::RefCell;
 use std::time::Instant;
+
+use diesel::sql_types::Text;
+use diesel::{Connection, MysqlConnection, QueryableByName, RunQueryDsl};
 
 use super::Result;
 
@@ -18,9 +23,11 @@ pub struct Sample {
     service: u64,
     mariadb: u64,
     generator: u64,
+    /// MariaDB's `Questions` and `Innodb_os_log_fsyncs`, if it answered.
+    status: Option<(u64, u64)>,
 }
 
-/// CPU used between two samples, in % of one core.
+/// CPU used between two samples, in % of one core, and what MariaDB counted meanwhile.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Usage {
     pub service: f64,
@@ -28,6 +35,8 @@ pub struct Usage {
     pub generator: f64,
     /// Everything else: other processes (other builds and tests on a shared machine).
     pub other: f64,
+    /// Commands and redo-log fsyncs MariaDB counted, from every client of the server.
+    pub mariadb_counted: Option<(u64, u64)>,
 }
 
 impl std::fmt::Display for Usage {
@@ -40,15 +49,26 @@ impl std::fmt::Display for Usage {
     }
 }
 
-/// Finds MariaDB's process once; samples CPU counters of the machine and the processes.
+/// Finds MariaDB's process and connects to it once; samples the counters.
 pub struct Meter {
     mariadb: Option<u32>,
+    status: RefCell<Option<MysqlConnection>>,
+}
+
+#[derive(QueryableByName)]
+struct Status {
+    #[diesel(sql_type = Text, column_name = Variable_name)]
+    name: String,
+    #[diesel(sql_type = Text, column_name = Value)]
+    value: String,
 }
 
 impl Meter {
-    pub fn new() -> Self {
+    /// Counts MariaDB's commands on the server at `mysql_url` when it answers.
+    pub fn new(mysql_url: &str) -> Self {
         Self {
             mariadb: find_process(&["mariadbd", "mysqld"]),
+            status: RefCell::new(MysqlConnection::establish(mysql_url).ok()),
         }
     }
 
@@ -59,8 +79,24 @@ impl Meter {
             service: service.map_or(0, process_ticks),
             mariadb: self.mariadb.map_or(0, process_ticks),
             generator: process_ticks(std::process::id()),
+            status: self.status.borrow_mut().as_mut().and_then(mariadb_status),
         })
     }
+}
+
+/// MariaDB's `Questions` and `Innodb_os_log_fsyncs`.
+fn mariadb_status(conn: &mut MysqlConnection) -> Option<(u64, u64)> {
+    let rows: Vec<Status> = diesel::sql_query(
+        "SHOW GLOBAL STATUS WHERE Variable_name IN ('Questions', 'Innodb_os_log_fsyncs')",
+    )
+    .load(conn)
+    .ok()?;
+    let value = |name: &str| {
+        rows.iter()
+            .find(|row| row.name == name)
+            .and_then(|row| row.value.parse().ok())
+    };
+    Some((value("Questions")?, value("Innodb_os_log_fsyncs")?))
 }
 
 impl Sample {
@@ -74,11 +110,16 @@ impl Sample {
         let mariadb = percent(self.mariadb, later.mariadb);
         let generator = percent(self.generator, later.generator);
         let machine = percent(self.machine, later.machine);
+        let counted = self
+            .status
+            .zip(later.status)
+            .map(|(from, to)| (to.0.saturating_sub(from.0), to.1.saturating_sub(from.1)));
         Usage {
             service,
             mariadb,
             generator,
             other: (machine - service - mariadb - generator).max(0.0),
+            mariadb_counted: counted,
         }
     }
 }
