@@ -12,9 +12,9 @@
 //!    (see `api/ceiling.rs`).
 //! 3. `sqlite`: as `mariadb`, with fewer scenarios at 64 connections.
 //! 4. `big`: MariaDB with a project `big` of 1,000,000 seeded orders (and as many usage
-//!    rows): the create over 100 projects with those in the table (next to part 1's), and
-//!    the first page of orders and of usages of `big` and of `list1k`, one after the
-//!    other by one connection, whose latencies should be the same.
+//!    rows): the create over 100 projects with those in the table, right after the same on
+//!    a database without them; and the first page of orders and of usages of `big` and of
+//!    `list1k`, one after the other by one connection, whose latencies should be the same.
 //!
 //! Every answer must be 2xx, and afterwards every project's balance must have moved by
 //! exactly the charges of the creates that succeeded (through the API and in the database);
@@ -213,27 +213,38 @@ fn run(report: &mut Report) -> Result<()> {
             project: BIG_PROJECT,
             orders: settings.big,
         };
-        let url = settings.server.create_database("su_bench_big")?;
-        let outcome = prepare(&bench, &url, &[SMALL, big], report).and_then(|()| {
-            // The small project read right next to the big one, so that their ratio is
-            // taken under the same conditions; by one connection, so that it is the
-            // ratio of two latencies (and a slow page of the big one does not queue
-            // sixteen requests behind the pool).
-            let steps = [
-                (Kind::CreateSpread, 16, SMALL),
-                (Kind::List, FLAT_CLIENTS, SMALL),
-                (Kind::List, FLAT_CLIENTS, big),
-                (Kind::Usages, FLAT_CLIENTS, SMALL),
-                (Kind::Usages, FLAT_CLIENTS, big),
-            ]
-            .map(|(kind, clients, listed)| Step {
-                kind,
-                clients,
-                listed,
+        let few_url = settings.server.create_database("su_bench_few")?;
+        let big_url = settings.server.create_database("su_bench_big")?;
+        let outcome = prepare(&bench, &few_url, &[SMALL], report)
+            .and_then(|()| prepare(&bench, &big_url, &[SMALL, big], report))
+            .and_then(|()| {
+                // The create without and with the big project back to back, so that their
+                // ratio is taken under the same conditions.
+                let create = Step {
+                    kind: Kind::CreateSpread,
+                    clients: 16,
+                    listed: SMALL,
+                };
+                bench.service_side(report, Side::Few, &few_url, &[create], None)?;
+                // The small project read right next to the big one, for the same reason;
+                // by one connection, so that it is the ratio of two latencies (and a slow
+                // page of the big one does not queue sixteen requests behind the pool).
+                let steps = [
+                    (Kind::CreateSpread, 16, SMALL),
+                    (Kind::List, FLAT_CLIENTS, SMALL),
+                    (Kind::List, FLAT_CLIENTS, big),
+                    (Kind::Usages, FLAT_CLIENTS, SMALL),
+                    (Kind::Usages, FLAT_CLIENTS, big),
+                ]
+                .map(|(kind, clients, listed)| Step {
+                    kind,
+                    clients,
+                    listed,
+                });
+                bench.service_side(report, Side::Big, &big_url, &steps, None)
             });
-            bench.service_side(report, Side::Big, &url, &steps, None)
-        });
-        settings.server.drop_database(&url)?;
+        settings.server.drop_database(&few_url)?;
+        settings.server.drop_database(&big_url)?;
         outcome?;
     }
     Ok(())

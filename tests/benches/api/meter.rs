@@ -1,7 +1,7 @@
 //! What a run cost besides time: who used the two cores, from `/proc` (the service,
 //! MariaDB, the load generator — this process — and everything else on the machine, so
 //! that a figure taken on a shared machine says how shared it was), and MariaDB's global
-//! counters of commands (`Questions`) and redo-log fsyncs (`Innodb_os_log_fsyncs`).
+//! counters of commands (`Questions`) and fsyncs (`Innodb_data_fsyncs`).
 
 use std::cell::RefCell;
 use std::time::Instant;
@@ -23,7 +23,7 @@ pub struct Sample {
     service: u64,
     mariadb: u64,
     generator: u64,
-    /// MariaDB's `Questions` and `Innodb_os_log_fsyncs`, if it answered.
+    /// MariaDB's `Questions` and `Innodb_data_fsyncs`, if it answered.
     status: Option<(u64, u64)>,
 }
 
@@ -35,7 +35,7 @@ pub struct Usage {
     pub generator: f64,
     /// Everything else: other processes (other builds and tests on a shared machine).
     pub other: f64,
-    /// Commands and redo-log fsyncs MariaDB counted, from every client of the server.
+    /// Commands and fsyncs MariaDB counted, from every client of the server.
     pub mariadb_counted: Option<(u64, u64)>,
 }
 
@@ -57,9 +57,9 @@ pub struct Meter {
 
 #[derive(QueryableByName)]
 struct Status {
-    #[diesel(sql_type = Text, column_name = Variable_name)]
+    #[diesel(sql_type = Text, column_name = VARIABLE_NAME)]
     name: String,
-    #[diesel(sql_type = Text, column_name = Value)]
+    #[diesel(sql_type = Text, column_name = VARIABLE_VALUE)]
     value: String,
 }
 
@@ -68,7 +68,11 @@ impl Meter {
     pub fn new(mysql_url: &str) -> Self {
         Self {
             mariadb: find_process(&["mariadbd", "mysqld"]),
-            status: RefCell::new(MysqlConnection::establish(mysql_url).ok()),
+            status: RefCell::new(
+                MysqlConnection::establish(mysql_url)
+                    .inspect_err(|e| println!("MariaDB's counters will not be read: {e}"))
+                    .ok(),
+            ),
         }
     }
 
@@ -84,19 +88,27 @@ impl Meter {
     }
 }
 
-/// MariaDB's `Questions` and `Innodb_os_log_fsyncs`.
+/// MariaDB's `Questions` and `Innodb_data_fsyncs`; `None` (said on stdout) if it cannot
+/// tell.
 fn mariadb_status(conn: &mut MysqlConnection) -> Option<(u64, u64)> {
-    let rows: Vec<Status> = diesel::sql_query(
-        "SHOW GLOBAL STATUS WHERE Variable_name IN ('Questions', 'Innodb_os_log_fsyncs')",
+    let rows: Vec<Status> = match diesel::sql_query(
+        "SELECT VARIABLE_NAME, VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS \
+         WHERE VARIABLE_NAME IN ('QUESTIONS', 'INNODB_DATA_FSYNCS')",
     )
     .load(conn)
-    .ok()?;
+    {
+        Ok(rows) => rows,
+        Err(error) => {
+            println!("MariaDB's counters could not be read: {error}");
+            return None;
+        }
+    };
     let value = |name: &str| {
         rows.iter()
             .find(|row| row.name == name)
             .and_then(|row| row.value.parse().ok())
     };
-    Some((value("Questions")?, value("Innodb_os_log_fsyncs")?))
+    Some((value("QUESTIONS")?, value("INNODB_DATA_FSYNCS")?))
 }
 
 impl Sample {

@@ -67,6 +67,9 @@ pub struct Memory {
     pub rss: f64,
     /// VmHWM: the most it ever held.
     pub peak: f64,
+    /// RssAnon, RssFile, RssShmem: what VmRSS is made of now (heap and stacks, mapped
+    /// files, shared memory such as SQLite's WAL index).
+    pub parts: (f64, f64, f64),
 }
 
 impl Service {
@@ -126,6 +129,7 @@ impl Service {
         Ok(Memory {
             rss: field("VmRSS:")?,
             peak: field("VmHWM:")?,
+            parts: (field("RssAnon:")?, field("RssFile:")?, field("RssShmem:")?),
         })
     }
 
