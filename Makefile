@@ -17,7 +17,7 @@ help:
 	@echo "make bench  every benchmark (bench-renewal, bench-renewal-charged, bench-api)"
 	@echo "make bench-renewal [N=100000]  renewal throughput on MariaDB vs the raw-SQL ceiling"
 	@echo "make bench-renewal-charged [N=100000]  renewal through a fake charge service (5 ms)"
-	@echo "make bench-api [QUICK=1]  the HTTP API under load on MariaDB and SQLite (~13 min; QUICK=1 ~2 min)"
+	@echo "make bench-api [QUICK=1]  the HTTP API under load on MariaDB and SQLite (~15 min; QUICK=1 ~3 min)"
 
 run: deps
 	$(CARGO) build --bin serviceusage
