@@ -28,6 +28,9 @@ use super::Result;
 
 /// Failed answers kept verbatim, to show why a run failed.
 const SHOWN_FAILURES: usize = 5;
+/// A request still unanswered after this is a failure (and its connection replaced), so a
+/// hung service fails the run instead of stalling it.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Where the service listens, and who asks.
 #[derive(Clone, Debug)]
@@ -188,16 +191,17 @@ impl Client {
         })
     }
 
-    /// Sends `call`; the status and body. A broken connection is replaced before the error
-    /// is returned, so the next call goes on a fresh one.
+    /// Sends `call`; the status and body. A broken connection, or one whose answer did not
+    /// come in time, is replaced before the error is returned, so the next call goes on a
+    /// fresh one.
     pub async fn send(&mut self, call: &Call) -> Result<(u16, Bytes)> {
-        match self.exchange(call).await {
-            Ok(answer) => Ok(answer),
-            Err(error) => {
-                self.sender = handshake(self.target.addr).await?;
-                Err(error)
-            }
-        }
+        let error = match tokio::time::timeout(ANSWER_TIMEOUT, self.exchange(call)).await {
+            Ok(Ok(answer)) => return Ok(answer),
+            Ok(Err(error)) => error,
+            Err(_) => format!("no answer within {} s", ANSWER_TIMEOUT.as_secs()).into(),
+        };
+        self.sender = handshake(self.target.addr).await?;
+        Err(error)
     }
 
     async fn exchange(&mut self, call: &Call) -> Result<(u16, Bytes)> {
