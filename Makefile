@@ -6,7 +6,7 @@ CARGO ?= cargo
 SERVICEUSAGE_TEST_MYSQL_URL ?= mysql://root@127.0.0.1:3306
 export SERVICEUSAGE_TEST_MYSQL_URL
 
-.PHONY: run test lint fmt build deps check-deps clean help bench bench-renewal bench-renewal-charged release-bin test-crash fuzz-api
+.PHONY: run test lint fmt build deps check-deps clean help bench bench-renewal bench-renewal-charged bench-api release-bin test-crash fuzz-api
 
 help:
 	@echo "make run    build and start the service on the embedded SQLite default, with the demo users"
@@ -15,9 +15,10 @@ help:
 	@echo "make fmt    format the code"
 	@echo "make fuzz-api  Schemathesis against the binary's OpenAPI document (about 4 minutes)"
 	@echo "make test-crash  SIGKILLs MariaDB mid-renewal and under creating clients (not in make test)"
-	@echo "make bench  every benchmark (bench-renewal, bench-renewal-charged)"
+	@echo "make bench  every benchmark (bench-renewal, bench-renewal-charged, bench-api)"
 	@echo "make bench-renewal [N=100000]  renewal throughput on MariaDB vs the raw-SQL ceiling"
 	@echo "make bench-renewal-charged [N=100000]  renewal through a fake charge service (5 ms)"
+	@echo "make bench-api [QUICK=1]  the HTTP API under load on MariaDB and SQLite (~15 min; QUICK=1 ~3 min)"
 
 # The demo's users and money (config/demo.toml) are layered over config/default.toml here
 # only; files of your own in SERVICEUSAGE_CONFIG come after it.
@@ -66,7 +67,7 @@ N ?= 100000
 # Where cargo puts the release binary (CARGO_TARGET_DIR is honoured, relative or not).
 RELEASE_BIN = $(abspath $(or $(CARGO_TARGET_DIR),target))/release/serviceusage
 
-bench: bench-renewal bench-renewal-charged
+bench: bench-renewal bench-renewal-charged bench-api
 
 release-bin: deps
 	$(CARGO) build --release -p api --bin serviceusage
@@ -80,6 +81,17 @@ bench-renewal: release-bin
 bench-renewal-charged: release-bin
 	SERVICEUSAGE_BIN=$(RELEASE_BIN) SERVICEUSAGE_BENCH_ORDERS=$(N) \
 		$(CARGO) bench -p blackbox-tests --bench renewal_charged
+
+# The API under load (tests/benches/api.rs). QUICK=1: 1 s warm-up, 3 s measured, a big
+# project of 20,000 orders, for a smoke run; the SERVICEUSAGE_BENCH_* variables it sets may
+# also be given one by one (see docs/benchmarks.md).
+ifeq ($(QUICK),1)
+bench-api: export SERVICEUSAGE_BENCH_WARMUP ?= 1
+bench-api: export SERVICEUSAGE_BENCH_SECONDS ?= 3
+bench-api: export SERVICEUSAGE_BENCH_BIG ?= 20000
+endif
+bench-api: release-bin
+	SERVICEUSAGE_BIN=$(RELEASE_BIN) $(CARGO) bench -p blackbox-tests --bench api
 
 clean:
 	$(CARGO) clean

@@ -46,7 +46,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The demo configuration on a fresh database, with money enough for every create the
+# The demo configuration (config/demo.toml) on a fresh database, with money enough for every create the
 # fuzzer makes.
 cat >"$work/fuzz.toml" <<EOF
 [server]
@@ -63,7 +63,7 @@ project = "demo"
 amount = "100000000.00"
 EOF
 
-SERVICEUSAGE_CONFIG="$work/fuzz.toml" "$bin" serve >"$work/stdout" 2>"$work/stderr" &
+SERVICEUSAGE_CONFIG="config/demo.toml:$work/fuzz.toml" "$bin" serve >"$work/stdout" 2>"$work/stderr" &
 pid=$!
 url=
 for _ in $(seq 1 100); do
