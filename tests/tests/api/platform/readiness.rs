@@ -23,7 +23,11 @@ async fn not_ready_while_a_regions_charge_service_is_down() {
     let (status, body) = readyz(&h.app).await;
     assert_eq!(
         (status, &body["code"], &body["msg"]),
-        (503, &json!(3320), &json!("a platform service is unavailable")),
+        (
+            503,
+            &json!(3320),
+            &json!("a platform service is unavailable")
+        ),
         "{body}"
     );
     let health = reqwest::get(h.app.url("/healthz")).await.unwrap();
