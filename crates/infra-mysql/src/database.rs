@@ -3,8 +3,7 @@
 
 use std::time::Duration;
 
-use diesel::Connection;
-
+use crate::backend::transaction::{self, Start};
 use crate::backend::{self, Backend, DbConnection, Isolation};
 use crate::connection::{open_pool, DbPool, Target};
 use crate::error::{RepoError, StoreError};
@@ -61,17 +60,77 @@ impl Database {
         self.pool.get().map_err(|e| StoreError::Pool(e.to_string()))
     }
 
-    /// Runs read-only work on a pooled connection on a blocking thread, in one (plain)
-    /// transaction so that its statements see one snapshot: a page and its total agree.
+    /// A pooled connection that answered a ping: what a retry after a lost connection
+    /// needs, since the pool hands out idle connections unchecked (a server restart leaves
+    /// every idle one dead). Each dead one is dropped; past the pool's size, the pool has
+    /// replaced them all.
+    fn checkout_live(
+        &self,
+    ) -> Result<diesel::r2d2::PooledConnection<crate::connection::Manager>, StoreError> {
+        use diesel::r2d2::R2D2Connection;
+        let mut tries = self.pool.max_size().saturating_add(1);
+        loop {
+            let mut conn = self.checkout()?;
+            match conn.ping() {
+                Ok(()) => return Ok(conn),
+                Err(e) if tries > 1 => {
+                    log::warn!("dropping a dead pooled database connection: {e}");
+                    transaction::forget(&mut conn);
+                    tries -= 1;
+                }
+                Err(e) => return Err(StoreError::Query(e)),
+            }
+        }
+    }
+
+    /// Runs `work` on a pooled connection; if the connection turns out to be lost (it
+    /// died while pooled: a server restart, an idle timeout), it is dropped and `work` runs
+    /// once more on a live one. For reads only: they can run twice.
+    fn read_retrying<T>(
+        &self,
+        work: impl Fn(&mut DbConnection) -> Result<T, RepoError>,
+    ) -> Result<T, RepoError> {
+        let mut conn = self.checkout()?;
+        match work(&mut conn) {
+            Err(e) if e.is_lost() => {
+                transaction::forget(&mut conn);
+                drop(conn);
+                log::warn!("database connection lost, reading again on a live one: {e:?}");
+                let mut conn = self.checkout_live()?;
+                let outcome = work(&mut conn);
+                forget_if_lost(&mut conn, outcome)
+            }
+            outcome => outcome,
+        }
+    }
+
+    /// Runs read-only work on a pooled connection on a blocking thread, outside any
+    /// transaction: one round trip per statement, each statement seeing its own snapshot.
+    /// For work that is one statement, or whose statements need not agree (see
+    /// [`Database::snapshot`] for those that must).
     pub(crate) async fn read<T, F>(&self, work: F) -> domain::Result<T>
     where
-        F: FnOnce(&mut DbConnection) -> Result<T, RepoError> + Send + 'static,
+        F: Fn(&mut DbConnection) -> Result<T, RepoError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let db = self.clone();
+        Self::blocking(move || db.read_retrying(&work)).await
+    }
+
+    /// Runs read-only work in one read-only transaction, so that its statements see one
+    /// snapshot (the books a reconciliation adds up, a page and its total counted apart).
+    /// Costs two round trips more than [`Database::read`].
+    pub(crate) async fn snapshot<T, F>(&self, work: F) -> domain::Result<T>
+    where
+        F: Fn(&mut DbConnection) -> Result<T, RepoError> + Send + 'static,
         T: Send + 'static,
     {
         let db = self.clone();
         Self::blocking(move || {
-            let mut conn = db.checkout()?;
-            DbConnection::transaction(&mut conn, work)
+            db.read_retrying(|conn| {
+                transaction::begin(conn, Start::Snapshot)?;
+                transaction::finish(conn, &work)
+            })
         })
         .await
     }
@@ -80,6 +139,11 @@ impl Database {
     /// concurrent transaction (deadlock, lock wait timeout, SQLite busy) it runs again from
     /// the start, a few times, before the store counts as unavailable. `work` must therefore
     /// be repeatable: it gets everything it writes from its captured inputs.
+    ///
+    /// A connection found lost at the transaction's start (it died while pooled) is dropped
+    /// and the transaction starts once more on a live one: nothing of it reached the
+    /// server. A connection lost later is never retried here: a commit whose outcome is
+    /// unknown is the caller's (`Unavailable`) to find out.
     pub(crate) async fn write<T, F>(&self, work: F) -> domain::Result<T>
     where
         F: Fn(&mut DbConnection) -> Result<T, RepoError> + Send + 'static,
@@ -98,9 +162,26 @@ impl Database {
         Self::blocking(move || {
             let mut backoff = FIRST_BACKOFF;
             let mut attempt = 1;
+            let mut live = false;
             loop {
-                let mut conn = db.checkout()?;
-                match backend::write_transaction(&mut conn, isolation, &work) {
+                let mut conn = if live {
+                    db.checkout_live()?
+                } else {
+                    db.checkout()?
+                };
+                if let Err(e) = transaction::begin(&mut conn, Start::Write(isolation)) {
+                    let e = RepoError::from(e);
+                    if e.is_lost() {
+                        transaction::forget(&mut conn);
+                        if !live {
+                            log::warn!("database connection lost, starting the transaction again on a live one: {e:?}");
+                            live = true;
+                            continue;
+                        }
+                    }
+                    return Err(e);
+                }
+                match transaction::finish(&mut conn, &work) {
                     Err(e) if e.is_contention() && attempt < WRITE_ATTEMPTS => {
                         log::warn!("transaction attempt {attempt} lost to a concurrent one, retrying: {e:?}");
                         drop(conn);
@@ -108,7 +189,7 @@ impl Database {
                         backoff *= 2;
                         attempt += 1;
                     }
-                    outcome => return outcome,
+                    outcome => return forget_if_lost(&mut conn, outcome),
                 }
             }
         })
@@ -126,6 +207,20 @@ impl Database {
         }
     }
 }
+
+/// Leaves a connection whose server connection was lost out of the pool.
+fn forget_if_lost<T>(
+    conn: &mut DbConnection,
+    outcome: Result<T, RepoError>,
+) -> Result<T, RepoError> {
+    if matches!(&outcome, Err(e) if e.is_lost()) {
+        transaction::forget(conn);
+    }
+    outcome
+}
+
+#[cfg(test)]
+mod round_trips;
 
 #[cfg(test)]
 mod tests {
@@ -188,7 +283,7 @@ mod tests {
 
     /// A MariaDB pool on the test server, or `None` (after a note on the real stderr) when
     /// none answers and `SERVICEUSAGE_REQUIRE_MYSQL` is not `1`.
-    fn mysql() -> Option<Database> {
+    pub(super) fn mysql() -> Option<Database> {
         use std::io::Write;
         let server = std::env::var("SERVICEUSAGE_TEST_MYSQL_URL")
             .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".to_owned());

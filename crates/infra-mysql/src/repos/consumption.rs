@@ -27,7 +27,7 @@ impl ConsumptionStore {
 impl ConsumptionRepository for ConsumptionStore {
     async fn list(&self, filter: UsageFilter, page: PageRequest) -> Result<Page<Consumption>> {
         self.db
-            .read(move |conn| {
+            .snapshot(move |conn| {
                 let total = consumption::count(conn, &filter)?;
                 let items = consumption::list(conn, &filter, Window::of(page))?
                     .into_iter()

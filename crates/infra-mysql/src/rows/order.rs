@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use domain::ports::OrderFilter;
 
 use super::Window;
-use crate::backend::{DbConnection, DbTime, MultiBackend};
+use crate::backend::{execute_cached, DbConnection, DbTime, MultiBackend};
 use crate::schema::purchase_order::{self, dsl};
 
 /// Marker of the duplicate-name key in unique-violation messages (MySQL names the key,
@@ -94,21 +94,20 @@ pub(crate) struct OrderUpdate<'a> {
 }
 
 pub(crate) fn insert(conn: &mut DbConnection, row: &NewOrderRow<'_>) -> QueryResult<()> {
-    diesel::insert_into(purchase_order::table)
-        .values(row)
-        .execute(conn)
-        .map(drop)
+    execute_cached(conn, diesel::insert_into(purchase_order::table).values(row)).map(drop)
 }
 
 /// Writes the update if the order still has its expected version; returns whether it did.
 pub(crate) fn update(conn: &mut DbConnection, update: &OrderUpdate<'_>) -> QueryResult<bool> {
-    diesel::update(
-        purchase_order::table
-            .filter(dsl::order_id.eq(update.order_id))
-            .filter(dsl::version.eq(update.expected_version)),
+    execute_cached(
+        conn,
+        diesel::update(
+            purchase_order::table
+                .filter(dsl::order_id.eq(update.order_id))
+                .filter(dsl::version.eq(update.expected_version)),
+        )
+        .set(&update.state),
     )
-    .set(&update.state)
-    .execute(conn)
     .map(|rows| rows == 1)
 }
 
