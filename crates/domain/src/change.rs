@@ -20,7 +20,7 @@ use crate::idempotency::IdempotencyRecord;
 use crate::ids::{OrderId, ProjectId};
 use crate::money::Money;
 use crate::notification::Notification;
-use crate::order::Order;
+use crate::order::{Order, OrderStatus};
 use crate::payment::{LedgerMove, MoneyKeeper, Payment, PaymentId, PaymentState};
 use crate::provisioning::NewTask;
 
@@ -34,6 +34,9 @@ pub enum OrderWrite {
         expected_version: u32,
         /// The last consume id before the change, from which its rows are numbered.
         expected_last_consume_id: u32,
+        /// The status at `expected_version`: a store that keeps totals by status moves the
+        /// order from it.
+        expected_status: OrderStatus,
         order: Order,
     },
 }
@@ -77,8 +80,9 @@ pub struct ChangeBuilder {
 
 /// A sealed change: what the store writes in one transaction, in this order — the
 /// idempotency record (so a repeated request is told apart before anything else can refuse
-/// it), order updates and inserts (as listed), rows, new payments, payment updates, ledger
-/// movements, events, tasks (queued, then cancelled).
+/// it), order updates and inserts (as listed), rows, new payments, payment updates, events,
+/// tasks (queued, then cancelled), ledger movements (last: every change of a project moves
+/// the same balance, which the store holds locked from then until the commit).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Change {
     orders: Vec<OrderWrite>,
@@ -121,6 +125,7 @@ impl ChangeBuilder {
         self.change.orders.push(OrderWrite::Update {
             expected_version: before.version,
             expected_last_consume_id: before.last_consume_id,
+            expected_status: before.status,
             order: after,
         });
         Ok(self)

@@ -16,12 +16,13 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use crate::error::StoreError;
 use crate::rows::balance::Movement;
 use crate::rows::consumption::NewConsumptionRow;
+use crate::rows::list_total::{Key, TotalRow};
 use crate::rows::notification::NewNotificationRow;
 use crate::rows::order::{self, OrderRow, OrderUpdate};
 use crate::rows::payment::NewPaymentRow;
 use crate::rows::webhook_delivery::NewDeliveryRow;
 use crate::schema::{
-    balance, consuming_history, notification, payment, purchase_order, webhook_delivery,
+    balance, consuming_history, list_total, notification, payment, purchase_order, webhook_delivery,
 };
 
 mod cached;
@@ -29,6 +30,7 @@ mod time;
 pub(crate) mod transaction;
 
 pub(crate) use cached::execute as execute_cached;
+use cached::execute_mysql;
 
 pub use time::{DbTime, UtcDateTime};
 
@@ -415,6 +417,66 @@ fn take_all_mysql(
             .bind::<BigInt, _>(movement.floor());
     }
     query.execute(conn)
+}
+
+/// Totals per upsert that are prepared once per connection (a request's change moves two
+/// to four); a renewal batch's longer ones are prepared each time, so the cache stays small.
+const CACHED_TOTALS: usize = 8;
+
+/// Adds each delta to its total, creating the totals missing: MySQL in one `INSERT … ON
+/// DUPLICATE KEY UPDATE TOTAL = TOTAL + VALUES(TOTAL)`, which locks the rows in the order
+/// given; SQLite with one `INSERT … ON CONFLICT … DO UPDATE SET TOTAL = TOTAL +
+/// excluded.TOTAL` per total.
+pub(crate) fn add_totals(conn: &mut DbConnection, deltas: &[(Key<'_>, i64)]) -> QueryResult<()> {
+    if deltas.is_empty() {
+        return Ok(());
+    }
+    match conn {
+        DbConnection::Mysql(inner) => {
+            use diesel::mysql::Mysql;
+            use diesel::sql_types::{SmallInt, Text};
+            let sql = format!(
+                "INSERT INTO DF_LIST_TOTAL (ACCOUNT_ID, LIST, STATUS, REGION, TOTAL) VALUES {} \
+                 ON DUPLICATE KEY UPDATE TOTAL = TOTAL + VALUES(TOTAL)",
+                vec!["(?, ?, ?, ?, ?)"; deltas.len()].join(", ")
+            );
+            let mut query = diesel::sql_query(sql).into_boxed::<Mysql>();
+            for (key, delta) in deltas {
+                query = query
+                    .bind::<Text, _>(key.account_id)
+                    .bind::<Text, _>(key.list)
+                    .bind::<SmallInt, _>(key.status)
+                    .bind::<Text, _>(key.region)
+                    .bind::<BigInt, _>(*delta);
+            }
+            if deltas.len() <= CACHED_TOTALS {
+                execute_mysql(inner, &query)?;
+            } else {
+                query.execute(inner)?;
+            }
+        }
+        DbConnection::Sqlite(inner) => {
+            // diesel upserts one row at a time on SQLite; in process, that costs nothing.
+            use diesel::upsert::excluded;
+            for (key, delta) in deltas {
+                diesel::insert_into(list_total::table)
+                    .values(&TotalRow {
+                        key: *key,
+                        total: *delta,
+                    })
+                    .on_conflict((
+                        list_total::account_id,
+                        list_total::list,
+                        list_total::status,
+                        list_total::region,
+                    ))
+                    .do_update()
+                    .set(list_total::total.eq(list_total::total + excluded(list_total::total)))
+                    .execute(inner)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The auto-increment id of the row the last `INSERT` on this connection created.

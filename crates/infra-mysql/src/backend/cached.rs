@@ -10,7 +10,7 @@
 //! only stays small, for statements of few shapes — a fixed column list, one row — never
 //! for multi-row inserts whose text grows with the row count.
 
-use diesel::mysql::Mysql;
+use diesel::mysql::{Mysql, MysqlConnection};
 use diesel::prelude::*;
 use diesel::query_builder::bind_collector::RawBytesBindCollector;
 use diesel::query_builder::{
@@ -28,14 +28,20 @@ where
     Q: QueryFragment<Mysql> + ExecuteDsl<SqliteConnection> + QueryId,
 {
     match conn {
-        DbConnection::Mysql(inner) => {
-            let sql = text(&query, &Mysql)?;
-            let mut binds = RawBytesBindCollector::<Mysql>::new();
-            query.collect_binds(&mut binds, &mut (), &Mysql)?;
-            inner.execute_returning_count(&CollectedQuery::new(sql, true, binds.moveable()))
-        }
+        DbConnection::Mysql(inner) => execute_mysql(inner, &query),
         DbConnection::Sqlite(inner) => ExecuteDsl::execute(query, inner),
     }
+}
+
+/// [`execute`] for a statement built for MySQL alone.
+pub(crate) fn execute_mysql<Q>(conn: &mut MysqlConnection, query: &Q) -> QueryResult<usize>
+where
+    Q: QueryFragment<Mysql>,
+{
+    let sql = text(query, &Mysql)?;
+    let mut binds = RawBytesBindCollector::<Mysql>::new();
+    query.collect_binds(&mut binds, &mut (), &Mysql)?;
+    conn.execute_returning_count(&CollectedQuery::new(sql, true, binds.moveable()))
 }
 
 fn text<Q, DB>(query: &Q, backend: &DB) -> QueryResult<String>

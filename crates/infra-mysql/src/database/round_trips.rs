@@ -13,12 +13,16 @@ use diesel::{Connection, RunQueryDsl};
 use domain::change::ChangeBuilder;
 use domain::ledger::NewRecharge;
 use domain::opening::{NewOrder, Opening};
-use domain::ports::{ChangeStore, LedgerRepository, OrderRepository};
+use domain::order::OrderStatus;
+use domain::page::PageRequest;
+use domain::ports::{
+    ChangeStore, ConsumptionRepository, LedgerRepository, OrderFilter, OrderRepository, UsageFilter,
+};
 use domain::testing::{utc, PlanBuilder};
 use domain::{ids, Money};
 
 use super::*;
-use crate::{ChangeWriter, LedgerStore, OrderStore};
+use crate::{ChangeWriter, ConsumptionStore, LedgerStore, OrderStore};
 
 /// A fresh migrated MariaDB database served by a pool of one connection, dropped with the
 /// value; `None` when MariaDB is unreachable (see `tests::mysql`).
@@ -168,6 +172,45 @@ async fn mysql_a_read_of_one_order_is_one_command() {
 }
 
 #[tokio::test]
+async fn mysql_a_page_of_orders_or_usages_and_its_total_are_one_command() {
+    let Some(one) = OneConnection::open() else {
+        return;
+    };
+    fund(&one.db).await;
+    let writer = ChangeWriter::new(one.db.clone(), Vec::new());
+    for n in 0..3 {
+        writer.commit(create(n)).await.unwrap();
+    }
+    let orders = OrderStore::new(one.db.clone());
+    let usages = ConsumptionStore::new(one.db.clone());
+    let page = PageRequest::parse(None, Some("2")).unwrap();
+    let consuming = OrderFilter {
+        project: project(),
+        status: OrderStatus::Consuming,
+        region: None,
+    };
+    let sent = one
+        .commands(|| async {
+            let listed = orders.list(consuming.clone(), page).await.unwrap();
+            assert_eq!((listed.total, listed.items.len()), (3, 2));
+        })
+        .await;
+    assert_eq!(sent.get("Questions"), Some(&1), "{sent:?}");
+    let all = UsageFilter {
+        project: project(),
+        order: None,
+        region: None,
+    };
+    let sent = one
+        .commands(|| async {
+            let listed = usages.list(all.clone(), page).await.unwrap();
+            assert_eq!((listed.total, listed.items.len()), (3, 2));
+        })
+        .await;
+    assert_eq!(sent.get("Questions"), Some(&1), "{sent:?}");
+}
+
+#[tokio::test]
 async fn mysql_a_change_costs_its_statements_and_three_commands_around_them() {
     let Some(one) = OneConnection::open() else {
         return;
@@ -181,8 +224,8 @@ async fn mysql_a_change_costs_its_statements_and_three_commands_around_them() {
             writer.commit(create(n)).await.unwrap();
         })
         .await;
-    // The order, its row, its payment, its event, the debit.
-    let statements = 5;
+    // The order, its row, its payment, its event, the debit, the list totals.
+    let statements = 6;
     // The isolation of the next transaction, BEGIN and COMMIT: each a prepared statement
     // executed (no multi-statement toggling around them), and so is every write, prepared
     // once per connection rather than prepared and closed again on every call.

@@ -27,9 +27,9 @@ impl ConsumptionStore {
 impl ConsumptionRepository for ConsumptionStore {
     async fn list(&self, filter: UsageFilter, page: PageRequest) -> Result<Page<Consumption>> {
         self.db
-            .snapshot(move |conn| {
-                let total = consumption::count(conn, &filter)?;
-                let items = consumption::list(conn, &filter, Window::of(page))?
+            .read(move |conn| {
+                let (rows, total) = consumption::page(conn, &filter, Window::of(page))?;
+                let items = rows
                     .into_iter()
                     .map(Consumption::try_from)
                     .collect::<Result<Vec<_>>>()?;
