@@ -8,7 +8,8 @@
 //!    anything else of it can refuse it;
 //! 2. orders as listed: inserts (the unique keys refuse a second holder of a resource name
 //!    or of a project's quota in a region) and updates guarded by the version they were
-//!    decided from;
+//!    decided from; then the resources the change creates in the embedded provisioning's
+//!    records (its unique key refuses a name a live resource holds);
 //! 3. consumption rows, then payments (one multi-row `INSERT` each; the unique keys refuse
 //!    a row or a payment number written twice);
 //! 4. payment updates, guarded by the state they were decided from;
@@ -44,6 +45,7 @@ use crate::backend::{self, DbConnection, DbTime, Isolation};
 use crate::database::Database;
 use crate::error::{classify, violates_key, Failure, RepoError};
 use crate::mapping::{self, new_task, order_update, payment_update, row_id, to_db_time};
+use crate::repos::resources;
 use crate::rows::balance::{self, Moved, Movement};
 use crate::rows::consumption::NewConsumptionRow;
 use crate::rows::idempotency::{self, NewIdempotencyRow};
@@ -196,6 +198,9 @@ pub(crate) fn write(
         record_key(conn, record)?;
     }
     write_orders(conn, change.orders(), batched)?;
+    for created in change.resources() {
+        resources::record(conn, created, to_db_time(at))?;
+    }
     let rows = change
         .rows()
         .iter()
