@@ -4,7 +4,9 @@
 //!   may take it below zero: arrears);
 //! - per order: its rows are consume ids 1..n without gap or duplicate, LAST_CONSUME_ID = n,
 //!   and every row carries the order's project;
-//! - every consuming order's deadline lies after the run's `now` (nothing due was left).
+//! - every consuming order's deadline lies after the run's `now` (nothing due was left);
+//! - every list total the service keeps (DF_LIST_TOTAL) equals the count of its orders or
+//!   rows.
 
 use std::collections::BTreeMap;
 
@@ -12,7 +14,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::{on_backend, Db, Result};
-use crate::schema::{balance, consuming_history, purchase_order, recharge};
+use crate::schema::{balance, consuming_history, list_total, purchase_order, recharge};
 use crate::seed::CONSUMING;
 
 /// CHARGING_MODE of a postpaid order.
@@ -151,7 +153,70 @@ pub fn check(db: &mut Db, now: NaiveDateTime, opening: &BTreeMap<String, i64>) -
             ));
         }
     }
+    check_totals(db, &mut report)?;
     Ok(report)
+}
+
+/// A list total: project, list, status (orders) and region.
+type TotalKey = (String, String, i16, String);
+
+/// Compares every list total with the count of what it lists.
+fn check_totals(db: &mut Db, report: &mut Report) -> Result<()> {
+    use diesel::dsl::count_star;
+    let orders: Vec<(String, i16, String, i64)> = on_backend!(&mut *db, |c| purchase_order::table
+        .group_by((
+            purchase_order::account_id,
+            purchase_order::status,
+            purchase_order::region,
+        ))
+        .select((
+            purchase_order::account_id,
+            purchase_order::status,
+            purchase_order::region,
+            count_star(),
+        ))
+        .load(c))?;
+    let rows: Vec<(String, String, i64)> = on_backend!(&mut *db, |c| consuming_history::table
+        .group_by((consuming_history::account_id, consuming_history::region))
+        .select((
+            consuming_history::account_id,
+            consuming_history::region,
+            count_star(),
+        ))
+        .load(c))?;
+    let kept: Vec<(String, String, i16, String, i64)> =
+        on_backend!(&mut *db, |c| list_total::table
+            .filter(list_total::total.ne(0))
+            .select((
+                list_total::account_id,
+                list_total::list,
+                list_total::status,
+                list_total::region,
+                list_total::total,
+            ))
+            .load(c))?;
+    let counted: BTreeMap<TotalKey, i64> = orders
+        .into_iter()
+        .map(|(project, status, region, n)| ((project, "orders".into(), status, region), n))
+        .chain(
+            rows.into_iter()
+                .map(|(project, region, n)| ((project, "usages".into(), 0, region), n)),
+        )
+        .collect();
+    let kept: BTreeMap<TotalKey, i64> = kept
+        .into_iter()
+        .map(|(project, list, status, region, n)| ((project, list, status, region), n))
+        .collect();
+    let keys: std::collections::BTreeSet<&TotalKey> = counted.keys().chain(kept.keys()).collect();
+    for key in keys {
+        let (have, want) = (kept.get(key), counted.get(key));
+        if have != want {
+            report.violations.push(format!(
+                "list total {key:?} is {have:?}, but {want:?} are counted"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `[1, 2, 3, 5]` → "1..3, 5": readable even for an order with hundreds of rows.

@@ -196,3 +196,21 @@ diesel::table! {
         released_at -> Nullable<Timestamp>,
     }
 }
+
+diesel::table! {
+    /// The totals the list pages show, kept by the service's changes.
+    #[sql_name = "DF_LIST_TOTAL"]
+    list_total (account_id, list, status, region) {
+        #[sql_name = "ACCOUNT_ID"]
+        account_id -> Text,
+        /// `orders` or `usages`.
+        #[sql_name = "LIST"]
+        list -> Text,
+        #[sql_name = "STATUS"]
+        status -> SmallInt,
+        #[sql_name = "REGION"]
+        region -> Text,
+        #[sql_name = "TOTAL"]
+        total -> BigInt,
+    }
+}

@@ -1,8 +1,9 @@
 //! A change: everything one business step writes, decided by the domain and written by the
 //! store in one transaction. Orders (new ones, and updates guarded by the version they were
 //! decided from), consumption rows, the payments that move money for them and the local
-//! ledger's movements, and what the change causes: events, resource tasks, the request's
-//! idempotency key. Nothing a change causes depends on a second transaction after it.
+//! ledger's movements, and what the change causes: events, resource tasks, the resources
+//! the store itself keeps, the request's idempotency key. Nothing a change causes depends
+//! on a second transaction after it.
 //!
 //! A change is built with [`ChangeBuilder`] and sealed with [`ChangeBuilder::seal`], which
 //! checks what the store must be able to trust: rows continue each order's numbering,
@@ -20,9 +21,9 @@ use crate::idempotency::IdempotencyRecord;
 use crate::ids::{OrderId, ProjectId};
 use crate::money::Money;
 use crate::notification::Notification;
-use crate::order::Order;
+use crate::order::{Order, OrderStatus};
 use crate::payment::{LedgerMove, MoneyKeeper, Payment, PaymentId, PaymentState};
-use crate::provisioning::NewTask;
+use crate::provisioning::{NewTask, Resource};
 
 /// One order written by a change.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,6 +37,9 @@ pub enum OrderWrite {
         expected_version: u32,
         /// The last consume id before the change, from which its rows are numbered.
         expected_last_consume_id: u32,
+        /// The status at `expected_version`: a store that keeps totals by status moves the
+        /// order from it.
+        expected_status: OrderStatus,
         /// The order as the change leaves it, with the next version.
         order: Order,
     },
@@ -87,8 +91,9 @@ pub struct ChangeBuilder {
 
 /// A sealed change: what the store writes in one transaction, in this order — the
 /// idempotency record (so a repeated request is told apart before anything else can refuse
-/// it), order updates and inserts (as listed), rows, new payments, payment updates, ledger
-/// movements, events, tasks (queued, then cancelled).
+/// it), order updates and inserts (as listed), the resources it creates, rows, new
+/// payments, payment updates, events, tasks (queued, then cancelled), ledger movements (last: every change of a project moves
+/// the same balance, which the store holds locked from then until the commit).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Change {
     orders: Vec<OrderWrite>,
@@ -97,6 +102,7 @@ pub struct Change {
     payment_updates: Vec<PaymentUpdate>,
     ledger: Vec<LedgerMove>,
     events: Vec<Notification>,
+    resources: Vec<Resource>,
     tasks: Vec<NewTask>,
     cancelled_tasks: Vec<u64>,
     idempotency: Option<IdempotencyRecord>,
@@ -132,6 +138,7 @@ impl ChangeBuilder {
         self.change.orders.push(OrderWrite::Update {
             expected_version: before.version,
             expected_last_consume_id: before.last_consume_id,
+            expected_status: before.status,
             order: after,
         });
         Ok(self)
@@ -166,6 +173,14 @@ impl ChangeBuilder {
     /// An event about an order, written with the change (the outbox).
     pub fn event(&mut self, event: Notification) -> &mut Self {
         self.change.events.push(event);
+        self
+    }
+
+    /// Creates the resource of an order the change inserts, where the store keeps it (see
+    /// [`crate::ports::Provisioning::kept_in_store`]); the store refuses the whole change
+    /// when another live resource holds its name (`DuplicateResourceName`).
+    pub fn create_resource(&mut self, resource: Resource) -> &mut Self {
+        self.change.resources.push(resource);
         self
     }
 
@@ -254,6 +269,7 @@ impl Change {
                 .extend(change.payment_updates.iter().cloned());
             merged.ledger.extend(change.ledger.iter().cloned());
             merged.events.extend(change.events.iter().cloned());
+            merged.resources.extend(change.resources.iter().cloned());
             merged.tasks.extend(change.tasks.iter().cloned());
             merged
                 .cancelled_tasks
@@ -293,6 +309,11 @@ impl Change {
         &self.events
     }
 
+    /// The resources of the orders it inserts, recorded with it.
+    pub fn resources(&self) -> &[Resource] {
+        &self.resources
+    }
+
     /// The resource tasks it queues.
     pub fn tasks(&self) -> &[NewTask] {
         &self.tasks
@@ -316,6 +337,7 @@ impl Change {
             && self.payment_updates.is_empty()
             && self.ledger.is_empty()
             && self.events.is_empty()
+            && self.resources.is_empty()
             && self.tasks.is_empty()
             && self.cancelled_tasks.is_empty()
             && self.idempotency.is_none()
@@ -388,6 +410,16 @@ impl Change {
             return bug(format!(
                 "row of order {} which it does not write",
                 row.order_id
+            ));
+        }
+        if let Some(resource) = self.resources.iter().find(|resource| {
+            !self.orders.iter().any(
+                |write| matches!(write, OrderWrite::Insert(order) if order.id == resource.order_id),
+            )
+        }) {
+            return bug(format!(
+                "resource of order {} which it does not open",
+                resource.order_id
             ));
         }
         let rows: BTreeMap<(&OrderId, u32), &Consumption> = self

@@ -259,6 +259,13 @@ pub trait Provisioning: Send + Sync {
     /// Releases the resource (resets the quota). Releasing what is already gone succeeds.
     /// Errors: `ProvisioningFailed`, `DependencyUnavailable`, `Internal`.
     async fn release(&self, resource: &Resource) -> Result<()>;
+
+    /// Whether the resource is a record in the store the changes are written to (the
+    /// embedded provisioning), not a platform's: the change that opens its order then
+    /// creates it in its own transaction (see
+    /// [`crate::change::ChangeBuilder::create_resource`]), so nothing is created ahead of
+    /// the order nor left behind when the order is not written.
+    fn kept_in_store(&self, resource: &Resource) -> bool;
 }
 
 /// Consumption history.

@@ -164,4 +164,9 @@ impl Provisioning for PlatformProvisioning {
             }
         }
     }
+
+    /// The platform's resources are created by calls, never by a store's change.
+    fn kept_in_store(&self, _resource: &Resource) -> bool {
+        false
+    }
 }

@@ -4,7 +4,7 @@
 //! the renewal claim's row locks, the time columns' SQL type in [`time`]) is matched per
 //! variant here, so a third backend or a dialect change touches this file only.
 
-use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::connection::{AnsiTransactionManager, SimpleConnection};
 use diesel::dsl::sql;
 use diesel::mysql::MysqlConnection;
 use diesel::prelude::*;
@@ -17,16 +17,22 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use crate::error::StoreError;
 use crate::rows::balance::Movement;
 use crate::rows::consumption::NewConsumptionRow;
+use crate::rows::list_total::{Key, TotalRow};
 use crate::rows::notification::NewNotificationRow;
 use crate::rows::order::{self, OrderRow, OrderUpdate};
 use crate::rows::payment::NewPaymentRow;
 use crate::rows::webhook_delivery::NewDeliveryRow;
 use crate::schema::{
-    balance, consuming_history, notification, payment, purchase_order, webhook_delivery,
+    balance, consuming_history, list_total, notification, payment, purchase_order, webhook_delivery,
 };
 
+mod cached;
 mod session;
 mod time;
+pub(crate) mod transaction;
+
+pub(crate) use cached::execute as execute_cached;
+use cached::execute_mysql;
 
 pub use session::{prepare_mysql, Timeouts};
 pub use time::{DbTime, UtcDateTime};
@@ -77,64 +83,6 @@ pub enum Isolation {
     /// does not block orders being inserted into its range. Safe for work that reads only
     /// rows it locks. SQLite serialises writers anyway and ignores it.
     ReadCommitted,
-}
-
-/// Runs `work` in a transaction that is ready to write from its first statement.
-///
-/// On SQLite a plain `BEGIN` takes the write lock only at the first write, and a reader that
-/// then wants to write fails with "database is locked" regardless of `busy_timeout`;
-/// `BEGIN IMMEDIATE` takes it up front, so concurrent writers queue instead. The begin goes
-/// through the inner connection's transaction manager, so nested transactions inside
-/// `work` still become savepoints and commit/rollback go through the enum as usual.
-pub fn write_transaction<T, E, F>(
-    conn: &mut DbConnection,
-    isolation: Isolation,
-    work: F,
-) -> Result<T, E>
-where
-    F: FnOnce(&mut DbConnection) -> Result<T, E>,
-    E: From<diesel::result::Error>,
-{
-    match conn {
-        DbConnection::Mysql(inner) => match isolation {
-            Isolation::Default => conn.transaction(work),
-            Isolation::ReadCommitted => {
-                // Without SESSION it applies to the next transaction only. One batch with the
-                // BEGIN: diesel wraps every batch in two more round trips (multi-statements
-                // on, then off), and a settler's or a renewal batch's transaction pays them
-                // once instead of twice.
-                AnsiTransactionManager::begin_transaction_sql(
-                    inner,
-                    "SET TRANSACTION ISOLATION LEVEL READ COMMITTED; BEGIN",
-                )?;
-                finish_transaction(conn, work)
-            }
-        },
-        DbConnection::Sqlite(inner) => {
-            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
-            finish_transaction(conn, work)
-        }
-    }
-}
-
-/// Commits or rolls back a transaction already begun, exactly as diesel's
-/// `TransactionManager::transaction` does after its own `BEGIN`.
-fn finish_transaction<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
-where
-    F: FnOnce(&mut DbConnection) -> Result<T, E>,
-    E: From<diesel::result::Error>,
-{
-    type Manager = <DbConnection as Connection>::TransactionManager;
-    match work(conn) {
-        Ok(value) => {
-            Manager::commit_transaction(conn)?;
-            Ok(value)
-        }
-        Err(failure) => match Manager::rollback_transaction(conn) {
-            Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(failure),
-            Err(rollback_error) => Err(rollback_error.into()),
-        },
-    }
 }
 
 /// Whether a claim or a read of balances locks what it reads.
@@ -261,12 +209,18 @@ pub(crate) fn read_balances(
 
 /// A multi-row `INSERT` of `rows` into `table`: diesel builds it for each backend but not
 /// for the enum (its dialect has no common DEFAULT-keyword rule), so it runs on the inner
-/// connection.
+/// connection. One row (what a request's change has) goes as a single-row insert prepared
+/// once per connection (see [`execute_cached`]); the text of a multi-row one grows with its rows.
 macro_rules! insert_batch {
     ($conn:expr, $table:expr, $rows:expr) => {
-        match $conn {
-            DbConnection::Mysql(inner) => diesel::insert_into($table).values($rows).execute(inner),
-            DbConnection::Sqlite(inner) => diesel::insert_into($table).values($rows).execute(inner),
+        match ($conn, $rows) {
+            (conn, [row]) => execute_cached(conn, diesel::insert_into($table).values(row)),
+            (DbConnection::Mysql(inner), rows) => {
+                diesel::insert_into($table).values(rows).execute(inner)
+            }
+            (DbConnection::Sqlite(inner), rows) => {
+                diesel::insert_into($table).values(rows).execute(inner)
+            }
         }
     };
 }
@@ -468,6 +422,66 @@ fn take_all_mysql(
     query.execute(conn)
 }
 
+/// Totals per upsert that are prepared once per connection (a request's change moves two
+/// to four); a renewal batch's longer ones are prepared each time, so the cache stays small.
+const CACHED_TOTALS: usize = 8;
+
+/// Adds each delta to its total, creating the totals missing: MySQL in one `INSERT … ON
+/// DUPLICATE KEY UPDATE TOTAL = TOTAL + VALUES(TOTAL)`, which locks the rows in the order
+/// given; SQLite with one `INSERT … ON CONFLICT … DO UPDATE SET TOTAL = TOTAL +
+/// excluded.TOTAL` per total.
+pub(crate) fn add_totals(conn: &mut DbConnection, deltas: &[(Key<'_>, i64)]) -> QueryResult<()> {
+    if deltas.is_empty() {
+        return Ok(());
+    }
+    match conn {
+        DbConnection::Mysql(inner) => {
+            use diesel::mysql::Mysql;
+            use diesel::sql_types::{SmallInt, Text};
+            let sql = format!(
+                "INSERT INTO DF_LIST_TOTAL (ACCOUNT_ID, LIST, STATUS, REGION, TOTAL) VALUES {} \
+                 ON DUPLICATE KEY UPDATE TOTAL = TOTAL + VALUES(TOTAL)",
+                vec!["(?, ?, ?, ?, ?)"; deltas.len()].join(", ")
+            );
+            let mut query = diesel::sql_query(sql).into_boxed::<Mysql>();
+            for (key, delta) in deltas {
+                query = query
+                    .bind::<Text, _>(key.account_id)
+                    .bind::<Text, _>(key.list)
+                    .bind::<SmallInt, _>(key.status)
+                    .bind::<Text, _>(key.region)
+                    .bind::<BigInt, _>(*delta);
+            }
+            if deltas.len() <= CACHED_TOTALS {
+                execute_mysql(inner, &query)?;
+            } else {
+                query.execute(inner)?;
+            }
+        }
+        DbConnection::Sqlite(inner) => {
+            // diesel upserts one row at a time on SQLite; in process, that costs nothing.
+            use diesel::upsert::excluded;
+            for (key, delta) in deltas {
+                diesel::insert_into(list_total::table)
+                    .values(&TotalRow {
+                        key: *key,
+                        total: *delta,
+                    })
+                    .on_conflict((
+                        list_total::account_id,
+                        list_total::list,
+                        list_total::status,
+                        list_total::region,
+                    ))
+                    .do_update()
+                    .set(list_total::total.eq(list_total::total + excluded(list_total::total)))
+                    .execute(inner)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The auto-increment id of the row the last `INSERT` on this connection created.
 pub fn last_insert_id(conn: &mut DbConnection) -> diesel::QueryResult<i64> {
     match conn {
@@ -495,7 +509,7 @@ pub fn run_migrations(conn: &mut DbConnection, timeouts: Timeouts) -> Result<(),
             AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")
                 .map_err(|e| StoreError::Migration(e.to_string()))?;
             // The enum is a migration connection too; this runs on the SQLite inside.
-            finish_transaction(conn, |conn| {
+            transaction::finish(conn, |conn| {
                 conn.run_pending_migrations(SQLITE_MIGRATIONS)
                     .map(|applied| log_applied(Backend::Sqlite, applied.len()))
                     .map_err(|e| StoreError::Migration(e.to_string()))

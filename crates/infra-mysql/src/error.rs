@@ -123,6 +123,12 @@ impl RepoError {
         matches!(self, RepoError::Store(StoreError::Query(e)) if classify(e) == Failure::Contention)
     }
 
+    /// Whether the connection to the server was lost: the connection is useless, and
+    /// whether a commit sent on it landed is unknown.
+    pub(crate) fn is_lost(&self) -> bool {
+        matches!(self, RepoError::Store(StoreError::Query(e)) if classify(e) == Failure::Lost)
+    }
+
     /// Whether the failure is the store's rather than the work's: contention, a lost
     /// connection or an exhausted pool. Such a failure ends the whole transaction (a
     /// deadlock has already rolled it back), so nothing inside it may carry on.

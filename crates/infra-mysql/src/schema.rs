@@ -366,5 +366,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+
+    /// The totals the list pages show, kept by the changes that move them.
+    #[sql_name = "DF_LIST_TOTAL"]
+    list_total (account_id, list, status, region) {
+        /// The project.
+        #[sql_name = "ACCOUNT_ID"]
+        account_id -> Text,
+        /// `orders` or `usages`.
+        #[sql_name = "LIST"]
+        list -> Text,
+        /// Orders: their status; usages: 0.
+        #[sql_name = "STATUS"]
+        status -> SmallInt,
+        #[sql_name = "REGION"]
+        region -> Text,
+        #[sql_name = "TOTAL"]
+        total -> BigInt,
+    }
+}
+
 diesel::joinable!(webhook_delivery -> notification (notification_id));
 diesel::allow_tables_to_appear_in_same_query!(webhook_delivery, notification);

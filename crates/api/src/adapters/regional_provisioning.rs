@@ -46,6 +46,10 @@ impl Provisioning for RegionalProvisioning {
     async fn release(&self, resource: &Resource) -> domain::Result<()> {
         self.of(resource).release(resource).await
     }
+
+    fn kept_in_store(&self, resource: &Resource) -> bool {
+        self.of(resource).kept_in_store(resource)
+    }
 }
 
 #[cfg(test)]
@@ -95,5 +99,18 @@ mod tests {
                 Err(domain::Error::ProvisioningFailed(_))
             ));
         }
+    }
+
+    #[test]
+    fn whether_the_store_keeps_a_resource_is_its_regions_adapter_s_answer() {
+        let kept = |answer: bool| {
+            let mut mock = MockProvisioning::new();
+            mock.expect_kept_in_store().return_const(answer);
+            Arc::new(mock)
+        };
+        let router =
+            RegionalProvisioning::new(kept(true), kept(false), vec![Region::parse("far").unwrap()]);
+        assert!(router.kept_in_store(&resource("local")));
+        assert!(!router.kept_in_store(&resource("far")));
     }
 }

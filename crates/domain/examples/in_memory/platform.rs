@@ -117,6 +117,11 @@ impl Provisioning for Platform {
         locked(&self.0).retain(|existing| *existing != name);
         Ok(())
     }
+
+    /// The example's platform keeps its resources itself, not in the store's changes.
+    fn kept_in_store(&self, _resource: &Resource) -> bool {
+        false
+    }
 }
 
 /// A clock the example moves by hand, so a year passes in a moment.

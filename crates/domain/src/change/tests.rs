@@ -287,3 +287,21 @@ fn changes_that_write_the_same_order_do_not_merge() {
         Err(Error::Internal(why)) if why.contains("order-a")
     ));
 }
+
+#[test]
+fn a_change_creates_resources_only_for_the_orders_it_opens() {
+    let (mut change, order) = opened();
+    let named = OrderBuilder::default().resource_name("data").build();
+    let resource = crate::provisioning::Resource::of(&order).unwrap();
+    change.create_resource(resource.clone());
+    let sealed = change.seal().unwrap();
+    assert_eq!(sealed.resources(), [resource]);
+
+    let mut updating = ChangeBuilder::new();
+    let mut after = named.clone();
+    after.renew_retries = 1;
+    updating.update(&named, after).unwrap();
+    updating.create_resource(crate::provisioning::Resource::of(&named).unwrap());
+    let why = refused(updating);
+    assert!(why.contains("which it does not open"), "{why}");
+}

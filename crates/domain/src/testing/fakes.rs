@@ -168,14 +168,22 @@ impl Charging for FakeCharging {
     }
 }
 
-/// Provisioning that records what it did; a scripted answer fails the next call.
+/// Provisioning that records what it did; a scripted answer fails the next call. A
+/// platform's by default; [`FakeProvisioning::keep_in_store`] makes it the store's.
 #[derive(Clone, Debug, Default)]
 pub struct FakeProvisioning {
     log: Arc<Mutex<Vec<String>>>,
     failures: Arc<Mutex<VecDeque<Error>>>,
+    in_store: Arc<Mutex<bool>>,
 }
 
 impl FakeProvisioning {
+    /// Resources are the store's records from now on (see
+    /// [`Provisioning::kept_in_store`]): changes create them.
+    pub fn keep_in_store(&self) {
+        *locked(&self.in_store) = true;
+    }
+
     /// The next calls fail so, in order.
     pub fn fail_next(&self, error: Error) {
         locked(&self.failures).push_back(error);
@@ -203,6 +211,10 @@ impl Provisioning for FakeProvisioning {
 
     async fn release(&self, resource: &Resource) -> Result<()> {
         self.call("release", resource)
+    }
+
+    fn kept_in_store(&self, _resource: &Resource) -> bool {
+        *locked(&self.in_store)
     }
 }
 

@@ -51,6 +51,7 @@ struct State {
     balances: BTreeMap<ProjectId, Money>,
     recharges: Vec<Recharge>,
     notifications: Vec<Notification>,
+    resources: Vec<Resource>,
     tasks: BTreeMap<u64, Task>,
     keys: BTreeMap<(ProjectId, String), Remembered>,
 }
@@ -89,6 +90,12 @@ impl MemoryStore {
     /// Every notification, in the order written.
     pub fn notifications(&self) -> Vec<Notification> {
         self.state().notifications.clone()
+    }
+
+    /// The resources changes created, the store keeping them (names are unique already
+    /// among the open orders holding them), in the order written.
+    pub fn resources(&self) -> Vec<Resource> {
+        self.state().resources.clone()
     }
 
     /// The tasks not done: (resource's order, action).
@@ -202,6 +209,7 @@ fn apply(state: &mut State, change: &Change) -> Result<Vec<u64>> {
             }
         }
     }
+    state.resources.extend(change.resources().iter().cloned());
     for row in change.rows() {
         if state
             .rows

@@ -16,10 +16,13 @@ use proptest::prelude::*;
 use crate::error::Error;
 use crate::ids::{OrderId, ProjectId, Quantity, Region, ResourceName};
 use crate::money::Money;
+use crate::order::OrderStatus;
 use crate::page::PageRequest;
 use crate::payment::{MoneyKeeper, PaymentState};
 use crate::plan::{ChargingMode, Plan};
 use crate::policy::BillingPolicy;
+use crate::ports::{OrderFilter, UsageFilter};
+use crate::reconcile::ProjectBooks;
 use crate::usecases::{
     CancelOrderRequest, CreateOrderOutcome, CreateOrderRequest, ReconcileSettings,
 };
@@ -277,6 +280,72 @@ pub async fn play(world: &World, steps: Vec<Step>) {
     check(world).await;
 }
 
+/// Every list total the store answers equals the count of what it lists: the orders of
+/// each status, in each region and in all, and the consumption rows, in each region, in
+/// all and of each order (a store may keep totals apart from the rows; they must agree).
+async fn check_totals(world: &World, books: &ProjectBooks) {
+    let one = PageRequest::parse(None, Some("1")).unwrap_or_else(|_| unreachable!());
+    let regions = [None, Some(LEDGER), Some(REMOTE)]
+        .map(|r| r.map(|r| Region::parse(r).unwrap_or_else(|_| unreachable!())));
+    for status in [
+        OrderStatus::Pending,
+        OrderStatus::Consuming,
+        OrderStatus::Ending,
+        OrderStatus::Ended,
+    ] {
+        for region in &regions {
+            let filter = OrderFilter {
+                project: project(),
+                status,
+                region: region.clone(),
+            };
+            let listed = world
+                .store
+                .orders
+                .list(filter, one)
+                .await
+                .unwrap_or_else(|e| panic!("orders: {e}"));
+            let counted = books
+                .orders
+                .iter()
+                .filter(|o| o.status == status && region.as_ref().is_none_or(|r| o.region == *r))
+                .count();
+            assert_eq!(
+                listed.total,
+                counted as u64,
+                "total of the {} orders in {region:?}",
+                status.label()
+            );
+        }
+    }
+    let orders = books.orders.iter().map(|o| Some(o.id.clone()));
+    for order in std::iter::once(None).chain(orders) {
+        for region in &regions {
+            let filter = UsageFilter {
+                project: project(),
+                order: order.clone(),
+                region: region.clone(),
+            };
+            let listed = world
+                .store
+                .usages
+                .list(filter, one)
+                .await
+                .unwrap_or_else(|e| panic!("usages: {e}"));
+            let counted = books
+                .rows
+                .iter()
+                .filter(|r| order.as_ref().is_none_or(|o| r.order_id == *o))
+                .filter(|r| region.as_ref().is_none_or(|g| r.region == *g))
+                .count();
+            assert_eq!(
+                listed.total, counted as u64,
+                "total of the rows of order {order:?} in {region:?}"
+            );
+        }
+    }
+}
+
 /// The settler and the task runner catch up, with the charge service answering normally
 /// and funded enough for any arrears, and the store no longer failing.
 async fn catch_up(world: &World) {
@@ -357,6 +426,7 @@ async fn check(world: &World) {
         books.recharged().and_then(|r| r.checked_sub(ledger_rows)),
         "the ledger moved by something else than its rows"
     );
+    check_totals(world, &books).await;
     let settings = ReconcileSettings {
         project: Some(project()),
         pending_limit: TimeDelta::hours(1),

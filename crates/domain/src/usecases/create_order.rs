@@ -11,8 +11,9 @@
 //! order only once the new order's first payment is taken.
 //!
 //! A volume or service instance is created before the order is written, under a release
-//! queued first as a safety net (see `provision`); a quota is set by a task the order's own
-//! change queues, run right after the commit.
+//! queued first as a safety net, or, where the store keeps it, by the order's own change
+//! (see `provision`); a quota is set by a task the order's own change queues, run right
+//! after the commit.
 
 use chrono::{DateTime, Utc};
 
@@ -28,6 +29,7 @@ use crate::payment::{self, MoneyKeeper};
 use crate::plan::{ChargingMode, Plan};
 use crate::principal::Principal;
 
+use super::provision::Provisioned;
 use super::settle::Settled;
 use super::tasks::TaskRun;
 use super::UseCases;
@@ -197,11 +199,12 @@ impl UseCases {
             }));
         }
         self.check_credit(&opening.order).await?;
-        let net = match &old {
+        let provisioned = match &old {
             // A switch keeps the old order's resource.
-            Some(_) => None,
+            Some(_) => Provisioned::Nothing,
             None => self.provision_before_write(&opening.order).await?,
         };
+        let net = provisioned.net();
         let mut change = ChangeBuilder::new();
         match (&old, closing) {
             (Some(old), Some(closing)) if !opening.is_pending() => {
@@ -217,9 +220,7 @@ impl UseCases {
             (None, _) => {}
         }
         opening.write(&mut change, &plan);
-        if let Some(net) = net {
-            change.cancel_task(net);
-        }
+        provisioned.write(&mut change);
         if let Some(request) = request.idempotency {
             change.idempotency(IdempotencyRecord {
                 request,

@@ -2,10 +2,13 @@
 //! name the platform refuses costs nothing. A release of it is queued *first*, due a while
 //! later: if the process dies before the order is written, or the creation's outcome is
 //! unknown, that release frees the resource; the commit that writes the order cancels it.
-//! (A quota needs none of this: it is set by a task the order's own change queues.)
+//! Where the store itself keeps the resource (the embedded provisioning), none of this is
+//! needed: the order's change creates it, in the same transaction. (A quota needs none of
+//! this either: it is set by a task the order's own change queues.)
 
 use chrono::TimeDelta;
 
+use crate::change::ChangeBuilder;
 use crate::error::{Error, Result};
 use crate::order::Order;
 use crate::provisioning::{NewTask, Resource};
@@ -16,18 +19,56 @@ use super::UseCases;
 /// runs for an order that was never written.
 const SAFETY_NET: TimeDelta = TimeDelta::minutes(5);
 
+/// How a new order's resource comes to exist.
+#[derive(Debug)]
+pub(super) enum Provisioned {
+    /// Its plan provides nothing created ahead (no resource, or a quota).
+    Nothing,
+    /// Created on the platform, under the safety-net release with this id, which the
+    /// order's change cancels.
+    Ahead(u64),
+    /// A record of the store: the order's change creates it.
+    InChange(Resource),
+}
+
+impl Provisioned {
+    /// The safety-net release to run now if the order is not written after all.
+    pub(super) fn net(&self) -> Option<u64> {
+        match self {
+            Provisioned::Ahead(net) => Some(*net),
+            Provisioned::Nothing | Provisioned::InChange(_) => None,
+        }
+    }
+
+    /// What the order's change writes of it: the safety net cancelled, or the resource.
+    pub(super) fn write(self, change: &mut ChangeBuilder) {
+        match self {
+            Provisioned::Nothing => {}
+            Provisioned::Ahead(net) => {
+                change.cancel_task(net);
+            }
+            Provisioned::InChange(resource) => {
+                change.create_resource(resource);
+            }
+        }
+    }
+}
+
 impl UseCases {
-    /// Creates `order`'s resource if it is one created before the order is written.
-    /// Returns the id of the queued safety-net release, which the order's change must
-    /// cancel; `None` when nothing was created.
+    /// Creates `order`'s resource if it is one created before the order is written: on the
+    /// platform now, under a safety-net release queued first; where the store keeps it,
+    /// by the order's own change (one transaction, nothing to release if it fails).
     ///
     /// Errors: those of [`crate::ports::Provisioning::provision`] (nothing is left behind:
     /// a refused creation cancels the release, an unknown one makes it due now), and
     /// `Unavailable` when the release cannot be queued (nothing was created).
-    pub(super) async fn provision_before_write(&self, order: &Order) -> Result<Option<u64>> {
+    pub(super) async fn provision_before_write(&self, order: &Order) -> Result<Provisioned> {
         let Some(resource) = Resource::of(order).filter(|r| r.kind.before_charge()) else {
-            return Ok(None);
+            return Ok(Provisioned::Nothing);
         };
+        if self.ports.provisioning.kept_in_store(&resource) {
+            return Ok(Provisioned::InChange(resource));
+        }
         let now = self.ports.clock.now();
         let due = now.checked_add_signed(SAFETY_NET).unwrap_or(now);
         let net = self
@@ -39,7 +80,7 @@ impl UseCases {
         match self.ports.provisioning.provision(&resource).await {
             Ok(()) => {
                 log::debug!("order {}: {:?} created", order.id, resource.kind);
-                Ok(Some(net))
+                Ok(Provisioned::Ahead(net))
             }
             Err(e @ (Error::DuplicateResourceName(_) | Error::ProvisioningFailed(_))) => {
                 log::info!("order {}: {:?} not created: {e}", order.id, resource.kind);

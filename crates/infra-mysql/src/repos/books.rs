@@ -56,7 +56,7 @@ impl BooksRepository for BooksStore {
     async fn books(&self, project: &ProjectId) -> Result<ProjectBooks> {
         let project = project.clone();
         self.db
-            .read(move |conn| {
+            .snapshot(move |conn| {
                 let id = project.as_str();
                 let balance = balance::find(conn, id)?.map(|row| Money::from_minor(row.amount));
                 let recharges = recharge::amounts(conn, id)?

@@ -8,14 +8,17 @@
 //!    anything else of it can refuse it;
 //! 2. orders as listed: inserts (the unique keys refuse a second holder of a resource name
 //!    or of a project's quota in a region) and updates guarded by the version they were
-//!    decided from;
+//!    decided from; then the resources the change creates in the embedded provisioning's
+//!    records (its unique key refuses a name a live resource holds);
 //! 3. consumption rows, then payments (one multi-row `INSERT` each; the unique keys refuse
 //!    a row or a payment number written twice);
 //! 4. payment updates, guarded by the state they were decided from;
-//! 5. the ledger's movements, guarded by the balance they require;
-//! 6. events, with one webhook delivery per configured endpoint (the outbox);
-//! 7. resource tasks queued (their ids are returned), then tasks cancelled (only if they
-//!    have not run).
+//! 5. events, with one webhook delivery per configured endpoint (the outbox);
+//! 6. resource tasks queued (their ids are returned), then tasks cancelled (only if they
+//!    have not run);
+//! 7. the ledger's movements, guarded by the balance they require, and the list totals
+//!    the change moves (see `rows::list_total`): last, because every change of a project
+//!    locks the same balance and totals until it commits.
 //!
 //! Any refusal fails the whole transaction: nothing is written. The renewal engine writes a
 //! batch's change with this same code ([`write`]), its hundreds of order updates and
@@ -33,7 +36,7 @@ use diesel::Connection;
 use domain::change::{Change, OrderWrite, PaymentUpdate};
 use domain::idempotency::IdempotencyRecord;
 use domain::notification::Notification;
-use domain::order::Order;
+use domain::order::{Order, OrderStatus};
 use domain::payment::LedgerMove;
 use domain::ports::ChangeStore;
 use domain::{Error, Money, Result};
@@ -42,9 +45,11 @@ use crate::backend::{self, DbConnection, DbTime, Isolation};
 use crate::database::Database;
 use crate::error::{classify, violates_key, Failure, RepoError};
 use crate::mapping::{self, new_task, order_update, payment_update, row_id, to_db_time};
+use crate::repos::resources;
 use crate::rows::balance::{self, Moved, Movement};
 use crate::rows::consumption::NewConsumptionRow;
 use crate::rows::idempotency::{self, NewIdempotencyRow};
+use crate::rows::list_total::{self, Deltas, Key};
 use crate::rows::notification::NewNotificationRow;
 use crate::rows::order::{
     self, NewOrderRow, OrderUpdate, ACTIVE_QUOTA_KEY, ACTIVE_RESOURCE_NAME_KEY,
@@ -208,6 +213,9 @@ pub(crate) fn write(
         record_key(conn, record)?;
     }
     write_orders(conn, change.orders(), batched)?;
+    for created in change.resources() {
+        resources::record(conn, created, to_db_time(at))?;
+    }
     let rows = change
         .rows()
         .iter()
@@ -225,7 +233,6 @@ pub(crate) fn write(
     for update in change.payment_updates() {
         update_payment(conn, update)?;
     }
-    move_ledger(conn, change.ledger(), to_db_time(at), batched)?;
     write_events(conn, change.events(), endpoints)?;
     let mut queued = Vec::with_capacity(change.tasks().len());
     for queued_task in change.tasks() {
@@ -241,7 +248,35 @@ pub(crate) fn write(
             .into());
         }
     }
+    // Every change of a project updates the same balance and totals, and each such row
+    // stays locked until the commit: written last, they are held for the least time.
+    move_ledger(conn, change.ledger(), to_db_time(at), batched)?;
+    list_total::apply(conn, &totals(change))?;
     Ok(queued)
+}
+
+/// What `change` adds to the list totals: one order more for each insert in its status,
+/// an update moving its order from the status it was decided from to its new one, one
+/// row more for each row.
+fn totals(change: &Change) -> Deltas<'_> {
+    let mut deltas = Deltas::default();
+    for write in change.orders() {
+        let order = write.order();
+        let key = |status: OrderStatus| {
+            Key::order(order.project.as_str(), status.code(), order.region.as_str())
+        };
+        if let OrderWrite::Update {
+            expected_status, ..
+        } = write
+        {
+            deltas.add(key(*expected_status), -1);
+        }
+        deltas.add(key(order.status), 1);
+    }
+    for row in change.rows() {
+        deltas.add(Key::usage(row.project.as_str(), row.region.as_str()), 1);
+    }
+    deltas
 }
 
 /// When the change happened, for the balances it moves and the tasks it queues: the latest

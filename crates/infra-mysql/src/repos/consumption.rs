@@ -28,8 +28,8 @@ impl ConsumptionRepository for ConsumptionStore {
     async fn list(&self, filter: UsageFilter, page: PageRequest) -> Result<Page<Consumption>> {
         self.db
             .read(move |conn| {
-                let total = consumption::count(conn, &filter)?;
-                let items = consumption::list(conn, &filter, Window::of(page))?
+                let (rows, total) = consumption::page(conn, &filter, Window::of(page))?;
+                let items = rows
                     .into_iter()
                     .map(Consumption::try_from)
                     .collect::<Result<Vec<_>>>()?;

@@ -74,7 +74,7 @@ impl LedgerRepository for LedgerStore {
     ) -> Result<Page<Recharge>> {
         let project = project.clone();
         self.db
-            .read(move |conn| {
+            .snapshot(move |conn| {
                 let total = recharge::count(conn, project.as_str())?;
                 let items = recharge::list(conn, project.as_str(), Window::of(page))?
                     .into_iter()

@@ -31,7 +31,7 @@ impl NotificationRepository for NotificationStore {
         page: PageRequest,
     ) -> Result<Page<Notification>> {
         self.db
-            .read(move |conn| {
+            .snapshot(move |conn| {
                 let total = notification::count(conn, &filter)?;
                 let items = notification::list(conn, &filter, Window::of(page))?
                     .into_iter()

@@ -64,8 +64,7 @@ impl OrderRepository for OrderStore {
     async fn list(&self, filter: OrderFilter, page: PageRequest) -> Result<Page<Order>> {
         self.db
             .read(move |conn| {
-                let total = order::count(conn, &filter)?;
-                let rows = order::list(conn, &filter, Window::of(page))?;
+                let (rows, total) = order::page(conn, &filter, Window::of(page))?;
                 let items = rows
                     .into_iter()
                     .map(Order::try_from)

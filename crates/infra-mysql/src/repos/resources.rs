@@ -112,6 +112,12 @@ impl Provisioning for ResourceStore {
             })
             .await
     }
+
+    /// The records are this database's: the change that opens an order records its
+    /// resource (see [`record`]).
+    fn kept_in_store(&self, _resource: &Resource) -> bool {
+        true
+    }
 }
 
 /// Records the order's resource unless it already has one (a repeat of the same order).
@@ -123,6 +129,16 @@ fn provision(
     if resource::find(conn, wanted.order_id.as_str())?.is_some() {
         return Ok(());
     }
+    record(conn, wanted, at)
+}
+
+/// Records a new resource: `DuplicateResourceName` when a live one of the project, region
+/// and kind holds its name; nothing when the same order recorded it concurrently.
+pub(crate) fn record(
+    conn: &mut DbConnection,
+    wanted: &Resource,
+    at: DbTime,
+) -> std::result::Result<(), RepoError> {
     let name = wanted.name.as_ref().map(ResourceName::as_str);
     let row = NewResourceRow {
         order_id: wanted.order_id.as_str(),

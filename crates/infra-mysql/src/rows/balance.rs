@@ -5,7 +5,7 @@
 
 use diesel::prelude::*;
 
-use crate::backend::{DbConnection, DbTime};
+use crate::backend::{execute_cached, DbConnection, DbTime};
 use crate::error::{classify, Failure};
 use crate::schema::balance::{self, dsl};
 
@@ -139,17 +139,19 @@ pub(crate) fn shift(
     at: DbTime,
 ) -> QueryResult<bool> {
     let (_, ceiling) = movement.safe_range();
-    diesel::update(
-        balance::table
-            .filter(dsl::account_id.eq(movement.project))
-            .filter(dsl::amount.ge(movement.floor()))
-            .filter(dsl::amount.le(ceiling)),
+    execute_cached(
+        conn,
+        diesel::update(
+            balance::table
+                .filter(dsl::account_id.eq(movement.project))
+                .filter(dsl::amount.ge(movement.floor()))
+                .filter(dsl::amount.le(ceiling)),
+        )
+        .set((
+            dsl::amount.eq(dsl::amount - movement.amount),
+            dsl::update_time.eq(at),
+        )),
     )
-    .set((
-        dsl::amount.eq(dsl::amount - movement.amount),
-        dsl::update_time.eq(at),
-    ))
-    .execute(conn)
     .map(|rows| rows == 1)
 }
 
@@ -159,13 +161,15 @@ fn check(conn: &mut DbConnection, movement: Movement<'_>) -> QueryResult<Moved> 
     let Some(requires) = movement.requires else {
         return Ok(Moved::Done);
     };
-    let matched = diesel::update(
-        balance::table
-            .filter(dsl::account_id.eq(movement.project))
-            .filter(dsl::amount.ge(requires)),
-    )
-    .set(dsl::amount.eq(dsl::amount))
-    .execute(conn)?;
+    let matched = execute_cached(
+        conn,
+        diesel::update(
+            balance::table
+                .filter(dsl::account_id.eq(movement.project))
+                .filter(dsl::amount.ge(requires)),
+        )
+        .set(dsl::amount.eq(dsl::amount)),
+    )?;
     if matched == 1 {
         return Ok(Moved::Done);
     }

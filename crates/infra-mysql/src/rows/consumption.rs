@@ -2,9 +2,10 @@
 
 use diesel::prelude::*;
 
+use domain::ids::Region;
 use domain::ports::UsageFilter;
 
-use super::Window;
+use super::{list_total, Window};
 use crate::backend::{self, DbConnection, DbTime, MultiBackend};
 use crate::schema::consuming_history::{self, dsl};
 
@@ -65,22 +66,44 @@ fn filtered<'a>(filter: &'a UsageFilter) -> consuming_history::BoxedQuery<'a, Mu
     query
 }
 
-/// Newest time first; among rows of the same time, the newest row first.
-pub(crate) fn list(
+/// A page of the rows `filter` picks, newest time first (among rows of the same time, the
+/// newest row first), with the total of the whole list, in one statement: the page read in
+/// the order of the (project, [region,] time, id) index; the total a subquery of
+/// DF_LIST_TOTAL, or for one order's rows their count over the order's key (an order has
+/// a row per cycle, however large its project). A page past the end has no row to carry
+/// the total: it is then read alone.
+pub(crate) fn page(
     conn: &mut DbConnection,
     filter: &UsageFilter,
     window: Window,
-) -> QueryResult<Vec<ConsumptionRow>> {
-    filtered(filter)
-        .order((dsl::consume_time.desc(), dsl::id.desc()))
-        .limit(window.limit)
-        .offset(window.offset)
-        .select(ConsumptionRow::as_select())
-        .load(conn)
-}
-
-pub(crate) fn count(conn: &mut DbConnection, filter: &UsageFilter) -> QueryResult<i64> {
-    filtered(filter).count().get_result(conn)
+) -> QueryResult<(Vec<ConsumptionRow>, i64)> {
+    macro_rules! page_with {
+        ($total:expr, $alone:ty) => {{
+            let rows: Vec<(ConsumptionRow, Option<i64>)> = filtered(filter)
+                .order((dsl::consume_time.desc(), dsl::id.desc()))
+                .limit(window.limit)
+                .offset(window.offset)
+                .select((ConsumptionRow::as_select(), $total.single_value()))
+                .load(conn)?;
+            let total = match rows.first() {
+                Some((_, total)) => *total,
+                None => $total.get_result::<$alone>(conn)?.into(),
+            };
+            (rows, total)
+        }};
+    }
+    let region = filter.region.as_ref().map(Region::as_str);
+    let (rows, total) = match &filter.order {
+        None => page_with!(
+            list_total::usages(filter.project.as_str(), region),
+            Option<i64>
+        ),
+        Some(_) => page_with!(filtered(filter).count(), i64),
+    };
+    Ok((
+        rows.into_iter().map(|(row, _)| row).collect(),
+        total.unwrap_or_default(),
+    ))
 }
 
 pub(crate) fn for_order(

@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use crate::backend::{DbConnection, DbTime};
+use crate::backend::{execute_cached, DbConnection, DbTime};
 use crate::schema::idempotency_key::{self, dsl};
 
 #[derive(Debug, Queryable, Selectable)]
@@ -27,10 +27,11 @@ pub(crate) struct NewIdempotencyRow<'a> {
 
 /// Records the key; a unique violation if the project already used it.
 pub(crate) fn insert(conn: &mut DbConnection, row: &NewIdempotencyRow<'_>) -> QueryResult<()> {
-    diesel::insert_into(idempotency_key::table)
-        .values(row)
-        .execute(conn)
-        .map(drop)
+    execute_cached(
+        conn,
+        diesel::insert_into(idempotency_key::table).values(row),
+    )
+    .map(drop)
 }
 
 pub(crate) fn find(

@@ -5,6 +5,7 @@
 pub(crate) mod balance;
 pub(crate) mod consumption;
 pub(crate) mod idempotency;
+pub(crate) mod list_total;
 pub(crate) mod notification;
 pub(crate) mod order;
 pub(crate) mod payment;

@@ -2,10 +2,11 @@
 
 use diesel::prelude::*;
 
+use domain::ids::Region;
 use domain::ports::OrderFilter;
 
-use super::Window;
-use crate::backend::{DbConnection, DbTime, MultiBackend};
+use super::{list_total, Window};
+use crate::backend::{execute_cached, DbConnection, DbTime, MultiBackend};
 use crate::schema::purchase_order::{self, dsl};
 
 /// Marker of the duplicate-name key in unique-violation messages (MySQL names the key,
@@ -94,21 +95,20 @@ pub(crate) struct OrderUpdate<'a> {
 }
 
 pub(crate) fn insert(conn: &mut DbConnection, row: &NewOrderRow<'_>) -> QueryResult<()> {
-    diesel::insert_into(purchase_order::table)
-        .values(row)
-        .execute(conn)
-        .map(drop)
+    execute_cached(conn, diesel::insert_into(purchase_order::table).values(row)).map(drop)
 }
 
 /// Writes the update if the order still has its expected version; returns whether it did.
 pub(crate) fn update(conn: &mut DbConnection, update: &OrderUpdate<'_>) -> QueryResult<bool> {
-    diesel::update(
-        purchase_order::table
-            .filter(dsl::order_id.eq(update.order_id))
-            .filter(dsl::version.eq(update.expected_version)),
+    execute_cached(
+        conn,
+        diesel::update(
+            purchase_order::table
+                .filter(dsl::order_id.eq(update.order_id))
+                .filter(dsl::version.eq(update.expected_version)),
+        )
+        .set(&update.state),
     )
-    .set(&update.state)
-    .execute(conn)
     .map(|rows| rows == 1)
 }
 
@@ -148,22 +148,38 @@ fn filtered<'a>(filter: &'a OrderFilter) -> purchase_order::BoxedQuery<'a, Multi
     query
 }
 
-/// Newest start first; the id breaks ties so pages never overlap or skip.
-pub(crate) fn list(
+/// A page of the orders `filter` picks, newest start first (the id breaks ties, so pages
+/// never overlap or skip), with the total of the whole list: one statement, the page read
+/// in the order of the (project, [region,] status, start) index and the total a subquery
+/// of DF_LIST_TOTAL, so neither grows with the project. A page past the end has no row
+/// to carry the total: it is then read alone.
+pub(crate) fn page(
     conn: &mut DbConnection,
     filter: &OrderFilter,
     window: Window,
-) -> QueryResult<Vec<OrderRow>> {
-    filtered(filter)
+) -> QueryResult<(Vec<OrderRow>, i64)> {
+    let total = || {
+        list_total::total(
+            filter.project.as_str(),
+            list_total::ORDERS,
+            filter.status.code(),
+            filter.region.as_ref().map(Region::as_str),
+        )
+    };
+    let rows: Vec<(OrderRow, Option<i64>)> = filtered(filter)
         .order((dsl::start_time.desc(), dsl::id.desc()))
         .limit(window.limit)
         .offset(window.offset)
-        .select(OrderRow::as_select())
-        .load(conn)
-}
-
-pub(crate) fn count(conn: &mut DbConnection, filter: &OrderFilter) -> QueryResult<i64> {
-    filtered(filter).count().get_result(conn)
+        .select((OrderRow::as_select(), total().single_value()))
+        .load(conn)?;
+    let total = match rows.first() {
+        Some((_, total)) => *total,
+        None => total().get_result(conn)?,
+    };
+    Ok((
+        rows.into_iter().map(|(row, _)| row).collect(),
+        total.unwrap_or_default(),
+    ))
 }
 
 /// Every order of the project, oldest first.

@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use crate::backend::{self, DbConnection, DbTime};
+use crate::backend::{self, execute_cached, DbConnection, DbTime};
 use crate::schema::payment::{self, dsl};
 
 /// LAST_ERROR is a VARCHAR(1024) on MySQL; strict mode refuses anything longer.
@@ -96,10 +96,11 @@ pub(crate) fn update(conn: &mut DbConnection, update: &PaymentUpdate<'_>) -> Que
         .filter(dsl::seq.eq(update.seq))
         .filter(dsl::state.eq(update.expected_state));
     let written = match update.expected_attempts {
-        Some(attempts) => diesel::update(target.filter(dsl::attempts.eq(attempts)))
-            .set(&update.state)
-            .execute(conn)?,
-        None => diesel::update(target).set(&update.state).execute(conn)?,
+        Some(attempts) => execute_cached(
+            conn,
+            diesel::update(target.filter(dsl::attempts.eq(attempts))).set(&update.state),
+        )?,
+        None => execute_cached(conn, diesel::update(target).set(&update.state))?,
     };
     Ok(written == 1)
 }

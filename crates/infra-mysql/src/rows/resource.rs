@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use crate::backend::{DbConnection, DbTime};
+use crate::backend::{execute_cached, DbConnection, DbTime};
 use crate::schema::resource::{self, dsl};
 
 /// Marker of the duplicate-name key in unique-violation messages (MySQL names the key,
@@ -34,10 +34,7 @@ pub(crate) struct NewResourceRow<'a> {
 }
 
 pub(crate) fn insert(conn: &mut DbConnection, row: &NewResourceRow<'_>) -> QueryResult<()> {
-    diesel::insert_into(resource::table)
-        .values(row)
-        .execute(conn)
-        .map(drop)
+    execute_cached(conn, diesel::insert_into(resource::table).values(row)).map(drop)
 }
 
 pub(crate) fn find(conn: &mut DbConnection, order_id: &str) -> QueryResult<Option<ResourceRow>> {

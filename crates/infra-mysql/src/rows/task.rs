@@ -4,7 +4,7 @@
 
 use diesel::prelude::*;
 
-use crate::backend::{self, DbConnection, DbTime};
+use crate::backend::{self, execute_cached, DbConnection, DbTime};
 use crate::schema::resource_task::{self, dsl};
 
 /// LAST_ERROR is a VARCHAR(1024) on MySQL; strict mode refuses anything longer.
@@ -46,9 +46,7 @@ pub(crate) struct NewTaskRow<'a> {
 /// Queues the task and returns its id. One statement per task: a multi-row insert tells
 /// only its first id, and MySQL's interleaved auto-increment does not promise the rest.
 pub(crate) fn insert(conn: &mut DbConnection, row: &NewTaskRow<'_>) -> QueryResult<i64> {
-    diesel::insert_into(resource_task::table)
-        .values(row)
-        .execute(conn)?;
+    execute_cached(conn, diesel::insert_into(resource_task::table).values(row))?;
     backend::last_insert_id(conn)
 }
 
@@ -145,9 +143,9 @@ pub(crate) fn cancel(conn: &mut DbConnection, id: i64, at: CancelledAt) -> Query
         .filter(dsl::attempts.eq(0))
         .filter(dsl::done_at.is_null());
     let rows = match at {
-        CancelledAt::At(at) => diesel::update(target)
-            .set(dsl::done_at.eq(Some(at)))
-            .execute(conn)?,
+        CancelledAt::At(at) => {
+            execute_cached(conn, diesel::update(target).set(dsl::done_at.eq(Some(at))))?
+        }
         CancelledAt::Created => diesel::update(target)
             .set(dsl::done_at.eq(dsl::created_at.nullable()))
             .execute(conn)?,

@@ -8,7 +8,9 @@ use domain::provisioning::{Resource, ResourceKind};
 use domain::Error;
 use infra_mysql::{ProvisionedResource, ResourceStore};
 
-use crate::common::{both_backends, order, order_id, t, OrderExt, StoppedClock, TestDb};
+use crate::common::{
+    both_backends, commit, opening, order, order_id, t, OrderExt, StoppedClock, TestDb,
+};
 
 const CREATED: &str = "2026-02-01T10:00:00.123456Z";
 const RELEASED: &str = "2026-03-01T10:00:00Z";
@@ -199,5 +201,38 @@ both_backends!(
             }
         }
         assert_eq!(provisioned, 1);
+    }
+);
+
+both_backends!(
+    a_change_opening_an_order_records_its_resource_with_it,
+    |db| {
+        let o = order("o-1").named("vol-1");
+        let mut change = opening(&o, 0);
+        change.create_resource(of(&o));
+        commit(&db, change).await.unwrap();
+        let recorded = found(&db, "o-1").await.expect("recorded");
+        assert_eq!(
+            (recorded.name, recorded.released_at),
+            (o.resource_name.clone(), None)
+        );
+    }
+);
+
+both_backends!(
+    a_change_whose_resource_name_a_live_resource_holds_writes_nothing,
+    |db| {
+        resources(&db)
+            .provision(&of(&order("o-1").named("vol-1")))
+            .await
+            .unwrap();
+        let before = db.snapshot();
+        let o = order("o-2").named("vol-1");
+        let mut change = opening(&o, 0);
+        change.create_resource(of(&o));
+        let outcome = commit(&db, change).await;
+        assert_eq!(outcome, Err(Error::DuplicateResourceName("vol-1".into())));
+        assert_eq!(db.snapshot(), before);
+        assert_eq!(found(&db, "o-2").await, None);
     }
 );

@@ -341,6 +341,45 @@ async fn the_safety_net_release_of_a_written_order_is_cancelled_by_its_commit() 
 }
 
 #[tokio::test]
+async fn a_volume_the_store_keeps_is_created_by_the_order_s_own_change() {
+    let harness = harness();
+    harness.provisioning.keep_in_store();
+    let order = create(&harness, named(&format!("vol-{LEDGER}"), "data"))
+        .await
+        .unwrap();
+    assert_eq!(order.status, OrderStatus::Consuming);
+    let created = harness.store.resources();
+    assert_eq!(created.len(), 1, "{created:?}");
+    assert_eq!(
+        (
+            &created[0].order_id,
+            created[0].name.as_ref().map(|n| n.as_str())
+        ),
+        (&order.id, Some("data"))
+    );
+    assert!(
+        harness.provisioning.log().is_empty(),
+        "nothing created ahead of the order"
+    );
+    assert!(harness.store.open_tasks().is_empty(), "no safety net");
+}
+
+#[tokio::test]
+async fn a_volume_the_store_keeps_is_not_created_when_its_order_is_refused() {
+    let harness = harness();
+    harness.provisioning.keep_in_store();
+    harness.store.fund(&project(), Money::ZERO);
+    let refused = create(&harness, named(&format!("vol-{LEDGER}"), "data")).await;
+    assert!(
+        matches!(refused, Err(Error::InsufficientBalance { .. })),
+        "{refused:?}"
+    );
+    assert!(harness.store.resources().is_empty());
+    assert!(harness.store.orders().is_empty());
+    assert!(harness.provisioning.log().is_empty());
+}
+
+#[tokio::test]
 async fn a_postpaid_order_needs_a_cycle_of_credit_on_the_ledger() {
     let harness = harness();
     harness.store.fund(&project(), money("29.9999"));

@@ -1,0 +1,128 @@
+//! DF_LIST_TOTAL: the totals the list pages show, kept per project so that a page never
+//! counts the project's rows. Orders are counted per status and region, consumption rows
+//! per region; every change adds what it inserts and moves what it changes, in its own
+//! transaction (see `changes`), so a total is exact at every commit. A list without a
+//! region sums its project's few regions. A later filter that takes few values becomes
+//! another key column under the same rule (see docs/architecture.md).
+
+use std::collections::BTreeMap;
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable};
+
+use crate::backend::{self, DbConnection, MultiBackend};
+use crate::schema::list_total::{self, dsl};
+
+/// The orders' totals, by status and region.
+pub(crate) const ORDERS: &str = "orders";
+/// The consumption rows' totals, by region.
+pub(crate) const USAGES: &str = "usages";
+/// The STATUS key of totals of rows that have none.
+const NO_STATUS: i16 = 0;
+
+diesel::define_sql_function! {
+    /// `SUM` of a BIGINT column as a BIGINT (diesel's `sum` is NUMERIC; MySQL answers a
+    /// DECIMAL, which diesel reads as an integer all the same).
+    #[sql_name = "SUM"]
+    #[aggregate]
+    fn sum_of(x: BigInt) -> Nullable<BigInt>;
+}
+
+/// One total: whose, of which list, for which status and region.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Insertable)]
+#[diesel(table_name = list_total)]
+pub(crate) struct Key<'a> {
+    pub account_id: &'a str,
+    pub list: &'static str,
+    pub status: i16,
+    pub region: &'a str,
+}
+
+impl<'a> Key<'a> {
+    pub(crate) fn order(account_id: &'a str, status: i16, region: &'a str) -> Self {
+        Key {
+            account_id,
+            list: ORDERS,
+            status,
+            region,
+        }
+    }
+
+    pub(crate) fn usage(account_id: &'a str, region: &'a str) -> Self {
+        Key {
+            account_id,
+            list: USAGES,
+            status: NO_STATUS,
+            region,
+        }
+    }
+}
+
+/// What a change adds to the totals, in key order: the order in which the upsert locks
+/// their rows, so two changes moving the same totals never wait for each other in a cycle.
+#[derive(Debug, Default)]
+pub(crate) struct Deltas<'a>(BTreeMap<Key<'a>, i64>);
+
+impl<'a> Deltas<'a> {
+    pub(crate) fn add(&mut self, key: Key<'a>, delta: i64) {
+        *self.0.entry(key).or_default() += delta;
+    }
+
+    /// The totals that move, with how much.
+    fn moved(&self) -> Vec<(Key<'a>, i64)> {
+        self.0
+            .iter()
+            .filter(|(_, delta)| **delta != 0)
+            .map(|(key, delta)| (*key, *delta))
+            .collect()
+    }
+}
+
+/// Totals per upsert: five parameters each stays far below either backend's limit.
+const TOTALS_PER_STATEMENT: usize = 1_000;
+
+/// Adds the deltas to their totals, creating the ones missing (one statement for a
+/// request's change).
+pub(crate) fn apply(conn: &mut DbConnection, deltas: &Deltas<'_>) -> QueryResult<()> {
+    for chunk in deltas.moved().chunks(TOTALS_PER_STATEMENT) {
+        backend::add_totals(conn, chunk)?;
+    }
+    Ok(())
+}
+
+/// A total to add to, as the SQLite upsert inserts it.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = list_total)]
+pub(crate) struct TotalRow<'a> {
+    #[diesel(embed)]
+    pub key: Key<'a>,
+    pub total: i64,
+}
+
+/// The total of one project's list of `list`, for one `status` (orders) and, if given,
+/// one `region`; `None` when nothing was ever counted there.
+pub(crate) fn total<'a>(
+    account_id: &'a str,
+    list: &'static str,
+    status: i16,
+    region: Option<&'a str>,
+) -> list_total::BoxedQuery<'a, MultiBackend, Nullable<BigInt>> {
+    let mut query = list_total::table
+        .filter(dsl::account_id.eq(account_id))
+        .filter(dsl::list.eq(list))
+        .filter(dsl::status.eq(status))
+        .select(sum_of(dsl::total))
+        .into_boxed();
+    if let Some(region) = region {
+        query = query.filter(dsl::region.eq(region));
+    }
+    query
+}
+
+/// [`total`] for a project's consumption rows.
+pub(crate) fn usages<'a>(
+    account_id: &'a str,
+    region: Option<&'a str>,
+) -> list_total::BoxedQuery<'a, MultiBackend, Nullable<BigInt>> {
+    total(account_id, USAGES, NO_STATUS, region)
+}
