@@ -114,7 +114,7 @@ impl Provisioning for ResourceStore {
     }
 
     /// The records are this database's: the change that opens an order records its
-    /// resource (see [`record`]).
+    /// resource (see `record`).
     fn kept_in_store(&self, _resource: &Resource) -> bool {
         true
     }
