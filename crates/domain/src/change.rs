@@ -281,6 +281,7 @@ impl Change {
         &self.events
     }
 
+    /// The resources the change creates in the store (see [`ChangeBuilder::create_resource`]).
     pub fn resources(&self) -> &[Resource] {
         &self.resources
     }
