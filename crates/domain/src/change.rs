@@ -309,7 +309,7 @@ impl Change {
         &self.events
     }
 
-    /// The resources of the orders it inserts, recorded with it.
+    /// The resources the change creates in the store (see [`ChangeBuilder::create_resource`]).
     pub fn resources(&self) -> &[Resource] {
         &self.resources
     }

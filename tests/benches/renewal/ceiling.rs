@@ -10,7 +10,8 @@
 //! 5. one multi-row INSERT of their payments (settled by the ledger, one per row);
 //! 6. one `UPDATE … JOIN (SELECT ? AS ORDER_ID, ? AS EXPECTED_VERSION, … UNION ALL …)` of the
 //!    orders' 13 state columns, guarded by each order's version, affected rows checked;
-//! 7. one guarded debit of all the batch's projects (`BALANCE >= CASE …`), checked.
+//! 7. one guarded debit of all the batch's projects (`BALANCE >= CASE …`), checked;
+//! 8. one upsert of the list totals the new rows move (rows per project and region).
 //!
 //! Every value is a bound parameter, times bound as DATETIME, as the service binds them.
 
@@ -253,10 +254,40 @@ fn batch(
     }
     update_orders(conn, &updates)?;
     debit_all(conn, &debits, now)?;
+    add_row_totals(conn, &cycles)?;
     Ok(claimed
         .into_iter()
         .map(|c| (c.deadline, c.order_id))
         .collect())
+}
+
+/// The rows the batch adds to each project's and region's usage total, in one upsert.
+fn add_row_totals(conn: &mut MysqlConnection, cycles: &[Cycle<'_>]) -> Result<()> {
+    let mut totals: BTreeMap<(&str, &str), i64> = BTreeMap::new();
+    for cycle in cycles {
+        *totals
+            .entry((cycle.order.project.as_str(), cycle.order.region.as_str()))
+            .or_default() += 1;
+    }
+    if totals.is_empty() {
+        return Ok(());
+    }
+    let mut query = diesel::sql_query(format!(
+        "INSERT INTO DF_LIST_TOTAL (ACCOUNT_ID, LIST, STATUS, REGION, TOTAL) VALUES {} \
+         ON DUPLICATE KEY UPDATE TOTAL = TOTAL + VALUES(TOTAL)",
+        values(5, totals.len())
+    ))
+    .into_boxed::<Mysql>();
+    for ((project, region), rows) in totals {
+        query = query
+            .bind::<Text, _>(project)
+            .bind::<Text, _>("usages")
+            .bind::<SmallInt, _>(0)
+            .bind::<Text, _>(region)
+            .bind::<BigInt, _>(rows);
+    }
+    query.execute(conn)?;
+    Ok(())
 }
 
 fn placeholders(n: usize) -> String {
