@@ -132,16 +132,9 @@ mod tests {
 
     const DAY: Duration = Duration::from_secs(86_400);
 
-    #[actix_web::test]
-    async fn a_run_settles_the_payments_a_request_left_pending() {
-        let plan = PlanBuilder::default().id("cpu").plan_type("gpu").build();
-        let policy = BillingPolicy {
-            charge_regions: vec![Region::parse("cn-north-1").unwrap()],
-            ..BillingPolicy::default()
-        };
-        let harness = Harness::new(policy, vec![plan], now());
-        let project = ProjectId::parse("demo").unwrap();
-        harness.charging.fund(&project, money("500"));
+    /// An order of `project` left pending: the charge service times out before taking its
+    /// payment, on the request's attempt and on the one made at once after it.
+    async fn pending_order(harness: &Harness, project: ProjectId) -> domain::order::Order {
         harness
             .charging
             .script([ChargeAnswer::TimeOutBeforeTaking; 2]);
@@ -166,6 +159,20 @@ mod tests {
             panic!("{created:?}");
         };
         assert_eq!(order.status, OrderStatus::Pending);
+        order
+    }
+
+    #[actix_web::test]
+    async fn a_run_settles_the_payments_a_request_left_pending() {
+        let plan = PlanBuilder::default().id("cpu").plan_type("gpu").build();
+        let policy = BillingPolicy {
+            charge_regions: vec![Region::parse("cn-north-1").unwrap()],
+            ..BillingPolicy::default()
+        };
+        let harness = Harness::new(policy, vec![plan], now());
+        let project = ProjectId::parse("demo").unwrap();
+        harness.charging.fund(&project, money("500"));
+        let order = pending_order(&harness, project).await;
         harness.clock.advance(chrono::TimeDelta::minutes(1));
         DeliveryJob::new(harness.usecases.clone(), DELIVERY_INTERVAL, DAY)
             .run_once()
@@ -253,30 +260,7 @@ mod tests {
         let running =
             DeliveryJob::new(harness.usecases.clone(), Duration::from_millis(10), DAY).spawn();
         actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-        harness
-            .charging
-            .script([ChargeAnswer::TimeOutBeforeTaking; 2]);
-        let created = harness
-            .usecases
-            .create_order(
-                &principal("alice"),
-                CreateOrderRequest {
-                    project,
-                    plan_id: PlanId::parse("cpu").unwrap(),
-                    quantities: Quantity::ONE,
-                    region: None,
-                    resource_name: None,
-                    replaces: None,
-                    dry_run: false,
-                    idempotency: None,
-                },
-            )
-            .await
-            .unwrap();
-        let CreateOrderOutcome::Created { order, .. } = created else {
-            panic!("{created:?}");
-        };
-        assert_eq!(order.status, OrderStatus::Pending);
+        let order = pending_order(&harness, project).await;
         harness.clock.advance(chrono::TimeDelta::minutes(1));
         let mut status = None;
         for _ in 0..100 {
