@@ -19,14 +19,17 @@ seed="${FUZZ_SEED-1}"
 bin="${SERVICEUSAGE_BIN:-target/debug/serviceusage}"
 
 # Hypothesis trips over a CPython 3.11 bug ("AST constructor recursion depth mismatch") while
-# describing its strategies: prefer a newer Python where the machine has one.
+# describing its strategies: prefer a newer Python where the machine has one. A candidate must
+# run, not merely be on the PATH: pyenv's shims exist for every installed version but fail for
+# those that are not selected.
 python=
-for candidate in python3.13 python3.12 "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.1[23]*/bin/python3 python3; do
-  if command -v "$candidate" >/dev/null 2>&1; then
+for candidate in "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.1[23]*/bin/python3 python3.13 python3.12 python3; do
+  if "$candidate" -c 'import venv' >/dev/null 2>&1; then
     python=$candidate
     break
   fi
 done
+[ -n "$python" ] || { echo "!! no working python3 found for Schemathesis" >&2; exit 1; }
 
 if [ ! -x "$venv/bin/schemathesis" ] ||
   [ "$("$venv/bin/schemathesis" --version 2>/dev/null | awk '{print $NF}')" != "$SCHEMATHESIS_VERSION" ]; then
