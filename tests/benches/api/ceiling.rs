@@ -1,9 +1,9 @@
 //! The raw-SQL ceiling of the create: what the service's create of a volume order writes
 //! with the embedded provisioning and ledger, straight on MariaDB, without the service — no
 //! HTTP, no domain, no pool — by `clients` threads, one connection each, in a closed loop
-//! like the load generator's. Every value is a bound parameter (`diesel::sql_query`, which
-//! diesel prepares anew for every execution: the service's cached INSERTs and SELECTs
-//! skip that round trip, its UPDATEs do not).
+//! like the load generator's. Every value is a bound parameter, and every statement is
+//! prepared once per connection ([`execute`]), as the service's are; the transaction opens
+//! with one text command where the service sends two prepared ones.
 //!
 //! The statements are all in [`create_order`]: keep it in step with the service.
 
@@ -11,8 +11,13 @@ use std::time::{Duration, Instant};
 
 use blackbox_tests::catalog::VOLUME;
 use chrono::{Months, NaiveDateTime, Utc};
+use diesel::backend::Backend;
+use diesel::connection::Connection;
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::mysql::Mysql;
 use diesel::prelude::*;
+use diesel::query_builder::bind_collector::RawBytesBindCollector;
+use diesel::query_builder::{CollectedQuery, MoveableBindCollector, QueryBuilder, QueryFragment};
 use diesel::sql_types::{BigInt, Bool, Datetime, Integer, Nullable, SmallInt, Text};
 use diesel::MysqlConnection;
 
@@ -29,10 +34,6 @@ const LEDGER: i16 = 0;
 const NEW: i16 = 0;
 const DEDUCTION: i16 = 0;
 const SETTLED: i16 = 1;
-/// ACTION of the safety-net release ("release unless committed").
-const RELEASE_UNLESS_COMMITTED: i16 = 0;
-/// When the safety net is due, if the create never commits.
-const SAFETY_NET_MINUTES: i64 = 5;
 /// Who creates (the demo admin).
 const CREATOR: &str = "admin";
 
@@ -44,17 +45,19 @@ pub struct NewOrder<'a> {
     pub now: NaiveDateTime,
 }
 
-#[derive(QueryableByName)]
-struct Id {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-}
-
-/// A resource already recorded for the order (a repeated create).
-#[derive(QueryableByName)]
-struct Recorded {
-    #[diesel(sql_type = Text, column_name = ORDER_ID)]
-    order_id: String,
+/// Runs `query` as a statement prepared once per connection: diesel never caches a
+/// `sql_query`, and preparing it anew would cost the ceiling a round trip per statement
+/// that the service does not pay.
+fn execute(conn: &mut MysqlConnection, query: &impl QueryFragment<Mysql>) -> QueryResult<usize> {
+    let mut builder = <Mysql as Backend>::QueryBuilder::default();
+    query.to_sql(&mut builder, &Mysql)?;
+    let mut binds = RawBytesBindCollector::<Mysql>::new();
+    query.collect_binds(&mut binds, &mut (), &Mysql)?;
+    conn.execute_returning_count(&CollectedQuery::new(
+        builder.finish(),
+        true,
+        binds.moveable(),
+    ))
 }
 
 /// Begins a transaction with `sql`, runs `work`, commits (rolls back on an error), the way
@@ -78,119 +81,83 @@ fn transaction<T>(
 }
 
 /// THE STATEMENTS OF ONE CREATE, as the service issues them (volume plan, embedded
-/// provisioning and ledger, no idempotency key, no webhook), transaction by transaction.
-/// Derived from `crates/infra-mysql` (`repos/tasks.rs` `enqueue`, `repos/resources.rs`
-/// `provision`, `repos/changes.rs` `write`, and the `rows/*.rs` they call) and checked
-/// against MariaDB's general log of one create on 2026-12-06: the same statements, columns,
-/// `DEFAULT`s and values, in the same three transactions. Left out: the pool's `SELECT 1`
-/// on each of the service's three checkouts, which is plumbing, not the create. Update
-/// this function when the service's create changes.
+/// provisioning and ledger, no idempotency key, no webhook): one transaction. Derived from
+/// `crates/infra-mysql` (`repos/changes.rs` `write`, the `rows/*.rs` it calls, and
+/// `backend.rs` `add_totals`) and checked against MariaDB's general log of one create: the
+/// same statements, columns, `DEFAULT`s and values, in the same order. Update this function
+/// when the service's create changes.
 pub fn create_order(conn: &mut MysqlConnection, order: &NewOrder<'_>) -> QueryResult<()> {
     let price = VOLUME.price;
     let deadline = order
         .now
         .checked_add_months(Months::new(1))
         .unwrap_or(order.now);
-    let net_due = order.now + chrono::TimeDelta::minutes(SAFETY_NET_MINUTES);
-    // 1. The safety-net release, queued before the resource exists.
-    let task = transaction(conn, "BEGIN", |conn| {
-        diesel::sql_query(
-            "INSERT INTO DF_RESOURCE_TASK (ORDER_ID, ACCOUNT_ID, REGION, PLAN_ID, PLAN_TYPE, \
-             KIND, RESOURCE_NAME, CREATOR, ACTION, CREATED_AT, ATTEMPTS, NEXT_ATTEMPT_AT) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind::<Text, _>(order.order_id)
-        .bind::<Text, _>(order.project)
-        .bind::<Text, _>(VOLUME.region)
-        .bind::<Text, _>(VOLUME.id)
-        .bind::<Text, _>(VOLUME.plan_type)
-        .bind::<Text, _>("volume")
-        .bind::<Nullable<Text>, _>(Some(order.resource_name))
-        .bind::<Text, _>(CREATOR)
-        .bind::<SmallInt, _>(RELEASE_UNLESS_COMMITTED)
-        .bind::<Datetime, _>(net_due)
-        .bind::<Integer, _>(0)
-        .bind::<Datetime, _>(net_due)
-        .execute(conn)?;
-        diesel::sql_query("SELECT CAST(LAST_INSERT_ID() AS SIGNED) AS id").get_result::<Id>(conn)
-    })?;
-    // 2. The resource, recorded by the embedded provisioning.
-    transaction(conn, "BEGIN", |conn| {
-        let recorded: Vec<Recorded> = diesel::sql_query(
-            "SELECT ORDER_ID, ACCOUNT_ID, REGION, KIND, NAME, CREATED_AT, RELEASED_AT \
-             FROM DF_RESOURCE WHERE ORDER_ID = ? LIMIT ?",
-        )
-        .bind::<Text, _>(order.order_id)
-        .bind::<BigInt, _>(1)
-        .load(conn)?;
-        if recorded.iter().any(|r| r.order_id == order.order_id) {
-            return Ok(0);
-        }
-        diesel::sql_query(
-            "INSERT INTO DF_RESOURCE (ORDER_ID, ACCOUNT_ID, REGION, KIND, NAME, ACTIVE_NAME, \
-             CREATED_AT) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind::<Text, _>(order.order_id)
-        .bind::<Text, _>(order.project)
-        .bind::<Text, _>(VOLUME.region)
-        .bind::<Text, _>("volume")
-        .bind::<Nullable<Text>, _>(Some(order.resource_name))
-        .bind::<Nullable<Text>, _>(Some(order.resource_name))
-        .bind::<Datetime, _>(order.now)
-        .execute(conn)
-    })?;
-    // 3. The change: the order, its first row and payment, the debit, the event, and the
-    // safety net cancelled.
     transaction(
         conn,
         "SET TRANSACTION ISOLATION LEVEL READ COMMITTED; BEGIN",
         |conn| {
-            diesel::sql_query(
-                "INSERT INTO DF_PURCHASE_ORDER (ORDER_ID, ACCOUNT_ID, REGION, PLAN_ID, \
+            execute(
+                conn,
+                &diesel::sql_query(
+                    "INSERT INTO DF_PURCHASE_ORDER (ORDER_ID, ACCOUNT_ID, REGION, PLAN_ID, \
                  PLAN_TYPE, CHARGING_MODE, QUANTITIES, CYCLE, KEEPER, START_TIME, CREATOR, \
                  RESOURCE_NAME, REPLACES, STATUS, END_TIME, DEADLINE_TIME, LAST_CONSUME_ID, \
                  RENEW_RETRIES, LAST_WARNED_AT, PRICE, VERSION, PAYMENT_SEQ, AWAITING_PAYMENT, \
                  REPLACED_BY, ACTIVE_RESOURCE_NAME, ACTIVE_QUOTA) \
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, DEFAULT, ?, DEFAULT, ?, ?, ?, \
                  DEFAULT, ?, ?, ?, DEFAULT, DEFAULT, ?, DEFAULT)",
+                )
+                .bind::<Text, _>(order.order_id)
+                .bind::<Text, _>(order.project)
+                .bind::<Text, _>(VOLUME.region)
+                .bind::<Text, _>(VOLUME.id)
+                .bind::<Text, _>(VOLUME.plan_type)
+                .bind::<SmallInt, _>(PREPAID)
+                .bind::<Integer, _>(1)
+                .bind::<SmallInt, _>(MONTHLY)
+                .bind::<SmallInt, _>(LEDGER)
+                .bind::<Datetime, _>(order.now)
+                .bind::<Text, _>(CREATOR)
+                .bind::<Nullable<Text>, _>(Some(order.resource_name))
+                .bind::<SmallInt, _>(CONSUMING)
+                .bind::<Datetime, _>(deadline)
+                .bind::<Integer, _>(1)
+                .bind::<Integer, _>(0)
+                .bind::<BigInt, _>(price)
+                .bind::<Integer, _>(0)
+                .bind::<Integer, _>(1)
+                .bind::<Nullable<Text>, _>(Some(order.resource_name)),
+            )?;
+            execute(conn, &diesel::sql_query(
+                "INSERT INTO DF_RESOURCE (ORDER_ID, ACCOUNT_ID, REGION, KIND, NAME, ACTIVE_NAME, \
+                 CREATED_AT) VALUES (?, ?, ?, ?, ?, ?, ?)",
             )
             .bind::<Text, _>(order.order_id)
             .bind::<Text, _>(order.project)
             .bind::<Text, _>(VOLUME.region)
-            .bind::<Text, _>(VOLUME.id)
-            .bind::<Text, _>(VOLUME.plan_type)
-            .bind::<SmallInt, _>(PREPAID)
-            .bind::<Integer, _>(1)
-            .bind::<SmallInt, _>(MONTHLY)
-            .bind::<SmallInt, _>(LEDGER)
+            .bind::<Text, _>("volume")
+            .bind::<Nullable<Text>, _>(Some(order.resource_name))
+            .bind::<Nullable<Text>, _>(Some(order.resource_name))
             .bind::<Datetime, _>(order.now)
-            .bind::<Text, _>(CREATOR)
-            .bind::<Nullable<Text>, _>(Some(order.resource_name))
-            .bind::<SmallInt, _>(CONSUMING)
-            .bind::<Datetime, _>(deadline)
-            .bind::<Integer, _>(1)
-            .bind::<Integer, _>(0)
-            .bind::<BigInt, _>(price)
-            .bind::<Integer, _>(0)
-            .bind::<Integer, _>(1)
-            .bind::<Nullable<Text>, _>(Some(order.resource_name))
-            .execute(conn)?;
-            diesel::sql_query(
-                "INSERT INTO DF_CONSUMING_HISTORY (ORDER_ID, CONSUME_ID, CONSUMING, \
+            )?;
+            execute(
+                conn,
+                &diesel::sql_query(
+                    "INSERT INTO DF_CONSUMING_HISTORY (ORDER_ID, CONSUME_ID, CONSUMING, \
                  CONSUME_TIME, DEADLINE_TIME, ACCOUNT_ID, REGION, PLAN_ID, KIND) \
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind::<Text, _>(order.order_id)
-            .bind::<Integer, _>(1)
-            .bind::<BigInt, _>(price)
-            .bind::<Datetime, _>(order.now)
-            .bind::<Datetime, _>(deadline)
-            .bind::<Text, _>(order.project)
-            .bind::<Text, _>(VOLUME.region)
-            .bind::<Text, _>(VOLUME.id)
-            .bind::<SmallInt, _>(NEW)
-            .execute(conn)?;
-            diesel::sql_query(
+                )
+                .bind::<Text, _>(order.order_id)
+                .bind::<Integer, _>(1)
+                .bind::<BigInt, _>(price)
+                .bind::<Datetime, _>(order.now)
+                .bind::<Datetime, _>(deadline)
+                .bind::<Text, _>(order.project)
+                .bind::<Text, _>(VOLUME.region)
+                .bind::<Text, _>(VOLUME.id)
+                .bind::<SmallInt, _>(NEW),
+            )?;
+            execute(conn, &diesel::sql_query(
                 "INSERT INTO DF_PAYMENT (ORDER_ID, SEQ, ACCOUNT_ID, REGION, KEEPER, DIRECTION, \
                  AMOUNT, CONSUME_ID, ROW_KIND, PERIOD_FROM, PERIOD_UNTIL, DEFERRED, STATE, \
                  CREATED_AT, SETTLED_AT, ATTEMPTS, NEXT_ATTEMPT_AT, LAST_ERROR) \
@@ -213,43 +180,54 @@ pub fn create_order(conn: &mut MysqlConnection, order: &NewOrder<'_>) -> QueryRe
             .bind::<Nullable<Datetime>, _>(Some(order.now))
             .bind::<Integer, _>(0)
             .bind::<Datetime, _>(order.now)
-            .execute(conn)?;
-            let debited = diesel::sql_query(
-                "UPDATE DF_BALANCE SET BALANCE = BALANCE - ?, UPDATE_TIME = ? \
+            )?;
+            execute(
+                conn,
+                &diesel::sql_query(
+                    "INSERT INTO DF_NOTIFICATION (ACCOUNT_ID, REGION, ORDER_ID, KIND, AMOUNT, \
+                 MESSAGE, CREATE_TIME) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind::<Text, _>(order.project)
+                .bind::<Text, _>(VOLUME.region)
+                .bind::<Text, _>(order.order_id)
+                .bind::<Text, _>("order_created")
+                .bind::<Nullable<BigInt>, _>(Some(price))
+                .bind::<Text, _>(&format!("opened on plan {}", VOLUME.id))
+                .bind::<Datetime, _>(order.now),
+            )?;
+            let debited = execute(
+                conn,
+                &diesel::sql_query(
+                    "UPDATE DF_BALANCE SET BALANCE = BALANCE - ?, UPDATE_TIME = ? \
                  WHERE ACCOUNT_ID = ? AND BALANCE >= ? AND BALANCE <= ?",
-            )
-            .bind::<BigInt, _>(price)
-            .bind::<Datetime, _>(order.now)
-            .bind::<Text, _>(order.project)
-            .bind::<BigInt, _>(price)
-            .bind::<BigInt, _>(i64::MAX)
-            .execute(conn)?;
+                )
+                .bind::<BigInt, _>(price)
+                .bind::<Datetime, _>(order.now)
+                .bind::<Text, _>(order.project)
+                .bind::<BigInt, _>(price)
+                .bind::<BigInt, _>(i64::MAX),
+            )?;
             if debited != 1 {
                 return Err(diesel::result::Error::RollbackTransaction);
             }
-            diesel::sql_query(
-                "INSERT INTO DF_NOTIFICATION (ACCOUNT_ID, REGION, ORDER_ID, KIND, AMOUNT, \
-                 MESSAGE, CREATE_TIME) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind::<Text, _>(order.project)
-            .bind::<Text, _>(VOLUME.region)
-            .bind::<Text, _>(order.order_id)
-            .bind::<Text, _>("order_created")
-            .bind::<Nullable<BigInt>, _>(Some(price))
-            .bind::<Text, _>(&format!("opened on plan {}", VOLUME.id))
-            .bind::<Datetime, _>(order.now)
-            .execute(conn)?;
-            let cancelled = diesel::sql_query(
-                "UPDATE DF_RESOURCE_TASK SET DONE_AT = ? \
-                 WHERE ID = ? AND ATTEMPTS = ? AND DONE_AT IS NULL",
-            )
-            .bind::<Nullable<Datetime>, _>(Some(order.now))
-            .bind::<BigInt, _>(task.id)
-            .bind::<Integer, _>(0)
-            .execute(conn)?;
-            if cancelled != 1 {
-                return Err(diesel::result::Error::RollbackTransaction);
-            }
+            execute(
+                conn,
+                &diesel::sql_query(
+                    "INSERT INTO DF_LIST_TOTAL (ACCOUNT_ID, LIST, STATUS, REGION, TOTAL) \
+                 VALUES (?, ?, ?, ?, ?), (?, ?, ?, ?, ?) \
+                 ON DUPLICATE KEY UPDATE TOTAL = TOTAL + VALUES(TOTAL)",
+                )
+                .bind::<Text, _>(order.project)
+                .bind::<Text, _>("orders")
+                .bind::<SmallInt, _>(CONSUMING)
+                .bind::<Text, _>(VOLUME.region)
+                .bind::<BigInt, _>(1)
+                .bind::<Text, _>(order.project)
+                .bind::<Text, _>("usages")
+                .bind::<SmallInt, _>(0)
+                .bind::<Text, _>(VOLUME.region)
+                .bind::<BigInt, _>(1),
+            )?;
             Ok(())
         },
     )
