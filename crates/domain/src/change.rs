@@ -23,7 +23,7 @@ use crate::money::Money;
 use crate::notification::Notification;
 use crate::order::{Order, OrderStatus};
 use crate::payment::{LedgerMove, MoneyKeeper, Payment, PaymentId, PaymentState};
-use crate::provisioning::{NewTask, Resource};
+use crate::provisioning::{NewTask, Resource, TaskAction};
 
 /// One order written by a change.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -91,9 +91,10 @@ pub struct ChangeBuilder {
 
 /// A sealed change: what the store writes in one transaction, in this order — the
 /// idempotency record (so a repeated request is told apart before anything else can refuse
-/// it), order updates and inserts (as listed), the resources it creates, rows, new
-/// payments, payment updates, events, tasks (queued, then cancelled), ledger movements (last: every change of a project moves
-/// the same balance, which the store holds locked from then until the commit).
+/// it), order updates and inserts (as listed), the resources it creates, then those it
+/// releases, rows, new payments, payment updates, events, tasks (queued, then cancelled),
+/// ledger movements (last: every change of a project moves the same balance, which the
+/// store holds locked from then until the commit).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Change {
     orders: Vec<OrderWrite>,
@@ -103,6 +104,7 @@ pub struct Change {
     ledger: Vec<LedgerMove>,
     events: Vec<Notification>,
     resources: Vec<Resource>,
+    released: Vec<Resource>,
     tasks: Vec<NewTask>,
     cancelled_tasks: Vec<u64>,
     idempotency: Option<IdempotencyRecord>,
@@ -270,6 +272,7 @@ impl Change {
             merged.ledger.extend(change.ledger.iter().cloned());
             merged.events.extend(change.events.iter().cloned());
             merged.resources.extend(change.resources.iter().cloned());
+            merged.released.extend(change.released.iter().cloned());
             merged.tasks.extend(change.tasks.iter().cloned());
             merged
                 .cancelled_tasks
@@ -314,6 +317,25 @@ impl Change {
         &self.resources
     }
 
+    /// The resources the change releases in the store (see [`Change::release_in_store`]).
+    pub fn released(&self) -> &[Resource] {
+        &self.released
+    }
+
+    /// Releases in the change itself the resources whose release it queues as a task and
+    /// that `kept` says the store keeps (see [`crate::ports::Provisioning::kept_in_store`]):
+    /// the release is then part of the change's one transaction, not a task claimed, run
+    /// and marked done in three more after the commit.
+    pub fn release_in_store(mut self, kept: impl Fn(&Resource) -> bool) -> Change {
+        let (released, queued): (Vec<NewTask>, Vec<NewTask>) = std::mem::take(&mut self.tasks)
+            .into_iter()
+            .partition(|task| task.action == TaskAction::Release && kept(&task.resource));
+        self.tasks = queued;
+        self.released
+            .extend(released.into_iter().map(|task| task.resource));
+        self
+    }
+
     /// The resource tasks it queues.
     pub fn tasks(&self) -> &[NewTask] {
         &self.tasks
@@ -338,6 +360,7 @@ impl Change {
             && self.ledger.is_empty()
             && self.events.is_empty()
             && self.resources.is_empty()
+            && self.released.is_empty()
             && self.tasks.is_empty()
             && self.cancelled_tasks.is_empty()
             && self.idempotency.is_none()

@@ -305,3 +305,42 @@ fn a_change_creates_resources_only_for_the_orders_it_opens() {
     let why = refused(updating);
     assert!(why.contains("which it does not open"), "{why}");
 }
+
+#[test]
+fn releases_of_resources_the_store_keeps_become_part_of_the_change_other_tasks_stay() {
+    use crate::provisioning::{ResourceKind, TaskAction};
+    let order = OrderBuilder::default().build();
+    let volume = crate::provisioning::Resource::of(&order).unwrap();
+    let mut quota = volume.clone();
+    quota.kind = ResourceKind::Quota;
+    let mut elsewhere = volume.clone();
+    elsewhere.order_id = OrderId::parse("kept-elsewhere").unwrap();
+    let mut change = ChangeBuilder::new();
+    let mut after = order.clone();
+    after.renew_retries = 1;
+    change.update(&order, after).unwrap();
+    change
+        .task(NewTask::after_change(volume.clone(), now()))
+        .task(NewTask::after_change(quota.clone(), now()))
+        .task(NewTask::after_change(elsewhere.clone(), now()));
+
+    let sealed = change
+        .seal()
+        .unwrap()
+        .release_in_store(|resource| resource.order_id == order.id);
+
+    assert_eq!(sealed.released(), [volume]);
+    let queued: Vec<_> = sealed
+        .tasks()
+        .iter()
+        .map(|task| (&task.resource, task.action))
+        .collect();
+    assert_eq!(
+        queued,
+        [
+            (&quota, TaskAction::SyncQuota),
+            (&elsewhere, TaskAction::Release)
+        ],
+        "a quota is set by its task; a resource kept elsewhere is released by its task"
+    );
+}

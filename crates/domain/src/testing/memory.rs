@@ -52,6 +52,7 @@ struct State {
     recharges: Vec<Recharge>,
     notifications: Vec<Notification>,
     resources: Vec<Resource>,
+    released: Vec<Resource>,
     tasks: BTreeMap<u64, Task>,
     keys: BTreeMap<(ProjectId, String), Remembered>,
 }
@@ -96,6 +97,11 @@ impl MemoryStore {
     /// among the open orders holding them), in the order written.
     pub fn resources(&self) -> Vec<Resource> {
         self.state().resources.clone()
+    }
+
+    /// The resources changes released, the store keeping them, in the order written.
+    pub fn released(&self) -> Vec<Resource> {
+        self.state().released.clone()
     }
 
     /// The tasks not done: (resource's order, action).
@@ -210,6 +216,7 @@ fn apply(state: &mut State, change: &Change) -> Result<Vec<u64>> {
         }
     }
     state.resources.extend(change.resources().iter().cloned());
+    state.released.extend(change.released().iter().cloned());
     for row in change.rows() {
         if state
             .rows

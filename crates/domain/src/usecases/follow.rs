@@ -23,6 +23,7 @@ impl UseCases {
     ///
     /// Errors: those of [`crate::ports::ChangeStore::commit`].
     pub(super) async fn commit(&self, change: Change) -> Result<Committed> {
+        let change = self.releasing_in_store(change);
         let payments = open_payments(&change);
         let tasks = self.ports.changes.commit(change).await?;
         Ok(Committed { payments, tasks })
@@ -33,6 +34,10 @@ impl UseCases {
     ///
     /// Errors: those of [`crate::ports::ChangeStore::commit_each`].
     pub(super) async fn commit_each(&self, changes: Vec<Change>) -> Result<Vec<Result<Committed>>> {
+        let changes: Vec<Change> = changes
+            .into_iter()
+            .map(|change| self.releasing_in_store(change))
+            .collect();
         let payments: Vec<Vec<Payment>> = changes.iter().map(open_payments).collect();
         let written = self.ports.changes.commit_each(changes).await?;
         Ok(written
@@ -40,6 +45,12 @@ impl UseCases {
             .zip(payments)
             .map(|(tasks, payments)| tasks.map(|tasks| Committed { payments, tasks }))
             .collect())
+    }
+
+    /// `change` with the releases of resources the store keeps made part of it (see
+    /// [`Change::release_in_store`]): nothing is left to run after the commit for those.
+    fn releasing_in_store(&self, change: Change) -> Change {
+        change.release_in_store(|resource| self.ports.provisioning.kept_in_store(resource))
     }
 
     /// Sends the payments `committed` recorded that no order waits for (refunds, settlements

@@ -216,6 +216,9 @@ pub(crate) fn write(
     for created in change.resources() {
         resources::record(conn, created, to_db_time(at))?;
     }
+    for released in change.released() {
+        resources::release(conn, released, to_db_time(at))?;
+    }
     let rows = change
         .rows()
         .iter()

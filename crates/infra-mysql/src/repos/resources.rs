@@ -80,36 +80,12 @@ impl Provisioning for ResourceStore {
             .await
     }
 
-    /// Releases the order's record and, for a named resource, the live one holding its
-    /// name (a switch carries a volume or instance over to the new order without recording
-    /// it again); for a quota, every live quota record of the project in the region (the
-    /// quota is one setting of the project's, which a release resets).
+    /// See [`release`].
     async fn release(&self, resource: &Resource) -> Result<()> {
         let at = to_db_time(self.clock.now());
         let resource = resource.clone();
         self.db
-            .write(move |conn| {
-                let kind = kind_label(resource.kind);
-                resource::release(conn, resource.order_id.as_str(), at)?;
-                if resource.kind == ResourceKind::Quota {
-                    resource::release_quotas(
-                        conn,
-                        resource.project.as_str(),
-                        resource.region.as_str(),
-                        kind,
-                        at,
-                    )?;
-                } else if let Some(name) = &resource.name {
-                    let held = NamedResource {
-                        account_id: resource.project.as_str(),
-                        region: resource.region.as_str(),
-                        kind,
-                        name: name.as_str(),
-                    };
-                    resource::release_named(conn, &held, at)?;
-                }
-                Ok(())
-            })
+            .write(move |conn| Ok(release(conn, &resource, at)?))
             .await
     }
 
@@ -118,6 +94,38 @@ impl Provisioning for ResourceStore {
     fn kept_in_store(&self, _resource: &Resource) -> bool {
         true
     }
+}
+
+/// Releases the order's record and, for a named resource, the live one holding its name (a
+/// switch carries a volume or instance over to the new order without recording it again);
+/// for a quota, every live quota record of the project in the region (the quota is one
+/// setting of the project's, which a release resets). A task runs it, or the change that
+/// ends the order (see `changes`).
+pub(crate) fn release(
+    conn: &mut DbConnection,
+    resource: &Resource,
+    at: DbTime,
+) -> diesel::QueryResult<()> {
+    let kind = kind_label(resource.kind);
+    resource::release(conn, resource.order_id.as_str(), at)?;
+    if resource.kind == ResourceKind::Quota {
+        resource::release_quotas(
+            conn,
+            resource.project.as_str(),
+            resource.region.as_str(),
+            kind,
+            at,
+        )?;
+    } else if let Some(name) = &resource.name {
+        let held = NamedResource {
+            account_id: resource.project.as_str(),
+            region: resource.region.as_str(),
+            kind,
+            name: name.as_str(),
+        };
+        resource::release_named(conn, &held, at)?;
+    }
+    Ok(())
 }
 
 /// Records the order's resource unless it already has one (a repeat of the same order).

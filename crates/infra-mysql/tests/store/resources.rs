@@ -3,13 +3,15 @@
 use std::sync::Arc;
 
 use domain::order::Order;
+use domain::ports::ChangeStore;
 use domain::ports::Provisioning;
-use domain::provisioning::{Resource, ResourceKind};
+use domain::provisioning::{NewTask, Resource, ResourceKind};
 use domain::Error;
 use infra_mysql::{ProvisionedResource, ResourceStore};
 
 use crate::common::{
-    both_backends, commit, opening, order, order_id, t, OrderExt, StoppedClock, TestDb,
+    both_backends, closing, commit, opening, order, order_id, t, writer, OrderExt, StoppedClock,
+    TestDb,
 };
 
 const CREATED: &str = "2026-02-01T10:00:00.123456Z";
@@ -234,5 +236,30 @@ both_backends!(
         assert_eq!(outcome, Err(Error::DuplicateResourceName("vol-1".into())));
         assert_eq!(db.snapshot(), before);
         assert_eq!(found(&db, "o-2").await, None);
+    }
+);
+
+both_backends!(
+    a_change_ending_an_order_releases_the_resource_the_store_keeps_with_it,
+    |db| {
+        let o = order("o-1").named("vol-1");
+        let mut change = opening(&o, 0);
+        change.create_resource(of(&o));
+        commit(&db, change).await.unwrap();
+        let (ended, mut change) = closing(&o, 0, RELEASED);
+        change.task(NewTask::after_change(of(&ended), t(RELEASED)));
+        let sealed = change.seal().unwrap().release_in_store(|_| true);
+        assert!(sealed.tasks().is_empty(), "{:?}", sealed.tasks());
+
+        let queued = writer(&db).commit(sealed).await.unwrap();
+
+        assert!(queued.is_empty());
+        assert_eq!(db.count("DF_RESOURCE_TASK"), 0, "no task to run after");
+        let released = found(&db, "o-1").await.expect("recorded");
+        assert!(released.released_at.is_some(), "{released:?}");
+        resources(&db)
+            .provision(&of(&order("o-2").named("vol-1")))
+            .await
+            .expect("the name is free again");
     }
 );

@@ -139,6 +139,28 @@ async fn a_cancel_releases_the_orders_volume_by_a_task_it_runs_itself() {
 }
 
 #[tokio::test]
+async fn a_cancel_releases_a_volume_the_store_keeps_in_its_own_change() {
+    let harness = harness();
+    harness.provisioning.keep_in_store();
+    let order = create(&harness, named(&format!("vol-{LEDGER}"), "data"))
+        .await
+        .unwrap();
+    harness
+        .usecases
+        .cancel_order(&principal("alice"), cancel_request(&order.id))
+        .await
+        .unwrap();
+    let released = harness.store.released();
+    assert_eq!(
+        released.iter().map(|r| &r.order_id).collect::<Vec<_>>(),
+        [&order.id],
+        "released by the cancel's change"
+    );
+    assert!(harness.provisioning.log().is_empty(), "no task ran");
+    assert!(harness.store.open_tasks().is_empty(), "none was queued");
+}
+
+#[tokio::test]
 async fn an_ended_order_cannot_be_cancelled_again() {
     let harness = harness();
     let order = create(&harness, request(&format!("cpu-small-{LEDGER}")))
