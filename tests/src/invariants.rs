@@ -14,7 +14,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::{on_backend, Db, Result};
-use crate::schema::{balance, consuming_history, list_total, purchase_order, recharge};
+use crate::schema::{
+    balance, consuming_history, list_total, notification, purchase_order, recharge,
+};
 use crate::seed::CONSUMING;
 
 /// CHARGING_MODE of a postpaid order.
@@ -184,6 +186,14 @@ fn check_totals(db: &mut Db, report: &mut Report) -> Result<()> {
             count_star(),
         ))
         .load(c))?;
+    let notifications: Vec<(String, String, i64)> = on_backend!(&mut *db, |c| notification::table
+        .group_by((notification::account_id, notification::region))
+        .select((notification::account_id, notification::region, count_star()))
+        .load(c))?;
+    let recharges: Vec<(String, i64)> = on_backend!(&mut *db, |c| recharge::table
+        .group_by(recharge::account_id)
+        .select((recharge::account_id, count_star()))
+        .load(c))?;
     let kept: Vec<(String, String, i16, String, i64)> =
         on_backend!(&mut *db, |c| list_total::table
             .filter(list_total::total.ne(0))
@@ -201,6 +211,16 @@ fn check_totals(db: &mut Db, report: &mut Report) -> Result<()> {
         .chain(
             rows.into_iter()
                 .map(|(project, region, n)| ((project, "usages".into(), 0, region), n)),
+        )
+        .chain(
+            notifications
+                .into_iter()
+                .map(|(project, region, n)| ((project, "notifications".into(), 0, region), n)),
+        )
+        .chain(
+            recharges
+                .into_iter()
+                .map(|(project, n)| ((project, "recharges".into(), 0, String::new()), n)),
         )
         .collect();
     let kept: BTreeMap<TotalKey, i64> = kept

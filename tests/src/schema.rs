@@ -198,12 +198,25 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// What the list totals need of DF_NOTIFICATION.
+    #[sql_name = "DF_NOTIFICATION"]
+    notification (id) {
+        #[sql_name = "ID"]
+        id -> BigInt,
+        #[sql_name = "ACCOUNT_ID"]
+        account_id -> Text,
+        #[sql_name = "REGION"]
+        region -> Text,
+    }
+}
+
+diesel::table! {
     /// The totals the list pages show, kept by the service's changes.
     #[sql_name = "DF_LIST_TOTAL"]
     list_total (account_id, list, status, region) {
         #[sql_name = "ACCOUNT_ID"]
         account_id -> Text,
-        /// `orders` or `usages`.
+        /// `orders`, `usages`, `notifications` or `recharges`.
         #[sql_name = "LIST"]
         list -> Text,
         #[sql_name = "STATUS"]

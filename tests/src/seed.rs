@@ -250,11 +250,13 @@ pub fn insert_orders(db: &mut Db, orders: &[NewOrder]) -> Result<()> {
     Ok(())
 }
 
+/// A list total the service keeps (DF_LIST_TOTAL): project, list, status and region.
+type TotalKey<'a> = (&'a str, &'a str, i16, &'a str);
+
 /// Adds the orders, all consuming, and their rows #1 to the list totals the service keeps
 /// beside them (DF_LIST_TOTAL), as its changes do.
 fn count_in_totals(db: &mut Db, orders: &[NewOrder]) -> Result<()> {
-    use diesel::sql_types::{BigInt, SmallInt, Text};
-    let mut totals: BTreeMap<(&str, &str, i16, &str), i64> = BTreeMap::new();
+    let mut totals: BTreeMap<TotalKey<'_>, i64> = BTreeMap::new();
     for order in orders {
         let region = order.plan.region;
         *totals
@@ -266,6 +268,12 @@ fn count_in_totals(db: &mut Db, orders: &[NewOrder]) -> Result<()> {
                 .or_default() += 1;
         }
     }
+    add_totals(db, &totals)
+}
+
+/// Adds `totals` to DF_LIST_TOTAL, creating the totals missing.
+fn add_totals(db: &mut Db, totals: &BTreeMap<TotalKey<'_>, i64>) -> Result<()> {
+    use diesel::sql_types::{BigInt, SmallInt, Text};
     let upsert = match db {
         Db::Mysql(_) => {
             "INSERT INTO DF_LIST_TOTAL (ACCOUNT_ID, LIST, STATUS, REGION, TOTAL) \
@@ -277,7 +285,7 @@ fn count_in_totals(db: &mut Db, orders: &[NewOrder]) -> Result<()> {
              DO UPDATE SET TOTAL = TOTAL + excluded.TOTAL"
         }
     };
-    for ((project, list, status, region), n) in totals {
+    for (&(project, list, status, region), &n) in totals {
         on_backend!(&mut *db, |c| diesel::sql_query(upsert)
             .bind::<Text, _>(project)
             .bind::<Text, _>(list)
@@ -328,7 +336,8 @@ pub struct Funding {
     pub recharged: i64,
 }
 
-/// Writes each project's balance row and the recharge that explains it.
+/// Writes each project's balance row and the recharge that explains it (counted in the
+/// project's list total of recharges, as the service counts it).
 pub fn fund(db: &mut Db, fundings: &[Funding], at: NaiveDateTime) -> Result<()> {
     for chunk in fundings.chunks(ROWS_PER_INSERT) {
         let balances: Vec<_> = chunk
@@ -363,6 +372,13 @@ pub fn fund(db: &mut Db, fundings: &[Funding], at: NaiveDateTime) -> Result<()> 
                 .values(&recharges)
                 .execute(c)
         })?;
+        let mut totals: BTreeMap<TotalKey<'_>, i64> = BTreeMap::new();
+        for f in chunk {
+            *totals
+                .entry((f.project.as_str(), "recharges", 0, ""))
+                .or_default() += 1;
+        }
+        add_totals(db, &totals)?;
     }
     Ok(())
 }

@@ -21,7 +21,7 @@ use crate::page::PageRequest;
 use crate::payment::{MoneyKeeper, PaymentState};
 use crate::plan::{ChargingMode, Plan};
 use crate::policy::BillingPolicy;
-use crate::ports::{OrderFilter, UsageFilter};
+use crate::ports::{NotificationFilter, OrderFilter, UsageFilter};
 use crate::reconcile::ProjectBooks;
 use crate::usecases::{
     CancelOrderRequest, CreateOrderOutcome, CreateOrderRequest, ReconcileSettings,
@@ -282,7 +282,8 @@ pub async fn play(world: &World, steps: Vec<Step>) {
 
 /// Every list total the store answers equals the count of what it lists: the orders of
 /// each status, in each region and in all, and the consumption rows, in each region, in
-/// all and of each order (a store may keep totals apart from the rows; they must agree).
+/// all and of each order, and the notifications, in all and of each order (a store may keep
+/// totals apart from the rows; they must agree).
 async fn check_totals(world: &World, books: &ProjectBooks) {
     let one = PageRequest::parse(None, Some("1")).unwrap_or_else(|_| unreachable!());
     let regions = [None, Some(LEDGER), Some(REMOTE)]
@@ -343,6 +344,40 @@ async fn check_totals(world: &World, books: &ProjectBooks) {
                 "total of the rows of order {order:?} in {region:?}"
             );
         }
+    }
+    let notifications = |order: Option<OrderId>, page: PageRequest| async move {
+        let filter = NotificationFilter {
+            project: project(),
+            order,
+        };
+        world
+            .store
+            .notifications
+            .list(filter, page)
+            .await
+            .unwrap_or_else(|e| panic!("notifications: {e}"))
+    };
+    let mut events = Vec::new();
+    let mut total = 0;
+    for number in 1u32.. {
+        let page = PageRequest::parse(Some(&number.to_string()), Some("100"))
+            .unwrap_or_else(|_| unreachable!());
+        let listed = notifications(None, page).await;
+        total = listed.total;
+        if listed.items.is_empty() {
+            break;
+        }
+        events.extend(listed.items);
+    }
+    assert_eq!(total, events.len() as u64, "total of the notifications");
+    for order in &books.orders {
+        let listed = notifications(Some(order.id.clone()), one).await;
+        let counted = events.iter().filter(|e| e.order_id == order.id).count();
+        assert_eq!(
+            listed.total, counted as u64,
+            "total of the notifications of order {}",
+            order.id
+        );
     }
 }
 
@@ -450,5 +485,9 @@ async fn check(world: &World) {
         )
         .await
         .unwrap_or_else(|e| panic!("recharges: {e}"));
-    assert!(listed.total >= 1, "the funding recharge is listed");
+    assert_eq!(
+        listed.total,
+        books.recharges.len() as u64,
+        "total of the recharges"
+    );
 }

@@ -16,13 +16,14 @@ use domain::opening::{NewOrder, Opening};
 use domain::order::OrderStatus;
 use domain::page::PageRequest;
 use domain::ports::{
-    ChangeStore, ConsumptionRepository, LedgerRepository, OrderFilter, OrderRepository, UsageFilter,
+    ChangeStore, ConsumptionRepository, LedgerRepository, NotificationFilter,
+    NotificationRepository, OrderFilter, OrderRepository, UsageFilter,
 };
 use domain::testing::{utc, PlanBuilder};
 use domain::{ids, Money};
 
 use super::*;
-use crate::{ChangeWriter, ConsumptionStore, LedgerStore, OrderStore};
+use crate::{ChangeWriter, ConsumptionStore, LedgerStore, NotificationStore, OrderStore};
 
 /// A fresh migrated MariaDB database served by a pool of one connection, dropped with the
 /// value; `None` when MariaDB is unreachable (see `tests::mysql`).
@@ -172,7 +173,7 @@ async fn mysql_a_read_of_one_order_is_one_command() {
 }
 
 #[tokio::test]
-async fn mysql_a_page_of_orders_or_usages_and_its_total_are_one_command() {
+async fn mysql_a_page_of_any_list_and_its_total_are_one_command() {
     let Some(one) = OneConnection::open() else {
         return;
     };
@@ -205,6 +206,26 @@ async fn mysql_a_page_of_orders_or_usages_and_its_total_are_one_command() {
         .commands(|| async {
             let listed = usages.list(all.clone(), page).await.unwrap();
             assert_eq!((listed.total, listed.items.len()), (3, 2));
+        })
+        .await;
+    assert_eq!(sent.get("Questions"), Some(&1), "{sent:?}");
+    let notifications = NotificationStore::new(one.db.clone());
+    let events = NotificationFilter {
+        project: project(),
+        order: None,
+    };
+    let sent = one
+        .commands(|| async {
+            let listed = notifications.list(events.clone(), page).await.unwrap();
+            assert_eq!((listed.total, listed.items.len()), (3, 2));
+        })
+        .await;
+    assert_eq!(sent.get("Questions"), Some(&1), "{sent:?}");
+    let ledger = LedgerStore::new(one.db.clone());
+    let sent = one
+        .commands(|| async {
+            let listed = ledger.list_recharges(&project(), page).await.unwrap();
+            assert_eq!((listed.total, listed.items.len()), (1, 1));
         })
         .await;
     assert_eq!(sent.get("Questions"), Some(&1), "{sent:?}");

@@ -279,6 +279,12 @@ fn totals(change: &Change) -> Deltas<'_> {
     for row in change.rows() {
         deltas.add(Key::usage(row.project.as_str(), row.region.as_str()), 1);
     }
+    for event in change.events() {
+        deltas.add(
+            Key::notification(event.project.as_str(), event.region.as_str()),
+            1,
+        );
+    }
     deltas
 }
 

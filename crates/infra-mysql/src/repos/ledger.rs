@@ -74,9 +74,9 @@ impl LedgerRepository for LedgerStore {
     ) -> Result<Page<Recharge>> {
         let project = project.clone();
         self.db
-            .snapshot(move |conn| {
-                let total = recharge::count(conn, project.as_str())?;
-                let items = recharge::list(conn, project.as_str(), Window::of(page))?
+            .read(move |conn| {
+                let (rows, total) = recharge::page(conn, project.as_str(), Window::of(page))?;
+                let items = rows
                     .into_iter()
                     .map(Recharge::try_from)
                     .collect::<Result<Vec<_>>>()?;
@@ -148,7 +148,7 @@ fn open_account(
     new: &NewRecharge,
 ) -> std::result::Result<bool, RepoError> {
     let project = new.project.as_str();
-    if recharge::count(conn, project)? > 0 {
+    if recharge::any(conn, project)? {
         return Ok(false);
     }
     match balance::insert(conn, project, new.amount.minor(), to_db_time(new.time)) {

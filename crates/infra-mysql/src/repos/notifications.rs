@@ -31,9 +31,9 @@ impl NotificationRepository for NotificationStore {
         page: PageRequest,
     ) -> Result<Page<Notification>> {
         self.db
-            .snapshot(move |conn| {
-                let total = notification::count(conn, &filter)?;
-                let items = notification::list(conn, &filter, Window::of(page))?
+            .read(move |conn| {
+                let (rows, total) = notification::page(conn, &filter, Window::of(page))?;
+                let items = rows
                     .into_iter()
                     .map(Notification::try_from)
                     .collect::<Result<Vec<_>>>()?;

@@ -1,9 +1,10 @@
 //! DF_LIST_TOTAL: the totals the list pages show, kept per project so that a page never
 //! counts the project's rows. Orders are counted per status and region, consumption rows
-//! per region; every change adds what it inserts and moves what it changes, in its own
-//! transaction (see `changes`), so a total is exact at every commit. A list without a
-//! region sums its project's few regions. A later filter that takes few values becomes
-//! another key column under the same rule (see docs/architecture.md).
+//! and notifications per region, recharges (which have no region) under the region `""`;
+//! every change adds what it inserts and moves what it changes, in its own transaction
+//! (see `changes`, and `ledger` for recharges), so a total is exact at every commit. A
+//! list without a region sums its project's few regions. A later filter that takes few
+//! values becomes another key column under the same rule (see docs/architecture.md).
 
 use std::collections::BTreeMap;
 
@@ -17,8 +18,14 @@ use crate::schema::list_total::{self, dsl};
 pub(crate) const ORDERS: &str = "orders";
 /// The consumption rows' totals, by region.
 pub(crate) const USAGES: &str = "usages";
+/// The notifications' totals, by region.
+const NOTIFICATIONS: &str = "notifications";
+/// The recharges' totals.
+const RECHARGES: &str = "recharges";
 /// The STATUS key of totals of rows that have none.
 const NO_STATUS: i16 = 0;
+/// The REGION key of totals of rows that have none.
+const NO_REGION: &str = "";
 
 diesel::define_sql_function! {
     /// `SUM` of a BIGINT column as a BIGINT (diesel's `sum` is NUMERIC; MySQL answers a
@@ -54,6 +61,24 @@ impl<'a> Key<'a> {
             list: USAGES,
             status: NO_STATUS,
             region,
+        }
+    }
+
+    pub(crate) fn notification(account_id: &'a str, region: &'a str) -> Self {
+        Key {
+            account_id,
+            list: NOTIFICATIONS,
+            status: NO_STATUS,
+            region,
+        }
+    }
+
+    pub(crate) fn recharge(account_id: &'a str) -> Self {
+        Key {
+            account_id,
+            list: RECHARGES,
+            status: NO_STATUS,
+            region: NO_REGION,
         }
     }
 }
@@ -125,4 +150,18 @@ pub(crate) fn usages<'a>(
     region: Option<&'a str>,
 ) -> list_total::BoxedQuery<'a, MultiBackend, Nullable<BigInt>> {
     total(account_id, USAGES, NO_STATUS, region)
+}
+
+/// [`total`] for all of a project's notifications.
+pub(crate) fn notifications(
+    account_id: &str,
+) -> list_total::BoxedQuery<'_, MultiBackend, Nullable<BigInt>> {
+    total(account_id, NOTIFICATIONS, NO_STATUS, None)
+}
+
+/// [`total`] for a project's recharges.
+pub(crate) fn recharges(
+    account_id: &str,
+) -> list_total::BoxedQuery<'_, MultiBackend, Nullable<BigInt>> {
+    total(account_id, RECHARGES, NO_STATUS, Some(NO_REGION))
 }

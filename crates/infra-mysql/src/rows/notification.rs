@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use domain::ports::NotificationFilter;
 
-use super::Window;
+use super::{list_total, Window};
 use crate::backend::{self, DbConnection, DbTime, MultiBackend};
 use crate::schema::notification::{self, dsl};
 
@@ -70,20 +70,41 @@ fn filtered<'a>(filter: &'a NotificationFilter) -> notification::BoxedQuery<'a, 
     query
 }
 
-/// Newest first: the id is the insertion order.
-pub(crate) fn list(
+/// A page of the notifications `filter` picks, newest first (the id is the insertion
+/// order), with the total of the whole list, in one statement: the page read in the order
+/// of the (project, [order,] id) index; the total a subquery of DF_LIST_TOTAL, or for one
+/// order's notifications their count over the order's key (an order has a few per cycle,
+/// however large its project). A page past the end has no row to carry the total: it is
+/// then read alone.
+pub(crate) fn page(
     conn: &mut DbConnection,
     filter: &NotificationFilter,
     window: Window,
-) -> QueryResult<Vec<NotificationRow>> {
-    filtered(filter)
-        .order(dsl::id.desc())
-        .limit(window.limit)
-        .offset(window.offset)
-        .select(NotificationRow::as_select())
-        .load(conn)
-}
-
-pub(crate) fn count(conn: &mut DbConnection, filter: &NotificationFilter) -> QueryResult<i64> {
-    filtered(filter).count().get_result(conn)
+) -> QueryResult<(Vec<NotificationRow>, i64)> {
+    macro_rules! page_with {
+        ($total:expr, $alone:ty) => {{
+            let rows: Vec<(NotificationRow, Option<i64>)> = filtered(filter)
+                .order(dsl::id.desc())
+                .limit(window.limit)
+                .offset(window.offset)
+                .select((NotificationRow::as_select(), $total.single_value()))
+                .load(conn)?;
+            let total = match rows.first() {
+                Some((_, total)) => *total,
+                None => $total.get_result::<$alone>(conn)?.into(),
+            };
+            (rows, total)
+        }};
+    }
+    let (rows, total) = match &filter.order {
+        None => page_with!(
+            list_total::notifications(filter.project.as_str()),
+            Option<i64>
+        ),
+        Some(_) => page_with!(filtered(filter).count(), i64),
+    };
+    Ok((
+        rows.into_iter().map(|(row, _)| row).collect(),
+        total.unwrap_or_default(),
+    ))
 }

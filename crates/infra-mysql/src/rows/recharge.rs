@@ -2,6 +2,7 @@
 
 use diesel::prelude::*;
 
+use super::list_total::{self, Deltas, Key};
 use super::Window;
 use crate::backend::{self, DbConnection, DbTime};
 use crate::schema::recharge::{self, dsl};
@@ -27,34 +28,54 @@ pub(crate) struct NewRechargeRow<'a> {
     pub create_time: DbTime,
 }
 
-/// Inserts the recharge and returns its id.
+/// Inserts the recharge, counts it in its project's total (so call it in a transaction),
+/// and returns its id.
 pub(crate) fn insert(conn: &mut DbConnection, row: &NewRechargeRow<'_>) -> QueryResult<i64> {
     diesel::insert_into(recharge::table)
         .values(row)
         .execute(conn)?;
-    backend::last_insert_id(conn)
+    let id = backend::last_insert_id(conn)?;
+    let mut deltas = Deltas::default();
+    deltas.add(Key::recharge(row.account_id), 1);
+    list_total::apply(conn, &deltas)?;
+    Ok(id)
 }
 
-/// Newest first.
-pub(crate) fn list(
+/// A page of the project's recharges, newest first, with their total, in one statement:
+/// the page read in the order of the (project, id) index, the total a subquery of
+/// DF_LIST_TOTAL. A page past the end has no row to carry the total: it is then read
+/// alone.
+pub(crate) fn page(
     conn: &mut DbConnection,
     project: &str,
     window: Window,
-) -> QueryResult<Vec<RechargeRow>> {
-    recharge::table
+) -> QueryResult<(Vec<RechargeRow>, i64)> {
+    let rows: Vec<(RechargeRow, Option<i64>)> = recharge::table
         .filter(dsl::account_id.eq(project))
         .order(dsl::id.desc())
         .limit(window.limit)
         .offset(window.offset)
-        .select(RechargeRow::as_select())
-        .load(conn)
+        .select((
+            RechargeRow::as_select(),
+            list_total::recharges(project).single_value(),
+        ))
+        .load(conn)?;
+    let total = match rows.first() {
+        Some((_, total)) => *total,
+        None => list_total::recharges(project).get_result(conn)?,
+    };
+    Ok((
+        rows.into_iter().map(|(row, _)| row).collect(),
+        total.unwrap_or_default(),
+    ))
 }
 
-pub(crate) fn count(conn: &mut DbConnection, project: &str) -> QueryResult<i64> {
-    recharge::table
-        .filter(dsl::account_id.eq(project))
-        .count()
-        .get_result(conn)
+/// Whether the project was ever recharged.
+pub(crate) fn any(conn: &mut DbConnection, project: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        recharge::table.filter(dsl::account_id.eq(project)),
+    ))
+    .get_result(conn)
 }
 
 /// The project's recharge `id`.

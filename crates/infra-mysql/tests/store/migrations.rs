@@ -6,12 +6,16 @@ use domain::ids::PlanType;
 use domain::order::Order;
 use domain::page::PageRequest;
 use domain::payment::{MoneyKeeper, PaymentDirection, PaymentState};
-use domain::ports::{BooksRepository, OrderRepository, StoreHealth, TaskQueue};
+use domain::ports::{
+    BooksRepository, LedgerRepository, NotificationFilter, NotificationRepository, OrderRepository,
+    StoreHealth, TaskQueue,
+};
 use domain::provisioning::{Resource, ResourceKind, TaskAction};
-use infra_mysql::{BooksStore, Database, HealthStore, OrderStore, TaskStore};
+use infra_mysql::{BooksStore, Database, HealthStore, NotificationStore, OrderStore, TaskStore};
 
 use crate::common::{
-    both_backends, consuming_in, insert, money, order, order_id, project, t, OrderExt, TestDb,
+    both_backends, consuming_in, insert, money, order, order_id, project, recharge_of, t, OrderExt,
+    TestDb,
 };
 
 both_backends!(migrations_run_again_change_nothing, |db| {
@@ -270,5 +274,73 @@ both_backends!(
             "the old queue is gone"
         );
         assert!(old.execute("SELECT 1 FROM DF_CREDIT_QUEUE").is_err());
+    }
+);
+
+/// The migrations before the notifications and recharges had list totals.
+const BEFORE_NOTIFICATION_TOTALS: usize = 21;
+
+/// Notifications and recharges as the release before wrote them: with no totals.
+const OLD_NOTIFICATIONS: &str = "INSERT INTO DF_NOTIFICATION (ACCOUNT_ID, REGION, ORDER_ID, \
+     KIND, AMOUNT, MESSAGE, CREATE_TIME) VALUES \
+     ('p1', 'r1', 'o-1', 'order_created', 100000, 'opened', '2026-01-01 00:00:00'), \
+     ('p1', 'r1', 'o-1', 'order_renewed', 100000, 'renewed', '2026-02-01 00:00:00'), \
+     ('p1', 'r2', 'o-2', 'order_created', 100000, 'opened', '2026-01-02 00:00:00'), \
+     ('p2', 'r1', 'o-3', 'order_created', NULL, 'opened', '2026-01-03 00:00:00')";
+const OLD_RECHARGES: &str = "INSERT INTO DF_RECHARGE (ACCOUNT_ID, AMOUNT, COMMENT, OPERATOR, \
+     CREATE_TIME) VALUES \
+     ('p1', 1000000, NULL, 'admin', '2026-01-01 00:00:00'), \
+     ('p1', 2000000, 'more', 'admin', '2026-01-05 00:00:00'), \
+     ('p2', 1000000, NULL, 'admin', '2026-01-01 00:00:00')";
+
+both_backends!(
+    notifications_and_recharges_of_the_release_before_are_counted_in_their_totals,
+    |db| {
+        let old = db.empty_sibling();
+        old.migrate_first(BEFORE_NOTIFICATION_TOTALS);
+        for statement in [OLD_NOTIFICATIONS, OLD_RECHARGES] {
+            old.execute(statement).unwrap();
+        }
+
+        old.db.run_migrations().unwrap();
+
+        let notifications = NotificationStore::new(old.db.clone());
+        let listed = |project_id: &'static str| {
+            let notifications = notifications.clone();
+            async move {
+                let filter = NotificationFilter {
+                    project: project(project_id),
+                    order: None,
+                };
+                let page = notifications
+                    .list(filter, PageRequest::parse(None, Some("1")).unwrap())
+                    .await
+                    .unwrap();
+                (page.total, page.items.len())
+            }
+        };
+        assert_eq!(listed("p1").await, (3, 1), "both regions of p1");
+        assert_eq!(listed("p2").await, (1, 1));
+        assert_eq!(listed("p3").await, (0, 0));
+
+        let ledger = old.ledger();
+        let recharges = |project_id: &'static str| {
+            let ledger = ledger.clone();
+            async move {
+                ledger
+                    .list_recharges(&project(project_id), PageRequest::default())
+                    .await
+                    .unwrap()
+                    .total
+            }
+        };
+        assert_eq!((recharges("p1").await, recharges("p2").await), (2, 1));
+
+        // What the new release records adds to the carried totals.
+        ledger
+            .recharge(recharge_of("p1", 500_000, "2026-03-01T00:00:00Z"), None)
+            .await
+            .unwrap();
+        assert_eq!((recharges("p1").await, recharges("p2").await), (3, 1));
     }
 );

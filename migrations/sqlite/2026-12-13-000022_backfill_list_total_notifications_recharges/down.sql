@@ -1,0 +1,1 @@
+DELETE FROM DF_LIST_TOTAL WHERE LIST IN ('notifications', 'recharges');
