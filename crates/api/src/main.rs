@@ -12,13 +12,6 @@ use api::logging;
 use api::startup::{self, Application, StartupError};
 use clap::Parser;
 
-/// mimalloc, not glibc's malloc: a request allocates and frees many small buffers on
-/// whichever thread serves it (actix workers, the blocking threads of the database), and
-/// glibc's per-thread arenas spent a tenth of the service's CPU in malloc and free under
-/// load and kept freed memory resident (`docs/benchmarks.md`).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Exit status for a configuration that cannot be used (clap uses it for usage errors too).
 const EXIT_BAD_CONFIG: u8 = 2;
 /// Exit status for arguments refused after parsing, as clap's own usage errors.
