@@ -9,6 +9,7 @@ use crate::backend::transaction::{self, Start};
 use crate::backend::{self, Backend, DbConnection, Isolation, Timeouts};
 use crate::connection::{open_pool, DbPool, Target, CHECKOUT_TIMEOUT};
 use crate::error::{RepoError, StoreError};
+use crate::telemetry;
 
 /// How many times a write transaction runs before contention counts as unavailability.
 const WRITE_ATTEMPTS: u32 = 4;
@@ -34,6 +35,9 @@ pub struct Database {
     /// thread: p99 70 ms at 16 connections, the log a few megabytes. The busy handler is
     /// left to other processes sharing the file.
     writers: Option<Arc<tokio::sync::Mutex<()>>>,
+    /// One permit per pooled connection: work waits for one here, in the async caller,
+    /// before it takes a blocking thread (see [`Database::blocking`]).
+    slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for Database {
@@ -66,12 +70,14 @@ impl Database {
         let availability = Arc::new(Availability::new());
         let pool = open_pool(target, pool_size, timeouts, availability.clone())?;
         let writers = (backend == Backend::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(())));
+        let slots = Arc::new(tokio::sync::Semaphore::new(pool.max_size() as usize));
         Ok(Database {
             pool,
             backend,
             timeouts,
             availability,
             writers,
+            slots,
         })
     }
 
@@ -161,7 +167,7 @@ impl Database {
         T: Send + 'static,
     {
         let db = self.clone();
-        Self::blocking(move || db.read_retrying(&work)).await
+        self.blocking(move || db.read_retrying(&work)).await
     }
 
     /// Runs read-only work in one read-only transaction, so that its statements see one
@@ -173,7 +179,7 @@ impl Database {
         T: Send + 'static,
     {
         let db = self.clone();
-        Self::blocking(move || {
+        self.blocking(move || {
             db.read_retrying(|conn| {
                 transaction::begin(conn, Start::Snapshot)?;
                 transaction::finish(conn, &work)
@@ -210,7 +216,7 @@ impl Database {
             None => None,
         };
         let db = self.clone();
-        Self::blocking(move || {
+        self.blocking(move || {
             let _turn = turn;
             let mut backoff = FIRST_BACKOFF;
             let mut attempt = 1;
@@ -250,13 +256,36 @@ impl Database {
 
     /// Runs `job` on a blocking thread under the request id of the caller, so that its log
     /// lines (and the debug line saying how long it took, pool wait included) carry it.
-    async fn blocking<T, F>(job: F) -> domain::Result<T>
+    ///
+    /// At most one job per pooled connection runs at a time; the others wait for a slot
+    /// here, as futures, up to the pool's checkout timeout. Without that, every request
+    /// beyond the pool's size took a blocking thread of its own only to wait in the pool:
+    /// under 64 connections the service ran dozens of such threads, each with its stack and
+    /// allocator cache, and woke them all in turn.
+    async fn blocking<T, F>(&self, job: F) -> domain::Result<T>
     where
         F: FnOnce() -> Result<T, RepoError> + Send + 'static,
         T: Send + 'static,
     {
+        let asked = Instant::now();
+        let slot =
+            match tokio::time::timeout(CHECKOUT_TIMEOUT, Arc::clone(&self.slots).acquire_owned())
+                .await
+            {
+                Ok(Ok(slot)) => slot,
+                Ok(Err(closed)) => return Err(StoreError::Pool(closed.to_string()).into()),
+                Err(_) => {
+                    telemetry::connection_timed_out(asked.elapsed());
+                    return Err(StoreError::Pool(format!(
+                        "no database connection free within {CHECKOUT_TIMEOUT:?}"
+                    ))
+                    .into());
+                }
+            };
+        telemetry::slot_waited(asked.elapsed());
         let request = domain::log_context::current();
         let job = move || {
+            let _slot = slot;
             domain::log_context::scope(request, || {
                 let started = std::time::Instant::now();
                 let outcome = job();
@@ -309,6 +338,60 @@ mod tests {
         let url = format!("sqlite://{}", dir.path().join("t.db").display());
         let db = Database::connect(&url, 1).unwrap();
         (dir, db)
+    }
+
+    /// Threads of this process named `name` (Linux: a thread's name is its `comm`).
+    fn threads_named(name: &str) -> usize {
+        std::fs::read_dir("/proc/self/task")
+            .map(|tasks| {
+                tasks
+                    .filter_map(|task| task.ok())
+                    .filter_map(|task| std::fs::read_to_string(task.path().join("comm")).ok())
+                    .filter(|comm| comm.trim_end() == name)
+                    .count()
+            })
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn work_beyond_the_pool_waits_for_a_slot_without_a_thread() {
+        const NAME: &str = "db-slot-test";
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .thread_name(NAME)
+            .build()
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let db = Database::connect(&url, 2).unwrap();
+        let peak = runtime.block_on(async {
+            let mut jobs = tokio::task::JoinSet::new();
+            for _ in 0..16 {
+                let db = db.clone();
+                jobs.spawn(async move {
+                    db.read(|_conn| {
+                        std::thread::sleep(Duration::from_millis(20));
+                        Ok(())
+                    })
+                    .await
+                });
+            }
+            let mut peak = 0;
+            while !jobs.is_empty() {
+                peak = peak.max(threads_named(NAME));
+                tokio::select! {
+                    done = jobs.join_next() => done.unwrap().unwrap().unwrap(),
+                    () = tokio::time::sleep(Duration::from_millis(2)) => {}
+                }
+            }
+            peak
+        });
+        // A slot is handed over while its thread is still on its way back to idle, so a
+        // thread or two more than the pool may run for a moment; not one per read.
+        assert!(
+            (1..=4).contains(&peak),
+            "16 reads on a pool of 2 ran on {peak} blocking threads"
+        );
     }
 
     #[tokio::test]

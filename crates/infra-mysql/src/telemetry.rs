@@ -4,8 +4,9 @@
 //! - what each change did, counted once its transaction committed, from the change itself:
 //!   orders opened, ended and switched (its events), money charged and refunded (its
 //!   consumption rows, in ten-thousandths of the currency unit, as `Money` counts);
-//! - the pool: connections idle and in use, the wait for a checkout and the checkouts that
-//!   timed out, from r2d2's events;
+//! - the pool: connections idle and in use, from r2d2's events; the wait for a connection
+//!   (for one of the pool's slots, see `Database::blocking`) and the waits that timed out,
+//!   where the store waits;
 //! - resource task runs, where the runner records them.
 
 use diesel::r2d2::event::{AcquireEvent, CheckinEvent, CheckoutEvent, ReleaseEvent, TimeoutEvent};
@@ -65,6 +66,18 @@ fn committed(rows: &[Consumption], events: &[Notification]) {
     }
 }
 
+/// Database work waited `waited` for one of the pool's slots (see `Database::blocking`):
+/// the wait for a connection, since a job holding a slot finds one in the pool.
+pub(crate) fn slot_waited(waited: std::time::Duration) {
+    metrics::histogram!(DB_CHECKOUT_SECONDS).record(waited.as_secs_f64());
+}
+
+/// Database work found no slot within `waited`, or no connection in the pool in time.
+pub(crate) fn connection_timed_out(waited: std::time::Duration) {
+    metrics::counter!(DB_CHECKOUT_TIMEOUTS).increment(1);
+    metrics::histogram!(DB_CHECKOUT_SECONDS).record(waited.as_secs_f64());
+}
+
 /// A resource task ran: `done`, or failed (it runs again after its back-off).
 pub(crate) fn task_ran(done: bool) {
     let outcome = if done { "done" } else { "failed" };
@@ -98,15 +111,13 @@ impl HandleEvent for PoolEvents {
         connections("idle", -1.0);
     }
 
-    fn handle_checkout(&self, event: CheckoutEvent) {
+    fn handle_checkout(&self, _: CheckoutEvent) {
         connections("idle", -1.0);
         connections("in_use", 1.0);
-        metrics::histogram!(DB_CHECKOUT_SECONDS).record(event.duration().as_secs_f64());
     }
 
     fn handle_timeout(&self, event: TimeoutEvent) {
-        metrics::counter!(DB_CHECKOUT_TIMEOUTS).increment(1);
-        metrics::histogram!(DB_CHECKOUT_SECONDS).record(event.timeout().as_secs_f64());
+        connection_timed_out(event.timeout());
     }
 
     fn handle_checkin(&self, _: CheckinEvent) {
