@@ -80,7 +80,8 @@ impl Provisioning for ResourceStore {
             .await
     }
 
-    /// See [`release`].
+    /// Releases the order's record and what it held (see the module's `release`, which a
+    /// change that ends an order runs too).
     async fn release(&self, resource: &Resource) -> Result<()> {
         let at = to_db_time(self.clock.now());
         let resource = resource.clone();
