@@ -107,7 +107,10 @@ impl Database {
             match self.pool.get_timeout(left.min(CHECKOUT_SLICE)) {
                 Ok(conn) => return Ok(conn),
                 Err(_) if self.availability.is_down() => return Err(StoreError::Down),
-                Err(e) if left <= CHECKOUT_SLICE => return Err(StoreError::Pool(e.to_string())),
+                Err(e) if left <= CHECKOUT_SLICE => {
+                    telemetry::connection_timed_out(CHECKOUT_TIMEOUT);
+                    return Err(StoreError::Pool(e.to_string()));
+                }
                 Err(_) => {}
             }
         }
@@ -171,7 +174,7 @@ impl Database {
     }
 
     /// Runs read-only work in one read-only transaction, so that its statements see one
-    /// snapshot (the books a reconciliation adds up, a page and its total counted apart).
+    /// snapshot (the books a reconciliation adds up).
     /// Costs two round trips more than [`Database::read`].
     pub(crate) async fn snapshot<T, F>(&self, work: F) -> domain::Result<T>
     where

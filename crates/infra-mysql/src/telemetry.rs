@@ -9,7 +9,7 @@
 //!   where the store waits;
 //! - resource task runs, where the runner records them.
 
-use diesel::r2d2::event::{AcquireEvent, CheckinEvent, CheckoutEvent, ReleaseEvent, TimeoutEvent};
+use diesel::r2d2::event::{AcquireEvent, CheckinEvent, CheckoutEvent, ReleaseEvent};
 use diesel::r2d2::HandleEvent;
 use domain::change::Change;
 use domain::consumption::Consumption;
@@ -72,7 +72,9 @@ pub(crate) fn slot_waited(waited: std::time::Duration) {
     metrics::histogram!(DB_CHECKOUT_SECONDS).record(waited.as_secs_f64());
 }
 
-/// Database work found no slot within `waited`, or no connection in the pool in time.
+/// Database work found no slot within `waited`, or no connection in the pool in time: one
+/// request or job run failed for it (the pool's checkout polls in slices, whose own
+/// timeouts are not counted).
 pub(crate) fn connection_timed_out(waited: std::time::Duration) {
     metrics::counter!(DB_CHECKOUT_TIMEOUTS).increment(1);
     metrics::histogram!(DB_CHECKOUT_SECONDS).record(waited.as_secs_f64());
@@ -114,10 +116,6 @@ impl HandleEvent for PoolEvents {
     fn handle_checkout(&self, _: CheckoutEvent) {
         connections("idle", -1.0);
         connections("in_use", 1.0);
-    }
-
-    fn handle_timeout(&self, event: TimeoutEvent) {
-        connection_timed_out(event.timeout());
     }
 
     fn handle_checkin(&self, _: CheckinEvent) {

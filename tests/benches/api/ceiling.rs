@@ -214,9 +214,14 @@ pub fn create_order(conn: &mut MysqlConnection, order: &NewOrder<'_>) -> QueryRe
                 conn,
                 &diesel::sql_query(
                     "INSERT INTO DF_LIST_TOTAL (ACCOUNT_ID, LIST, STATUS, REGION, TOTAL) \
-                 VALUES (?, ?, ?, ?, ?), (?, ?, ?, ?, ?) \
+                 VALUES (?, ?, ?, ?, ?), (?, ?, ?, ?, ?), (?, ?, ?, ?, ?) \
                  ON DUPLICATE KEY UPDATE TOTAL = TOTAL + VALUES(TOTAL)",
                 )
+                .bind::<Text, _>(order.project)
+                .bind::<Text, _>("notifications")
+                .bind::<SmallInt, _>(0)
+                .bind::<Text, _>(VOLUME.region)
+                .bind::<BigInt, _>(1)
                 .bind::<Text, _>(order.project)
                 .bind::<Text, _>("orders")
                 .bind::<SmallInt, _>(CONSUMING)

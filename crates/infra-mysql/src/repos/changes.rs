@@ -9,7 +9,8 @@
 //! 2. orders as listed: inserts (the unique keys refuse a second holder of a resource name
 //!    or of a project's quota in a region) and updates guarded by the version they were
 //!    decided from; then the resources the change creates in the embedded provisioning's
-//!    records (its unique key refuses a name a live resource holds);
+//!    records (its unique key refuses a name a live resource holds), and those it releases
+//!    there (see `Change::release_in_store`);
 //! 3. consumption rows, then payments (one multi-row `INSERT` each; the unique keys refuse
 //!    a row or a payment number written twice);
 //! 4. payment updates, guarded by the state they were decided from;

@@ -2,7 +2,8 @@
 //! counts the project's rows. Orders are counted per status and region, consumption rows
 //! and notifications per region, recharges (which have no region) under the region `""`;
 //! every change adds what it inserts and moves what it changes, in its own transaction
-//! (see `changes`, and `ledger` for recharges), so a total is exact at every commit. A
+//! (see `changes`; a recharge's insert adds its own, see `recharge`), so a total is exact
+//! at every commit. A
 //! list without a region sums its project's few regions. A later filter that takes few
 //! values becomes another key column under the same rule (see docs/architecture.md).
 

@@ -185,6 +185,13 @@ impl TestDb {
             }
             Some(path) => {
                 let conn = &mut SqliteConnection::establish(path).expect("raw sqlite");
+                // The pool's own connections may be opening the file meanwhile (r2d2 opens
+                // them in the background): wait for their locks instead of failing.
+                diesel::connection::SimpleConnection::batch_execute(
+                    conn,
+                    "PRAGMA busy_timeout = 5000",
+                )
+                .expect("busy timeout");
                 for _ in 0..count {
                     conn.run_next_migration(SQLITE).expect("sqlite migration");
                 }
@@ -284,6 +291,15 @@ impl TestDb {
             "SELECT ID, ATTEMPTS, DONE_AT FROM DF_RESOURCE_TASK ORDER BY ID"
         )
         .load::<TaskCells>(conn))?;
+        let totals = raw!(self, |conn| diesel::sql_query(
+            "SELECT ACCOUNT_ID, LIST, STATUS, REGION, TOTAL FROM DF_LIST_TOTAL \
+             ORDER BY ACCOUNT_ID, LIST, STATUS, REGION"
+        )
+        .load::<TotalCells>(conn))?;
+        let resources = raw!(self, |conn| diesel::sql_query(
+            "SELECT ORDER_ID, RELEASED_AT FROM DF_RESOURCE ORDER BY ORDER_ID"
+        )
+        .load::<ResourceCells>(conn))?;
         Ok(Snapshot {
             counts,
             rows: orders
@@ -292,6 +308,8 @@ impl TestDb {
                 .chain(balances.iter().map(|b| format!("{b:?}")))
                 .chain(payments.iter().map(|p| format!("{p:?}")))
                 .chain(tasks.iter().map(|t| format!("{t:?}")))
+                .chain(totals.iter().map(|t| format!("{t:?}")))
+                .chain(resources.iter().map(|r| format!("{r:?}")))
                 .collect(),
         })
     }
@@ -318,7 +336,7 @@ impl TestDb {
 }
 
 /// The tables a change may write.
-pub const TABLES: [&str; 9] = [
+pub const TABLES: [&str; 11] = [
     "DF_PURCHASE_ORDER",
     "DF_CONSUMING_HISTORY",
     "DF_PAYMENT",
@@ -328,6 +346,8 @@ pub const TABLES: [&str; 9] = [
     "DF_WEBHOOK_DELIVERY",
     "DF_RESOURCE_TASK",
     "DF_IDEMPOTENCY_KEY",
+    "DF_LIST_TOTAL",
+    "DF_RESOURCE",
 ];
 
 /// See [`TestDb::snapshot`].
@@ -393,6 +413,30 @@ struct TaskCells {
     attempts: i32,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamp>, column_name = "DONE_AT")]
     done_at: Option<NaiveDateTime>,
+}
+
+#[allow(dead_code)] // Read through Debug.
+#[derive(Debug, diesel::QueryableByName)]
+struct TotalCells {
+    #[diesel(sql_type = diesel::sql_types::Text, column_name = "ACCOUNT_ID")]
+    account_id: String,
+    #[diesel(sql_type = diesel::sql_types::Text, column_name = "LIST")]
+    list: String,
+    #[diesel(sql_type = diesel::sql_types::SmallInt, column_name = "STATUS")]
+    status: i16,
+    #[diesel(sql_type = diesel::sql_types::Text, column_name = "REGION")]
+    region: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt, column_name = "TOTAL")]
+    total: i64,
+}
+
+#[allow(dead_code)] // Read through Debug.
+#[derive(Debug, diesel::QueryableByName)]
+struct ResourceCells {
+    #[diesel(sql_type = diesel::sql_types::Text, column_name = "ORDER_ID")]
+    order_id: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamp>, column_name = "RELEASED_AT")]
+    released_at: Option<NaiveDateTime>,
 }
 
 impl Place {
