@@ -77,33 +77,26 @@ pub(crate) fn page(
     filter: &UsageFilter,
     window: Window,
 ) -> QueryResult<(Vec<ConsumptionRow>, i64)> {
-    macro_rules! page_with {
-        ($total:expr, $alone:ty) => {{
-            let rows: Vec<(ConsumptionRow, Option<i64>)> = filtered(filter)
-                .order((dsl::consume_time.desc(), dsl::id.desc()))
-                .limit(window.limit)
-                .offset(window.offset)
-                .select((ConsumptionRow::as_select(), $total.single_value()))
-                .load(conn)?;
-            let total = match rows.first() {
-                Some((_, total)) => *total,
-                None => $total.get_result::<$alone>(conn)?.into(),
-            };
-            (rows, total)
-        }};
-    }
+    let newest_first = || filtered(filter).order((dsl::consume_time.desc(), dsl::id.desc()));
     let region = filter.region.as_ref().map(Region::as_str);
-    let (rows, total) = match &filter.order {
-        None => page_with!(
+    Ok(match &filter.order {
+        None => page_with_total!(
+            conn,
+            newest_first(),
+            window,
+            ConsumptionRow,
             list_total::usages(filter.project.as_str(), region),
             Option<i64>
         ),
-        Some(_) => page_with!(filtered(filter).count(), i64),
-    };
-    Ok((
-        rows.into_iter().map(|(row, _)| row).collect(),
-        total.unwrap_or_default(),
-    ))
+        Some(_) => page_with_total!(
+            conn,
+            newest_first(),
+            window,
+            ConsumptionRow,
+            filtered(filter).count(),
+            i64
+        ),
+    })
 }
 
 pub(crate) fn for_order(

@@ -2,6 +2,30 @@
 //! queries take `&mut DbConnection` and never open transactions: the repositories own
 //! transaction boundaries. Rows never leave this crate; `mapping` turns them into entities.
 
+/// A page of a list with the list's total, in one statement: `$rows` (filtered and
+/// ordered) selects `$row` and, beside each row, the scalar subquery `$total`. A page past
+/// the end has no row to carry the total: `$total` is then read alone, as `$alone` (a
+/// `SUM` of kept totals is nullable, a `COUNT` is not). Evaluates to `(rows, total)`.
+/// A macro, not a function: the row, total and count queries are of different diesel
+/// types for each table. Defined before the modules below, which see it by textual scope.
+macro_rules! page_with_total {
+    ($conn:expr, $rows:expr, $window:expr, $row:ty, $total:expr, $alone:ty) => {{
+        let rows: Vec<($row, Option<i64>)> = $rows
+            .limit($window.limit)
+            .offset($window.offset)
+            .select((<$row>::as_select(), $total.single_value()))
+            .load($conn)?;
+        let total: Option<i64> = match rows.first() {
+            Some((_, total)) => *total,
+            None => $total.get_result::<$alone>($conn)?.into(),
+        };
+        (
+            rows.into_iter().map(|(row, _)| row).collect::<Vec<$row>>(),
+            total.unwrap_or_default(),
+        )
+    }};
+}
+
 pub(crate) mod balance;
 pub(crate) mod consumption;
 pub(crate) mod idempotency;

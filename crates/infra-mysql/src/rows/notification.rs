@@ -81,30 +81,23 @@ pub(crate) fn page(
     filter: &NotificationFilter,
     window: Window,
 ) -> QueryResult<(Vec<NotificationRow>, i64)> {
-    macro_rules! page_with {
-        ($total:expr, $alone:ty) => {{
-            let rows: Vec<(NotificationRow, Option<i64>)> = filtered(filter)
-                .order(dsl::id.desc())
-                .limit(window.limit)
-                .offset(window.offset)
-                .select((NotificationRow::as_select(), $total.single_value()))
-                .load(conn)?;
-            let total = match rows.first() {
-                Some((_, total)) => *total,
-                None => $total.get_result::<$alone>(conn)?.into(),
-            };
-            (rows, total)
-        }};
-    }
-    let (rows, total) = match &filter.order {
-        None => page_with!(
+    let newest_first = || filtered(filter).order(dsl::id.desc());
+    Ok(match &filter.order {
+        None => page_with_total!(
+            conn,
+            newest_first(),
+            window,
+            NotificationRow,
             list_total::notifications(filter.project.as_str()),
             Option<i64>
         ),
-        Some(_) => page_with!(filtered(filter).count(), i64),
-    };
-    Ok((
-        rows.into_iter().map(|(row, _)| row).collect(),
-        total.unwrap_or_default(),
-    ))
+        Some(_) => page_with_total!(
+            conn,
+            newest_first(),
+            window,
+            NotificationRow,
+            filtered(filter).count(),
+            i64
+        ),
+    })
 }

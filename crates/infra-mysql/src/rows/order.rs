@@ -158,27 +158,18 @@ pub(crate) fn page(
     filter: &OrderFilter,
     window: Window,
 ) -> QueryResult<(Vec<OrderRow>, i64)> {
-    let total = || {
+    Ok(page_with_total!(
+        conn,
+        filtered(filter).order((dsl::start_time.desc(), dsl::id.desc())),
+        window,
+        OrderRow,
         list_total::total(
             filter.project.as_str(),
             list_total::ORDERS,
             filter.status.code(),
             filter.region.as_ref().map(Region::as_str),
-        )
-    };
-    let rows: Vec<(OrderRow, Option<i64>)> = filtered(filter)
-        .order((dsl::start_time.desc(), dsl::id.desc()))
-        .limit(window.limit)
-        .offset(window.offset)
-        .select((OrderRow::as_select(), total().single_value()))
-        .load(conn)?;
-    let total = match rows.first() {
-        Some((_, total)) => *total,
-        None => total().get_result(conn)?,
-    };
-    Ok((
-        rows.into_iter().map(|(row, _)| row).collect(),
-        total.unwrap_or_default(),
+        ),
+        Option<i64>
     ))
 }
 

@@ -50,23 +50,15 @@ pub(crate) fn page(
     project: &str,
     window: Window,
 ) -> QueryResult<(Vec<RechargeRow>, i64)> {
-    let rows: Vec<(RechargeRow, Option<i64>)> = recharge::table
-        .filter(dsl::account_id.eq(project))
-        .order(dsl::id.desc())
-        .limit(window.limit)
-        .offset(window.offset)
-        .select((
-            RechargeRow::as_select(),
-            list_total::recharges(project).single_value(),
-        ))
-        .load(conn)?;
-    let total = match rows.first() {
-        Some((_, total)) => *total,
-        None => list_total::recharges(project).get_result(conn)?,
-    };
-    Ok((
-        rows.into_iter().map(|(row, _)| row).collect(),
-        total.unwrap_or_default(),
+    Ok(page_with_total!(
+        conn,
+        recharge::table
+            .filter(dsl::account_id.eq(project))
+            .order(dsl::id.desc()),
+        window,
+        RechargeRow,
+        list_total::recharges(project),
+        Option<i64>
     ))
 }
 
