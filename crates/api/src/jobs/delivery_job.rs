@@ -132,6 +132,20 @@ mod tests {
 
     const DAY: Duration = Duration::from_secs(86_400);
 
+    /// A harness whose region cn-north-1 a charge service keeps, selling one GPU plan, and
+    /// the project `demo` funded there with 500.
+    fn charged_demo() -> (Harness, ProjectId) {
+        let plan = PlanBuilder::default().id("cpu").plan_type("gpu").build();
+        let policy = BillingPolicy {
+            charge_regions: vec![Region::parse("cn-north-1").unwrap()],
+            ..BillingPolicy::default()
+        };
+        let harness = Harness::new(policy, vec![plan], now());
+        let project = ProjectId::parse("demo").unwrap();
+        harness.charging.fund(&project, money("500"));
+        (harness, project)
+    }
+
     /// An order of `project` left pending: the charge service times out before taking its
     /// payment, on the request's attempt and on the one made at once after it.
     async fn pending_order(harness: &Harness, project: ProjectId) -> domain::order::Order {
@@ -164,14 +178,7 @@ mod tests {
 
     #[actix_web::test]
     async fn a_run_settles_the_payments_a_request_left_pending() {
-        let plan = PlanBuilder::default().id("cpu").plan_type("gpu").build();
-        let policy = BillingPolicy {
-            charge_regions: vec![Region::parse("cn-north-1").unwrap()],
-            ..BillingPolicy::default()
-        };
-        let harness = Harness::new(policy, vec![plan], now());
-        let project = ProjectId::parse("demo").unwrap();
-        harness.charging.fund(&project, money("500"));
+        let (harness, project) = charged_demo();
         let order = pending_order(&harness, project).await;
         harness.clock.advance(chrono::TimeDelta::minutes(1));
         DeliveryJob::new(harness.usecases.clone(), DELIVERY_INTERVAL, DAY)
@@ -231,14 +238,7 @@ mod tests {
 
     #[actix_web::test]
     async fn a_receiver_that_never_answers_does_not_delay_payments() {
-        let plan = PlanBuilder::default().id("cpu").plan_type("gpu").build();
-        let policy = BillingPolicy {
-            charge_regions: vec![Region::parse("cn-north-1").unwrap()],
-            ..BillingPolicy::default()
-        };
-        let harness = Harness::new(policy, vec![plan], now());
-        let project = ProjectId::parse("demo").unwrap();
-        harness.charging.fund(&project, money("500"));
+        let (harness, project) = charged_demo();
         let mut clock = MockClock::new();
         clock.expect_now().return_const(now());
         let webhooks = WebhookDispatcher::new(
