@@ -390,3 +390,11 @@ diesel::table! {
 
 diesel::joinable!(webhook_delivery -> notification (notification_id));
 diesel::allow_tables_to_appear_in_same_query!(webhook_delivery, notification);
+// A list's page selects its total from DF_LIST_TOTAL as a subquery beside each row.
+diesel::allow_tables_to_appear_in_same_query!(
+    list_total,
+    purchase_order,
+    consuming_history,
+    notification,
+    recharge
+);

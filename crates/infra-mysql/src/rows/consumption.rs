@@ -53,13 +53,15 @@ pub(crate) fn insert_all(
     Ok(())
 }
 
-fn filtered<'a>(filter: &'a UsageFilter) -> consuming_history::BoxedQuery<'a, MultiBackend> {
+/// One order's rows (in a region, if given): a boxed query, these pages being few.
+fn of_order<'a>(
+    filter: &'a UsageFilter,
+    order: &'a str,
+) -> consuming_history::BoxedQuery<'a, MultiBackend> {
     let mut query = consuming_history::table
         .filter(dsl::account_id.eq(filter.project.as_str()))
+        .filter(dsl::order_id.eq(order))
         .into_boxed();
-    if let Some(order) = &filter.order {
-        query = query.filter(dsl::order_id.eq(order.as_str()));
-    }
     if let Some(region) = &filter.region {
         query = query.filter(dsl::region.eq(region.as_str()));
     }
@@ -71,32 +73,44 @@ fn filtered<'a>(filter: &'a UsageFilter) -> consuming_history::BoxedQuery<'a, Mu
 /// the order of the (project, [region,] time, id) index; the total a subquery of
 /// DF_LIST_TOTAL, or for one order's rows their count over the order's key (an order has
 /// a row per cycle, however large its project). A page past the end has no row to carry
-/// the total: it is then read alone.
+/// the total: it is then read alone. The project's pages, with or without a region, are
+/// statements of types of their own, not boxed (see [`list_total::all_regions`]).
 pub(crate) fn page(
     conn: &mut DbConnection,
     filter: &UsageFilter,
     window: Window,
 ) -> QueryResult<(Vec<ConsumptionRow>, i64)> {
-    let newest_first = || filtered(filter).order((dsl::consume_time.desc(), dsl::id.desc()));
-    let region = filter.region.as_ref().map(Region::as_str);
-    Ok(match &filter.order {
-        None => page_with_total!(
-            conn,
-            newest_first(),
-            window,
-            ConsumptionRow,
-            list_total::usages(filter.project.as_str(), region),
-            Option<i64>
-        ),
-        Some(_) => page_with_total!(
-            conn,
-            newest_first(),
-            window,
-            ConsumptionRow,
-            filtered(filter).count(),
-            i64
-        ),
-    })
+    let project = filter.project.as_str();
+    let theirs = consuming_history::table.filter(dsl::account_id.eq(project));
+    let newest_first = (dsl::consume_time.desc(), dsl::id.desc());
+    Ok(
+        match (&filter.order, filter.region.as_ref().map(Region::as_str)) {
+            (None, None) => page_with_total!(
+                conn,
+                theirs.order(newest_first),
+                window,
+                ConsumptionRow,
+                list_total::usages(project),
+                Option<i64>
+            ),
+            (None, Some(region)) => page_with_total!(
+                conn,
+                theirs.filter(dsl::region.eq(region)).order(newest_first),
+                window,
+                ConsumptionRow,
+                list_total::usages_in(project, region),
+                Option<i64>
+            ),
+            (Some(order), _) => page_with_total!(
+                conn,
+                of_order(filter, order.as_str()).order(newest_first),
+                window,
+                ConsumptionRow,
+                of_order(filter, order.as_str()).count(),
+                i64
+            ),
+        },
+    )
 }
 
 pub(crate) fn for_order(

@@ -60,14 +60,12 @@ pub(crate) fn insert(conn: &mut DbConnection, row: &NewNotificationRow<'_>) -> Q
     backend::last_insert_id(conn)
 }
 
-fn filtered<'a>(filter: &'a NotificationFilter) -> notification::BoxedQuery<'a, MultiBackend> {
-    let mut query = notification::table
-        .filter(dsl::account_id.eq(filter.project.as_str()))
-        .into_boxed();
-    if let Some(order) = &filter.order {
-        query = query.filter(dsl::order_id.eq(order.as_str()));
-    }
-    query
+/// One order's notifications: a boxed query, these pages being few.
+fn of_order<'a>(project: &'a str, order: &'a str) -> notification::BoxedQuery<'a, MultiBackend> {
+    notification::table
+        .filter(dsl::account_id.eq(project))
+        .filter(dsl::order_id.eq(order))
+        .into_boxed()
 }
 
 /// A page of the notifications `filter` picks, newest first (the id is the insertion
@@ -75,28 +73,31 @@ fn filtered<'a>(filter: &'a NotificationFilter) -> notification::BoxedQuery<'a, 
 /// of the (project, [order,] id) index; the total a subquery of DF_LIST_TOTAL, or for one
 /// order's notifications their count over the order's key (an order has a few per cycle,
 /// however large its project). A page past the end has no row to carry the total: it is
-/// then read alone.
+/// then read alone. The project's page is a statement of a type of its own, not boxed
+/// (see [`list_total::all_regions`]).
 pub(crate) fn page(
     conn: &mut DbConnection,
     filter: &NotificationFilter,
     window: Window,
 ) -> QueryResult<(Vec<NotificationRow>, i64)> {
-    let newest_first = || filtered(filter).order(dsl::id.desc());
+    let project = filter.project.as_str();
     Ok(match &filter.order {
         None => page_with_total!(
             conn,
-            newest_first(),
+            notification::table
+                .filter(dsl::account_id.eq(project))
+                .order(dsl::id.desc()),
             window,
             NotificationRow,
-            list_total::notifications(filter.project.as_str()),
+            list_total::notifications(project),
             Option<i64>
         ),
-        Some(_) => page_with_total!(
+        Some(order) => page_with_total!(
             conn,
-            newest_first(),
+            of_order(project, order.as_str()).order(dsl::id.desc()),
             window,
             NotificationRow,
-            filtered(filter).count(),
+            of_order(project, order.as_str()).count(),
             i64
         ),
     })

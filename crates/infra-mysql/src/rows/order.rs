@@ -6,7 +6,7 @@ use domain::ids::Region;
 use domain::ports::OrderFilter;
 
 use super::{list_total, Window};
-use crate::backend::{execute_cached, DbConnection, DbTime, MultiBackend};
+use crate::backend::{execute_cached, DbConnection, DbTime};
 use crate::schema::purchase_order::{self, dsl};
 
 /// Marker of the duplicate-name key in unique-violation messages (MySQL names the key,
@@ -137,40 +137,41 @@ pub(crate) fn version_of(conn: &mut DbConnection, order_id: &str) -> QueryResult
         .optional()
 }
 
-fn filtered<'a>(filter: &'a OrderFilter) -> purchase_order::BoxedQuery<'a, MultiBackend> {
-    let mut query = purchase_order::table
-        .filter(dsl::account_id.eq(filter.project.as_str()))
-        .filter(dsl::status.eq(filter.status.code()))
-        .into_boxed();
-    if let Some(region) = &filter.region {
-        query = query.filter(dsl::region.eq(region.as_str()));
-    }
-    query
-}
-
 /// A page of the orders `filter` picks, newest start first (the id breaks ties, so pages
 /// never overlap or skip), with the total of the whole list: one statement, the page read
 /// in the order of the (project, [region,] status, start) index and the total a subquery
 /// of DF_LIST_TOTAL, so neither grows with the project. A page past the end has no row
-/// to carry the total: it is then read alone.
+/// to carry the total: it is then read alone. Each filter's statement is of a type of its
+/// own, not boxed (see [`list_total::all_regions`]).
 pub(crate) fn page(
     conn: &mut DbConnection,
     filter: &OrderFilter,
     window: Window,
 ) -> QueryResult<(Vec<OrderRow>, i64)> {
-    Ok(page_with_total!(
-        conn,
-        filtered(filter).order((dsl::start_time.desc(), dsl::id.desc())),
-        window,
-        OrderRow,
-        list_total::total(
-            filter.project.as_str(),
-            list_total::ORDERS,
-            filter.status.code(),
-            filter.region.as_ref().map(Region::as_str),
+    let project = filter.project.as_str();
+    let status = filter.status.code();
+    let theirs = purchase_order::table
+        .filter(dsl::account_id.eq(project))
+        .filter(dsl::status.eq(status));
+    let newest_first = (dsl::start_time.desc(), dsl::id.desc());
+    Ok(match filter.region.as_ref().map(Region::as_str) {
+        None => page_with_total!(
+            conn,
+            theirs.order(newest_first),
+            window,
+            OrderRow,
+            list_total::all_regions(project, list_total::ORDERS, status),
+            Option<i64>
         ),
-        Option<i64>
-    ))
+        Some(region) => page_with_total!(
+            conn,
+            theirs.filter(dsl::region.eq(region)).order(newest_first),
+            window,
+            OrderRow,
+            list_total::in_region(project, list_total::ORDERS, status, region),
+            Option<i64>
+        ),
+    })
 }
 
 /// Every order of the project, oldest first.
