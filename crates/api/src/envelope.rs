@@ -1,6 +1,8 @@
 //! The response envelope every endpoint answers with: `{"code":0,"msg":"OK","data":…}` on
 //! success, `{"code":N,"msg":"…","request_id":"…"}` on error (built in `error.rs`).
 
+use actix_web::error::JsonPayloadError;
+use actix_web::http::header::ContentType;
 use actix_web::HttpResponse;
 use serde::Serialize;
 use utoipa::openapi::schema::{ObjectBuilder, Type};
@@ -67,13 +69,26 @@ impl PartialSchema for ErrorBody {
 
 impl ToSchema for ErrorBody {}
 
-/// 200 with `data`.
+/// What a body is written into at first: a page of 30 orders is about 14 KB, which a
+/// buffer grown from nothing (as `HttpResponse::json` grows it) reaches only after a dozen
+/// copies, each a reallocation on the hot path of every list.
+const BODY_CAPACITY: usize = 16 * 1024;
+
+/// 200 with `data`. Fails as `HttpResponse::json` fails (a 500), which no DTO of ours can
+/// make it do: they have no map with keys that are not strings.
 pub fn ok<T: Serialize>(data: T) -> HttpResponse {
-    HttpResponse::Ok().json(Envelope {
+    let envelope = Envelope {
         code: 0,
         msg: "OK",
         data: Some(data),
-    })
+    };
+    let mut body = Vec::with_capacity(BODY_CAPACITY);
+    match serde_json::to_writer(&mut body, &envelope) {
+        Ok(()) => HttpResponse::Ok()
+            .content_type(ContentType::json())
+            .body(body),
+        Err(e) => HttpResponse::from_error(JsonPayloadError::Serialize(e)),
+    }
 }
 
 /// A successful answer with nothing more to say: the envelope without `data`.
