@@ -493,6 +493,65 @@ mod tests {
         assert_eq!(session_zone(inner), "+00:00");
     }
 
+    /// A snapshot and a write at the default level (REPEATABLE READ) see one snapshot: a row
+    /// another connection commits between their two reads is not in the second. A READ
+    /// COMMITTED write (every change) sees it.
+    #[tokio::test]
+    async fn mysql_snapshots_and_default_writes_do_not_see_what_commits_meanwhile() {
+        use diesel::dsl::sql;
+        use diesel::mysql::MysqlConnection;
+        use diesel::sql_types::{BigInt, Integer};
+        use diesel::{Connection, RunQueryDsl};
+
+        if mysql().is_none() {
+            return;
+        }
+        let server = std::env::var("SERVICEUSAGE_TEST_MYSQL_URL")
+            .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".to_owned());
+        let server = server.trim_end_matches('/').to_owned();
+        let name = format!("su_test_{}", uuid::Uuid::new_v4().simple());
+        let url = format!("{server}/{name}");
+        let mut admin = MysqlConnection::establish(&server).unwrap();
+        // A generated identifier: identifiers cannot be bound parameters.
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .unwrap();
+        diesel::sql_query(format!(
+            "CREATE TABLE {name}.probe (id INT PRIMARY KEY) ENGINE = InnoDB"
+        ))
+        .execute(&mut admin)
+        .unwrap();
+        let db = Database::connect(&url, 1).unwrap();
+        let next = Arc::new(AtomicU32::new(0));
+        let reads_twice = move |conn: &mut DbConnection| {
+            let count = |conn: &mut DbConnection| {
+                diesel::select(sql::<BigInt>("(SELECT COUNT(*) FROM probe)")).get_result(conn)
+            };
+            let before: i64 = count(conn)?;
+            let mut other = MysqlConnection::establish(&url).unwrap();
+            diesel::sql_query("INSERT INTO probe (id) VALUES (?)")
+                .bind::<Integer, _>(i32::try_from(next.fetch_add(1, Ordering::SeqCst)).unwrap())
+                .execute(&mut other)
+                .unwrap();
+            let after: i64 = count(conn)?;
+            Ok(after - before)
+        };
+        assert_eq!(db.snapshot(reads_twice.clone()).await, Ok(0), "snapshot");
+        assert_eq!(
+            db.write_at(Isolation::Default, reads_twice.clone()).await,
+            Ok(0),
+            "default level"
+        );
+        assert_eq!(
+            db.write_at(Isolation::ReadCommitted, reads_twice).await,
+            Ok(1),
+            "read committed"
+        );
+        diesel::sql_query(format!("DROP DATABASE {name}"))
+            .execute(&mut admin)
+            .unwrap();
+    }
+
     #[tokio::test]
     async fn business_outcomes_are_not_retried() {
         let (_dir, db) = sqlite();
