@@ -27,12 +27,14 @@ use crate::schema::{
 };
 
 mod cached;
+mod direct;
 mod session;
 mod time;
 pub(crate) mod transaction;
 
 pub(crate) use cached::execute as execute_cached;
 use cached::execute_mysql;
+pub(crate) use direct::load_direct;
 
 pub use session::{prepare_mysql, Timeouts};
 pub use time::{DbTime, UtcDateTime};

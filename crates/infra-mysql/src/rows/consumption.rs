@@ -53,7 +53,8 @@ pub(crate) fn insert_all(
     Ok(())
 }
 
-/// One order's rows (in a region, if given): a boxed query, these pages being few.
+/// One order's rows (in a region, if given), boxed: their total counts rows of the same
+/// table (see `page_with_total`).
 fn of_order<'a>(
     filter: &'a UsageFilter,
     order: &'a str,
@@ -102,6 +103,7 @@ pub(crate) fn page(
                 Option<i64>
             ),
             (Some(order), _) => page_with_total!(
+                boxed,
                 conn,
                 of_order(filter, order.as_str()).order(newest_first),
                 window,

@@ -6,15 +6,15 @@
 /// ordered) selects `$row` and, beside each row, the scalar subquery `$total`. A page past
 /// the end has no row to carry the total: `$total` is then read alone, as `$alone` (a
 /// `SUM` of kept totals is nullable, a `COUNT` is not). Evaluates to `(rows, total)`.
+/// The page is read on the backend's own connection (`backend::load_direct`), which needs
+/// the statement's type to be static; `boxed` first reads a boxed one through the
+/// multi-connection (the few pages whose total counts rows of the same table, which diesel
+/// refuses as a subquery of a statically typed statement).
 /// A macro, not a function: the row, total and count queries are of different diesel
 /// types for each table. Defined before the modules below, which see it by textual scope.
 macro_rules! page_with_total {
-    ($conn:expr, $rows:expr, $window:expr, $row:ty, $total:expr, $alone:ty) => {{
-        let rows: Vec<($row, Option<i64>)> = $rows
-            .limit($window.limit)
-            .offset($window.offset)
-            .select((<$row>::as_select(), $total.single_value()))
-            .load($conn)?;
+    (@rows $conn:expr, $loaded:expr, $row:ty, $total:expr, $alone:ty) => {{
+        let rows: Vec<($row, Option<i64>)> = $loaded;
         let total: Option<i64> = match rows.first() {
             Some((_, total)) => *total,
             None => $total.get_result::<$alone>($conn)?.into(),
@@ -24,6 +24,34 @@ macro_rules! page_with_total {
             total.unwrap_or_default(),
         )
     }};
+    (boxed, $conn:expr, $rows:expr, $window:expr, $row:ty, $total:expr, $alone:ty) => {
+        page_with_total!(
+            @rows $conn,
+            $rows
+                .limit($window.limit)
+                .offset($window.offset)
+                .select((<$row>::as_select(), $total.single_value()))
+                .load($conn)?,
+            $row,
+            $total,
+            $alone
+        )
+    };
+    ($conn:expr, $rows:expr, $window:expr, $row:ty, $total:expr, $alone:ty) => {
+        page_with_total!(
+            @rows $conn,
+            $crate::backend::load_direct!(
+                $conn,
+                $rows
+                    .limit($window.limit)
+                    .offset($window.offset)
+                    .select((<$row>::as_select(), $total.single_value())),
+            )?,
+            $row,
+            $total,
+            $alone
+        )
+    };
 }
 
 pub(crate) mod balance;

@@ -60,7 +60,8 @@ pub(crate) fn insert(conn: &mut DbConnection, row: &NewNotificationRow<'_>) -> Q
     backend::last_insert_id(conn)
 }
 
-/// One order's notifications: a boxed query, these pages being few.
+/// One order's notifications, boxed: their total counts rows of the same table (see
+/// `page_with_total`).
 fn of_order<'a>(project: &'a str, order: &'a str) -> notification::BoxedQuery<'a, MultiBackend> {
     notification::table
         .filter(dsl::account_id.eq(project))
@@ -93,6 +94,7 @@ pub(crate) fn page(
             Option<i64>
         ),
         Some(order) => page_with_total!(
+            boxed,
             conn,
             of_order(project, order.as_str()).order(dsl::id.desc()),
             window,

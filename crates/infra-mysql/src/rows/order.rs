@@ -6,7 +6,7 @@ use domain::ids::Region;
 use domain::ports::OrderFilter;
 
 use super::{list_total, Window};
-use crate::backend::{execute_cached, DbConnection, DbTime};
+use crate::backend::{execute_cached, load_direct, DbConnection, DbTime};
 use crate::schema::purchase_order::{self, dsl};
 
 /// Marker of the duplicate-name key in unique-violation messages (MySQL names the key,
@@ -112,12 +112,17 @@ pub(crate) fn update(conn: &mut DbConnection, update: &OrderUpdate<'_>) -> Query
     .map(|rows| rows == 1)
 }
 
+/// The order, read on the backend's own connection (a get's one statement: see
+/// `backend::load_direct`).
 pub(crate) fn find(conn: &mut DbConnection, order_id: &str) -> QueryResult<Option<OrderRow>> {
-    purchase_order::table
-        .filter(dsl::order_id.eq(order_id))
-        .select(OrderRow::as_select())
-        .first(conn)
-        .optional()
+    Ok(load_direct!(
+        conn,
+        purchase_order::table
+            .filter(dsl::order_id.eq(order_id))
+            .select(OrderRow::as_select())
+            .limit(1),
+    )?
+    .pop())
 }
 
 /// The orders of `ids` (those that exist), in no particular order.
