@@ -2,8 +2,8 @@
 //! with the embedded provisioning and ledger, straight on MariaDB, without the service — no
 //! HTTP, no domain, no pool — by `clients` threads, one connection each, in a closed loop
 //! like the load generator's. Every value is a bound parameter, and every statement is
-//! prepared once per connection ([`execute`]), as the service's are; the transaction opens
-//! with one text command where the service sends two prepared ones.
+//! prepared once per connection ([`execute`]), as the service's are, the transaction's
+//! level, `BEGIN` and `COMMIT` included.
 //!
 //! The statements are all in [`create_order`]: keep it in step with the service.
 
@@ -13,7 +13,6 @@ use blackbox_tests::catalog::VOLUME;
 use chrono::{Months, NaiveDateTime, Utc};
 use diesel::backend::Backend;
 use diesel::connection::Connection;
-use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::mysql::Mysql;
 use diesel::prelude::*;
 use diesel::query_builder::bind_collector::RawBytesBindCollector;
@@ -60,21 +59,27 @@ fn execute(conn: &mut MysqlConnection, query: &impl QueryFragment<Mysql>) -> Que
     ))
 }
 
-/// Begins a transaction with `sql`, runs `work`, commits (rolls back on an error), the way
-/// diesel's transaction manager does it for the service.
-fn transaction<T>(
+/// Runs `work` in one READ COMMITTED transaction, committed (rolled back on an error),
+/// opened and closed as the service's store does it (`backend/transaction.rs`): the level
+/// for the next transaction, `BEGIN` and `COMMIT`, each a statement prepared once per
+/// connection. (diesel's transaction manager would send each as text wrapped in two more
+/// commands, four more round trips a create than the service pays.)
+fn read_committed<T>(
     conn: &mut MysqlConnection,
-    begin: &str,
     work: impl FnOnce(&mut MysqlConnection) -> QueryResult<T>,
 ) -> QueryResult<T> {
-    AnsiTransactionManager::begin_transaction_sql(conn, begin)?;
+    execute(
+        conn,
+        &diesel::sql_query("SET TRANSACTION ISOLATION LEVEL READ COMMITTED"),
+    )?;
+    execute(conn, &diesel::sql_query("BEGIN"))?;
     match work(conn) {
         Ok(value) => {
-            AnsiTransactionManager::commit_transaction(conn)?;
+            execute(conn, &diesel::sql_query("COMMIT"))?;
             Ok(value)
         }
         Err(error) => {
-            let _ = AnsiTransactionManager::rollback_transaction(conn);
+            let _ = execute(conn, &diesel::sql_query("ROLLBACK"));
             Err(error)
         }
     }
@@ -92,43 +97,42 @@ pub fn create_order(conn: &mut MysqlConnection, order: &NewOrder<'_>) -> QueryRe
         .now
         .checked_add_months(Months::new(1))
         .unwrap_or(order.now);
-    transaction(
-        conn,
-        "SET TRANSACTION ISOLATION LEVEL READ COMMITTED; BEGIN",
-        |conn| {
-            execute(
-                conn,
-                &diesel::sql_query(
-                    "INSERT INTO DF_PURCHASE_ORDER (ORDER_ID, ACCOUNT_ID, REGION, PLAN_ID, \
+    read_committed(conn, |conn| {
+        execute(
+            conn,
+            &diesel::sql_query(
+                "INSERT INTO DF_PURCHASE_ORDER (ORDER_ID, ACCOUNT_ID, REGION, PLAN_ID, \
                  PLAN_TYPE, CHARGING_MODE, QUANTITIES, CYCLE, KEEPER, START_TIME, CREATOR, \
                  RESOURCE_NAME, REPLACES, STATUS, END_TIME, DEADLINE_TIME, LAST_CONSUME_ID, \
                  RENEW_RETRIES, LAST_WARNED_AT, PRICE, VERSION, PAYMENT_SEQ, AWAITING_PAYMENT, \
                  REPLACED_BY, ACTIVE_RESOURCE_NAME, ACTIVE_QUOTA) \
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, DEFAULT, ?, DEFAULT, ?, ?, ?, \
                  DEFAULT, ?, ?, ?, DEFAULT, DEFAULT, ?, DEFAULT)",
-                )
-                .bind::<Text, _>(order.order_id)
-                .bind::<Text, _>(order.project)
-                .bind::<Text, _>(VOLUME.region)
-                .bind::<Text, _>(VOLUME.id)
-                .bind::<Text, _>(VOLUME.plan_type)
-                .bind::<SmallInt, _>(PREPAID)
-                .bind::<Integer, _>(1)
-                .bind::<SmallInt, _>(MONTHLY)
-                .bind::<SmallInt, _>(LEDGER)
-                .bind::<Datetime, _>(order.now)
-                .bind::<Text, _>(CREATOR)
-                .bind::<Nullable<Text>, _>(Some(order.resource_name))
-                .bind::<SmallInt, _>(CONSUMING)
-                .bind::<Datetime, _>(deadline)
-                .bind::<Integer, _>(1)
-                .bind::<Integer, _>(0)
-                .bind::<BigInt, _>(price)
-                .bind::<Integer, _>(0)
-                .bind::<Integer, _>(1)
-                .bind::<Nullable<Text>, _>(Some(order.resource_name)),
-            )?;
-            execute(conn, &diesel::sql_query(
+            )
+            .bind::<Text, _>(order.order_id)
+            .bind::<Text, _>(order.project)
+            .bind::<Text, _>(VOLUME.region)
+            .bind::<Text, _>(VOLUME.id)
+            .bind::<Text, _>(VOLUME.plan_type)
+            .bind::<SmallInt, _>(PREPAID)
+            .bind::<Integer, _>(1)
+            .bind::<SmallInt, _>(MONTHLY)
+            .bind::<SmallInt, _>(LEDGER)
+            .bind::<Datetime, _>(order.now)
+            .bind::<Text, _>(CREATOR)
+            .bind::<Nullable<Text>, _>(Some(order.resource_name))
+            .bind::<SmallInt, _>(CONSUMING)
+            .bind::<Datetime, _>(deadline)
+            .bind::<Integer, _>(1)
+            .bind::<Integer, _>(0)
+            .bind::<BigInt, _>(price)
+            .bind::<Integer, _>(0)
+            .bind::<Integer, _>(1)
+            .bind::<Nullable<Text>, _>(Some(order.resource_name)),
+        )?;
+        execute(
+            conn,
+            &diesel::sql_query(
                 "INSERT INTO DF_RESOURCE (ORDER_ID, ACCOUNT_ID, REGION, KIND, NAME, ACTIVE_NAME, \
                  CREATED_AT) VALUES (?, ?, ?, ?, ?, ?, ?)",
             )
@@ -138,26 +142,28 @@ pub fn create_order(conn: &mut MysqlConnection, order: &NewOrder<'_>) -> QueryRe
             .bind::<Text, _>("volume")
             .bind::<Nullable<Text>, _>(Some(order.resource_name))
             .bind::<Nullable<Text>, _>(Some(order.resource_name))
-            .bind::<Datetime, _>(order.now)
-            )?;
-            execute(
-                conn,
-                &diesel::sql_query(
-                    "INSERT INTO DF_CONSUMING_HISTORY (ORDER_ID, CONSUME_ID, CONSUMING, \
+            .bind::<Datetime, _>(order.now),
+        )?;
+        execute(
+            conn,
+            &diesel::sql_query(
+                "INSERT INTO DF_CONSUMING_HISTORY (ORDER_ID, CONSUME_ID, CONSUMING, \
                  CONSUME_TIME, DEADLINE_TIME, ACCOUNT_ID, REGION, PLAN_ID, KIND) \
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                )
-                .bind::<Text, _>(order.order_id)
-                .bind::<Integer, _>(1)
-                .bind::<BigInt, _>(price)
-                .bind::<Datetime, _>(order.now)
-                .bind::<Datetime, _>(deadline)
-                .bind::<Text, _>(order.project)
-                .bind::<Text, _>(VOLUME.region)
-                .bind::<Text, _>(VOLUME.id)
-                .bind::<SmallInt, _>(NEW),
-            )?;
-            execute(conn, &diesel::sql_query(
+            )
+            .bind::<Text, _>(order.order_id)
+            .bind::<Integer, _>(1)
+            .bind::<BigInt, _>(price)
+            .bind::<Datetime, _>(order.now)
+            .bind::<Datetime, _>(deadline)
+            .bind::<Text, _>(order.project)
+            .bind::<Text, _>(VOLUME.region)
+            .bind::<Text, _>(VOLUME.id)
+            .bind::<SmallInt, _>(NEW),
+        )?;
+        execute(
+            conn,
+            &diesel::sql_query(
                 "INSERT INTO DF_PAYMENT (ORDER_ID, SEQ, ACCOUNT_ID, REGION, KEEPER, DIRECTION, \
                  AMOUNT, CONSUME_ID, ROW_KIND, PERIOD_FROM, PERIOD_UNTIL, DEFERRED, STATE, \
                  CREATED_AT, SETTLED_AT, ATTEMPTS, NEXT_ATTEMPT_AT, LAST_ERROR) \
@@ -179,63 +185,62 @@ pub fn create_order(conn: &mut MysqlConnection, order: &NewOrder<'_>) -> QueryRe
             .bind::<Datetime, _>(order.now)
             .bind::<Nullable<Datetime>, _>(Some(order.now))
             .bind::<Integer, _>(0)
-            .bind::<Datetime, _>(order.now)
-            )?;
-            execute(
-                conn,
-                &diesel::sql_query(
-                    "INSERT INTO DF_NOTIFICATION (ACCOUNT_ID, REGION, ORDER_ID, KIND, AMOUNT, \
+            .bind::<Datetime, _>(order.now),
+        )?;
+        execute(
+            conn,
+            &diesel::sql_query(
+                "INSERT INTO DF_NOTIFICATION (ACCOUNT_ID, REGION, ORDER_ID, KIND, AMOUNT, \
                  MESSAGE, CREATE_TIME) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                )
-                .bind::<Text, _>(order.project)
-                .bind::<Text, _>(VOLUME.region)
-                .bind::<Text, _>(order.order_id)
-                .bind::<Text, _>("order_created")
-                .bind::<Nullable<BigInt>, _>(Some(price))
-                .bind::<Text, _>(&format!("opened on plan {}", VOLUME.id))
-                .bind::<Datetime, _>(order.now),
-            )?;
-            let debited = execute(
-                conn,
-                &diesel::sql_query(
-                    "UPDATE DF_BALANCE SET BALANCE = BALANCE - ?, UPDATE_TIME = ? \
+            )
+            .bind::<Text, _>(order.project)
+            .bind::<Text, _>(VOLUME.region)
+            .bind::<Text, _>(order.order_id)
+            .bind::<Text, _>("order_created")
+            .bind::<Nullable<BigInt>, _>(Some(price))
+            .bind::<Text, _>(&format!("opened on plan {}", VOLUME.id))
+            .bind::<Datetime, _>(order.now),
+        )?;
+        let debited = execute(
+            conn,
+            &diesel::sql_query(
+                "UPDATE DF_BALANCE SET BALANCE = BALANCE - ?, UPDATE_TIME = ? \
                  WHERE ACCOUNT_ID = ? AND BALANCE >= ? AND BALANCE <= ?",
-                )
-                .bind::<BigInt, _>(price)
-                .bind::<Datetime, _>(order.now)
-                .bind::<Text, _>(order.project)
-                .bind::<BigInt, _>(price)
-                .bind::<BigInt, _>(i64::MAX),
-            )?;
-            if debited != 1 {
-                return Err(diesel::result::Error::RollbackTransaction);
-            }
-            execute(
-                conn,
-                &diesel::sql_query(
-                    "INSERT INTO DF_LIST_TOTAL (ACCOUNT_ID, LIST, STATUS, REGION, TOTAL) \
+            )
+            .bind::<BigInt, _>(price)
+            .bind::<Datetime, _>(order.now)
+            .bind::<Text, _>(order.project)
+            .bind::<BigInt, _>(price)
+            .bind::<BigInt, _>(i64::MAX),
+        )?;
+        if debited != 1 {
+            return Err(diesel::result::Error::RollbackTransaction);
+        }
+        execute(
+            conn,
+            &diesel::sql_query(
+                "INSERT INTO DF_LIST_TOTAL (ACCOUNT_ID, LIST, STATUS, REGION, TOTAL) \
                  VALUES (?, ?, ?, ?, ?), (?, ?, ?, ?, ?), (?, ?, ?, ?, ?) \
                  ON DUPLICATE KEY UPDATE TOTAL = TOTAL + VALUES(TOTAL)",
-                )
-                .bind::<Text, _>(order.project)
-                .bind::<Text, _>("notifications")
-                .bind::<SmallInt, _>(0)
-                .bind::<Text, _>(VOLUME.region)
-                .bind::<BigInt, _>(1)
-                .bind::<Text, _>(order.project)
-                .bind::<Text, _>("orders")
-                .bind::<SmallInt, _>(CONSUMING)
-                .bind::<Text, _>(VOLUME.region)
-                .bind::<BigInt, _>(1)
-                .bind::<Text, _>(order.project)
-                .bind::<Text, _>("usages")
-                .bind::<SmallInt, _>(0)
-                .bind::<Text, _>(VOLUME.region)
-                .bind::<BigInt, _>(1),
-            )?;
-            Ok(())
-        },
-    )
+            )
+            .bind::<Text, _>(order.project)
+            .bind::<Text, _>("notifications")
+            .bind::<SmallInt, _>(0)
+            .bind::<Text, _>(VOLUME.region)
+            .bind::<BigInt, _>(1)
+            .bind::<Text, _>(order.project)
+            .bind::<Text, _>("orders")
+            .bind::<SmallInt, _>(CONSUMING)
+            .bind::<Text, _>(VOLUME.region)
+            .bind::<BigInt, _>(1)
+            .bind::<Text, _>(order.project)
+            .bind::<Text, _>("usages")
+            .bind::<SmallInt, _>(0)
+            .bind::<Text, _>(VOLUME.region)
+            .bind::<BigInt, _>(1),
+        )?;
+        Ok(())
+    })
 }
 
 /// Runs [`create_order`] in a closed loop of `clients` connections to `url`; the
