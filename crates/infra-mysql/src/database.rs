@@ -448,13 +448,19 @@ mod tests {
         );
     }
 
+    /// The test server's URL, without a database and without a trailing slash.
+    pub(super) fn mysql_server() -> String {
+        std::env::var("SERVICEUSAGE_TEST_MYSQL_URL")
+            .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".to_owned())
+            .trim_end_matches('/')
+            .to_owned()
+    }
+
     /// A MariaDB pool on the test server, or `None` (after a note on the real stderr) when
     /// none answers and `SERVICEUSAGE_REQUIRE_MYSQL` is not `1`.
     pub(super) fn mysql() -> Option<Database> {
         use std::io::Write;
-        let server = std::env::var("SERVICEUSAGE_TEST_MYSQL_URL")
-            .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".to_owned());
-        match Database::connect(server.trim_end_matches('/'), 1) {
+        match Database::connect(&mysql_server(), 1) {
             Ok(db) => Some(db),
             Err(e) if std::env::var("SERVICEUSAGE_REQUIRE_MYSQL").as_deref() == Ok("1") => {
                 panic!("MariaDB is required (SERVICEUSAGE_REQUIRE_MYSQL=1): {e}")
@@ -506,9 +512,7 @@ mod tests {
         if mysql().is_none() {
             return;
         }
-        let server = std::env::var("SERVICEUSAGE_TEST_MYSQL_URL")
-            .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".to_owned());
-        let server = server.trim_end_matches('/').to_owned();
+        let server = mysql_server();
         let name = format!("su_test_{}", uuid::Uuid::new_v4().simple());
         let url = format!("{server}/{name}");
         let mut admin = MysqlConnection::establish(&server).unwrap();

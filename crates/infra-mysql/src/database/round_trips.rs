@@ -35,9 +35,7 @@ struct OneConnection {
 
 impl OneConnection {
     fn open() -> Option<OneConnection> {
-        let server = std::env::var("SERVICEUSAGE_TEST_MYSQL_URL")
-            .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".to_owned());
-        let server = server.trim_end_matches('/').to_owned();
+        let server = super::tests::mysql_server();
         super::tests::mysql()?;
         let name = format!("su_test_{}", uuid::Uuid::new_v4().simple());
         let mut admin = MysqlConnection::establish(&server).unwrap();
