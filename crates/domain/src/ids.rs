@@ -121,7 +121,7 @@ identifier!(
 );
 
 /// A plan type such as `cpuquota`, `bsi` or `volume`: lower-case letters and digits.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PlanType(String);
 
 impl PlanType {

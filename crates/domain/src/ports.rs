@@ -11,11 +11,13 @@ use chrono::{DateTime, Utc};
 use crate::change::{Change, PaymentUpdate};
 use crate::consumption::Consumption;
 use crate::error::Result;
+use crate::filter::{SearchWord, TimeRange};
 use crate::idempotency::{Idempotency, IdempotencyKey, IdempotencyRecord, Remembered};
-use crate::ids::{OrderId, PlanId, ProjectId, Region};
+use crate::ids::{OrderId, PlanId, PlanType, ProjectId, Region};
 use crate::ledger::{Balance, NewRecharge, Recharge};
 use crate::notification::Notification;
 use crate::order::{Order, OrderStatus};
+use crate::order_type::OrderType;
 use crate::page::{Page, PageRequest};
 use crate::payment::{Payment, PaymentId};
 use crate::plan::Plan;
@@ -24,15 +26,70 @@ use crate::provisioning::{NewTask, QueuedTask, Resource};
 use crate::reconcile::ProjectBooks;
 use crate::renewal::{RenewalBatch, RenewalCursor, RenewalDecision, RenewalQueue, RenewalRules};
 
-/// Which orders a list returns.
+/// Which orders a list returns: every condition given must hold.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OrderFilter {
     /// Whose orders.
     pub project: ProjectId,
-    /// Lists hold one status at a time, as the API asks for them.
-    pub status: OrderStatus,
+    /// Only orders in this status; `None` for every status.
+    pub status: Option<OrderStatus>,
     /// Only this region's orders; `None` for every region.
     pub region: Option<Region>,
+    /// Only orders of plans of this type (51idc's resource type).
+    pub plan_type: Option<PlanType>,
+    /// Only orders that came to be this way.
+    pub order_type: Option<OrderType>,
+    /// Only orders created (started) in this range.
+    pub created: TimeRange,
+    /// Only orders whose id, resource name or plan id starts with this word.
+    pub search: Option<SearchWord>,
+}
+
+impl OrderFilter {
+    /// The project's orders in one status, with no other condition.
+    pub fn in_status(project: ProjectId, status: OrderStatus) -> Self {
+        Self {
+            project,
+            status: Some(status),
+            region: None,
+            plan_type: None,
+            order_type: None,
+            created: TimeRange::default(),
+            search: None,
+        }
+    }
+
+    /// Whether the filter holds only conditions the stores keep totals by (status, region,
+    /// plan type, order type), so that a list's total is exact without counting its rows.
+    pub fn is_counted(&self) -> bool {
+        self.created.is_open() && self.search.is_none()
+    }
+
+    /// Whether `order` passes the filter.
+    pub fn matches(&self, order: &Order) -> bool {
+        order.project == self.project
+            && self.status.is_none_or(|status| order.status == status)
+            && self
+                .region
+                .as_ref()
+                .is_none_or(|region| order.region == *region)
+            && self
+                .plan_type
+                .as_ref()
+                .is_none_or(|plan_type| order.plan_type == *plan_type)
+            && self
+                .order_type
+                .is_none_or(|order_type| order.order_type() == order_type)
+            && self.created.contains(&order.start_time)
+            && self.search.as_ref().is_none_or(|word| {
+                word.prefixes(order.id.as_str())
+                    || word.prefixes(order.plan_id.as_str())
+                    || order
+                        .resource_name
+                        .as_ref()
+                        .is_some_and(|name| word.prefixes(name.as_str()))
+            })
+    }
 }
 
 /// Which consumption rows a list returns.
@@ -58,8 +115,9 @@ pub trait OrderRepository: Send + Sync {
     /// `Internal`.
     async fn find_all(&self, ids: &[OrderId]) -> Result<Vec<Order>>;
 
-    /// A page of the project's orders with this status, newest start first.
-    /// Errors: `Unavailable`, `Internal`.
+    /// A page of the orders the filter passes, newest start first (the id breaks ties).
+    /// The total is exact when the filter [is counted](OrderFilter::is_counted), else
+    /// counted up to [`crate::page::COUNT_CAP`]. Errors: `Unavailable`, `Internal`.
     async fn list(&self, filter: OrderFilter, page: PageRequest) -> Result<Page<Order>>;
 
     /// The order that holds `resource` now (see [`Order::holds_resource`]): for a quota,

@@ -441,9 +441,10 @@ pub(crate) fn add_totals(conn: &mut DbConnection, deltas: &[(Key<'_>, i64)]) -> 
             use diesel::mysql::Mysql;
             use diesel::sql_types::{SmallInt, Text};
             let sql = format!(
-                "INSERT INTO DF_LIST_TOTAL (ACCOUNT_ID, LIST, STATUS, REGION, TOTAL) VALUES {} \
+                "INSERT INTO DF_LIST_TOTAL \
+                 (ACCOUNT_ID, LIST, STATUS, REGION, PLAN_TYPE, ORDER_TYPE, TOTAL) VALUES {} \
                  ON DUPLICATE KEY UPDATE TOTAL = TOTAL + VALUES(TOTAL)",
-                vec!["(?, ?, ?, ?, ?)"; deltas.len()].join(", ")
+                vec!["(?, ?, ?, ?, ?, ?, ?)"; deltas.len()].join(", ")
             );
             let mut query = diesel::sql_query(sql).into_boxed::<Mysql>();
             for (key, delta) in deltas {
@@ -452,6 +453,8 @@ pub(crate) fn add_totals(conn: &mut DbConnection, deltas: &[(Key<'_>, i64)]) -> 
                     .bind::<Text, _>(key.list)
                     .bind::<SmallInt, _>(key.status)
                     .bind::<Text, _>(key.region)
+                    .bind::<Text, _>(key.plan_type)
+                    .bind::<SmallInt, _>(key.order_type)
                     .bind::<BigInt, _>(*delta);
             }
             if deltas.len() <= CACHED_TOTALS {
@@ -474,6 +477,8 @@ pub(crate) fn add_totals(conn: &mut DbConnection, deltas: &[(Key<'_>, i64)]) -> 
                         list_total::list,
                         list_total::status,
                         list_total::region,
+                        list_total::plan_type,
+                        list_total::order_type,
                     ))
                     .do_update()
                     .set(list_total::total.eq(list_total::total + excluded(list_total::total)))

@@ -371,18 +371,24 @@ diesel::table! {
 
     /// The totals the list pages show, kept by the changes that move them.
     #[sql_name = "DF_LIST_TOTAL"]
-    list_total (account_id, list, status, region) {
+    list_total (account_id, list, status, region, plan_type, order_type) {
         /// The project.
         #[sql_name = "ACCOUNT_ID"]
         account_id -> Text,
-        /// `orders` or `usages`.
+        /// `orders`, `usages`, `notifications` or `recharges`.
         #[sql_name = "LIST"]
         list -> Text,
-        /// Orders: their status; usages: 0.
+        /// Orders: their status; others: 0.
         #[sql_name = "STATUS"]
         status -> SmallInt,
         #[sql_name = "REGION"]
         region -> Text,
+        /// Orders: their plan type; others: empty.
+        #[sql_name = "PLAN_TYPE"]
+        plan_type -> Text,
+        /// Orders: 0 new, 1 a plan switch; others: 0.
+        #[sql_name = "ORDER_TYPE"]
+        order_type -> SmallInt,
         #[sql_name = "TOTAL"]
         total -> BigInt,
     }

@@ -20,6 +20,7 @@ mod lock_waits;
 mod logs;
 mod manual_renewal;
 mod metrics;
+mod order_filters;
 mod orders;
 mod platform;
 mod process;

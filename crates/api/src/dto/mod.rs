@@ -3,6 +3,7 @@
 //! the domain parser that owns the rule; responses are built from domain entities.
 
 pub mod balances;
+pub mod enumerations;
 pub mod index;
 pub mod json;
 pub mod list;
@@ -23,6 +24,7 @@ pub mod labels {
     use domain::consumption::ConsumptionKind;
     use domain::notification::NotificationKind;
     use domain::order::OrderStatus;
+    use domain::order_type::OrderType;
     use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 
     /// A string that is one of `values`.
@@ -35,6 +37,14 @@ pub mod labels {
 
     pub fn order_status() -> Object {
         one_of(OrderStatus::ALL.map(OrderStatus::label))
+    }
+
+    pub fn order_type() -> Object {
+        one_of(OrderType::ALL.map(OrderType::label))
+    }
+
+    pub fn pay_way() -> Object {
+        one_of(["PREPAY", "POSTPAY"])
     }
 
     pub fn charging_mode() -> Object {

@@ -1,8 +1,13 @@
 //! Orders: the create and cancel bodies, the query strings, and the order JSON.
 
-use domain::ids::{OrderId, PlanId, ProjectId, Quantity, Region, ResourceName};
+use std::collections::HashMap;
+
+use domain::filter::{SearchWord, TimeRange};
+use domain::ids::{OrderId, PlanId, PlanType, ProjectId, Quantity, Region, ResourceName};
 use domain::order::{Order, OrderStatus};
+use domain::order_type::OrderType;
 use domain::page::PageRequest;
+use domain::plan::ChargingMode;
 use domain::ports::OrderFilter;
 use domain::renewal::RenewalOutcome;
 use domain::usecases::{CancelOrderRequest, CreateOrderRequest, OrderAction, Quote, RenewOutcome};
@@ -11,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::labels;
-use super::list::page_request;
+use super::list::page_or_window;
 use super::plans::mode_label;
 use super::{optional, required, rfc3339, Field};
 use crate::error::ApiError;
@@ -163,7 +168,8 @@ pub struct GetOrderQuery {
     pub project: Option<String>,
 }
 
-/// `GET /orders` query string.
+/// `GET /orders` query string: seed 000's `status`, `region`, `page` and `size`, and 51idc's
+/// filters and `offset`/`limit`. Every filter given must hold.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListOrdersQuery {
@@ -172,22 +178,109 @@ pub struct ListOrdersQuery {
     pub project: Option<String>,
     #[param(schema_with = status_filter, required = false)]
     pub status: Option<String>,
+    /// 51idc's name of `status` (give one of the two).
+    #[param(schema_with = order_state_filter, required = false)]
+    pub order_state: Option<String>,
     /// Only orders of this region.
     #[param(value_type = String, required = false, pattern = "^[A-Za-z0-9_-]{1,32}$")]
     pub region: Option<String>,
-    /// Which page, from 1.
+    /// Only orders of plans of this type (`GET /resource-types` lists them).
+    #[param(value_type = String, required = false, pattern = "^[A-Za-z0-9]{1,16}$", example = "volume")]
+    pub resource_type: Option<String>,
+    #[param(schema_with = order_type_filter, required = false)]
+    pub order_type: Option<String>,
+    /// Only orders created at or after this time (RFC 3339).
+    #[param(value_type = String, format = DateTime, required = false, example = "2026-12-01T00:00:00Z")]
+    pub start_time: Option<String>,
+    /// Only orders created before this time (RFC 3339); not before `start_time`.
+    #[param(value_type = String, format = DateTime, required = false, example = "2026-12-08T00:00:00Z")]
+    pub end_time: Option<String>,
+    /// Only orders whose id, resource name or plan id starts with this (case-sensitive,
+    /// every character literal; surrounding spaces dropped). The total is then counted
+    /// up to 1,000 (`totalExact`).
+    #[param(value_type = String, required = false, min_length = 1, max_length = 64, example = "pg-")]
+    pub search_word: Option<String>,
+    /// Which page, from 1 (not with `offset`/`limit`).
     #[param(value_type = i64, required = false, minimum = 1, maximum = 4_294_967_295_i64)]
     pub page: Option<String>,
-    /// Rows per page, 1 to 100; 30 when absent.
+    /// Rows per page, 1 to 100; 30 when absent (not with `offset`/`limit`).
     #[param(value_type = i64, required = false, minimum = 1, maximum = 100)]
     pub size: Option<String>,
+    /// Rows to skip; 0 when absent (not with `page`/`size`).
+    #[param(value_type = i64, required = false, minimum = 0, maximum = 9_223_372_036_854_775_807_i64)]
+    pub offset: Option<String>,
+    /// Rows to return, 1 to 1,000; 10 when absent and `offset` is given (not with
+    /// `page`/`size`).
+    #[param(value_type = i64, required = false, minimum = 1, maximum = 1000)]
+    pub limit: Option<String>,
 }
 
 fn status_filter() -> utoipa::openapi::schema::Object {
-    let mut schema = labels::order_status();
-    schema.description = Some("Only orders in this status.".into());
+    let mut schema = labels::one_of(
+        OrderStatus::ALL
+            .map(OrderStatus::label)
+            .into_iter()
+            .chain([ALL_STATES]),
+    );
+    schema.description = Some(
+        "Only orders in this status; `all` for every status. `consuming` when neither this \
+         nor `order_state` is given."
+            .into(),
+    );
     schema.default = Some(OrderStatus::Consuming.label().into());
     schema
+}
+
+fn order_state_filter() -> utoipa::openapi::schema::Object {
+    let mut schema = status_filter();
+    schema.description = Some("51idc's name of `status`; give one of the two.".into());
+    schema
+}
+
+fn order_type_filter() -> utoipa::openapi::schema::Object {
+    let mut schema = labels::order_type();
+    schema.description =
+        Some("Only orders bought new, or only those opened by a plan switch.".into());
+    schema
+}
+
+/// The `status` (or `order_state`) that lists every status.
+const ALL_STATES: &str = "all";
+
+/// `status` or its alias `order_state`: one status, every status (`all`), or consuming
+/// when neither is given. Both at once is refused even when they agree, so that a client
+/// that sends two filters for one thing hears of it.
+fn state_filter(
+    status: Option<&str>,
+    order_state: Option<&str>,
+) -> Result<Option<OrderStatus>, ApiError> {
+    let (name, value) = match (status, order_state) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::invalid(
+                "status and order_state are the same filter: give one of them",
+            ))
+        }
+        (Some(value), None) => ("status", value),
+        (None, Some(value)) => ("order_state", value),
+        (None, None) => return Ok(Some(OrderStatus::Consuming)),
+    };
+    if value == ALL_STATES {
+        return Ok(None);
+    }
+    OrderStatus::parse(value).map(Some).map_err(|_| {
+        ApiError::invalid(format!(
+            "{name} must be one of pending, consuming, ending, ended, all (got {value:?})"
+        ))
+    })
+}
+
+/// A `resource_type` filter: a plan type, named as such in the error.
+fn resource_type(text: &str) -> domain::Result<PlanType> {
+    PlanType::parse(text).map_err(|_| {
+        domain::Error::invalid(format!(
+            "resource_type must be a plan type: 1 to 16 letters and digits (got {text:?})"
+        ))
+    })
 }
 
 impl TryFrom<ListOrdersQuery> for (OrderFilter, PageRequest) {
@@ -196,14 +289,20 @@ impl TryFrom<ListOrdersQuery> for (OrderFilter, PageRequest) {
     fn try_from(query: ListOrdersQuery) -> Result<Self, ApiError> {
         let filter = OrderFilter {
             project: required(query.project.as_deref(), ProjectId::parse)?,
-            status: optional(query.status.as_deref(), OrderStatus::parse)?
-                .unwrap_or(OrderStatus::Consuming),
+            status: state_filter(query.status.as_deref(), query.order_state.as_deref())?,
             region: optional(query.region.as_deref(), Region::parse)?,
+            plan_type: optional(query.resource_type.as_deref(), resource_type)?,
+            order_type: optional(query.order_type.as_deref(), OrderType::parse)?,
+            created: TimeRange::parse(query.start_time.as_deref(), query.end_time.as_deref())?,
+            search: optional(query.search_word.as_deref(), SearchWord::parse)?,
         };
-        Ok((
-            filter,
-            page_request(query.page.as_deref(), query.size.as_deref())?,
-        ))
+        let page = page_or_window(
+            query.page.as_deref(),
+            query.size.as_deref(),
+            query.offset.as_deref(),
+            query.limit.as_deref(),
+        )?;
+        Ok((filter, page))
     }
 }
 
@@ -255,6 +354,27 @@ pub struct OrderJson {
     /// Whether a payment (a pending order's first cycle, a renewal) is being settled with
     /// the charge service: the order cannot be cancelled or switched meanwhile.
     pub awaiting_payment: bool,
+    /// 51idc's order number: the order id.
+    #[schema(example = "443553e7c0a94d0f9d1c2f1b0e6a7d55")]
+    pub order_number: String,
+    /// 51idc's resource type: the plan's type.
+    #[schema(example = "volume")]
+    pub resource_type: String,
+    /// `new`, or `switch` when the order replaced another.
+    #[schema(schema_with = labels::order_type)]
+    pub order_type: &'static str,
+    /// 51idc's pay way: `PREPAY` (each cycle paid when it starts) or `POSTPAY`.
+    #[schema(schema_with = labels::pay_way)]
+    pub pay_way: &'static str,
+    /// 51idc's product name: the plan id.
+    #[schema(example = "volume-10g-monthly")]
+    pub product_name: String,
+    /// 51idc's creation time: when the order opened (`startTime`).
+    #[schema(value_type = String, format = DateTime, example = "2026-11-23T11:28:07.123456Z")]
+    pub create_time: String,
+    /// The price of one cycle of all its units (`unitPrice` × `quantities`).
+    #[schema(value_type = String, pattern = "^-?[0-9]+\\.[0-9]{2,4}$", example = "198.00")]
+    pub price: Money,
 }
 
 impl From<&Order> for OrderJson {
@@ -277,6 +397,44 @@ impl From<&Order> for OrderJson {
             unit_price: order.terms.price,
             money_keeper: order.terms.keeper.label(),
             awaiting_payment: order.is_held(),
+            order_number: order.id.to_string(),
+            resource_type: order.plan_type.to_string(),
+            order_type: order.order_type().label(),
+            pay_way: match order.mode {
+                ChargingMode::Prepaid => "PREPAY",
+                ChargingMode::Postpaid => "POSTPAY",
+            },
+            product_name: order.plan_id.to_string(),
+            create_time: rfc3339(&order.start_time),
+            // A price the terms cannot multiply out was refused when the order opened.
+            price: order
+                .terms
+                .cycle_price(order.quantities)
+                .unwrap_or(order.terms.price),
+        }
+    }
+}
+
+/// An order as a list shows it: with its name, the plan's description in the catalog
+/// (51idc's order name; the plan id when the catalog has no such plan or cannot be read).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListedOrderJson {
+    #[serde(flatten)]
+    pub order: OrderJson,
+    #[serde(rename = "orderName")]
+    #[schema(example = "10 GiB volume, monthly")]
+    pub order_name: String,
+}
+
+impl ListedOrderJson {
+    /// The order, named from `descriptions` (plan id → description).
+    pub fn new(order: &Order, descriptions: &HashMap<PlanId, String>) -> Self {
+        Self {
+            order: OrderJson::from(order),
+            order_name: descriptions
+                .get(&order.plan_id)
+                .cloned()
+                .unwrap_or_else(|| order.plan_id.to_string()),
         }
     }
 }
@@ -585,9 +743,180 @@ mod tests {
             ..Default::default()
         };
         let (filter, page) = <(OrderFilter, PageRequest)>::try_from(query).unwrap();
-        assert_eq!(filter.status, OrderStatus::Consuming);
-        assert_eq!(filter.region, None);
+        assert_eq!(
+            filter,
+            OrderFilter::in_status(ProjectId::parse("demo").unwrap(), OrderStatus::Consuming)
+        );
         assert_eq!(page, PageRequest::default());
+    }
+
+    fn listed(query: ListOrdersQuery) -> Result<(OrderFilter, PageRequest), ApiError> {
+        <(OrderFilter, PageRequest)>::try_from(ListOrdersQuery {
+            project: Some("demo".into()),
+            ..query
+        })
+    }
+
+    #[test]
+    fn list_query_takes_every_51idc_filter() {
+        let (filter, page) = listed(ListOrdersQuery {
+            order_state: Some("all".into()),
+            resource_type: Some("Volume".into()),
+            order_type: Some("switch".into()),
+            start_time: Some("2026-12-01T08:00:00+08:00".into()),
+            end_time: Some("2026-12-08T00:00:00Z".into()),
+            search_word: Some(" pg_ ".into()),
+            offset: Some("20".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(filter.status, None);
+        assert_eq!(filter.plan_type, Some(PlanType::parse("volume").unwrap()));
+        assert_eq!(filter.order_type, Some(OrderType::Switch));
+        assert_eq!(
+            filter.created.start,
+            Some(Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap())
+        );
+        assert_eq!(
+            filter.created.end,
+            Some(Utc.with_ymd_and_hms(2026, 12, 8, 0, 0, 0).unwrap())
+        );
+        assert_eq!(filter.search.as_ref().map(SearchWord::as_str), Some("pg_"));
+        assert_eq!((page.offset(), page.limit()), (20, 10));
+    }
+
+    #[test]
+    fn order_state_is_status_by_another_name_and_all_lifts_it() {
+        for (status, order_state, expected) in [
+            (Some("ended"), None, Some(OrderStatus::Ended)),
+            (None, Some("pending"), Some(OrderStatus::Pending)),
+            (Some("all"), None, None),
+            (None, Some("all"), None),
+        ] {
+            let (filter, _) = listed(ListOrdersQuery {
+                status: status.map(Into::into),
+                order_state: order_state.map(Into::into),
+                ..Default::default()
+            })
+            .unwrap();
+            assert_eq!(filter.status, expected, "{status:?} {order_state:?}");
+        }
+        let both = listed(ListOrdersQuery {
+            status: Some("ended".into()),
+            order_state: Some("ended".into()),
+            ..Default::default()
+        });
+        assert!(message(both).contains("give one of them"));
+        let unknown = listed(ListOrdersQuery {
+            order_state: Some("ALL".into()),
+            ..Default::default()
+        });
+        assert!(message(unknown).contains("order_state must be one of"));
+    }
+
+    #[test]
+    fn bad_51idc_filters_are_refused_naming_the_parameter() {
+        let cases = [
+            (
+                ListOrdersQuery {
+                    start_time: Some("2026-12-08T00:00:00Z".into()),
+                    end_time: Some("2026-12-01T00:00:00Z".into()),
+                    ..Default::default()
+                },
+                "end_time must not be before start_time",
+            ),
+            (
+                ListOrdersQuery {
+                    start_time: Some("2026-12-08".into()),
+                    ..Default::default()
+                },
+                "start_time must be an RFC 3339 time",
+            ),
+            (
+                ListOrdersQuery {
+                    order_type: Some("renewal".into()),
+                    ..Default::default()
+                },
+                "order_type must be one of new, switch",
+            ),
+            (
+                ListOrdersQuery {
+                    resource_type: Some("vol ume".into()),
+                    ..Default::default()
+                },
+                "resource_type must be a plan type",
+            ),
+            (
+                ListOrdersQuery {
+                    search_word: Some("x".repeat(65)),
+                    ..Default::default()
+                },
+                "search_word must be at most 64 characters",
+            ),
+            (
+                ListOrdersQuery {
+                    search_word: Some(String::new()),
+                    ..Default::default()
+                },
+                "search_word must not be empty",
+            ),
+            (
+                ListOrdersQuery {
+                    offset: Some("-1".into()),
+                    ..Default::default()
+                },
+                "offset must be a whole number",
+            ),
+            (
+                ListOrdersQuery {
+                    limit: Some("1001".into()),
+                    ..Default::default()
+                },
+                "limit must be a whole number from 1 to 1000",
+            ),
+            (
+                ListOrdersQuery {
+                    page: Some("1".into()),
+                    limit: Some("10".into()),
+                    ..Default::default()
+                },
+                "give one of them",
+            ),
+        ];
+        for (query, expected) in cases {
+            let shown = format!("{query:?}");
+            let error = message(listed(query));
+            assert!(error.contains(expected), "{shown}: {error}");
+        }
+    }
+
+    #[test]
+    fn an_order_shows_51idc_fields_derived_from_itself() {
+        let mut switched = order(false);
+        switched.replaces = Some(OrderId::parse("o0").unwrap());
+        let json = serde_json::to_value(OrderJson::from(&switched)).unwrap();
+        assert_eq!(json["orderNumber"], "o1");
+        assert_eq!(json["resourceType"], "cpuquota");
+        assert_eq!(json["orderType"], "switch");
+        assert_eq!(json["payWay"], "PREPAY");
+        assert_eq!(json["productName"], "cpu-m");
+        assert_eq!(json["createTime"], json["startTime"]);
+        assert_eq!(json["price"], "198.00");
+        assert_eq!(
+            serde_json::to_value(OrderJson::from(&order(false))).unwrap()["orderType"],
+            "new"
+        );
+    }
+
+    #[test]
+    fn a_listed_order_is_named_by_its_plan_or_by_its_plan_id() {
+        let order = order(false);
+        let named = HashMap::from([(order.plan_id.clone(), "CPU, medium".to_owned())]);
+        let json = serde_json::to_value(ListedOrderJson::new(&order, &named)).unwrap();
+        assert_eq!(json["orderName"], "CPU, medium");
+        assert_eq!(json["orderId"], "o1");
+        let json = serde_json::to_value(ListedOrderJson::new(&order, &HashMap::new())).unwrap();
+        assert_eq!(json["orderName"], "cpu-m");
     }
 
     #[test]
@@ -658,7 +987,10 @@ mod tests {
                 "startTime": "2026-01-31T10:00:00.000000Z",
                 "deadlineTime": "2026-02-28T10:00:00.000000Z", "status": "consuming",
                 "creator": "demo", "renewRetries": 0, "cycle": "month", "unitPrice": "99.00",
-                "moneyKeeper": "ledger", "awaitingPayment": false, "money": "198.00",
+                "moneyKeeper": "ledger", "awaitingPayment": false, "orderNumber": "o1",
+                "resourceType": "cpuquota", "orderType": "new", "payWay": "PREPAY",
+                "productName": "cpu-m", "createTime": "2026-01-31T10:00:00.000000Z",
+                "price": "198.00", "money": "198.00",
                 "charge": "198.00", "refund": "0.00", "settlement": "0.00"
             })
         );

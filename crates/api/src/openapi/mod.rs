@@ -52,6 +52,7 @@ pub const BEARER: &str = "bearer";
         (name = "usages", description = "Consumption history: what each order was charged."),
         (name = "notifications", description = "Events recorded about a project's orders."),
         (name = "plans", description = "The plan catalog."),
+        (name = "enumerations", description = "The values the list filters take, with English and Chinese labels."),
         (name = "balances", description = "The local ledger's balances and recharges."),
         (name = "service", description = "Health, this index and this document.")
     )

@@ -21,6 +21,7 @@ use crate::openapi::{ApiDoc, Document};
 
 pub mod balances;
 pub mod docs;
+pub mod enumerations;
 pub mod health;
 pub mod metrics;
 pub mod notifications;
@@ -51,6 +52,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(usages::list)
                 .service(notifications::list)
                 .service(plans::list)
+                .service(enumerations::resource_types)
+                .service(enumerations::order_types)
+                .service(enumerations::order_states)
                 .service(balances::get)
                 .service(balances::recharge)
                 .service(balances::list_recharges),

@@ -110,12 +110,7 @@ mod tests {
                 .expect_list()
                 .withf(move |f, p| *f == filter && *p == page)
                 .times(1)
-                .returning(|_, _| {
-                    Ok(Page {
-                        total: 31,
-                        items: vec![event()],
-                    })
-                });
+                .returning(|_, _| Ok(Page::exact(31, vec![event()])));
         }
         let state = app_state(mocks, Arc::new(MockStoreHealth::new()));
         let app =
@@ -149,7 +144,7 @@ mod tests {
         assert_eq!(status, 200);
         assert_eq!(
             body,
-            json!({"code": 0, "msg": "OK", "data": {"total": 31, "results": [
+            json!({"code": 0, "msg": "OK", "data": {"total": 31, "totalExact": true, "results": [
                 {"kind": "order_ending", "project": "demo", "region": "cn-north-1",
                  "orderId": "o1", "time": "2026-03-01T00:00:00.000000Z",
                  "message": "balance 3.00 does not cover 99.00"}]}})

@@ -15,8 +15,8 @@ use crate::dto::json::JsonBody;
 use crate::dto::list::ListJson;
 use crate::dto::orders::{
     CancelledOrderJson, CreateOrderBody, CreateOrderInput, CreateOrderQuery, CreatedOrderJson,
-    GetOrderQuery, ListOrdersQuery, ModifiedOrderJson, OrderActionBody, OrderActionInput,
-    OrderJson, QuoteJson, RenewedOrderJson,
+    GetOrderQuery, ListOrdersQuery, ListedOrderJson, ModifiedOrderJson, OrderActionBody,
+    OrderActionInput, OrderJson, QuoteJson, RenewedOrderJson,
 };
 use crate::dto::required;
 use crate::envelope::{ok, Envelope};
@@ -252,14 +252,19 @@ pub async fn get(
     Ok(ok(OrderJson::from(&order)))
 }
 
-/// `GET /orders?project=&status=&region=&page=&size=`; status defaults to consuming.
+/// `GET /orders?project=&…`: every filter of [`ListOrdersQuery`]; status defaults to
+/// consuming.
 #[utoipa::path(
     operation_id = "list_orders",
     tag = "orders",
-    summary = "A page of a project's orders, newest first",
+    summary = "A page of a project's orders, newest first, filtered",
+    description = "Filters combine (every one given must hold). Rows are asked for as \
+                   `page`/`size` or as `offset`/`limit`, not both. `total` is exact except \
+                   with `start_time`, `end_time` or `search_word`, where it is counted up to \
+                   1,000 (`totalExact`).",
     params(ListOrdersQuery),
     responses(
-        (status = 200, description = "A page of orders.", body = Envelope<ListJson<OrderJson>>),
+        (status = 200, description = "A page of orders.", body = Envelope<ListJson<ListedOrderJson>>),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
@@ -275,5 +280,14 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let (filter, page) = <(OrderFilter, PageRequest)>::try_from(query.into_inner())?;
     let orders = state.usecases.list_orders(&principal, filter, page).await?;
-    Ok(ok(ListJson::<OrderJson>::from_page(orders)))
+    let descriptions = state.usecases.plan_descriptions(&orders.items).await;
+    Ok(ok(ListJson {
+        total: orders.total,
+        total_exact: orders.exact,
+        results: orders
+            .items
+            .iter()
+            .map(|order| ListedOrderJson::new(order, &descriptions))
+            .collect(),
+    }))
 }

@@ -243,14 +243,13 @@ fn queue(state: &mut State, task: NewTask) -> u64 {
 
 fn page<T>(items: Vec<T>, request: PageRequest) -> Page<T> {
     let offset = usize::try_from(request.offset()).unwrap_or(usize::MAX);
-    Page {
-        total: items.len() as u64,
-        items: items
-            .into_iter()
-            .skip(offset)
-            .take(request.size() as usize)
-            .collect(),
-    }
+    let total = items.len() as u64;
+    let items = items
+        .into_iter()
+        .skip(offset)
+        .take(request.limit() as usize)
+        .collect();
+    Page::exact(total, items)
 }
 
 #[async_trait]
@@ -272,8 +271,7 @@ impl OrderRepository for Store {
             .state()
             .orders
             .values()
-            .filter(|o| o.project == filter.project && o.status == filter.status)
-            .filter(|o| filter.region.as_ref().is_none_or(|r| *r == o.region))
+            .filter(|o| filter.matches(o))
             .cloned()
             .collect();
         orders.sort_by_key(|o| std::cmp::Reverse(o.start_time));

@@ -329,11 +329,8 @@ fn move_balance(state: &mut State, movement: &LedgerMove) -> Result<()> {
 fn page<T: Clone>(items: Vec<T>, request: PageRequest) -> Page<T> {
     let total = items.len() as u64;
     let offset = usize::try_from(request.offset()).unwrap_or(usize::MAX);
-    let size = request.size() as usize;
-    Page {
-        total,
-        items: items.into_iter().skip(offset).take(size).collect(),
-    }
+    let limit = request.limit() as usize;
+    Page::exact(total, items.into_iter().skip(offset).take(limit).collect())
 }
 
 #[async_trait]
@@ -355,12 +352,16 @@ impl OrderRepository for MemoryStore {
             .state()
             .orders
             .values()
-            .filter(|o| o.project == filter.project && o.status == filter.status)
-            .filter(|o| filter.region.as_ref().is_none_or(|r| *r == o.region))
+            .filter(|o| filter.matches(o))
             .cloned()
             .collect();
         orders.sort_by_key(|o| std::cmp::Reverse(o.start_time));
-        Ok(page(orders, request))
+        let page = page(orders, request);
+        Ok(if filter.is_counted() {
+            page
+        } else {
+            Page::counted(page.total, page.items)
+        })
     }
 
     async fn holder(&self, resource: &Resource) -> Result<Option<Order>> {

@@ -296,9 +296,8 @@ async fn check_totals(world: &World, books: &ProjectBooks) {
     ] {
         for region in &regions {
             let filter = OrderFilter {
-                project: project(),
-                status,
                 region: region.clone(),
+                ..OrderFilter::in_status(project(), status)
             };
             let listed = world
                 .store

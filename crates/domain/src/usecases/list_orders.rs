@@ -1,6 +1,9 @@
 //! Listing a project's orders.
 
+use std::collections::HashMap;
+
 use crate::error::Result;
+use crate::ids::PlanId;
 use crate::order::Order;
 use crate::page::{Page, PageRequest};
 use crate::ports::OrderFilter;
@@ -9,7 +12,8 @@ use crate::principal::Principal;
 use super::UseCases;
 
 impl UseCases {
-    /// A page of the project's orders, newest first. Errors: `PermissionDenied`, `Unavailable`.
+    /// A page of the orders the filter passes, newest first. Errors: `PermissionDenied`,
+    /// `Unavailable`.
     pub async fn list_orders(
         &self,
         principal: &Principal,
@@ -18,5 +22,26 @@ impl UseCases {
     ) -> Result<Page<Order>> {
         self.authorize(principal, &filter.project).await?;
         self.ports.orders.list(filter, page).await
+    }
+
+    /// The catalog's description of each of these orders' plans, for a list to name its
+    /// orders by (51idc's order name). A name is a courtesy, not a record: when the
+    /// catalog cannot be read, or no longer has a plan, the plan is simply missing from
+    /// the answer and the list still serves.
+    pub async fn plan_descriptions(&self, orders: &[Order]) -> HashMap<PlanId, String> {
+        if orders.is_empty() {
+            return HashMap::new();
+        }
+        match self.ports.plans.list(None).await {
+            Ok(plans) => plans
+                .into_iter()
+                .filter(|plan| orders.iter().any(|order| order.plan_id == plan.id))
+                .map(|plan| (plan.id, plan.description))
+                .collect(),
+            Err(error) => {
+                log::warn!("orders listed without their plans' descriptions: {error}");
+                HashMap::new()
+            }
+        }
     }
 }

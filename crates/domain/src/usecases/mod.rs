@@ -32,6 +32,7 @@ mod provision;
 mod reconcile;
 mod renew;
 mod renew_order;
+mod resource_types;
 mod settle;
 mod tasks;
 

@@ -183,11 +183,7 @@ async fn mysql_a_page_of_any_list_and_its_total_are_one_command() {
     let orders = OrderStore::new(one.db.clone());
     let usages = ConsumptionStore::new(one.db.clone());
     let page = PageRequest::parse(None, Some("2")).unwrap();
-    let consuming = OrderFilter {
-        project: project(),
-        status: OrderStatus::Consuming,
-        region: None,
-    };
+    let consuming = OrderFilter::in_status(project(), OrderStatus::Consuming);
     let sent = one
         .commands(|| async {
             let listed = orders.list(consuming.clone(), page).await.unwrap();

@@ -266,8 +266,16 @@ fn totals(change: &Change) -> Deltas<'_> {
     let mut deltas = Deltas::default();
     for write in change.orders() {
         let order = write.order();
+        // An order's plan type and order type never change: an update moves it between
+        // totals of the same kind.
         let key = |status: OrderStatus| {
-            Key::order(order.project.as_str(), status.code(), order.region.as_str())
+            Key::order(
+                order.project.as_str(),
+                status.code(),
+                order.region.as_str(),
+                order.plan_type.as_str(),
+                order.order_type().code(),
+            )
         };
         if let OrderWrite::Update {
             expected_status, ..

@@ -33,10 +33,7 @@ impl ConsumptionRepository for ConsumptionStore {
                     .into_iter()
                     .map(Consumption::try_from)
                     .collect::<Result<Vec<_>>>()?;
-                Ok(Page {
-                    total: u64::try_from(total).unwrap_or_default(),
-                    items,
-                })
+                Ok(Page::exact(u64::try_from(total).unwrap_or_default(), items))
             })
             .await
     }

@@ -80,10 +80,7 @@ impl LedgerRepository for LedgerStore {
                     .into_iter()
                     .map(Recharge::try_from)
                     .collect::<Result<Vec<_>>>()?;
-                Ok(Page {
-                    total: u64::try_from(total).unwrap_or_default(),
-                    items,
-                })
+                Ok(Page::exact(u64::try_from(total).unwrap_or_default(), items))
             })
             .await
     }

@@ -37,10 +37,7 @@ impl NotificationRepository for NotificationStore {
                     .into_iter()
                     .map(Notification::try_from)
                     .collect::<Result<Vec<_>>>()?;
-                Ok(Page {
-                    total: u64::try_from(total).unwrap_or_default(),
-                    items,
-                })
+                Ok(Page::exact(u64::try_from(total).unwrap_or_default(), items))
             })
             .await
     }

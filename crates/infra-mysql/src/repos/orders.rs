@@ -12,12 +12,17 @@ use domain::Result;
 
 use crate::database::Database;
 use crate::error::RepoError;
-use crate::rows::order::{self, HeldName};
+use crate::rows::order::{self, HeldName, OrderRow};
 use crate::rows::Window;
 
 /// Ids per `WHERE ORDER_ID IN (…)`: a renewal batch's size, well below every placeholder
 /// limit.
 const ORDERS_PER_READ: usize = 500;
+
+/// Rows as orders; a corrupt row fails the whole read.
+fn orders(rows: Vec<OrderRow>) -> Result<Vec<Order>> {
+    rows.into_iter().map(Order::try_from).collect()
+}
 
 /// [`OrderRepository`] on the database.
 #[derive(Clone, Debug)]
@@ -61,20 +66,28 @@ impl OrderRepository for OrderStore {
             .await
     }
 
+    /// A filter the totals cover is one statement outside a transaction; any other reads
+    /// its page and its bounded count in one snapshot, so that the two agree.
     async fn list(&self, filter: OrderFilter, page: PageRequest) -> Result<Page<Order>> {
-        self.db
-            .read(move |conn| {
-                let (rows, total) = order::page(conn, &filter, Window::of(page))?;
-                let items = rows
-                    .into_iter()
-                    .map(Order::try_from)
-                    .collect::<Result<Vec<_>>>()?;
-                Ok(Page {
-                    total: u64::try_from(total).unwrap_or_default(),
-                    items,
+        let window = Window::of(page);
+        if filter.is_counted() {
+            self.db
+                .read(move |conn| {
+                    let (rows, total) = order::page(conn, &filter, window)?;
+                    Ok(Page::exact(
+                        u64::try_from(total).unwrap_or_default(),
+                        orders(rows)?,
+                    ))
                 })
-            })
-            .await
+                .await
+        } else {
+            self.db
+                .snapshot(move |conn| {
+                    let (rows, counted) = order::page_counted(conn, &filter, window)?;
+                    Ok(Page::counted(counted, orders(rows)?))
+                })
+                .await
+        }
     }
 
     /// Read through the unique keys that hold resources: ACTIVE_QUOTA for a quota,

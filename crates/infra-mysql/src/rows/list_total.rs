@@ -1,5 +1,6 @@
 //! DF_LIST_TOTAL: the totals the list pages show, kept per project so that a page never
-//! counts the project's rows. Orders are counted per status and region, consumption rows
+//! counts the project's rows. Orders are counted per status, region, plan type and order
+//! type (new or switch), consumption rows
 //! and notifications per region, recharges (which have no region) under the region `""`;
 //! every change adds what it inserts and moves what it changes, in its own transaction
 //! (see `changes`; a recharge's insert adds its own, see `recharge`), so a total is exact
@@ -10,9 +11,10 @@
 use std::collections::BTreeMap;
 
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
+use diesel::sql_types::{BigInt, Nullable};
+use domain::ports::OrderFilter;
 
-use crate::backend::{self, DbConnection};
+use crate::backend::{self, DbConnection, MultiBackend};
 use crate::schema::list_total::{self, dsl};
 
 /// The orders' totals, by status and region.
@@ -27,6 +29,10 @@ const RECHARGES: &str = "recharges";
 const NO_STATUS: i16 = 0;
 /// The REGION key of totals of rows that have none.
 const NO_REGION: &str = "";
+/// The PLAN_TYPE key of totals of rows other than orders.
+const NO_PLAN_TYPE: &str = "";
+/// The ORDER_TYPE key of totals of rows other than orders.
+const NO_ORDER_TYPE: i16 = 0;
 
 diesel::define_sql_function! {
     /// `SUM` of a BIGINT column as a BIGINT (diesel's `sum` is NUMERIC; MySQL answers a
@@ -44,43 +50,51 @@ pub(crate) struct Key<'a> {
     pub list: &'static str,
     pub status: i16,
     pub region: &'a str,
+    pub plan_type: &'a str,
+    pub order_type: i16,
 }
 
 impl<'a> Key<'a> {
-    pub(crate) fn order(account_id: &'a str, status: i16, region: &'a str) -> Self {
+    /// The total of the orders of a project in this status, region, plan type and order
+    /// type.
+    pub(crate) fn order(
+        account_id: &'a str,
+        status: i16,
+        region: &'a str,
+        plan_type: &'a str,
+        order_type: i16,
+    ) -> Self {
         Key {
             account_id,
             list: ORDERS,
             status,
             region,
+            plan_type,
+            order_type,
+        }
+    }
+
+    fn other(account_id: &'a str, list: &'static str, region: &'a str) -> Self {
+        Key {
+            account_id,
+            list,
+            status: NO_STATUS,
+            region,
+            plan_type: NO_PLAN_TYPE,
+            order_type: NO_ORDER_TYPE,
         }
     }
 
     pub(crate) fn usage(account_id: &'a str, region: &'a str) -> Self {
-        Key {
-            account_id,
-            list: USAGES,
-            status: NO_STATUS,
-            region,
-        }
+        Self::other(account_id, USAGES, region)
     }
 
     pub(crate) fn notification(account_id: &'a str, region: &'a str) -> Self {
-        Key {
-            account_id,
-            list: NOTIFICATIONS,
-            status: NO_STATUS,
-            region,
-        }
+        Self::other(account_id, NOTIFICATIONS, region)
     }
 
     pub(crate) fn recharge(account_id: &'a str) -> Self {
-        Key {
-            account_id,
-            list: RECHARGES,
-            status: NO_STATUS,
-            region: NO_REGION,
-        }
+        Self::other(account_id, RECHARGES, NO_REGION)
     }
 }
 
@@ -104,7 +118,7 @@ impl<'a> Deltas<'a> {
     }
 }
 
-/// Totals per upsert: five parameters each stays far below either backend's limit.
+/// Totals per upsert: seven parameters each stays far below either backend's limit.
 const TOTALS_PER_STATEMENT: usize = 1_000;
 
 /// Adds the deltas to their totals, creating the ones missing (one statement for a
@@ -155,6 +169,32 @@ pub(crate) fn in_region<'a>(
         .filter(dsl::status.eq(status))
         .filter(dsl::region.eq(region))
         .select(sum_of(dsl::total))
+}
+
+/// The orders' total of any filter the totals cover (see [`OrderFilter::is_counted`]),
+/// boxed: the sum of the project's totals of the filter's status, region, plan type and
+/// order type, each when given.
+pub(crate) fn orders(
+    filter: &OrderFilter,
+) -> list_total::BoxedQuery<'_, MultiBackend, Nullable<BigInt>> {
+    let mut query = list_total::table
+        .filter(dsl::account_id.eq(filter.project.as_str()))
+        .filter(dsl::list.eq(ORDERS))
+        .select(sum_of(dsl::total))
+        .into_boxed();
+    if let Some(status) = filter.status {
+        query = query.filter(dsl::status.eq(status.code()));
+    }
+    if let Some(region) = &filter.region {
+        query = query.filter(dsl::region.eq(region.as_str()));
+    }
+    if let Some(plan_type) = &filter.plan_type {
+        query = query.filter(dsl::plan_type.eq(plan_type.as_str()));
+    }
+    if let Some(order_type) = filter.order_type {
+        query = query.filter(dsl::order_type.eq(order_type.code()));
+    }
+    query
 }
 
 /// A project's consumption rows in every region.

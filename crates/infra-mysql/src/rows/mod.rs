@@ -78,7 +78,7 @@ impl Window {
     /// yields the empty page past the end.
     pub(crate) fn of(page: domain::page::PageRequest) -> Self {
         Self {
-            limit: i64::from(page.size()),
+            limit: i64::from(page.limit()),
             offset: i64::try_from(page.offset()).unwrap_or(i64::MAX),
         }
     }

@@ -3,10 +3,13 @@
 use diesel::prelude::*;
 
 use domain::ids::Region;
+use domain::order_type::OrderType;
+use domain::page::COUNT_CAP;
 use domain::ports::OrderFilter;
 
 use super::{list_total, Window};
-use crate::backend::{execute_cached, load_direct, DbConnection, DbTime};
+use crate::backend::{execute_cached, load_direct, DbConnection, DbTime, MultiBackend};
+use crate::mapping::to_db_time;
 use crate::schema::purchase_order::{self, dsl};
 
 /// Marker of the duplicate-name key in unique-violation messages (MySQL names the key,
@@ -144,39 +147,136 @@ pub(crate) fn version_of(conn: &mut DbConnection, order_id: &str) -> QueryResult
 
 /// A page of the orders `filter` picks, newest start first (the id breaks ties, so pages
 /// never overlap or skip), with the total of the whole list: one statement, the page read
-/// in the order of the (project, [region,] status, start) index and the total a subquery
-/// of DF_LIST_TOTAL, so neither grows with the project. A page past the end has no row
-/// to carry the total: it is then read alone. Each filter's statement is of a type of its
-/// own, not boxed (see [`list_total::all_regions`]).
+/// in the order of an index led by the project (see the migration that adds the order
+/// list's indexes) and the total a subquery of DF_LIST_TOTAL, so neither grows with the
+/// project. Only for filters the totals cover ([`OrderFilter::is_counted`]); see
+/// [`page_counted`] for the others. A page past the end has no row to carry the total: it
+/// is then read alone. A status with or without a region, the console's everyday lists,
+/// are statements of types of their own, not boxed (see [`list_total::all_regions`]); the
+/// rarer shapes (every status, a plan type, an order type) share one boxed statement.
 pub(crate) fn page(
     conn: &mut DbConnection,
     filter: &OrderFilter,
     window: Window,
 ) -> QueryResult<(Vec<OrderRow>, i64)> {
     let project = filter.project.as_str();
-    let status = filter.status.code();
-    let theirs = purchase_order::table
-        .filter(dsl::account_id.eq(project))
-        .filter(dsl::status.eq(status));
     let newest_first = (dsl::start_time.desc(), dsl::id.desc());
-    Ok(match filter.region.as_ref().map(Region::as_str) {
-        None => page_with_total!(
-            conn,
-            theirs.order(newest_first),
-            window,
-            OrderRow,
-            list_total::all_regions(project, list_total::ORDERS, status),
-            Option<i64>
-        ),
-        Some(region) => page_with_total!(
-            conn,
-            theirs.filter(dsl::region.eq(region)).order(newest_first),
-            window,
-            OrderRow,
-            list_total::in_region(project, list_total::ORDERS, status, region),
-            Option<i64>
-        ),
-    })
+    let everyday = filter.plan_type.is_none() && filter.order_type.is_none();
+    Ok(
+        match (filter.status, filter.region.as_ref().map(Region::as_str)) {
+            (Some(status), None) if everyday => page_with_total!(
+                conn,
+                purchase_order::table
+                    .filter(dsl::account_id.eq(project))
+                    .filter(dsl::status.eq(status.code()))
+                    .order(newest_first),
+                window,
+                OrderRow,
+                list_total::all_regions(project, list_total::ORDERS, status.code()),
+                Option<i64>
+            ),
+            (Some(status), Some(region)) if everyday => page_with_total!(
+                conn,
+                purchase_order::table
+                    .filter(dsl::account_id.eq(project))
+                    .filter(dsl::status.eq(status.code()))
+                    .filter(dsl::region.eq(region))
+                    .order(newest_first),
+                window,
+                OrderRow,
+                list_total::in_region(project, list_total::ORDERS, status.code(), region),
+                Option<i64>
+            ),
+            _ => page_with_total!(
+                boxed,
+                conn,
+                matching(filter).order(newest_first),
+                window,
+                OrderRow,
+                list_total::orders(filter),
+                Option<i64>
+            ),
+        },
+    )
+}
+
+/// A page of the orders `filter` picks, as [`page`], for a filter the totals do not cover
+/// (a creation time range, a search word), with how many orders it picks counted up to
+/// one past [`COUNT_CAP`]: never more rows than that are read to count, however large the
+/// project. A page that is not full, or the first page, tells the count without another
+/// statement. Call it in one snapshot, so that the page and the count agree.
+pub(crate) fn page_counted(
+    conn: &mut DbConnection,
+    filter: &OrderFilter,
+    window: Window,
+) -> QueryResult<(Vec<OrderRow>, u64)> {
+    let newest_first = (dsl::start_time.desc(), dsl::id.desc());
+    let rows: Vec<OrderRow> = matching(filter)
+        .order(newest_first)
+        .limit(window.limit)
+        .offset(window.offset)
+        .select(OrderRow::as_select())
+        .load(conn)?;
+    let shown = u64::try_from(rows.len()).unwrap_or(u64::MAX);
+    let offset = u64::try_from(window.offset).unwrap_or_default();
+    let full = i64::try_from(rows.len()).unwrap_or(i64::MAX) >= window.limit;
+    let counted = if !full && (shown > 0 || offset == 0) {
+        offset.saturating_add(shown)
+    } else {
+        let cap = i64::try_from(COUNT_CAP).unwrap_or(i64::MAX);
+        let ids: Vec<i64> = matching(filter)
+            .select(dsl::id)
+            .limit(cap.saturating_add(1))
+            .load(conn)?;
+        u64::try_from(ids.len()).unwrap_or(u64::MAX)
+    };
+    Ok((rows, counted))
+}
+
+/// Every condition of `filter` on DF_PURCHASE_ORDER, boxed: its shapes are too many for a
+/// statement type each. A search word is a prefix range on the order id, the resource
+/// name and the plan id (each with an index); a range, not `LIKE`, so that `%` and `_`
+/// are plain characters and both backends use the index. A word without an upper bound
+/// is made only of U+10FFFF, which no id or name holds (they are ASCII): its range is
+/// empty.
+fn matching(filter: &OrderFilter) -> purchase_order::BoxedQuery<'_, MultiBackend> {
+    let mut query = purchase_order::table
+        .filter(dsl::account_id.eq(filter.project.as_str()))
+        .into_boxed();
+    if let Some(status) = filter.status {
+        query = query.filter(dsl::status.eq(status.code()));
+    }
+    if let Some(region) = &filter.region {
+        query = query.filter(dsl::region.eq(region.as_str()));
+    }
+    if let Some(plan_type) = &filter.plan_type {
+        query = query.filter(dsl::plan_type.eq(plan_type.as_str()));
+    }
+    query = match filter.order_type {
+        None => query,
+        Some(OrderType::New) => query.filter(dsl::replaces.is_null()),
+        Some(OrderType::Switch) => query.filter(dsl::replaces.is_not_null()),
+    };
+    if let Some(start) = filter.created.start {
+        query = query.filter(dsl::start_time.ge(to_db_time(start)));
+    }
+    if let Some(end) = filter.created.end {
+        query = query.filter(dsl::start_time.lt(to_db_time(end)));
+    }
+    if let Some(word) = &filter.search {
+        let low = word.as_str().to_owned();
+        let high = word.upper_bound().unwrap_or_else(|| low.clone());
+        query = query.filter(
+            dsl::order_id
+                .ge(low.clone())
+                .and(dsl::order_id.lt(high.clone()))
+                .or(dsl::resource_name
+                    .ge(low.clone())
+                    .and(dsl::resource_name.lt(high.clone())))
+                .or(dsl::plan_id.ge(low).and(dsl::plan_id.lt(high))),
+        );
+    }
+    query
 }
 
 /// Every order of the project, oldest first.

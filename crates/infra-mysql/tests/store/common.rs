@@ -748,11 +748,7 @@ pub async fn balance_of(db: &TestDb, project_id: &str) -> Money {
 }
 
 pub fn consuming_in(project_id: &str) -> OrderFilter {
-    OrderFilter {
-        project: project(project_id),
-        status: OrderStatus::Consuming,
-        region: None,
-    }
+    OrderFilter::in_status(project(project_id), OrderStatus::Consuming)
 }
 
 pub fn page(page: u32, size: u32) -> PageRequest {

@@ -15,6 +15,7 @@ mod ledger;
 mod migrations;
 mod money_model;
 mod notifications;
+mod order_filters;
 mod orders;
 mod payments;
 mod renewals;

@@ -4,18 +4,19 @@
 use domain::cycle::Cycle;
 use domain::ids::PlanType;
 use domain::order::Order;
+use domain::order_type::OrderType;
 use domain::page::PageRequest;
 use domain::payment::{MoneyKeeper, PaymentDirection, PaymentState};
 use domain::ports::{
-    BooksRepository, LedgerRepository, NotificationFilter, NotificationRepository, OrderRepository,
-    StoreHealth, TaskQueue,
+    BooksRepository, LedgerRepository, NotificationFilter, NotificationRepository, OrderFilter,
+    OrderRepository, StoreHealth, TaskQueue,
 };
 use domain::provisioning::{Resource, ResourceKind, TaskAction};
 use infra_mysql::{BooksStore, Database, HealthStore, NotificationStore, OrderStore, TaskStore};
 
 use crate::common::{
-    both_backends, consuming_in, insert, money, order, order_id, project, recharge_of, t, OrderExt,
-    TestDb,
+    both_backends, consuming_in, insert, money, order, order_id, project, recharge_of, region, t,
+    OrderExt, TestDb,
 };
 
 both_backends!(migrations_run_again_change_nothing, |db| {
@@ -342,5 +343,74 @@ both_backends!(
             .await
             .unwrap();
         assert_eq!((recharges("p1").await, recharges("p2").await), (3, 1));
+    }
+);
+
+/// The migrations before orders were counted by plan type and order type.
+const BEFORE_TOTALS_BY_KIND: usize = 22;
+
+/// Orders as the release before wrote them, with the totals it kept (by status and region).
+const ORDERS_BEFORE_KINDS: &str = "INSERT INTO DF_PURCHASE_ORDER (ORDER_ID, ACCOUNT_ID, REGION, \
+     PLAN_ID, PLAN_TYPE, CHARGING_MODE, QUANTITIES, START_TIME, DEADLINE_TIME, STATUS, CREATOR, \
+     REPLACES) VALUES \
+     ('k-1', 'p1', 'r1', 'plan-m', 'volume', 0, 1, '2026-01-01 00:00:00', '2026-02-01 00:00:00', 5, 'alice', NULL), \
+     ('k-2', 'p1', 'r1', 'plan-m', 'volume', 0, 1, '2026-01-02 00:00:00', '2026-02-02 00:00:00', 5, 'alice', 'k-0'), \
+     ('k-3', 'p1', 'r2', 'plan-b', 'bsi', 0, 1, '2026-01-03 00:00:00', '2026-02-03 00:00:00', 5, 'alice', NULL), \
+     ('k-4', 'p1', 'r1', 'plan-b', 'bsi', 0, 1, '2026-01-04 00:00:00', '2026-02-04 00:00:00', 15, 'alice', NULL)";
+const TOTALS_BEFORE_KINDS: &str = "INSERT INTO DF_LIST_TOTAL (ACCOUNT_ID, LIST, STATUS, REGION, \
+     TOTAL) VALUES ('p1', 'orders', 5, 'r1', 2), ('p1', 'orders', 5, 'r2', 1), \
+     ('p1', 'orders', 15, 'r1', 1)";
+
+both_backends!(
+    orders_of_the_release_before_are_counted_by_plan_type_and_order_type,
+    |db| {
+        let old = db.empty_sibling();
+        old.migrate_first(BEFORE_TOTALS_BY_KIND);
+        for statement in [ORDERS_BEFORE_KINDS, TOTALS_BEFORE_KINDS] {
+            old.execute(statement).unwrap();
+        }
+
+        old.db.run_migrations().unwrap();
+
+        let store = OrderStore::new(old.db.clone());
+        let total = |filter: OrderFilter| {
+            let store = store.clone();
+            async move {
+                store
+                    .list(filter, PageRequest::parse(None, Some("1")).unwrap())
+                    .await
+                    .unwrap()
+                    .total
+            }
+        };
+        let every = || OrderFilter {
+            status: None,
+            ..consuming_in("p1")
+        };
+        assert_eq!(total(every()).await, 4);
+        assert_eq!(total(consuming_in("p1")).await, 3);
+        let volumes = OrderFilter {
+            plan_type: Some(PlanType::parse("volume").unwrap()),
+            ..every()
+        };
+        assert_eq!(total(volumes.clone()).await, 2);
+        let switched = OrderFilter {
+            order_type: Some(OrderType::Switch),
+            ..volumes
+        };
+        assert_eq!(total(switched.clone()).await, 1);
+        let bsi_in_r1 = OrderFilter {
+            plan_type: Some(PlanType::parse("bsi").unwrap()),
+            region: Some(region("r1")),
+            ..every()
+        };
+        assert_eq!(total(bsi_in_r1).await, 1);
+
+        // What the new release records adds to the carried totals.
+        let mut again = order("k-5").uncharged();
+        again.replaces = Some(order_id("k-1"));
+        insert(&old, &again).await;
+        assert_eq!(total(switched).await, 2);
+        assert_eq!(total(every()).await, 5);
     }
 );

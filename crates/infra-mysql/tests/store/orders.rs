@@ -120,7 +120,7 @@ both_backends!(list_filters_by_project_status_and_region, |db| {
     assert_eq!((r2.total, ids(r2)), (1, vec!["b".to_owned()]));
 
     let pending_filter = OrderFilter {
-        status: OrderStatus::Pending,
+        status: Some(OrderStatus::Pending),
         ..consuming_in("p1")
     };
     let p = store
