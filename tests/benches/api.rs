@@ -13,7 +13,8 @@
 //! 3. `sqlite`: as `mariadb`, with fewer scenarios at 64 connections.
 //! 4. `big`: MariaDB with a project `big` of 1,000,000 seeded orders (and as many usage
 //!    rows): the create over 100 projects with those in the table, right after the same on
-//!    a database without them; and the first page of orders and of usages of `big` and of
+//!    a database without them; and the first page of orders, of usages, of volumes in every
+//!    state (51idc's filters) and of a search (51idc's search word) of `big` and of
 //!    `list1k`, one after the other by one connection, whose latencies should be the same.
 //!
 //! Every answer must be 2xx, and afterwards every project's balance must have moved by
@@ -235,6 +236,10 @@ fn run(report: &mut Report) -> Result<()> {
                     (Kind::List, FLAT_CLIENTS, big),
                     (Kind::Usages, FLAT_CLIENTS, SMALL),
                     (Kind::Usages, FLAT_CLIENTS, big),
+                    (Kind::Filtered, FLAT_CLIENTS, SMALL),
+                    (Kind::Filtered, FLAT_CLIENTS, big),
+                    (Kind::Search, FLAT_CLIENTS, SMALL),
+                    (Kind::Search, FLAT_CLIENTS, big),
                 ]
                 .map(|(kind, clients, listed)| Step {
                     kind,

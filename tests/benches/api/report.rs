@@ -45,6 +45,12 @@ pub enum Kind {
     List,
     /// Page 1 (30) of the listed project's usage rows.
     Usages,
+    /// The first 30 of the listed project's volume orders in every state (51idc's
+    /// filters: a total summed from the kept totals, by the boxed statement).
+    Filtered,
+    /// The listed project's orders in every state whose id, name or plan starts with the
+    /// resource name of its middle order (51idc's search word: a bounded count).
+    Search,
 }
 
 impl Kind {
@@ -55,6 +61,8 @@ impl Kind {
             Kind::Get => "get one order",
             Kind::List => "list",
             Kind::Usages => "usages",
+            Kind::Filtered => "filtered list",
+            Kind::Search => "search",
         }
     }
 }
@@ -103,6 +111,8 @@ impl Measured {
             Kind::Get => format!("get 1 of {} orders", self.listed),
             Kind::List => format!("list 30 of {} orders", self.listed),
             Kind::Usages => format!("usages 30 of {} rows", self.listed),
+            Kind::Filtered => format!("volumes 30 of {} orders", self.listed),
+            Kind::Search => format!("search {} orders", self.listed),
             Kind::CreateSpread | Kind::CreateOne => self.kind.label().to_owned(),
         }
     }
@@ -302,7 +312,7 @@ impl Report {
                 "%",
             );
         }
-        for kind in [List, Usages] {
+        for kind in [List, Usages, Filtered, Search] {
             let read = || self.closed(Side::Big, kind);
             let (Some(big), Some(small)) = (
                 read().max_by_key(|m| m.listed),

@@ -99,6 +99,17 @@ fn workload(kind: Kind, clients: usize, listed: Listed) -> Workload {
             },
             Kind::List => get(format!("{API}/orders?project={project}&page=1&size=30")),
             Kind::Usages => get(format!("{API}/usages?project={project}&page=1&size=30")),
+            Kind::Filtered => get(format!(
+                "{API}/orders?project={project}&order_state=all&resource_type=volume\
+                 &offset=0&limit=30"
+            )),
+            // The seeded orders' resource names are `s-<n>`: the middle one's name prefixes
+            // no other of the project (its tenfold is past the last).
+            Kind::Search => get(format!(
+                "{API}/orders?project={project}&order_state=all&search_word=s-{}\
+                 &offset=0&limit=30",
+                count / 2
+            )),
         }
     })
 }

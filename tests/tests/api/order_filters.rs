@@ -109,7 +109,10 @@ async fn filters_narrow_the_list(app: &TestApp) {
     );
 
     // Creation time: start included, end excluded; everything was created just now.
-    let created = every["results"][0]["createTime"].as_str().unwrap().to_owned();
+    let created = every["results"][0]["createTime"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let encoded = created.replace('+', "%2B");
     let from_newest = list(&format!("order_state=all&start_time={encoded}")).await;
     assert_eq!(ids(&from_newest), [north2.clone()]);
@@ -118,8 +121,8 @@ async fn filters_narrow_the_list(app: &TestApp) {
         4
     );
     assert_eq!(
-        list("order_state=all&start_time=2000-01-01T00:00:00Z&end_time=2001-01-01T00:00:00Z")
-            .await["total"],
+        list("order_state=all&start_time=2000-01-01T00:00:00Z&end_time=2001-01-01T00:00:00Z").await
+            ["total"],
         0
     );
     assert_eq!(
@@ -133,7 +136,10 @@ async fn filters_narrow_the_list(app: &TestApp) {
     assert_eq!(ids(&window), ids(&every));
     let mut paged = Vec::new();
     for offset in [0, 2, 4] {
-        paged.extend(ids(&list(&format!("order_state=all&offset={offset}&limit=2")).await));
+        paged.extend(ids(&list(&format!(
+            "order_state=all&offset={offset}&limit=2"
+        ))
+        .await));
     }
     assert_eq!(paged, ids(&every));
 }
@@ -161,9 +167,15 @@ async fn bad_filters_are_400_3307_naming_what_is_wrong() {
             "start_time=2026-12-08T00:00:00Z&end_time=2026-12-01T00:00:00Z",
             "end_time must not be before start_time",
         ),
-        ("start_time=yesterday", "start_time must be an RFC 3339 time"),
+        (
+            "start_time=yesterday",
+            "start_time must be an RFC 3339 time",
+        ),
         ("end_time=2026-12-01", "end_time must be an RFC 3339 time"),
-        ("order_type=renewal", "order_type must be one of new, switch"),
+        (
+            "order_type=renewal",
+            "order_type must be one of new, switch",
+        ),
         ("order_state=done", "order_state must be one of"),
         ("status=ended&order_state=ended", "give one of them"),
         ("resource_type=", "resource_type must be a plan type"),
@@ -177,7 +189,9 @@ async fn bad_filters_are_400_3307_naming_what_is_wrong() {
             "search_word must be at most 64 characters",
         ),
     ] {
-        let reply = app.get(&format!("/orders?project=demo&{query}"), DEMO).await;
+        let reply = app
+            .get(&format!("/orders?project=demo&{query}"), DEMO)
+            .await;
         reply.expect(400, 3307);
         assert!(reply.msg().contains(message), "{query}: {}", reply.msg());
     }
@@ -217,13 +231,18 @@ async fn enumerations_list_values_with_english_and_chinese_labels() {
     assert_eq!(values, ["bsi", "cpuquota", "volume"]);
     assert_eq!(resources.data()["results"][2]["zh"], "存储卷");
     let north2 = app.get("/resource-types?region=cn-north-2", DEMO).await;
-    assert_eq!(north2.data()["results"], json!([{"value": "cpuquota",
-        "en": "CPU and memory quota", "zh": "CPU与内存配额"}]));
+    assert_eq!(
+        north2.data()["results"],
+        json!([{"value": "cpuquota",
+        "en": "CPU and memory quota", "zh": "CPU与内存配额"}])
+    );
     assert_eq!(
         app.get("/resource-types?region=nowhere", DEMO).await.data()["total"],
         0
     );
-    app.get("/resource-types?region=", DEMO).await.expect(400, 3307);
+    app.get("/resource-types?region=", DEMO)
+        .await
+        .expect(400, 3307);
     for path in ["/order-states", "/order-types", "/resource-types"] {
         let anonymous = app
             .send(app.request(reqwest::Method::GET, path, None))

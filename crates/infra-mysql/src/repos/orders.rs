@@ -66,12 +66,14 @@ impl OrderRepository for OrderStore {
             .await
     }
 
-    /// A filter the totals cover is one statement outside a transaction; any other reads
-    /// its page and its bounded count in one snapshot, so that the two agree.
+    /// An everyday list (one status, perhaps a region) is one statement outside a
+    /// transaction; any other filter reads its total (kept or bounded) and its page in one
+    /// snapshot, so that the two agree.
     async fn list(&self, filter: OrderFilter, page: PageRequest) -> Result<Page<Order>> {
         let window = Window::of(page);
-        if filter.is_counted() {
-            self.db
+        if order::is_everyday(&filter) {
+            return self
+                .db
                 .read(move |conn| {
                     let (rows, total) = order::page(conn, &filter, window)?;
                     Ok(Page::exact(
@@ -79,15 +81,22 @@ impl OrderRepository for OrderStore {
                         orders(rows)?,
                     ))
                 })
-                .await
-        } else {
-            self.db
-                .snapshot(move |conn| {
+                .await;
+        }
+        self.db
+            .snapshot(move |conn| {
+                if filter.is_counted() {
+                    let (rows, total) = order::page_summed(conn, &filter, window)?;
+                    Ok(Page::exact(
+                        u64::try_from(total).unwrap_or_default(),
+                        orders(rows)?,
+                    ))
+                } else {
                     let (rows, counted) = order::page_counted(conn, &filter, window)?;
                     Ok(Page::counted(counted, orders(rows)?))
-                })
-                .await
-        }
+                }
+            })
+            .await
     }
 
     /// Read through the unique keys that hold resources: ACTIVE_QUOTA for a quota,

@@ -2,7 +2,9 @@
 
 use diesel::prelude::*;
 
+use domain::filter::TimeRange;
 use domain::ids::Region;
+use domain::order::OrderStatus;
 use domain::order_type::OrderType;
 use domain::page::COUNT_CAP;
 use domain::ports::OrderFilter;
@@ -145,71 +147,100 @@ pub(crate) fn version_of(conn: &mut DbConnection, order_id: &str) -> QueryResult
         .optional()
 }
 
-/// A page of the orders `filter` picks, newest start first (the id breaks ties, so pages
-/// never overlap or skip), with the total of the whole list: one statement, the page read
-/// in the order of an index led by the project (see the migration that adds the order
-/// list's indexes) and the total a subquery of DF_LIST_TOTAL, so neither grows with the
-/// project. Only for filters the totals cover ([`OrderFilter::is_counted`]); see
-/// [`page_counted`] for the others. A page past the end has no row to carry the total: it
-/// is then read alone. A status with or without a region, the console's everyday lists,
-/// are statements of types of their own, not boxed (see [`list_total::all_regions`]); the
-/// rarer shapes (every status, a plan type, an order type) share one boxed statement.
+/// Whether `filter` is one of the console's everyday lists: one status, with or without a
+/// region, and nothing else. Those are read by [`page`]; the other filters the totals
+/// cover by [`page_summed`], and the rest by [`page_counted`].
+pub(crate) fn is_everyday(filter: &OrderFilter) -> bool {
+    filter.status.is_some()
+        && filter.plan_type.is_none()
+        && filter.order_type.is_none()
+        && filter.is_counted()
+}
+
+/// A page of an everyday list ([`is_everyday`]), newest start first (the id breaks ties,
+/// so pages never overlap or skip), with the total of the whole list: one statement, the
+/// page read in the order of the (project, [region,] status, start) index and the total a
+/// subquery of DF_LIST_TOTAL, so neither grows with the project. A page past the end has
+/// no row to carry the total: it is then read alone. Each shape is a statement of a type
+/// of its own, not boxed (see [`list_total::all_regions`]).
 pub(crate) fn page(
     conn: &mut DbConnection,
     filter: &OrderFilter,
     window: Window,
 ) -> QueryResult<(Vec<OrderRow>, i64)> {
     let project = filter.project.as_str();
+    let status = filter.status.map(OrderStatus::code).unwrap_or_default();
+    let theirs = purchase_order::table
+        .filter(dsl::account_id.eq(project))
+        .filter(dsl::status.eq(status));
     let newest_first = (dsl::start_time.desc(), dsl::id.desc());
-    let everyday = filter.plan_type.is_none() && filter.order_type.is_none();
-    Ok(
-        match (filter.status, filter.region.as_ref().map(Region::as_str)) {
-            (Some(status), None) if everyday => page_with_total!(
-                conn,
-                purchase_order::table
-                    .filter(dsl::account_id.eq(project))
-                    .filter(dsl::status.eq(status.code()))
-                    .order(newest_first),
-                window,
-                OrderRow,
-                list_total::all_regions(project, list_total::ORDERS, status.code()),
-                Option<i64>
-            ),
-            (Some(status), Some(region)) if everyday => page_with_total!(
-                conn,
-                purchase_order::table
-                    .filter(dsl::account_id.eq(project))
-                    .filter(dsl::status.eq(status.code()))
-                    .filter(dsl::region.eq(region))
-                    .order(newest_first),
-                window,
-                OrderRow,
-                list_total::in_region(project, list_total::ORDERS, status.code(), region),
-                Option<i64>
-            ),
-            _ => page_with_total!(
-                boxed,
-                conn,
-                matching(filter).order(newest_first),
-                window,
-                OrderRow,
-                list_total::orders(filter),
-                Option<i64>
-            ),
-        },
-    )
+    Ok(match filter.region.as_ref().map(Region::as_str) {
+        None => page_with_total!(
+            conn,
+            theirs.order(newest_first),
+            window,
+            OrderRow,
+            list_total::all_regions(project, list_total::ORDERS, status),
+            Option<i64>
+        ),
+        Some(region) => page_with_total!(
+            conn,
+            theirs.filter(dsl::region.eq(region)).order(newest_first),
+            window,
+            OrderRow,
+            list_total::in_region(project, list_total::ORDERS, status, region),
+            Option<i64>
+        ),
+    })
+}
+
+/// A page of a list the totals cover that is not an everyday one (every status, a plan
+/// type, an order type), as [`page`]: the total first, summed from DF_LIST_TOTAL, and the
+/// page only when it is not past the end. The indexes cannot order every mix of these
+/// filters, so a page of a mix that picks nothing would read through the project's orders
+/// looking for a first row; the total says there is none first. Call it in one snapshot,
+/// so that the page and the total agree.
+pub(crate) fn page_summed(
+    conn: &mut DbConnection,
+    filter: &OrderFilter,
+    window: Window,
+) -> QueryResult<(Vec<OrderRow>, i64)> {
+    let total: Option<i64> = list_total::orders(filter).get_result(conn)?;
+    let total = total.unwrap_or_default();
+    if window.offset >= total {
+        return Ok((Vec::new(), total));
+    }
+    let rows = matching(filter)
+        .order((dsl::start_time.desc(), dsl::id.desc()))
+        .limit(window.limit)
+        .offset(window.offset)
+        .select(OrderRow::as_select())
+        .load(conn)?;
+    Ok((rows, total))
 }
 
 /// A page of the orders `filter` picks, as [`page`], for a filter the totals do not cover
 /// (a creation time range, a search word), with how many orders it picks counted up to
 /// one past [`COUNT_CAP`]: never more rows than that are read to count, however large the
 /// project. A page that is not full, or the first page, tells the count without another
-/// statement. Call it in one snapshot, so that the page and the count agree.
+/// statement. First, though, the kept total of the filter's other conditions: when none of
+/// the project's orders passes those, there is no page to look for (which would read
+/// through the time range or the project). Call it in one snapshot, so that the page and
+/// the count agree.
 pub(crate) fn page_counted(
     conn: &mut DbConnection,
     filter: &OrderFilter,
     window: Window,
 ) -> QueryResult<(Vec<OrderRow>, u64)> {
+    let kept_conditions = OrderFilter {
+        created: TimeRange::default(),
+        search: None,
+        ..filter.clone()
+    };
+    let kept: Option<i64> = list_total::orders(&kept_conditions).get_result(conn)?;
+    if kept.unwrap_or_default() == 0 {
+        return Ok((Vec::new(), 0));
+    }
     let newest_first = (dsl::start_time.desc(), dsl::id.desc());
     let rows: Vec<OrderRow> = matching(filter)
         .order(newest_first)
