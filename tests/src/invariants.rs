@@ -159,22 +159,29 @@ pub fn check(db: &mut Db, now: NaiveDateTime, opening: &BTreeMap<String, i64>) -
     Ok(report)
 }
 
-/// A list total: project, list, status (orders) and region.
-type TotalKey = (String, String, i16, String);
+/// A list total: project, list, status (orders), region, plan type and order type (orders).
+type TotalKey = (String, String, i16, String, String, i16);
 
 /// Compares every list total with the count of what it lists.
 fn check_totals(db: &mut Db, report: &mut Report) -> Result<()> {
     use diesel::dsl::count_star;
-    let orders: Vec<(String, i16, String, i64)> = on_backend!(&mut *db, |c| purchase_order::table
+    // Grouped by what a switch replaces too (its order type): a group per switch, and
+    // one for the new orders of each status, region and plan type.
+    type Grouped = (String, i16, String, String, Option<String>, i64);
+    let orders: Vec<Grouped> = on_backend!(&mut *db, |c| purchase_order::table
         .group_by((
             purchase_order::account_id,
             purchase_order::status,
             purchase_order::region,
+            purchase_order::plan_type,
+            purchase_order::replaces,
         ))
         .select((
             purchase_order::account_id,
             purchase_order::status,
             purchase_order::region,
+            purchase_order::plan_type,
+            purchase_order::replaces,
             count_star(),
         ))
         .load(c))?;
@@ -194,39 +201,52 @@ fn check_totals(db: &mut Db, report: &mut Report) -> Result<()> {
         .group_by(recharge::account_id)
         .select((recharge::account_id, count_star()))
         .load(c))?;
-    let kept: Vec<(String, String, i16, String, i64)> =
-        on_backend!(&mut *db, |c| list_total::table
-            .filter(list_total::total.ne(0))
-            .select((
+    let kept: Vec<(TotalKey, i64)> = on_backend!(&mut *db, |c| list_total::table
+        .filter(list_total::total.ne(0))
+        .select((
+            (
                 list_total::account_id,
                 list_total::list,
                 list_total::status,
                 list_total::region,
-                list_total::total,
+                list_total::plan_type,
+                list_total::order_type,
+            ),
+            list_total::total,
+        ))
+        .load(c))?;
+    let other = |project: String, list: &str, region: String| {
+        (project, list.to_owned(), 0, region, String::new(), 0)
+    };
+    let mut counted: BTreeMap<TotalKey, i64> = BTreeMap::new();
+    for (project, status, region, plan_type, replaces, n) in orders {
+        let order_type = i16::from(replaces.is_some());
+        *counted
+            .entry((
+                project,
+                "orders".into(),
+                status,
+                region,
+                plan_type,
+                order_type,
             ))
-            .load(c))?;
-    let counted: BTreeMap<TotalKey, i64> = orders
-        .into_iter()
-        .map(|(project, status, region, n)| ((project, "orders".into(), status, region), n))
-        .chain(
-            rows.into_iter()
-                .map(|(project, region, n)| ((project, "usages".into(), 0, region), n)),
-        )
-        .chain(
-            notifications
-                .into_iter()
-                .map(|(project, region, n)| ((project, "notifications".into(), 0, region), n)),
-        )
-        .chain(
-            recharges
-                .into_iter()
-                .map(|(project, n)| ((project, "recharges".into(), 0, String::new()), n)),
-        )
-        .collect();
-    let kept: BTreeMap<TotalKey, i64> = kept
-        .into_iter()
-        .map(|(project, list, status, region, n)| ((project, list, status, region), n))
-        .collect();
+            .or_default() += n;
+    }
+    counted.extend(
+        rows.into_iter()
+            .map(|(project, region, n)| (other(project, "usages", region), n))
+            .chain(
+                notifications
+                    .into_iter()
+                    .map(|(project, region, n)| (other(project, "notifications", region), n)),
+            )
+            .chain(
+                recharges
+                    .into_iter()
+                    .map(|(project, n)| (other(project, "recharges", String::new()), n)),
+            ),
+    );
+    let kept: BTreeMap<TotalKey, i64> = kept.into_iter().collect();
     let keys: std::collections::BTreeSet<&TotalKey> = counted.keys().chain(kept.keys()).collect();
     for key in keys {
         let (have, want) = (kept.get(key), counted.get(key));

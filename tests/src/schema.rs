@@ -34,6 +34,9 @@ diesel::table! {
         resource_name -> Nullable<Text>,
         #[sql_name = "ACTIVE_RESOURCE_NAME"]
         active_resource_name -> Nullable<Text>,
+        /// The order a plan switch replaced (its order type is `switch`).
+        #[sql_name = "REPLACES"]
+        replaces -> Nullable<Text>,
     }
 }
 
@@ -213,7 +216,7 @@ diesel::table! {
 diesel::table! {
     /// The totals the list pages show, kept by the service's changes.
     #[sql_name = "DF_LIST_TOTAL"]
-    list_total (account_id, list, status, region) {
+    list_total (account_id, list, status, region, plan_type, order_type) {
         #[sql_name = "ACCOUNT_ID"]
         account_id -> Text,
         /// `orders`, `usages`, `notifications` or `recharges`.
@@ -223,6 +226,12 @@ diesel::table! {
         status -> SmallInt,
         #[sql_name = "REGION"]
         region -> Text,
+        /// Orders: their plan type; others: empty.
+        #[sql_name = "PLAN_TYPE"]
+        plan_type -> Text,
+        /// Orders: 0 new, 1 a plan switch; others: 0.
+        #[sql_name = "ORDER_TYPE"]
+        order_type -> SmallInt,
         #[sql_name = "TOTAL"]
         total -> BigInt,
     }

@@ -250,8 +250,9 @@ pub fn insert_orders(db: &mut Db, orders: &[NewOrder]) -> Result<()> {
     Ok(())
 }
 
-/// A list total the service keeps (DF_LIST_TOTAL): project, list, status and region.
-type TotalKey<'a> = (&'a str, &'a str, i16, &'a str);
+/// A list total the service keeps (DF_LIST_TOTAL): project, list, status, region and, for
+/// orders, plan type (the order type is 0: seeded orders are all bought new).
+type TotalKey<'a> = (&'a str, &'a str, i16, &'a str, &'a str);
 
 /// Adds the orders, all consuming, and their rows #1 to the list totals the service keeps
 /// beside them (DF_LIST_TOTAL), as its changes do.
@@ -260,11 +261,17 @@ fn count_in_totals(db: &mut Db, orders: &[NewOrder]) -> Result<()> {
     for order in orders {
         let region = order.plan.region;
         *totals
-            .entry((&order.project, "orders", CONSUMING, region))
+            .entry((
+                &order.project,
+                "orders",
+                CONSUMING,
+                region,
+                order.plan.plan_type,
+            ))
             .or_default() += 1;
         if first_row(order).is_some() {
             *totals
-                .entry((&order.project, "usages", 0, region))
+                .entry((&order.project, "usages", 0, region, ""))
                 .or_default() += 1;
         }
     }
@@ -276,21 +283,23 @@ fn add_totals(db: &mut Db, totals: &BTreeMap<TotalKey<'_>, i64>) -> Result<()> {
     use diesel::sql_types::{BigInt, SmallInt, Text};
     let upsert = match db {
         Db::Mysql(_) => {
-            "INSERT INTO DF_LIST_TOTAL (ACCOUNT_ID, LIST, STATUS, REGION, TOTAL) \
-             VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE TOTAL = TOTAL + VALUES(TOTAL)"
+            "INSERT INTO DF_LIST_TOTAL (ACCOUNT_ID, LIST, STATUS, REGION, PLAN_TYPE, TOTAL) \
+             VALUES (?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE TOTAL = TOTAL + VALUES(TOTAL)"
         }
         Db::Sqlite(_) => {
-            "INSERT INTO DF_LIST_TOTAL (ACCOUNT_ID, LIST, STATUS, REGION, TOTAL) \
-             VALUES (?, ?, ?, ?, ?) ON CONFLICT (ACCOUNT_ID, LIST, STATUS, REGION) \
+            "INSERT INTO DF_LIST_TOTAL (ACCOUNT_ID, LIST, STATUS, REGION, PLAN_TYPE, TOTAL) \
+             VALUES (?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (ACCOUNT_ID, LIST, STATUS, REGION, PLAN_TYPE, ORDER_TYPE) \
              DO UPDATE SET TOTAL = TOTAL + excluded.TOTAL"
         }
     };
-    for (&(project, list, status, region), &n) in totals {
+    for (&(project, list, status, region, plan_type), &n) in totals {
         on_backend!(&mut *db, |c| diesel::sql_query(upsert)
             .bind::<Text, _>(project)
             .bind::<Text, _>(list)
             .bind::<SmallInt, _>(status)
             .bind::<Text, _>(region)
+            .bind::<Text, _>(plan_type)
             .bind::<BigInt, _>(n)
             .execute(c))?;
     }
@@ -375,7 +384,7 @@ pub fn fund(db: &mut Db, fundings: &[Funding], at: NaiveDateTime) -> Result<()> 
         let mut totals: BTreeMap<TotalKey<'_>, i64> = BTreeMap::new();
         for f in chunk {
             *totals
-                .entry((f.project.as_str(), "recharges", 0, ""))
+                .entry((f.project.as_str(), "recharges", 0, "", ""))
                 .or_default() += 1;
         }
         add_totals(db, &totals)?;

@@ -66,11 +66,11 @@ async fn filters_narrow_the_list(app: &TestApp) {
     assert_eq!(list("status=all").await["total"], 5);
     // The switched-away quota order has ended; the default stays "consuming".
     assert_eq!(list("order_state=ended").await["total"], 1);
-    assert_eq!(ids(&list("order_state=ended").await), [cpu.clone()]);
+    assert_eq!(ids(&list("order_state=ended").await), [cpu.as_str()]);
     assert_eq!(list("").await["total"], 4);
 
     let switches = list("order_state=all&order_type=switch").await;
-    assert_eq!(ids(&switches), [switched.clone()]);
+    assert_eq!(ids(&switches), [switched.as_str()]);
     assert_eq!(switches["results"][0]["orderType"], "switch");
     assert_eq!(list("order_state=all&order_type=new").await["total"], 4);
 
@@ -86,7 +86,7 @@ async fn filters_narrow_the_list(app: &TestApp) {
     assert_eq!(list("resource_type=bsi").await["total"], 0);
     assert_eq!(
         ids(&list("resource_type=cpuquota&region=cn-north-2").await),
-        [north2.clone()]
+        [north2.as_str()]
     );
 
     // A search word is a literal, case-sensitive prefix of the id, the name or the plan.
@@ -100,7 +100,7 @@ async fn filters_narrow_the_list(app: &TestApp) {
     assert_eq!(list("search_word=%E6%95%B0%E6%8D%AE").await["total"], 0);
     assert_eq!(
         ids(&list(&format!("search_word={}&order_state=all", &switched[..8])).await),
-        [switched.clone()]
+        [switched.as_str()]
     );
     assert_eq!(
         list("search_word=cpuquota-monthly&order_state=all").await["total"],
@@ -115,7 +115,7 @@ async fn filters_narrow_the_list(app: &TestApp) {
         .to_owned();
     let encoded = created.replace('+', "%2B");
     let from_newest = list(&format!("order_state=all&start_time={encoded}")).await;
-    assert_eq!(ids(&from_newest), [north2.clone()]);
+    assert_eq!(ids(&from_newest), [north2.as_str()]);
     assert_eq!(
         list(&format!("order_state=all&end_time={encoded}")).await["total"],
         4
