@@ -92,6 +92,30 @@ impl OrderFilter {
     }
 }
 
+/// Which recharges a list returns (51idc's recharge record).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RechargeFilter {
+    /// Whose recharges.
+    pub project: ProjectId,
+    /// Only those recorded in this range.
+    pub created: TimeRange,
+}
+
+impl RechargeFilter {
+    /// Every recharge of the project.
+    pub fn of(project: ProjectId) -> Self {
+        Self {
+            project,
+            created: TimeRange::default(),
+        }
+    }
+
+    /// Whether `recharge` passes the filter.
+    pub fn matches(&self, recharge: &Recharge) -> bool {
+        recharge.project == self.project && self.created.contains(&recharge.time)
+    }
+}
+
 /// Which consumption rows a list returns.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UsageFilter {
@@ -359,10 +383,12 @@ pub trait LedgerRepository: Send + Sync {
     /// One recharge of the project. Errors: `Unavailable`, `Internal`.
     async fn find_recharge(&self, project: &ProjectId, id: i64) -> Result<Option<Recharge>>;
 
-    /// A page of the project's recharges, newest first. Errors: `Unavailable`, `Internal`.
+    /// A page of the recharges the filter passes, newest first. The total is exact without
+    /// a time range, else counted up to [`crate::page::COUNT_CAP`].
+    /// Errors: `Unavailable`, `Internal`.
     async fn list_recharges(
         &self,
-        project: &ProjectId,
+        filter: &RechargeFilter,
         page: PageRequest,
     ) -> Result<Page<Recharge>>;
 

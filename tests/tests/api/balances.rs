@@ -78,3 +78,61 @@ async fn an_admin_recharge_credits_the_balance_and_is_listed_newest_first() {
         "100.0001"
     );
 }
+
+/// 51idc's recharge record: a time range (start included, end excluded) and offset/limit.
+#[tokio::test]
+async fn recharges_are_listed_within_a_time_range_and_by_offset() {
+    let app = spawn_app().await;
+    for amount in ["1.00", "2.00", "3.00"] {
+        app.recharge("alice-project", amount).await.expect(200, 0);
+    }
+    let all = app.get("/balances/alice-project/recharges", ALICE).await;
+    let times: Vec<String> = all.data()["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["time"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(times.len(), 3);
+    let (newest, middle) = (&times[0], &times[1]);
+
+    let from_middle = app
+        .get(
+            &format!("/balances/alice-project/recharges?start_time={middle}"),
+            ALICE,
+        )
+        .await;
+    from_middle.expect(200, 0);
+    assert_eq!(from_middle.data()["total"], 2);
+    assert_eq!(from_middle.data()["totalExact"], true);
+    let before_newest = app
+        .get(
+            &format!("/balances/alice-project/recharges?start_time={middle}&end_time={newest}"),
+            ALICE,
+        )
+        .await;
+    assert_eq!(before_newest.data()["total"], 1);
+    assert_eq!(before_newest.data()["results"][0]["amount"], "2.00");
+
+    let window = app
+        .get("/balances/alice-project/recharges?offset=1&limit=1", ALICE)
+        .await;
+    assert_eq!(window.data()["total"], 3);
+    assert_eq!(window.data()["results"][0]["amount"], "2.00");
+
+    for (query, message) in [
+        (
+            "start_time=2026-12-08T00:00:00Z&end_time=2026-12-01T00:00:00Z",
+            "end_time must not be before start_time",
+        ),
+        ("end_time=tomorrow", "end_time must be an RFC 3339 time"),
+        ("page=1&limit=5", "give one of them"),
+        ("limit=0", "limit must be a whole number from 1 to 1000"),
+    ] {
+        let reply = app
+            .get(&format!("/balances/alice-project/recharges?{query}"), ALICE)
+            .await;
+        reply.expect(400, 3307);
+        assert!(reply.msg().contains(message), "{query}: {}", reply.msg());
+    }
+}

@@ -1,14 +1,16 @@
 //! Balances and recharges: the recharge body, query strings and JSON.
 
+use domain::filter::TimeRange;
 use domain::ids::ProjectId;
 use domain::ledger::{Account, Recharge};
 use domain::page::PageRequest;
+use domain::ports::RechargeFilter;
 use domain::Money;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::list::page_request;
+use super::list::page_or_window;
 use super::{required, rfc3339, Field};
 use crate::error::ApiError;
 
@@ -81,23 +83,47 @@ impl TryFrom<RechargeInput> for RechargeRequest {
     }
 }
 
-/// `GET /balances/{project}/recharges` query string.
+/// `GET /balances/{project}/recharges` query string: seed 000's `page`/`size`, and 51idc's
+/// recharge record (`start_time`, `end_time`, `offset`, `limit`).
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct PageQuery {
-    /// Which page, from 1.
+pub struct RechargesQuery {
+    /// Only recharges recorded at or after this time (RFC 3339).
+    #[param(value_type = String, format = DateTime, required = false, example = "2026-12-01T00:00:00Z")]
+    pub start_time: Option<String>,
+    /// Only recharges recorded before this time (RFC 3339); not before `start_time`. With
+    /// a time range the total is counted up to 1,000 (`totalExact`).
+    #[param(value_type = String, format = DateTime, required = false, example = "2027-01-01T00:00:00Z")]
+    pub end_time: Option<String>,
+    /// Which page, from 1 (not with `offset`/`limit`).
     #[param(value_type = i64, required = false, minimum = 1, maximum = 4_294_967_295_i64)]
     pub page: Option<String>,
-    /// Rows per page, 1 to 100; 30 when absent.
+    /// Rows per page, 1 to 100; 30 when absent (not with `offset`/`limit`).
     #[param(value_type = i64, required = false, minimum = 1, maximum = 100)]
     pub size: Option<String>,
+    /// Rows to skip; 0 when absent (not with `page`/`size`).
+    #[param(value_type = i64, required = false, minimum = 0, maximum = 9_223_372_036_854_775_807_i64)]
+    pub offset: Option<String>,
+    /// Rows to return, 1 to 1,000; 10 when absent and `offset` is given (not with
+    /// `page`/`size`).
+    #[param(value_type = i64, required = false, minimum = 1, maximum = 1000)]
+    pub limit: Option<String>,
 }
 
-impl TryFrom<PageQuery> for PageRequest {
-    type Error = ApiError;
-
-    fn try_from(query: PageQuery) -> Result<Self, ApiError> {
-        page_request(query.page.as_deref(), query.size.as_deref())
+impl RechargesQuery {
+    /// The filter of `project`'s recharges and the rows asked for.
+    pub fn parse(&self, project: ProjectId) -> Result<(RechargeFilter, PageRequest), ApiError> {
+        let filter = RechargeFilter {
+            project,
+            created: TimeRange::parse(self.start_time.as_deref(), self.end_time.as_deref())?,
+        };
+        let page = page_or_window(
+            self.page.as_deref(),
+            self.size.as_deref(),
+            self.offset.as_deref(),
+            self.limit.as_deref(),
+        )?;
+        Ok((filter, page))
     }
 }
 

@@ -2,12 +2,11 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use domain::page::PageRequest;
 
 use crate::auth::Caller;
 use crate::dto::balances::{
-    project_of, BalanceJson, PageQuery, RechargeBody, RechargeInput, RechargeJson, RechargeRequest,
-    RechargedJson,
+    project_of, BalanceJson, RechargeBody, RechargeInput, RechargeJson, RechargeRequest,
+    RechargedJson, RechargesQuery,
 };
 use crate::dto::json::JsonBody;
 use crate::dto::list::ListJson;
@@ -103,12 +102,13 @@ pub async fn recharge(
     .await
 }
 
-/// `GET /balances/{project}/recharges?page=&size=`, newest first.
+/// `GET /balances/{project}/recharges?start_time=&end_time=&page=&size=` (or
+/// `offset=&limit=`), newest first.
 #[utoipa::path(
     operation_id = "list_recharges",
     tag = "balances",
-    summary = "A page of a project's recharges, newest first",
-    params(("project" = String, Path, description = "The project.", pattern = "^[A-Za-z0-9_-]{1,64}$"), PageQuery),
+    summary = "A page of a project's recharges, newest first, within a time range if asked",
+    params(("project" = String, Path, description = "The project.", pattern = "^[A-Za-z0-9_-]{1,64}$"), RechargesQuery),
     responses(
         (status = 200, description = "A page of recharges.",
             body = Envelope<ListJson<RechargeJson>>),
@@ -124,13 +124,12 @@ pub async fn list_recharges(
     Caller(principal): Caller,
     state: web::Data<AppState>,
     project: web::Path<String>,
-    query: web::Query<PageQuery>,
+    query: web::Query<RechargesQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let project = project_of(&project)?;
-    let page = PageRequest::try_from(query.into_inner())?;
+    let (filter, page) = query.parse(project_of(&project)?)?;
     let recharges = state
         .usecases
-        .list_recharges(&principal, &project, page)
+        .list_recharges(&principal, &filter, page)
         .await?;
     Ok(ok(ListJson::<RechargeJson>::from_page(recharges)))
 }

@@ -22,7 +22,7 @@ use domain::payment::{LedgerMove, MoneyKeeper, Payment, PaymentId, PaymentState}
 use domain::ports::{
     BatchOutcome, BooksRepository, ChangeStore, ConsumptionRepository, IdempotencyStore,
     LedgerRepository, NotificationFilter, NotificationRepository, OrderFilter, OrderRepository,
-    PaymentRepository, RenewalRepository, TaskQueue, UsageFilter,
+    PaymentRepository, RechargeFilter, RenewalRepository, TaskQueue, UsageFilter,
 };
 use domain::provisioning::{NewTask, QueuedTask, Resource, ResourceKind};
 use domain::reconcile::ProjectBooks;
@@ -399,15 +399,11 @@ impl LedgerRepository for Store {
 
     async fn list_recharges(
         &self,
-        project: &ProjectId,
+        filter: &RechargeFilter,
         request: PageRequest,
     ) -> Result<Page<Recharge>> {
         let state = self.state();
-        let mine = state
-            .recharges
-            .iter()
-            .rev()
-            .filter(|r| r.project == *project);
+        let mine = state.recharges.iter().rev().filter(|r| filter.matches(r));
         Ok(page(mine.cloned().collect(), request))
     }
 

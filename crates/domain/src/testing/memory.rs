@@ -25,7 +25,7 @@ use crate::payment::{LedgerMove, MoneyKeeper, Payment, PaymentId, PaymentState};
 use crate::ports::{
     BatchOutcome, BooksRepository, ChangeStore, ConsumptionRepository, IdempotencyStore,
     LedgerRepository, NotificationFilter, NotificationRepository, OrderFilter, OrderRepository,
-    PaymentRepository, RenewalRepository, TaskQueue, UsageFilter,
+    PaymentRepository, RechargeFilter, RenewalRepository, TaskQueue, UsageFilter,
 };
 use crate::provisioning::{NewTask, QueuedTask, Resource, ResourceKind};
 use crate::reconcile::ProjectBooks;
@@ -497,18 +497,23 @@ impl LedgerRepository for MemoryStore {
 
     async fn list_recharges(
         &self,
-        project: &ProjectId,
+        filter: &RechargeFilter,
         request: PageRequest,
     ) -> Result<Page<Recharge>> {
         let mut recharges: Vec<Recharge> = self
             .state()
             .recharges
             .iter()
-            .filter(|r| r.project == *project)
+            .filter(|r| filter.matches(r))
             .cloned()
             .collect();
         recharges.reverse();
-        Ok(page(recharges, request))
+        let page = page(recharges, request);
+        Ok(if filter.created.is_open() {
+            page
+        } else {
+            Page::counted(page.total, page.items)
+        })
     }
 
     async fn open_account(&self, recharge: NewRecharge) -> Result<bool> {

@@ -21,7 +21,7 @@ use crate::page::PageRequest;
 use crate::payment::{MoneyKeeper, PaymentState};
 use crate::plan::{ChargingMode, Plan};
 use crate::policy::BillingPolicy;
-use crate::ports::{NotificationFilter, OrderFilter, UsageFilter};
+use crate::ports::{NotificationFilter, OrderFilter, RechargeFilter, UsageFilter};
 use crate::reconcile::ProjectBooks;
 use crate::usecases::{
     CancelOrderRequest, CreateOrderOutcome, CreateOrderRequest, ReconcileSettings,
@@ -479,7 +479,7 @@ async fn check(world: &World) {
         .usecases
         .list_recharges(
             &principal("admin"),
-            &project(),
+            &RechargeFilter::of(project()),
             PageRequest::parse(None, Some("1")).unwrap_or_else(|_| unreachable!()),
         )
         .await

@@ -7,6 +7,7 @@ use crate::ledger::{Account, Balance, NewRecharge, Recharge};
 use crate::money::Money;
 use crate::page::{Page, PageRequest};
 use crate::payment;
+use crate::ports::RechargeFilter;
 use crate::principal::Principal;
 
 use super::UseCases;
@@ -82,14 +83,15 @@ impl UseCases {
         Ok((recharge, self.account(balance).await?))
     }
 
-    /// A page of the project's recharges, newest first. Errors: `PermissionDenied`, `Unavailable`.
+    /// A page of the project's recharges the filter passes, newest first.
+    /// Errors: `PermissionDenied`, `Unavailable`.
     pub async fn list_recharges(
         &self,
         principal: &Principal,
-        project: &ProjectId,
+        filter: &RechargeFilter,
         page: PageRequest,
     ) -> Result<Page<Recharge>> {
-        self.authorize(principal, project).await?;
-        self.ports.ledger.list_recharges(project, page).await
+        self.authorize(principal, &filter.project).await?;
+        self.ports.ledger.list_recharges(filter, page).await
     }
 }

@@ -17,7 +17,7 @@ use domain::order::OrderStatus;
 use domain::page::PageRequest;
 use domain::ports::{
     ChangeStore, ConsumptionRepository, LedgerRepository, NotificationFilter,
-    NotificationRepository, OrderFilter, OrderRepository, UsageFilter,
+    NotificationRepository, OrderFilter, OrderRepository, RechargeFilter, UsageFilter,
 };
 use domain::testing::{utc, PlanBuilder};
 use domain::{ids, Money};
@@ -218,7 +218,10 @@ async fn mysql_a_page_of_any_list_and_its_total_are_one_command() {
     let ledger = LedgerStore::new(one.db.clone());
     let sent = one
         .commands(|| async {
-            let listed = ledger.list_recharges(&project(), page).await.unwrap();
+            let listed = ledger
+                .list_recharges(&RechargeFilter::of(project()), page)
+                .await
+                .unwrap();
             assert_eq!((listed.total, listed.items.len()), (1, 1));
         })
         .await;

@@ -8,7 +8,7 @@ use domain::idempotency::{Idempotency, IdempotencyRecord};
 use domain::ids::ProjectId;
 use domain::ledger::{Balance, NewRecharge, Recharge};
 use domain::page::{Page, PageRequest};
-use domain::ports::LedgerRepository;
+use domain::ports::{LedgerRepository, RechargeFilter};
 use domain::{Error, Result};
 
 use crate::backend::DbConnection;
@@ -17,7 +17,7 @@ use crate::error::{classify, Failure, RepoError};
 use crate::mapping::{self, to_db_time};
 use crate::repos::changes::record_key;
 use crate::rows::balance::{self, Moved, Movement};
-use crate::rows::recharge::NewRechargeRow;
+use crate::rows::recharge::{NewRechargeRow, RechargeRow};
 use crate::rows::{recharge, Window};
 
 /// [`LedgerRepository`] on the database.
@@ -67,20 +67,35 @@ impl LedgerRepository for LedgerStore {
             .await
     }
 
+    /// Without a time range one statement, the total kept; with one, the page and a
+    /// bounded count in one snapshot.
     async fn list_recharges(
         &self,
-        project: &ProjectId,
+        filter: &RechargeFilter,
         page: PageRequest,
     ) -> Result<Page<Recharge>> {
-        let project = project.clone();
+        let filter = filter.clone();
+        let window = Window::of(page);
+        let recharges = |rows: Vec<RechargeRow>| -> Result<Vec<Recharge>> {
+            rows.into_iter().map(Recharge::try_from).collect()
+        };
+        if filter.created.is_open() {
+            return self
+                .db
+                .read(move |conn| {
+                    let (rows, total) = recharge::page(conn, filter.project.as_str(), window)?;
+                    Ok(Page::exact(
+                        u64::try_from(total).unwrap_or_default(),
+                        recharges(rows)?,
+                    ))
+                })
+                .await;
+        }
         self.db
-            .read(move |conn| {
-                let (rows, total) = recharge::page(conn, project.as_str(), Window::of(page))?;
-                let items = rows
-                    .into_iter()
-                    .map(Recharge::try_from)
-                    .collect::<Result<Vec<_>>>()?;
-                Ok(Page::exact(u64::try_from(total).unwrap_or_default(), items))
+            .snapshot(move |conn| {
+                let (rows, counted) =
+                    recharge::page_in(conn, filter.project.as_str(), &filter.created, window)?;
+                Ok(Page::counted(counted, recharges(rows)?))
             })
             .await
     }

@@ -54,6 +54,8 @@ macro_rules! page_with_total {
     };
 }
 
+use domain::page::COUNT_CAP;
+
 pub(crate) mod balance;
 pub(crate) mod consumption;
 pub(crate) mod idempotency;
@@ -65,6 +67,26 @@ pub(crate) mod recharge;
 pub(crate) mod resource;
 pub(crate) mod task;
 pub(crate) mod webhook_delivery;
+
+/// How many rows a list without a kept total holds, up to one past [`COUNT_CAP`], for a
+/// page of `shown` rows read at `window`: a page that is not full, unless it is empty past
+/// the first, tells it by itself; otherwise `count_ids`, given how many ids to read at
+/// most, counts them.
+pub(crate) fn bounded_count(
+    shown: usize,
+    window: Window,
+    count_ids: impl FnOnce(i64) -> diesel::QueryResult<usize>,
+) -> diesel::QueryResult<u64> {
+    let shown_rows = u64::try_from(shown).unwrap_or(u64::MAX);
+    let offset = u64::try_from(window.offset).unwrap_or_default();
+    let full = i64::try_from(shown).unwrap_or(i64::MAX) >= window.limit;
+    if !full && (shown_rows > 0 || offset == 0) {
+        return Ok(offset.saturating_add(shown_rows));
+    }
+    let cap = i64::try_from(COUNT_CAP).unwrap_or(i64::MAX);
+    let counted = count_ids(cap.saturating_add(1))?;
+    Ok(u64::try_from(counted).unwrap_or(u64::MAX))
+}
 
 /// A page as SQL wants it: `LIMIT` and `OFFSET` as signed numbers.
 #[derive(Clone, Copy, Debug)]

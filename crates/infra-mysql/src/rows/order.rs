@@ -6,10 +6,9 @@ use domain::filter::TimeRange;
 use domain::ids::Region;
 use domain::order::OrderStatus;
 use domain::order_type::OrderType;
-use domain::page::COUNT_CAP;
 use domain::ports::OrderFilter;
 
-use super::{list_total, Window};
+use super::{bounded_count, list_total, Window};
 use crate::backend::{execute_cached, load_direct, DbConnection, DbTime, MultiBackend};
 use crate::mapping::to_db_time;
 use crate::schema::purchase_order::{self, dsl};
@@ -221,7 +220,7 @@ pub(crate) fn page_summed(
 
 /// A page of the orders `filter` picks, as [`page`], for a filter the totals do not cover
 /// (a creation time range, a search word), with how many orders it picks counted up to
-/// one past [`COUNT_CAP`]: never more rows than that are read to count, however large the
+/// one past [`domain::page::COUNT_CAP`] (see [`bounded_count`]): never more rows than that are read to count, however large the
 /// project. A page that is not full, or the first page, tells the count without another
 /// statement. First, though, the kept total of the filter's other conditions: when none of
 /// the project's orders passes those, there is no page to look for (which would read
@@ -248,19 +247,13 @@ pub(crate) fn page_counted(
         .offset(window.offset)
         .select(OrderRow::as_select())
         .load(conn)?;
-    let shown = u64::try_from(rows.len()).unwrap_or(u64::MAX);
-    let offset = u64::try_from(window.offset).unwrap_or_default();
-    let full = i64::try_from(rows.len()).unwrap_or(i64::MAX) >= window.limit;
-    let counted = if !full && (shown > 0 || offset == 0) {
-        offset.saturating_add(shown)
-    } else {
-        let cap = i64::try_from(COUNT_CAP).unwrap_or(i64::MAX);
-        let ids: Vec<i64> = matching(filter)
+    let counted = bounded_count(rows.len(), window, |most| {
+        matching(filter)
             .select(dsl::id)
-            .limit(cap.saturating_add(1))
-            .load(conn)?;
-        u64::try_from(ids.len()).unwrap_or(u64::MAX)
-    };
+            .limit(most)
+            .load::<i64>(conn)
+            .map(|ids| ids.len())
+    })?;
     Ok((rows, counted))
 }
 

@@ -2,9 +2,12 @@
 
 use diesel::prelude::*;
 
+use domain::filter::TimeRange;
+
 use super::list_total::{self, Deltas, Key};
-use super::Window;
+use super::{bounded_count, Window};
 use crate::backend::{self, DbConnection, DbTime};
+use crate::mapping::to_db_time;
 use crate::schema::recharge::{self, dsl};
 
 #[derive(Debug, Queryable, Selectable)]
@@ -60,6 +63,44 @@ pub(crate) fn page(
         list_total::recharges(project),
         Option<i64>
     ))
+}
+
+/// A page of the project's recharges recorded in `created`, newest first, and how many
+/// there are, counted up to one past [`domain::page::COUNT_CAP`] (the totals are kept per project, not
+/// per time): the page read over the (project, time) index, the count only when the page
+/// is full or past the end. Call it in one snapshot, so that the page and the count agree.
+pub(crate) fn page_in(
+    conn: &mut DbConnection,
+    project: &str,
+    created: &TimeRange,
+    window: Window,
+) -> QueryResult<(Vec<RechargeRow>, u64)> {
+    let in_range = || {
+        let mut query = recharge::table
+            .filter(dsl::account_id.eq(project))
+            .into_boxed();
+        if let Some(start) = created.start {
+            query = query.filter(dsl::create_time.ge(to_db_time(start)));
+        }
+        if let Some(end) = created.end {
+            query = query.filter(dsl::create_time.lt(to_db_time(end)));
+        }
+        query
+    };
+    let rows: Vec<RechargeRow> = in_range()
+        .order(dsl::id.desc())
+        .limit(window.limit)
+        .offset(window.offset)
+        .select(RechargeRow::as_select())
+        .load(conn)?;
+    let counted = bounded_count(rows.len(), window, |most| {
+        in_range()
+            .select(dsl::id)
+            .limit(most)
+            .load::<i64>(conn)
+            .map(|ids| ids.len())
+    })?;
+    Ok((rows, counted))
 }
 
 /// Whether the project was ever recharged.

@@ -16,8 +16,8 @@ use domain::order::OrderStatus;
 use domain::payment::{MoneyKeeper, PaymentId, PaymentState};
 use domain::ports::{
     ConsumptionRepository, IdempotencyStore, LedgerRepository, NotificationFilter,
-    NotificationRepository, OrderRepository, PaymentRepository, Provisioning, RenewalRepository,
-    TaskQueue,
+    NotificationRepository, OrderRepository, PaymentRepository, Provisioning, RechargeFilter,
+    RenewalRepository, TaskQueue,
 };
 use domain::provisioning::{NewTask, Resource};
 use domain::renewal::{RenewalBatch, RenewalOutcome};
@@ -179,7 +179,7 @@ both_backends!(recharges_and_balances_keep_times_past_2038, |db| {
             Some(t(at))
         );
         let newest = ledger
-            .list_recharges(&project("p1"), page(1, 1))
+            .list_recharges(&RechargeFilter::of(project("p1")), page(1, 1))
             .await
             .unwrap();
         assert_eq!(newest.items[0].time, t(at));

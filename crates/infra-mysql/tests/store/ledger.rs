@@ -2,12 +2,13 @@
 
 use domain::change::ChangeBuilder;
 use domain::consumption::{Consumption, ConsumptionKind};
+use domain::filter::TimeRange;
 use domain::idempotency::{Idempotency, IdempotencyKey};
 use domain::ledger::Recharge;
 use domain::order::Order;
 use domain::page::PageRequest;
 use domain::payment::{LedgerMove, Payment};
-use domain::ports::{ChangeStore, IdempotencyStore, LedgerRepository};
+use domain::ports::{ChangeStore, IdempotencyStore, LedgerRepository, RechargeFilter};
 use domain::{Error, Money};
 use infra_mysql::IdempotencyKeys;
 
@@ -138,22 +139,22 @@ both_backends!(
                 .collect::<Vec<_>>()
         };
         let first = ledger
-            .list_recharges(&project("p1"), page(1, 2))
+            .list_recharges(&RechargeFilter::of(project("p1")), page(1, 2))
             .await
             .unwrap();
         assert_eq!((first.total, amounts(first.items)), (3, vec![3, 2]));
         let second = ledger
-            .list_recharges(&project("p1"), page(2, 2))
+            .list_recharges(&RechargeFilter::of(project("p1")), page(2, 2))
             .await
             .unwrap();
         assert_eq!((second.total, amounts(second.items)), (3, vec![1]));
         let past = ledger
-            .list_recharges(&project("p1"), page(3, 2))
+            .list_recharges(&RechargeFilter::of(project("p1")), page(3, 2))
             .await
             .unwrap();
         assert_eq!((past.total, past.items.len()), (3, 0));
         let none = ledger
-            .list_recharges(&project("p3"), PageRequest::default())
+            .list_recharges(&RechargeFilter::of(project("p3")), PageRequest::default())
             .await
             .unwrap();
         assert_eq!((none.total, none.items.len()), (0, 0));
@@ -215,7 +216,7 @@ both_backends!(open_account_funds_a_new_project_once_only, |db| {
         .unwrap());
     assert_eq!(balance_of(&db, "p1").await, money(5_000));
     let listed = ledger
-        .list_recharges(&project("p1"), PageRequest::default())
+        .list_recharges(&RechargeFilter::of(project("p1")), PageRequest::default())
         .await
         .unwrap();
     assert_eq!(listed.total, 1);
@@ -589,5 +590,59 @@ both_backends!(
         assert_eq!(db.count("DF_PURCHASE_ORDER"), 3);
         assert_eq!(db.count("DF_CONSUMING_HISTORY"), 3);
         assert_eq!(db.count("DF_PAYMENT"), 3);
+    }
+);
+
+both_backends!(
+    recharges_are_listed_within_a_time_range_start_included_end_excluded,
+    |db| {
+        let ledger = db.ledger();
+        for day in 1..=6 {
+            let at = format!("2026-03-0{day}T00:00:00Z");
+            ledger
+                .recharge(recharge_of("p1", day, &at), None)
+                .await
+                .unwrap();
+        }
+        ledger
+            .recharge(recharge_of("p2", 99, "2026-03-03T00:00:00Z"), None)
+            .await
+            .unwrap();
+        let within = |start: &str, end: &str| RechargeFilter {
+            created: TimeRange {
+                start: Some(t(start)),
+                end: Some(t(end)),
+            },
+            ..RechargeFilter::of(project("p1"))
+        };
+        let amounts =
+            |items: &[Recharge]| items.iter().map(|r| r.amount.minor()).collect::<Vec<_>>();
+
+        let week = within("2026-03-02T00:00:00Z", "2026-03-06T00:00:00Z");
+        let all = ledger
+            .list_recharges(&week, PageRequest::default())
+            .await
+            .unwrap();
+        assert_eq!((all.total, all.exact), (4, true));
+        assert_eq!(
+            amounts(&all.items),
+            [5, 4, 3, 2],
+            "newest first, the 6th excluded"
+        );
+
+        // A full page counts the rest; a page past the end too.
+        let two = PageRequest::window(Some("0"), Some("2")).unwrap();
+        let first = ledger.list_recharges(&week, two).await.unwrap();
+        assert_eq!((first.total, amounts(&first.items)), (4, vec![5, 4]));
+        let past = PageRequest::window(Some("10"), Some("2")).unwrap();
+        let empty = ledger.list_recharges(&week, past).await.unwrap();
+        assert_eq!((empty.total, empty.items.len()), (4, 0));
+
+        let nothing = within("2026-03-06T00:00:00.000001Z", "2026-03-07T00:00:00Z");
+        let none = ledger
+            .list_recharges(&nothing, PageRequest::default())
+            .await
+            .unwrap();
+        assert_eq!((none.total, none.items.len()), (0, 0));
     }
 );

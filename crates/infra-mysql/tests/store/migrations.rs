@@ -9,7 +9,7 @@ use domain::page::PageRequest;
 use domain::payment::{MoneyKeeper, PaymentDirection, PaymentState};
 use domain::ports::{
     BooksRepository, LedgerRepository, NotificationFilter, NotificationRepository, OrderFilter,
-    OrderRepository, StoreHealth, TaskQueue,
+    OrderRepository, RechargeFilter, StoreHealth, TaskQueue,
 };
 use domain::provisioning::{Resource, ResourceKind, TaskAction};
 use infra_mysql::{BooksStore, Database, HealthStore, NotificationStore, OrderStore, TaskStore};
@@ -329,7 +329,10 @@ both_backends!(
             let ledger = ledger.clone();
             async move {
                 ledger
-                    .list_recharges(&project(project_id), PageRequest::default())
+                    .list_recharges(
+                        &RechargeFilter::of(project(project_id)),
+                        PageRequest::default(),
+                    )
                     .await
                     .unwrap()
                     .total
