@@ -28,6 +28,7 @@ pub mod principal;
 pub mod proration;
 pub mod provisioning;
 pub mod reconcile;
+pub mod record;
 pub mod renewal;
 pub mod retry;
 pub mod settlement;

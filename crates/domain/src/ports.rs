@@ -360,6 +360,17 @@ pub trait ConsumptionRepository: Send + Sync {
 
     /// Every row of one order in sequence order. Errors: `Unavailable`, `Internal`.
     async fn for_order(&self, order: &OrderId) -> Result<Vec<Consumption>>;
+
+    /// Every row of these orders (a page of consumption records), each order's in
+    /// sequence order; a store reads them at once where it can.
+    /// Errors: `Unavailable`, `Internal`.
+    async fn for_orders(&self, orders: &[OrderId]) -> Result<Vec<Consumption>> {
+        let mut rows = Vec::new();
+        for order in orders {
+            rows.extend(self.for_order(order).await?);
+        }
+        Ok(rows)
+    }
 }
 
 /// The local ledger of balances and recharges.

@@ -250,3 +250,125 @@ async fn enumerations_list_values_with_english_and_chinese_labels() {
         assert_eq!(anonymous.status, 401, "{path}");
     }
 }
+
+/// Every row of `/usages` (order id and sequence number, amount), sorted.
+async fn usage_rows(app: &TestApp) -> Vec<(String, String)> {
+    let usages = app.get("/usages?project=demo&size=100", DEMO).await;
+    let mut rows: Vec<(String, String)> = usages.data()["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            (
+                format!("{}-{}", u["orderId"].as_str().unwrap(), u["consumeId"]),
+                u["money"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+async fn records_hold_every_row_of_their_orders(app: &TestApp) {
+    let (cpu, switched, north2) = seed(app).await;
+    let records = app
+        .get("/records?project=demo&offset=0&limit=100", DEMO)
+        .await;
+    records.expect(200, 0);
+    let data = records.data();
+    assert_eq!(data["total"], 5, "records are of orders in every state");
+    let mut details: Vec<(String, String)> = Vec::new();
+    for record in data["results"].as_array().unwrap() {
+        let order_id = record["orderId"].as_str().unwrap();
+        assert_eq!(record["datacenter"], record["region"]);
+        for detail in record["priceDetails"].as_array().unwrap() {
+            assert_eq!(detail["orderNumber"], order_id);
+            assert_eq!(detail["datacenter"], record["region"]);
+            assert_eq!(detail["consumeWay"], record["payWay"]);
+            assert!(detail["recordTitle"]
+                .as_str()
+                .unwrap()
+                .starts_with(record["orderName"].as_str().unwrap()));
+            details.push((
+                detail["recordId"].as_str().unwrap().to_owned(),
+                detail["consumePrice"].as_str().unwrap().to_owned(),
+            ));
+        }
+        // One record read alone is the same record.
+        let alone = app
+            .get(&format!("/records/{order_id}?project=demo"), DEMO)
+            .await;
+        alone.expect(200, 0);
+        assert_eq!(alone.data(), record);
+    }
+    details.sort();
+    assert_eq!(
+        details,
+        usage_rows(app).await,
+        "the records hold every row once"
+    );
+
+    // The switched-away order was charged, then refunded when it ended.
+    let ended = app.get(&format!("/records/{cpu}?project=demo"), DEMO).await;
+    let kinds: Vec<&str> = ended.data()["priceDetails"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["new", "end"]);
+    assert_eq!(ended.data()["orderType"], "new");
+    let switch = app
+        .get(&format!("/records/{switched}?project=demo"), DEMO)
+        .await;
+    assert_eq!(switch.data()["orderType"], "switch");
+
+    let north = app
+        .get("/records?project=demo&datacenter=cn-north-2", DEMO)
+        .await;
+    assert_eq!(north.data()["total"], 1);
+    assert_eq!(north.data()["results"][0]["orderId"], north2.as_str());
+    assert_eq!(
+        app.get("/records?project=demo&order_type=switch", DEMO)
+            .await
+            .data()["total"],
+        1
+    );
+    app.get("/records?project=demo&datacenter=", DEMO)
+        .await
+        .expect(400, 3307);
+    app.get("/records/no-such-order?project=demo", DEMO)
+        .await
+        .expect(404, 3318);
+    app.get(
+        &format!("/records/{cpu}?project=alice-project"),
+        crate::helpers::ALICE,
+    )
+    .await
+    .expect(404, 3318);
+    app.get(
+        &format!("/records/{cpu}?project=demo"),
+        crate::helpers::ALICE,
+    )
+    .await
+    .expect(403, 3306);
+    app.get("/records?project=demo", crate::helpers::ALICE)
+        .await
+        .expect(403, 3306);
+}
+
+#[tokio::test]
+async fn records_hold_every_row_of_their_orders_once() {
+    let app = spawn_app().await;
+    records_hold_every_row_of_their_orders(&app).await;
+}
+
+#[tokio::test]
+async fn mysql_records_hold_every_row_of_their_orders_once() {
+    let Some(app) =
+        spawn_app_mysql("order_filters::mysql_records_hold_every_row_of_their_orders_once").await
+    else {
+        return;
+    };
+    records_hold_every_row_of_their_orders(&app).await;
+}

@@ -10,6 +10,7 @@ pub mod list;
 pub mod notifications;
 pub mod orders;
 pub mod plans;
+pub mod records;
 pub mod usages;
 pub mod webhook_event;
 

@@ -275,7 +275,7 @@ fn state_filter(
 }
 
 /// A `resource_type` filter: a plan type, named as such in the error.
-fn resource_type(text: &str) -> domain::Result<PlanType> {
+pub fn resource_type(text: &str) -> domain::Result<PlanType> {
     PlanType::parse(text).map_err(|_| {
         domain::Error::invalid(format!(
             "resource_type must be a plan type: 1 to 16 letters and digits (got {text:?})"
@@ -400,10 +400,7 @@ impl From<&Order> for OrderJson {
             order_number: order.id.to_string(),
             resource_type: order.plan_type.to_string(),
             order_type: order.order_type().label(),
-            pay_way: match order.mode {
-                ChargingMode::Prepaid => "PREPAY",
-                ChargingMode::Postpaid => "POSTPAY",
-            },
+            pay_way: pay_way(order.mode),
             product_name: order.plan_id.to_string(),
             create_time: rfc3339(&order.start_time),
             // A price the terms cannot multiply out was refused when the order opened.
@@ -412,6 +409,14 @@ impl From<&Order> for OrderJson {
                 .cycle_price(order.quantities)
                 .unwrap_or(order.terms.price),
         }
+    }
+}
+
+/// 51idc's pay way of a charging mode.
+pub fn pay_way(mode: ChargingMode) -> &'static str {
+    match mode {
+        ChargingMode::Prepaid => "PREPAY",
+        ChargingMode::Postpaid => "POSTPAY",
     }
 }
 

@@ -50,6 +50,7 @@ pub const BEARER: &str = "bearer";
     tags(
         (name = "orders", description = "Create (or quote, or switch), cancel, renew, read."),
         (name = "usages", description = "Consumption history: what each order was charged."),
+        (name = "records", description = "Consumption records (51idc): each an order and its rows."),
         (name = "notifications", description = "Events recorded about a project's orders."),
         (name = "plans", description = "The plan catalog."),
         (name = "enumerations", description = "The values the list filters take, with English and Chinese labels."),

@@ -28,6 +28,7 @@ pub mod notifications;
 pub mod orders;
 pub mod plans;
 pub mod readiness;
+pub mod records;
 pub mod usages;
 
 /// Prefix of every business endpoint.
@@ -50,6 +51,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(orders::get)
                 .service(orders::modify)
                 .service(usages::list)
+                .service(records::list)
+                .service(records::get)
                 .service(notifications::list)
                 .service(plans::list)
                 .service(enumerations::resource_types)

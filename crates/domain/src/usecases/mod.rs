@@ -30,6 +30,7 @@ mod list_plans;
 mod list_usages;
 mod provision;
 mod reconcile;
+mod records;
 mod renew;
 mod renew_order;
 mod resource_types;

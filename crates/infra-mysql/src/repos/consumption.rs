@@ -11,6 +11,10 @@ use domain::Result;
 use crate::database::Database;
 use crate::rows::{consumption, Window};
 
+/// Orders per `WHERE ORDER_ID IN (…)`: a page of records at the largest, far below every
+/// placeholder limit.
+const ORDERS_PER_READ: usize = 1_000;
+
 /// [`ConsumptionRepository`] on the database.
 #[derive(Clone, Debug)]
 pub struct ConsumptionStore {
@@ -34,6 +38,23 @@ impl ConsumptionRepository for ConsumptionStore {
                     .map(Consumption::try_from)
                     .collect::<Result<Vec<_>>>()?;
                 Ok(Page::exact(u64::try_from(total).unwrap_or_default(), items))
+            })
+            .await
+    }
+
+    /// One statement for up to [`ORDERS_PER_READ`] orders.
+    async fn for_orders(&self, orders: &[OrderId]) -> Result<Vec<Consumption>> {
+        let ids: Vec<String> = orders.iter().map(|id| id.as_str().to_owned()).collect();
+        self.db
+            .read(move |conn| {
+                let mut rows = Vec::new();
+                for chunk in ids.chunks(ORDERS_PER_READ) {
+                    let chunk: Vec<&str> = chunk.iter().map(String::as_str).collect();
+                    for row in consumption::for_orders(conn, &chunk)? {
+                        rows.push(Consumption::try_from(row)?);
+                    }
+                }
+                Ok(rows)
             })
             .await
     }

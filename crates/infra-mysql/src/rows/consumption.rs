@@ -126,6 +126,18 @@ pub(crate) fn for_order(
         .load(conn)
 }
 
+/// Every row of these orders, by order and sequence number.
+pub(crate) fn for_orders(
+    conn: &mut DbConnection,
+    order_ids: &[&str],
+) -> QueryResult<Vec<ConsumptionRow>> {
+    consuming_history::table
+        .filter(dsl::order_id.eq_any(order_ids))
+        .order((dsl::order_id.asc(), dsl::consume_id.asc()))
+        .select(ConsumptionRow::as_select())
+        .load(conn)
+}
+
 /// Every row of the project, in insertion order.
 pub(crate) fn of_project(
     conn: &mut DbConnection,
