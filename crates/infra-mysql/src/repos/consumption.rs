@@ -42,7 +42,7 @@ impl ConsumptionRepository for ConsumptionStore {
             .await
     }
 
-    /// One statement for up to [`ORDERS_PER_READ`] orders.
+    /// One statement for up to `ORDERS_PER_READ` orders.
     async fn for_orders(&self, orders: &[OrderId]) -> Result<Vec<Consumption>> {
         let ids: Vec<String> = orders.iter().map(|id| id.as_str().to_owned()).collect();
         self.db
