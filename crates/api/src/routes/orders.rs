@@ -54,7 +54,10 @@ use crate::telemetry;
                     request_body = json!({"action": "cancel", "project": "$response.body#/data/project"}))),
                 ("ListUsages" = (operation_id = "list_usages", parameters(
                     ("project" = "$response.body#/data/project"),
-                    ("order" = "$response.body#/data/orderId"))))
+                    ("order" = "$response.body#/data/orderId")))),
+                ("GetRecord" = (operation_id = "get_record", parameters(
+                    ("id" = "$response.body#/data/orderId"),
+                    ("project" = "$response.body#/data/project"))))
             )),
         (status = 202, description = "The order, pending: its charge service has not answered \
             for the first cycle yet; `GET` shows the outcome.", body = Envelope<CreatedOrderJson>,
