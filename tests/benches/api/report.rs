@@ -331,7 +331,7 @@ impl Report {
                     conns(big.mode)
                 ),
                 big.p50 / small.p50,
-                1.25,
+                1.20,
                 "×",
             );
         }
