@@ -46,6 +46,16 @@ fn endpoints(order_id: &str) -> Vec<(Method, String, Option<serde_json::Value>)>
             Some(json!({"action": "cancel", "project": "demo"})),
         ),
         (Method::GET, "/usages?project=demo".into(), None),
+        (
+            Method::GET,
+            "/records?project=demo&datacenter=cn-north-1&offset=0".into(),
+            None,
+        ),
+        (
+            Method::GET,
+            format!("/records/{order_id}?project=demo"),
+            None,
+        ),
         (Method::GET, "/balances/demo".into(), None),
         (Method::GET, "/balances/demo/recharges".into(), None),
         (
@@ -164,4 +174,24 @@ async fn only_admins_recharge() {
     .expect(403, 3306);
     assert_eq!(app.snapshot("demo").await, before);
     assert_eq!(app.balance("alice-project").await, "0.00");
+}
+
+#[tokio::test]
+async fn an_admin_reads_every_projects_lists_and_records() {
+    let app = spawn_app().await;
+    let order = app.create_order(DEMO, "demo", CPU).await;
+    let id = order.data()["orderId"].as_str().unwrap().to_owned();
+    for path in [
+        "/orders?project=demo&order_state=all&resource_type=cpuquota".to_owned(),
+        "/records?project=demo&offset=0".to_owned(),
+        format!("/records/{id}?project=demo"),
+        "/balances/demo/recharges?start_time=2020-01-01T00:00:00Z".to_owned(),
+    ] {
+        let reply = app.get(&path, crate::helpers::ADMIN).await;
+        reply.expect(200, 0);
+        let seen = reply.data().to_string();
+        if !path.contains("recharges") {
+            assert!(seen.contains(&id), "{path}: {seen}");
+        }
+    }
 }
