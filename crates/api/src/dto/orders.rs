@@ -372,9 +372,12 @@ pub struct OrderJson {
     /// 51idc's creation time: when the order opened (`startTime`).
     #[schema(value_type = String, format = DateTime, example = "2026-11-23T11:28:07.123456Z")]
     pub create_time: String,
-    /// The price of one cycle of all its units (`unitPrice` × `quantities`).
+    /// The price of one cycle of all its units (`unitPrice` × `quantities`). Absent only
+    /// where that product does not fit an amount, which no order that opened has: its
+    /// cycles are charged at that price.
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = String, pattern = "^-?[0-9]+\\.[0-9]{2,4}$", example = "198.00")]
-    pub price: Money,
+    pub price: Option<Money>,
 }
 
 impl From<&Order> for OrderJson {
@@ -403,11 +406,7 @@ impl From<&Order> for OrderJson {
             pay_way: pay_way(order.mode),
             product_name: order.plan_id.to_string(),
             create_time: rfc3339(&order.start_time),
-            // A price the terms cannot multiply out was refused when the order opened.
-            price: order
-                .terms
-                .cycle_price(order.quantities)
-                .unwrap_or(order.terms.price),
+            price: order.terms.cycle_price(order.quantities).ok(),
         }
     }
 }
@@ -911,6 +910,15 @@ mod tests {
             serde_json::to_value(OrderJson::from(&order(false))).unwrap()["orderType"],
             "new"
         );
+    }
+
+    #[test]
+    fn a_cycle_price_that_does_not_fit_is_left_out_not_made_up() {
+        let mut huge = order(false);
+        huge.terms.price = Money::from_minor(i64::MAX / 2 + 1);
+        let json = serde_json::to_value(OrderJson::from(&huge)).unwrap();
+        assert!(json.get("price").is_none(), "{json}");
+        assert!(json.get("unitPrice").is_some());
     }
 
     #[test]
