@@ -41,20 +41,10 @@ impl ConsumptionRecord {
 mod tests {
     use super::*;
     use crate::consumption::ConsumptionKind;
-    use crate::testing::{money, utc, OrderBuilder};
+    use crate::testing::{row_of, OrderBuilder};
 
     fn row(order: &Order, consume_id: u32) -> Consumption {
-        Consumption {
-            order_id: order.id.clone(),
-            consume_id,
-            project: order.project.clone(),
-            region: order.region.clone(),
-            plan_id: order.plan_id.clone(),
-            amount: money("100"),
-            time: utc("2017-01-01T00:00:00Z"),
-            covered_until: utc("2017-02-01T00:00:00Z"),
-            kind: ConsumptionKind::New,
-        }
+        row_of(order, consume_id, "100", ConsumptionKind::New)
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use super::*;
 use crate::consumption::ConsumptionKind;
 use crate::payment::PaymentDirection;
-use crate::testing::{money, utc, OrderBuilder};
+use crate::testing::{money, row_of, utc, OrderBuilder};
 
 fn now() -> DateTime<Utc> {
     utc("2017-01-01T00:00:00Z")
@@ -21,17 +21,7 @@ fn fresh() -> Order {
 }
 
 fn row(order: &Order, consume_id: u32, amount: &str) -> Consumption {
-    Consumption {
-        order_id: order.id.clone(),
-        consume_id,
-        project: order.project.clone(),
-        region: order.region.clone(),
-        plan_id: order.plan_id.clone(),
-        amount: money(amount),
-        time: order.start_time,
-        covered_until: order.deadline_time,
-        kind: ConsumptionKind::New,
-    }
+    row_of(order, consume_id, amount, ConsumptionKind::New)
 }
 
 /// A new order charged 100 on the ledger: order, row, settled payment, debit.

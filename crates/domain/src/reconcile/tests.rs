@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::consumption::ConsumptionKind;
-use crate::testing::{money, utc, OrderBuilder};
+use crate::testing::{money, row_of, utc, OrderBuilder};
 
 fn now() -> DateTime<Utc> {
     utc("2017-03-01T00:00:00Z")
@@ -15,21 +15,12 @@ fn limit() -> TimeDelta {
 }
 
 fn row(order: &Order, consume_id: u32, amount: &str) -> Consumption {
-    Consumption {
-        order_id: order.id.clone(),
-        consume_id,
-        project: order.project.clone(),
-        region: order.region.clone(),
-        plan_id: order.plan_id.clone(),
-        amount: money(amount),
-        time: order.start_time,
-        covered_until: order.deadline_time,
-        kind: if consume_id == 1 {
-            ConsumptionKind::New
-        } else {
-            ConsumptionKind::End
-        },
-    }
+    let kind = if consume_id == 1 {
+        ConsumptionKind::New
+    } else {
+        ConsumptionKind::End
+    };
+    row_of(order, consume_id, amount, kind)
 }
 
 fn paid(order: &Order, row: &Consumption, seq: u32) -> Payment {

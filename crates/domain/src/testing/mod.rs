@@ -7,6 +7,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::consumption::{Consumption, ConsumptionKind};
 use crate::cycle::{BusinessCalendar, Cycle};
 use crate::ids::{OrderId, PlanId, PlanType, ProjectId, Quantity, Region, ResourceName, UserName};
 use crate::money::Money;
@@ -24,6 +25,21 @@ pub fn utc(text: &str) -> DateTime<Utc> {
 /// An amount from decimal text.
 pub fn money(text: &str) -> Money {
     text.parse().unwrap()
+}
+
+/// Row `consume_id` of `order`, of `kind`, moving `amount`, over the order's first period.
+pub fn row_of(order: &Order, consume_id: u32, amount: &str, kind: ConsumptionKind) -> Consumption {
+    Consumption {
+        order_id: order.id.clone(),
+        consume_id,
+        project: order.project.clone(),
+        region: order.region.clone(),
+        plan_id: order.plan_id.clone(),
+        amount: money(amount),
+        time: order.start_time,
+        covered_until: order.deadline_time,
+        kind,
+    }
 }
 
 /// A plan; by default a prepaid monthly `volume` plan `plan-1` in `cn-north-1` at 100.00.
