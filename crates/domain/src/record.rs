@@ -2,7 +2,10 @@
 //! refunded, row by row. A view over orders and their consumption history, not a table of
 //! its own, so it can never disagree with them.
 
+use std::collections::HashMap;
+
 use crate::consumption::Consumption;
+use crate::ids::OrderId;
 use crate::order::Order;
 
 /// One order with its consumption rows.
@@ -25,9 +28,14 @@ impl ConsumptionRecord {
                 rows: Vec::new(),
             })
             .collect();
+        let at: HashMap<OrderId, usize> = records
+            .iter()
+            .enumerate()
+            .map(|(index, record)| (record.order.id.clone(), index))
+            .collect();
         for row in rows {
-            if let Some(record) = records.iter_mut().find(|r| r.order.id == row.order_id) {
-                record.rows.push(row);
+            if let Some(&index) = at.get(&row.order_id) {
+                records[index].rows.push(row);
             }
         }
         for record in &mut records {

@@ -283,7 +283,10 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let (filter, page) = <(OrderFilter, PageRequest)>::try_from(query.into_inner())?;
     let orders = state.usecases.list_orders(&principal, filter, page).await?;
-    let descriptions = state.usecases.plan_descriptions(&orders.items).await;
+    let descriptions = state
+        .usecases
+        .plan_descriptions(orders.items.iter().map(|order| &order.plan_id))
+        .await;
     Ok(ok(ListJson {
         total: orders.total,
         total_exact: orders.exact,

@@ -45,8 +45,10 @@ pub async fn list(
         .usecases
         .list_records(&principal, filter, page)
         .await?;
-    let orders: Vec<_> = records.items.iter().map(|r| r.order.clone()).collect();
-    let descriptions = state.usecases.plan_descriptions(&orders).await;
+    let descriptions = state
+        .usecases
+        .plan_descriptions(records.items.iter().map(|r| &r.order.plan_id))
+        .await;
     Ok(ok(ListJson {
         total: records.total,
         total_exact: records.exact,
@@ -89,7 +91,7 @@ pub async fn get(
     let record = state.usecases.get_record(&principal, &project, &id).await?;
     let descriptions = state
         .usecases
-        .plan_descriptions(std::slice::from_ref(&record.order))
+        .plan_descriptions([&record.order.plan_id])
         .await;
     Ok(ok(RecordJson::new(&record, &descriptions)))
 }

@@ -1,6 +1,6 @@
 //! Listing a project's orders.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::error::Result;
 use crate::ids::PlanId;
@@ -24,18 +24,22 @@ impl UseCases {
         self.ports.orders.list(filter, page).await
     }
 
-    /// The catalog's description of each of these orders' plans, for a list to name its
-    /// orders by (51idc's order name). A name is a courtesy, not a record: when the
-    /// catalog cannot be read, or no longer has a plan, the plan is simply missing from
-    /// the answer and the list still serves.
-    pub async fn plan_descriptions(&self, orders: &[Order]) -> HashMap<PlanId, String> {
-        if orders.is_empty() {
+    /// The catalog's description of each of these plans, for a list to name its orders by
+    /// (51idc's order name). A name is a courtesy, not a record: when the catalog cannot
+    /// be read, or no longer has a plan, the plan is simply missing from the answer and
+    /// the list still serves.
+    pub async fn plan_descriptions<'a>(
+        &self,
+        plans: impl IntoIterator<Item = &'a PlanId>,
+    ) -> HashMap<PlanId, String> {
+        let wanted: HashSet<&PlanId> = plans.into_iter().collect();
+        if wanted.is_empty() {
             return HashMap::new();
         }
         match self.ports.plans.list(None).await {
             Ok(plans) => plans
                 .into_iter()
-                .filter(|plan| orders.iter().any(|order| order.plan_id == plan.id))
+                .filter(|plan| wanted.contains(&plan.id))
                 .map(|plan| (plan.id, plan.description))
                 .collect(),
             Err(error) => {
