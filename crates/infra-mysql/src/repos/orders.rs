@@ -71,11 +71,11 @@ impl OrderRepository for OrderStore {
     /// snapshot, so that the two agree.
     async fn list(&self, filter: OrderFilter, page: PageRequest) -> Result<Page<Order>> {
         let window = Window::of(page);
-        if order::is_everyday(&filter) {
+        if let Some(status) = order::everyday_status(&filter) {
             return self
                 .db
                 .read(move |conn| {
-                    let (rows, total) = order::page(conn, &filter, window)?;
+                    let (rows, total) = order::page(conn, &filter, status, window)?;
                     Ok(Page::exact(
                         u64::try_from(total).unwrap_or_default(),
                         orders(rows)?,

@@ -146,17 +146,15 @@ pub(crate) fn version_of(conn: &mut DbConnection, order_id: &str) -> QueryResult
         .optional()
 }
 
-/// Whether `filter` is one of the console's everyday lists: one status, with or without a
-/// region, and nothing else. Those are read by [`page`]; the other filters the totals
-/// cover by [`page_summed`], and the rest by [`page_counted`].
-pub(crate) fn is_everyday(filter: &OrderFilter) -> bool {
-    filter.status.is_some()
-        && filter.plan_type.is_none()
-        && filter.order_type.is_none()
-        && filter.is_counted()
+/// The status of `filter` when it is one of the console's everyday lists: one status, with
+/// or without a region, and nothing else. Those are read by [`page`]; the other filters
+/// the totals cover by [`page_summed`], and the rest by [`page_counted`].
+pub(crate) fn everyday_status(filter: &OrderFilter) -> Option<OrderStatus> {
+    let everyday = filter.plan_type.is_none() && filter.order_type.is_none() && filter.is_counted();
+    filter.status.filter(|_| everyday)
 }
 
-/// A page of an everyday list ([`is_everyday`]), newest start first (the id breaks ties,
+/// A page of an everyday list ([`everyday_status`]) in `status`, newest start first (the id breaks ties,
 /// so pages never overlap or skip), with the total of the whole list: one statement, the
 /// page read in the order of the (project, [region,] status, start) index and the total a
 /// subquery of DF_LIST_TOTAL, so neither grows with the project. A page past the end has
@@ -165,10 +163,11 @@ pub(crate) fn is_everyday(filter: &OrderFilter) -> bool {
 pub(crate) fn page(
     conn: &mut DbConnection,
     filter: &OrderFilter,
+    status: OrderStatus,
     window: Window,
 ) -> QueryResult<(Vec<OrderRow>, i64)> {
     let project = filter.project.as_str();
-    let status = filter.status.map(OrderStatus::code).unwrap_or_default();
+    let status = status.code();
     let theirs = purchase_order::table
         .filter(dsl::account_id.eq(project))
         .filter(dsl::status.eq(status));
@@ -209,20 +208,28 @@ pub(crate) fn page_summed(
     if window.offset >= total {
         return Ok((Vec::new(), total));
     }
-    let rows = matching(filter)
+    Ok((matching_page(conn, filter, window)?, total))
+}
+
+/// The page of [`matching`] at `window`, newest start first.
+fn matching_page(
+    conn: &mut DbConnection,
+    filter: &OrderFilter,
+    window: Window,
+) -> QueryResult<Vec<OrderRow>> {
+    matching(filter)
         .order((dsl::start_time.desc(), dsl::id.desc()))
         .limit(window.limit)
         .offset(window.offset)
         .select(OrderRow::as_select())
-        .load(conn)?;
-    Ok((rows, total))
+        .load(conn)
 }
 
 /// A page of the orders `filter` picks, as [`page`], for a filter the totals do not cover
 /// (a creation time range, a search word), with how many orders it picks counted up to
-/// one past [`domain::page::COUNT_CAP`] (see [`bounded_count`]): never more rows than that are read to count, however large the
-/// project. A page that is not full, or the first page, tells the count without another
-/// statement. First, though, the kept total of the filter's other conditions: when none of
+/// one past [`domain::page::COUNT_CAP`] (see [`bounded_count`]): never more rows than
+/// that are read to count, however large the project. A page that is not full, or the
+/// first page, tells the count without another statement. First, though, the kept total of the filter's other conditions: when none of
 /// the project's orders passes those, there is no page to look for (which would read
 /// through the time range or the project). Call it in one snapshot, so that the page and
 /// the count agree.
@@ -240,13 +247,7 @@ pub(crate) fn page_counted(
     if kept.unwrap_or_default() == 0 {
         return Ok((Vec::new(), 0));
     }
-    let newest_first = (dsl::start_time.desc(), dsl::id.desc());
-    let rows: Vec<OrderRow> = matching(filter)
-        .order(newest_first)
-        .limit(window.limit)
-        .offset(window.offset)
-        .select(OrderRow::as_select())
-        .load(conn)?;
+    let rows = matching_page(conn, filter, window)?;
     let counted = bounded_count(rows.len(), window, |most| {
         matching(filter)
             .select(dsl::id)
