@@ -25,10 +25,15 @@ impl<T: Serialize> ListJson<T> {
     where
         T: for<'a> From<&'a E>,
     {
+        Self::mapped(&page, |item| T::from(item))
+    }
+
+    /// A page of entities, each turned into its JSON form by `show`.
+    pub fn mapped<E>(page: &Page<E>, show: impl FnMut(&E) -> T) -> Self {
         Self {
             total: page.total,
             total_exact: page.exact,
-            results: page.items.iter().map(T::from).collect(),
+            results: page.items.iter().map(show).collect(),
         }
     }
 

@@ -287,13 +287,7 @@ pub async fn list(
         .usecases
         .plan_descriptions(orders.items.iter().map(|order| &order.plan_id))
         .await;
-    Ok(ok(ListJson {
-        total: orders.total,
-        total_exact: orders.exact,
-        results: orders
-            .items
-            .iter()
-            .map(|order| ListedOrderJson::new(order, &descriptions))
-            .collect(),
-    }))
+    Ok(ok(ListJson::mapped(&orders, |order| {
+        ListedOrderJson::new(order, &descriptions)
+    })))
 }

@@ -49,15 +49,9 @@ pub async fn list(
         .usecases
         .plan_descriptions(records.items.iter().map(|r| &r.order.plan_id))
         .await;
-    Ok(ok(ListJson {
-        total: records.total,
-        total_exact: records.exact,
-        results: records
-            .items
-            .iter()
-            .map(|record| RecordJson::new(record, &descriptions))
-            .collect(),
-    }))
+    Ok(ok(ListJson::mapped(&records, |record| {
+        RecordJson::new(record, &descriptions)
+    })))
 }
 
 /// `GET /records/{id}?project=`: the record of one order (`id` is the order id).
