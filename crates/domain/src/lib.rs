@@ -3,6 +3,7 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+pub mod account;
 pub mod change;
 pub mod closing;
 pub mod consumption;

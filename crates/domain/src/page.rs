@@ -81,6 +81,15 @@ impl PageRequest {
         Ok(Self { offset, limit })
     }
 
+    /// `limit` rows (1 to [`PageRequest::MAX_LIMIT`], clamped) after skipping `offset`,
+    /// for a use case that reads a list window by window.
+    pub(crate) fn rows(offset: u64, limit: u32) -> Self {
+        Self {
+            offset: offset.min(Self::MAX_OFFSET),
+            limit: limit.clamp(1, Self::MAX_LIMIT),
+        }
+    }
+
     /// A whole number from 1 to `max`, or the error naming `name` and the range.
     fn bounded(text: &str, name: &str, max: u32) -> Result<u32> {
         match text.parse::<u32>() {

@@ -477,6 +477,28 @@ pub trait Identity: Send + Sync {
 
     /// Whether the principal is a member of the project. Errors: `Unavailable`.
     async fn is_member(&self, principal: &Principal, project: &ProjectId) -> Result<bool>;
+
+    /// The main account `project` is a sub-account of, as far as the principal may learn
+    /// it (see [`crate::account`]); `None` for a main account, or where the identity keeps
+    /// no relation (the default). Errors: `Unavailable`.
+    async fn main_account(
+        &self,
+        _principal: &Principal,
+        _project: &ProjectId,
+    ) -> Result<Option<ProjectId>> {
+        Ok(None)
+    }
+
+    /// The sub-accounts of `project`, a main account, as far as the principal may learn
+    /// them; empty for none, or where the identity keeps no relation (the default).
+    /// Errors: `Unavailable`.
+    async fn sub_accounts(
+        &self,
+        _principal: &Principal,
+        _project: &ProjectId,
+    ) -> Result<Vec<ProjectId>> {
+        Ok(Vec::new())
+    }
 }
 
 /// The current time; a port so tests (and `--now`) can move it.

@@ -18,6 +18,7 @@ use std::fmt::Write;
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
+use domain::account::AccountSelection;
 use domain::cycle::Cycle;
 use domain::ids::{PlanId, PlanType, ProjectId, Quantity, Region, ResourceName, UserName};
 use domain::page::PageRequest;
@@ -133,12 +134,13 @@ async fn run(out: &mut String) -> Outcome<()> {
                 order: Some(order.id.clone()),
                 region: None,
             },
+            AccountSelection::Own,
             PageRequest::parse(None, Some("100"))?,
         )
         .await?;
     writeln!(out, "consumption history of {}:", order.id)?;
     let (mut charges, mut refunds) = (Money::ZERO, Money::ZERO);
-    for row in history.items.iter().rev() {
+    for row in history.page.items.iter().rev() {
         writeln!(
             out,
             "  #{:<2} {:<5} {} to {} {:>9}",

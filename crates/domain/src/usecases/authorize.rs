@@ -1,5 +1,8 @@
-//! Authentication and the project-membership rule every use case applies.
+//! Authentication and the project-membership rules every use case applies: to write, a
+//! member of the project; to read, a member of it or of its main account (see
+//! [`crate::account`]).
 
+use crate::account::{AccountSelection, AccountType, AccountView};
 use crate::error::{Error, Result};
 use crate::ids::ProjectId;
 use crate::principal::Principal;
@@ -25,6 +28,81 @@ impl UseCases {
                 principal.user
             )))
         }
+    }
+
+    /// Admins may read every project; everyone else the projects they belong to and the
+    /// sub-accounts of those. Never a write: writes go through [`UseCases::authorize`].
+    pub(crate) async fn authorize_read(
+        &self,
+        principal: &Principal,
+        project: &ProjectId,
+    ) -> Result<()> {
+        if principal.admin || self.ports.identity.is_member(principal, project).await? {
+            return Ok(());
+        }
+        let main = self.ports.identity.main_account(principal, project).await?;
+        self.through_main_account(principal, project, main.as_ref())
+            .await
+    }
+
+    /// The project as a list of it sees it, once the caller may read it (as
+    /// [`UseCases::authorize_read`]).
+    pub(crate) async fn account_view(
+        &self,
+        principal: &Principal,
+        project: &ProjectId,
+    ) -> Result<AccountView> {
+        let main = self.ports.identity.main_account(principal, project).await?;
+        if !principal.admin && !self.ports.identity.is_member(principal, project).await? {
+            self.through_main_account(principal, project, main.as_ref())
+                .await?;
+        }
+        Ok(AccountView {
+            project: project.clone(),
+            account_type: if main.is_some() {
+                AccountType::Sub
+            } else {
+                AccountType::Main
+            },
+        })
+    }
+
+    /// The projects a list of `view` reads for `selection`, the named project first.
+    pub(crate) async fn account_scope(
+        &self,
+        principal: &Principal,
+        view: &AccountView,
+        selection: AccountSelection,
+    ) -> Result<Vec<ProjectId>> {
+        let sub_accounts =
+            if view.account_type == AccountType::Main && selection.wants_sub_accounts() {
+                self.ports
+                    .identity
+                    .sub_accounts(principal, &view.project)
+                    .await?
+            } else {
+                Vec::new()
+            };
+        Ok(view.scope(selection, &sub_accounts))
+    }
+
+    /// Whether a caller who is not a member of `project` reads it as a member of its main
+    /// account `main`.
+    async fn through_main_account(
+        &self,
+        principal: &Principal,
+        project: &ProjectId,
+        main: Option<&ProjectId>,
+    ) -> Result<()> {
+        if let Some(main) = main {
+            if self.ports.identity.is_member(principal, main).await? {
+                return Ok(());
+            }
+        }
+        Err(Error::PermissionDenied(format!(
+            "{} is not a member of project {project} or of its main account",
+            principal.user
+        )))
     }
 
     pub(crate) fn require_admin(principal: &Principal, what: &str) -> Result<()> {

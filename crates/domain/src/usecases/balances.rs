@@ -17,7 +17,7 @@ impl UseCases {
     /// balance) plus the payments charge services declined for used service.
     /// Errors: `PermissionDenied`, `Unavailable`.
     pub async fn get_balance(&self, principal: &Principal, project: &ProjectId) -> Result<Account> {
-        self.authorize(principal, project).await?;
+        self.authorize_read(principal, project).await?;
         let balance = self.ports.ledger.balance(project).await?;
         self.account(balance).await
     }
@@ -72,7 +72,7 @@ impl UseCases {
         project: &ProjectId,
         id: i64,
     ) -> Result<(Recharge, Account)> {
-        self.authorize(principal, project).await?;
+        self.authorize_read(principal, project).await?;
         let recharge = self
             .ports
             .ledger
@@ -91,7 +91,7 @@ impl UseCases {
         filter: &RechargeFilter,
         page: PageRequest,
     ) -> Result<Page<Recharge>> {
-        self.authorize(principal, &filter.project).await?;
+        self.authorize_read(principal, &filter.project).await?;
         self.ports.ledger.list_recharges(filter, page).await
     }
 }

@@ -8,7 +8,8 @@ use crate::principal::Principal;
 use super::UseCases;
 
 impl UseCases {
-    /// The order, if it belongs to `project` and the caller may see that project. An order of
+    /// The order, if it belongs to `project` and the caller may read that project
+    /// (a member of it or of its main account). An order of
     /// another project is reported as not found, so ids of other projects leak nothing.
     ///
     /// Errors: `PermissionDenied`, `NotFound`, `Unavailable`.
@@ -18,7 +19,7 @@ impl UseCases {
         project: &ProjectId,
         id: &OrderId,
     ) -> Result<Order> {
-        self.authorize(principal, project).await?;
+        self.authorize_read(principal, project).await?;
         self.find_in_project(project, id).await
     }
 

@@ -2,26 +2,49 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::account::{AccountPage, AccountSelection};
 use crate::error::Result;
 use crate::ids::PlanId;
 use crate::order::Order;
-use crate::page::{Page, PageRequest};
+use crate::page::PageRequest;
 use crate::ports::OrderFilter;
 use crate::principal::Principal;
 
+use super::merge::merged_page;
 use super::UseCases;
 
 impl UseCases {
-    /// A page of the orders the filter passes, newest first. Errors: `PermissionDenied`,
-    /// `Unavailable`.
+    /// A page of the orders the filter passes, newest first, of the filter's project or,
+    /// as `accounts` selects, of its main account or sub-accounts (see
+    /// [`crate::account`]). Errors: `PermissionDenied`, `InvalidParameter` (a page too deep
+    /// across several projects), `Unavailable`.
     pub async fn list_orders(
         &self,
         principal: &Principal,
         filter: OrderFilter,
+        accounts: AccountSelection,
         page: PageRequest,
-    ) -> Result<Page<Order>> {
-        self.authorize(principal, &filter.project).await?;
-        self.ports.orders.list(filter, page).await
+    ) -> Result<AccountPage<Order>> {
+        let view = self.account_view(principal, &filter.project).await?;
+        let projects = self.account_scope(principal, &view, accounts).await?;
+        let orders = &self.ports.orders;
+        let filter = &filter;
+        let page = merged_page(
+            &projects,
+            page,
+            move |project, rows| {
+                orders.list(
+                    OrderFilter {
+                        project,
+                        ..filter.clone()
+                    },
+                    rows,
+                )
+            },
+            |order| order.start_time,
+        )
+        .await?;
+        Ok(AccountPage { view, page })
     }
 
     /// The catalog's description of each of these plans, for a list to name its orders by

@@ -1,23 +1,46 @@
 //! Listing consumption history.
 
+use crate::account::{AccountPage, AccountSelection};
 use crate::consumption::Consumption;
 use crate::error::Result;
-use crate::page::{Page, PageRequest};
+use crate::page::PageRequest;
 use crate::ports::UsageFilter;
 use crate::principal::Principal;
 
+use super::merge::merged_page;
 use super::UseCases;
 
 impl UseCases {
     /// A page of the project's consumption rows, newest first, optionally of one order or
-    /// region. Errors: `PermissionDenied`, `Unavailable`.
+    /// region; or, as `accounts` selects, of its main account or sub-accounts (see
+    /// [`crate::account`]). Errors: `PermissionDenied`, `InvalidParameter` (a page too deep
+    /// across several projects), `Unavailable`.
     pub async fn list_usages(
         &self,
         principal: &Principal,
         filter: UsageFilter,
+        accounts: AccountSelection,
         page: PageRequest,
-    ) -> Result<Page<Consumption>> {
-        self.authorize(principal, &filter.project).await?;
-        self.ports.usages.list(filter, page).await
+    ) -> Result<AccountPage<Consumption>> {
+        let view = self.account_view(principal, &filter.project).await?;
+        let projects = self.account_scope(principal, &view, accounts).await?;
+        let usages = &self.ports.usages;
+        let filter = &filter;
+        let page = merged_page(
+            &projects,
+            page,
+            move |project, rows| {
+                usages.list(
+                    UsageFilter {
+                        project,
+                        ..filter.clone()
+                    },
+                    rows,
+                )
+            },
+            |row| row.time,
+        )
+        .await?;
+        Ok(AccountPage { view, page })
     }
 }
