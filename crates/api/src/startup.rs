@@ -294,11 +294,16 @@ fn identity(settings: &Settings) -> Result<Arc<dyn Identity>, StartupError> {
                      are in config/demo.toml)"
                 );
             }
-            Arc::new(ConfigIdentity::new(settings.users.clone()))
+            Arc::new(ConfigIdentity::new(
+                settings.users.clone(),
+                settings.sub_accounts.clone(),
+            ))
         }
         IdentitySettings::Platform { url, admins } => {
             log::info!(
-                "identity: the platform at {url} ({} admin users; [[users]] ignored)",
+                "identity: the platform at {url} ({} admin users; [[users]] and \
+                 [[sub_accounts]] ignored: the platform's project labels say who is whose \
+                 sub-account)",
                 admins.len()
             );
             Arc::new(PlatformIdentity::new(

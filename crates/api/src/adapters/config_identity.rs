@@ -1,8 +1,10 @@
 //! Identity from static users in the configuration (`[[users]]`): a bearer token stands for
-//! a user, who is an admin or a member of the listed projects. Meant for local use and
-//! small deployments; a platform identity service replaces it in production.
+//! a user, who is an admin or a member of the listed projects; and from its main accounts
+//! and sub-accounts (`[[sub_accounts]]`). Meant for local use and small deployments; a
+//! platform identity service replaces it in production.
 
 use async_trait::async_trait;
+use domain::account::SubAccounts;
 use domain::ids::ProjectId;
 use domain::ports::Identity;
 use domain::principal::Principal;
@@ -12,11 +14,12 @@ use crate::config::StaticUser;
 #[derive(Clone, Debug)]
 pub struct ConfigIdentity {
     users: Vec<StaticUser>,
+    relation: SubAccounts,
 }
 
 impl ConfigIdentity {
-    pub fn new(users: Vec<StaticUser>) -> Self {
-        Self { users }
+    pub fn new(users: Vec<StaticUser>, relation: SubAccounts) -> Self {
+        Self { users, relation }
     }
 }
 
@@ -45,6 +48,22 @@ impl Identity for ConfigIdentity {
             .find(|u| u.principal.user == principal.user)
             .is_some_and(|u| u.projects.contains(project)))
     }
+
+    async fn main_account(
+        &self,
+        _principal: &Principal,
+        project: &ProjectId,
+    ) -> domain::Result<Option<ProjectId>> {
+        Ok(self.relation.main_account(project).cloned())
+    }
+
+    async fn sub_accounts(
+        &self,
+        _principal: &Principal,
+        project: &ProjectId,
+    ) -> domain::Result<Vec<ProjectId>> {
+        Ok(self.relation.sub_accounts(project).to_vec())
+    }
 }
 
 #[cfg(test)]
@@ -71,10 +90,18 @@ mod tests {
     }
 
     fn identity() -> ConfigIdentity {
-        ConfigIdentity::new(vec![
-            user("demo", "demo-token", false, &["demo", "shared"]),
-            user("admin", "admin-token", true, &[]),
-        ])
+        let relation = SubAccounts::new(vec![(
+            ProjectId::parse("demo").unwrap(),
+            vec![ProjectId::parse("demo-dev").unwrap()],
+        )])
+        .unwrap();
+        ConfigIdentity::new(
+            vec![
+                user("demo", "demo-token", false, &["demo", "shared"]),
+                user("admin", "admin-token", true, &[]),
+            ],
+            relation,
+        )
     }
 
     #[tokio::test]
@@ -115,5 +142,30 @@ mod tests {
             .is_member(&admin, &ProjectId::parse("demo").unwrap())
             .await
             .unwrap());
+    }
+
+    #[tokio::test]
+    async fn the_relation_is_the_configured_one_whoever_asks() {
+        let identity = identity();
+        let project = |p: &str| ProjectId::parse(p).unwrap();
+        for token in ["demo-token", "admin-token"] {
+            let caller = identity.authenticate(token).await.unwrap();
+            assert_eq!(
+                identity.main_account(&caller, &project("demo-dev")).await,
+                Ok(Some(project("demo")))
+            );
+            assert_eq!(
+                identity.main_account(&caller, &project("demo")).await,
+                Ok(None)
+            );
+            assert_eq!(
+                identity.sub_accounts(&caller, &project("demo")).await,
+                Ok(vec![project("demo-dev")])
+            );
+            assert_eq!(
+                identity.sub_accounts(&caller, &project("shared")).await,
+                Ok(Vec::new())
+            );
+        }
     }
 }

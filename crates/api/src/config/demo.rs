@@ -8,7 +8,13 @@ use super::{invalid, ConfigError, Settings};
 use crate::config::IdentitySettings;
 
 /// The tokens of `config/demo.toml` (a test keeps the two in step).
-const DEMO_TOKENS: [&str; 3] = ["demo-token", "alice-token", "admin-token"];
+const DEMO_TOKENS: [&str; 5] = [
+    "demo-token",
+    "alice-token",
+    "dev-token",
+    "tester-token",
+    "admin-token",
+];
 /// The projects `config/demo.toml` funds.
 const DEMO_FUNDED: [&str; 1] = ["demo"];
 

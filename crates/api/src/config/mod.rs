@@ -27,6 +27,7 @@ use std::time::Duration;
 use chrono::TimeDelta;
 use config::builder::DefaultState;
 use config::{ConfigBuilder, Environment, File, Map};
+use domain::account::SubAccounts;
 use domain::cycle::{BusinessCalendar, Cycle};
 use domain::ids::{PlanId, PlanType, ProjectId, Region, UserName};
 use domain::ledger::MAX_RECHARGE;
@@ -89,6 +90,8 @@ pub struct Settings {
     pub renewal_job: RenewalJobSettings,
     pub plans: Vec<Plan>,
     pub users: Vec<StaticUser>,
+    /// The embedded identity's main accounts and sub-accounts (`[[sub_accounts]]`).
+    pub sub_accounts: SubAccounts,
     pub opening_balances: Vec<OpeningBalance>,
     pub platform: PlatformSettings,
     pub identity: IdentitySettings,
@@ -272,6 +275,7 @@ struct RawSettings {
     payments: RawPayments,
     plans: Vec<RawPlan>,
     users: Vec<RawUser>,
+    sub_accounts: Vec<RawSubAccounts>,
     ledger: RawLedger,
     platform: RawPlatform,
     identity: RawIdentity,
@@ -393,6 +397,13 @@ struct RawUser {
     projects: Vec<String>,
 }
 
+#[derive(Debug, Deserialize)]
+struct RawSubAccounts {
+    main: String,
+    #[serde(default)]
+    subs: Vec<String>,
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct RawLedger {
@@ -448,6 +459,7 @@ impl RawSettings {
             renewal_job,
             plans: validate_plans(self.plans)?,
             users: validate_users(self.users)?,
+            sub_accounts: validate_sub_accounts(self.sub_accounts)?,
             opening_balances: validate_openings(self.ledger.opening_balances)?,
             platform: self.platform.validate()?,
             identity: self.identity.validate(deployment)?,
@@ -651,6 +663,25 @@ fn validate_users(raw: Vec<RawUser>) -> Result<Vec<StaticUser>, ConfigError> {
         });
     }
     Ok(users)
+}
+
+fn validate_sub_accounts(raw: Vec<RawSubAccounts>) -> Result<SubAccounts, ConfigError> {
+    let families = raw
+        .into_iter()
+        .enumerate()
+        .map(|(i, family)| {
+            let key = |field: &str| format!("sub_accounts[{i}].{field}");
+            let main = at(&key("main"), ProjectId::parse(&family.main))?;
+            let subs = family
+                .subs
+                .iter()
+                .enumerate()
+                .map(|(j, sub)| at(&key(&format!("subs[{j}]")), ProjectId::parse(sub)))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((main, subs))
+        })
+        .collect::<Result<Vec<_>, ConfigError>>()?;
+    at("sub_accounts", SubAccounts::new(families))
 }
 
 fn validate_openings(raw: Vec<RawOpeningBalance>) -> Result<Vec<OpeningBalance>, ConfigError> {

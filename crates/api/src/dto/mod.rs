@@ -2,6 +2,7 @@
 //! and become domain requests through `TryFrom`, so every parameter error is reported by
 //! the domain parser that owns the rule; responses are built from domain entities.
 
+pub mod account;
 pub mod balances;
 pub mod enumerations;
 pub mod index;
@@ -22,6 +23,7 @@ use crate::error::ApiError;
 /// The schemas of the string labels DTOs carry as `&'static str`, for
 /// `#[schema(schema_with = …)]`: each lists what the code can produce or accept.
 pub mod labels {
+    use domain::account::AccountType;
     use domain::consumption::ConsumptionKind;
     use domain::notification::NotificationKind;
     use domain::order::OrderStatus;
@@ -42,6 +44,27 @@ pub mod labels {
 
     pub fn order_type() -> Object {
         one_of(OrderType::ALL.map(OrderType::label))
+    }
+
+    pub fn account_type() -> Object {
+        one_of(AccountType::ALL.map(AccountType::label))
+    }
+
+    /// The `account_type` filter of a list: whose rows it reads.
+    pub fn account_selection() -> Object {
+        let mut schema = one_of(
+            AccountType::ALL
+                .map(AccountType::label)
+                .into_iter()
+                .chain(["all"]),
+        );
+        schema.description = Some(
+            "Whose rows: `admin` the main account's, `sub` its sub-accounts', `all` both. \
+             Absent: the project's own. A sub-account's list never holds its main account's \
+             or its siblings' rows."
+                .into(),
+        );
+        schema
     }
 
     pub fn pay_way() -> Object {

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use domain::account::{AccountSelection, AccountView};
 use domain::filter::{SearchWord, TimeRange};
 use domain::ids::{OrderId, PlanId, PlanType, ProjectId, Quantity, Region, ResourceName};
 use domain::order::{Order, OrderStatus};
@@ -15,6 +16,7 @@ use domain::Money;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::account::AccountJson;
 use super::labels;
 use super::list::page_or_window;
 use super::plans::mode_label;
@@ -189,6 +191,8 @@ pub struct ListOrdersQuery {
     pub resource_type: Option<String>,
     #[param(schema_with = order_type_filter, required = false)]
     pub order_type: Option<String>,
+    #[param(schema_with = labels::account_selection, required = false)]
+    pub account_type: Option<String>,
     /// Only orders created at or after this time (RFC 3339).
     #[param(value_type = String, format = DateTime, required = false, example = "2026-12-01T00:00:00Z")]
     pub start_time: Option<String>,
@@ -283,7 +287,7 @@ pub fn resource_type(text: &str) -> domain::Result<PlanType> {
     })
 }
 
-impl TryFrom<ListOrdersQuery> for (OrderFilter, PageRequest) {
+impl TryFrom<ListOrdersQuery> for (OrderFilter, AccountSelection, PageRequest) {
     type Error = ApiError;
 
     fn try_from(query: ListOrdersQuery) -> Result<Self, ApiError> {
@@ -296,13 +300,14 @@ impl TryFrom<ListOrdersQuery> for (OrderFilter, PageRequest) {
             created: TimeRange::parse(query.start_time.as_deref(), query.end_time.as_deref())?,
             search: optional(query.search_word.as_deref(), SearchWord::parse)?,
         };
+        let accounts = AccountSelection::parse(query.account_type.as_deref())?;
         let page = page_or_window(
             query.page.as_deref(),
             query.size.as_deref(),
             query.offset.as_deref(),
             query.limit.as_deref(),
         )?;
-        Ok((filter, page))
+        Ok((filter, accounts, page))
     }
 }
 
@@ -428,17 +433,20 @@ pub struct ListedOrderJson {
     #[serde(rename = "orderName")]
     #[schema(example = "10 GiB volume, monthly")]
     pub order_name: String,
+    #[serde(flatten)]
+    pub account: AccountJson,
 }
 
 impl ListedOrderJson {
-    /// The order, named from `descriptions` (plan id → description).
-    pub fn new(order: &Order, descriptions: &HashMap<PlanId, String>) -> Self {
+    /// The order, named from `descriptions` (plan id → description), labelled from `view`.
+    pub fn new(order: &Order, descriptions: &HashMap<PlanId, String>, view: &AccountView) -> Self {
         Self {
             order: OrderJson::from(order),
             order_name: descriptions
                 .get(&order.plan_id)
                 .cloned()
                 .unwrap_or_else(|| order.plan_id.to_string()),
+            account: AccountJson::new(view, &order.project),
         }
     }
 }
@@ -585,6 +593,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use chrono::{TimeZone, Utc};
+    use domain::account::AccountType;
     use domain::cycle::Cycle;
     use domain::ids::{PlanType, UserName};
     use domain::plan::{ChargingMode, Plan};
@@ -746,19 +755,45 @@ mod tests {
             project: Some("demo".into()),
             ..Default::default()
         };
-        let (filter, page) = <(OrderFilter, PageRequest)>::try_from(query).unwrap();
+        let (filter, accounts, page) = Listed::try_from(query).unwrap();
         assert_eq!(
             filter,
             OrderFilter::in_status(ProjectId::parse("demo").unwrap(), OrderStatus::Consuming)
         );
+        assert_eq!(accounts, AccountSelection::Own);
         assert_eq!(page, PageRequest::default());
     }
 
+    type Listed = (OrderFilter, AccountSelection, PageRequest);
+
     fn listed(query: ListOrdersQuery) -> Result<(OrderFilter, PageRequest), ApiError> {
-        <(OrderFilter, PageRequest)>::try_from(ListOrdersQuery {
+        Listed::try_from(ListOrdersQuery {
             project: Some("demo".into()),
             ..query
         })
+        .map(|(filter, _, page)| (filter, page))
+    }
+
+    #[test]
+    fn list_query_selects_accounts_by_51idcs_account_type() {
+        for (text, selection) in [
+            ("admin", AccountSelection::Main),
+            ("sub", AccountSelection::Sub),
+            ("all", AccountSelection::All),
+        ] {
+            let query = ListOrdersQuery {
+                project: Some("demo".into()),
+                account_type: Some(text.into()),
+                ..Default::default()
+            };
+            assert_eq!(Listed::try_from(query).unwrap().1, selection, "{text}");
+        }
+        let query = ListOrdersQuery {
+            project: Some("demo".into()),
+            account_type: Some("main".into()),
+            ..Default::default()
+        };
+        assert!(message(Listed::try_from(query)).contains("account_type must be one of"));
     }
 
     #[test]
@@ -925,10 +960,19 @@ mod tests {
     fn a_listed_order_is_named_by_its_plan_or_by_its_plan_id() {
         let order = order(false);
         let named = HashMap::from([(order.plan_id.clone(), "CPU, medium".to_owned())]);
-        let json = serde_json::to_value(ListedOrderJson::new(&order, &named)).unwrap();
+        let view = AccountView {
+            project: order.project.clone(),
+            account_type: AccountType::Sub,
+        };
+        let json = serde_json::to_value(ListedOrderJson::new(&order, &named, &view)).unwrap();
         assert_eq!(json["orderName"], "CPU, medium");
         assert_eq!(json["orderId"], "o1");
-        let json = serde_json::to_value(ListedOrderJson::new(&order, &HashMap::new())).unwrap();
+        assert_eq!(
+            (&json["accountType"], &json["isSelf"]),
+            (&json!("sub"), &json!(true))
+        );
+        let json =
+            serde_json::to_value(ListedOrderJson::new(&order, &HashMap::new(), &view)).unwrap();
         assert_eq!(json["orderName"], "cpu-m");
     }
 
@@ -940,12 +984,8 @@ mod tests {
             page: Some(page.into()),
             ..Default::default()
         };
-        assert!(
-            message(<(OrderFilter, PageRequest)>::try_from(query("done", "1"))).contains("status")
-        );
-        assert!(
-            message(<(OrderFilter, PageRequest)>::try_from(query("ended", "0"))).contains("page")
-        );
+        assert!(message(Listed::try_from(query("done", "1"))).contains("status"));
+        assert!(message(Listed::try_from(query("ended", "0"))).contains("page"));
     }
 
     fn order(end: bool) -> Order {
@@ -1171,7 +1211,7 @@ mod tests {
             },
         ] {
             let label = format!("{query:?}");
-            let error = <(OrderFilter, PageRequest)>::try_from(query).unwrap_err();
+            let error = Listed::try_from(query).unwrap_err();
             assert!(
                 error.to_string().starts_with("invalid parameters:"),
                 "{label}: {error}"

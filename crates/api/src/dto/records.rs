@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use domain::account::{AccountSelection, AccountView};
 use domain::consumption::Consumption;
 use domain::filter::{SearchWord, TimeRange};
 use domain::ids::{PlanId, ProjectId, Region};
@@ -42,6 +43,8 @@ pub struct ListRecordsQuery {
     pub resource_type: Option<String>,
     #[param(schema_with = labels::order_type, required = false)]
     pub order_type: Option<String>,
+    #[param(schema_with = labels::account_selection, required = false)]
+    pub account_type: Option<String>,
     /// 51idc's data center: only orders of this region.
     #[param(value_type = String, required = false, pattern = "^[A-Za-z0-9_-]{1,32}$", example = "cn-north-1")]
     pub datacenter: Option<String>,
@@ -59,7 +62,7 @@ pub struct ListRecordsQuery {
     pub limit: Option<String>,
 }
 
-impl TryFrom<ListRecordsQuery> for (OrderFilter, PageRequest) {
+impl TryFrom<ListRecordsQuery> for (OrderFilter, AccountSelection, PageRequest) {
     type Error = ApiError;
 
     fn try_from(query: ListRecordsQuery) -> Result<Self, ApiError> {
@@ -72,13 +75,14 @@ impl TryFrom<ListRecordsQuery> for (OrderFilter, PageRequest) {
             created: TimeRange::parse(query.start_time.as_deref(), query.end_time.as_deref())?,
             search: optional(query.search_word.as_deref(), SearchWord::parse)?,
         };
+        let accounts = AccountSelection::parse(query.account_type.as_deref())?;
         let page = page_or_window(
             query.page.as_deref(),
             query.size.as_deref(),
             query.offset.as_deref(),
             query.limit.as_deref(),
         )?;
-        Ok((filter, page))
+        Ok((filter, accounts, page))
     }
 }
 
@@ -155,9 +159,14 @@ pub struct RecordJson {
 }
 
 impl RecordJson {
-    /// The record, its order named from `descriptions` (plan id → description).
-    pub fn new(record: &ConsumptionRecord, descriptions: &HashMap<PlanId, String>) -> Self {
-        let order = ListedOrderJson::new(&record.order, descriptions);
+    /// The record, its order named from `descriptions` (plan id → description) and
+    /// labelled from `view`.
+    pub fn new(
+        record: &ConsumptionRecord,
+        descriptions: &HashMap<PlanId, String>,
+        view: &AccountView,
+    ) -> Self {
+        let order = ListedOrderJson::new(&record.order, descriptions, view);
         let price_details = record
             .rows
             .iter()

@@ -1,5 +1,6 @@
 //! Consumption history: the query string and the row JSON.
 
+use domain::account::{AccountSelection, AccountView};
 use domain::consumption::Consumption;
 use domain::ids::{OrderId, ProjectId, Region};
 use domain::page::PageRequest;
@@ -8,6 +9,7 @@ use domain::Money;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::account::AccountJson;
 use super::labels;
 use super::list::page_request;
 use super::{optional, required, rfc3339};
@@ -26,6 +28,8 @@ pub struct ListUsagesQuery {
     /// Only this region's rows.
     #[param(value_type = String, required = false, pattern = "^[A-Za-z0-9_-]{1,32}$")]
     pub region: Option<String>,
+    #[param(schema_with = labels::account_selection, required = false)]
+    pub account_type: Option<String>,
     /// Which page, from 1.
     #[param(value_type = i64, required = false, minimum = 1, maximum = 4_294_967_295_i64)]
     pub page: Option<String>,
@@ -34,7 +38,7 @@ pub struct ListUsagesQuery {
     pub size: Option<String>,
 }
 
-impl TryFrom<ListUsagesQuery> for (UsageFilter, PageRequest) {
+impl TryFrom<ListUsagesQuery> for (UsageFilter, AccountSelection, PageRequest) {
     type Error = ApiError;
 
     fn try_from(query: ListUsagesQuery) -> Result<Self, ApiError> {
@@ -45,6 +49,7 @@ impl TryFrom<ListUsagesQuery> for (UsageFilter, PageRequest) {
         };
         Ok((
             filter,
+            AccountSelection::parse(query.account_type.as_deref())?,
             page_request(query.page.as_deref(), query.size.as_deref())?,
         ))
     }
@@ -72,10 +77,13 @@ pub struct UsageJson {
     /// `new`, `renew`, `switch` or `end`.
     #[schema(schema_with = labels::usage_kind)]
     pub kind: &'static str,
+    #[serde(flatten)]
+    pub account: AccountJson,
 }
 
-impl From<&Consumption> for UsageJson {
-    fn from(row: &Consumption) -> Self {
+impl UsageJson {
+    /// The row, labelled from `view`.
+    pub fn new(row: &Consumption, view: &AccountView) -> Self {
         Self {
             order_id: row.order_id.to_string(),
             consume_id: row.consume_id,
@@ -86,6 +94,7 @@ impl From<&Consumption> for UsageJson {
             money: row.amount,
             plan_id: row.plan_id.to_string(),
             kind: row.kind.label(),
+            account: AccountJson::new(view, &row.project),
         }
     }
 }
@@ -95,6 +104,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use chrono::{TimeZone, Utc};
+    use domain::account::AccountType;
     use domain::consumption::ConsumptionKind;
     use domain::ids::PlanId;
     use serde_json::json;
@@ -114,26 +124,33 @@ mod tests {
             covered_until: Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).unwrap(),
             kind: ConsumptionKind::End,
         };
+        let view = AccountView {
+            project: ProjectId::parse("main").unwrap(),
+            account_type: AccountType::Main,
+        };
         assert_eq!(
-            serde_json::to_value(UsageJson::from(&row)).unwrap(),
+            serde_json::to_value(UsageJson::new(&row, &view)).unwrap(),
             json!({
                 "orderId": "o1", "consumeId": 2, "project": "demo", "region": "cn-north-1",
                 "time": "2026-01-16T00:00:00.000000Z", "deadlineTime": "2026-02-01T00:00:00.000000Z",
-                "money": "-49.50", "planId": "cpu-m", "kind": "end"
+                "money": "-49.50", "planId": "cpu-m", "kind": "end",
+                "accountType": "sub", "isSelf": false
             })
         );
     }
 
     #[test]
     fn the_query_needs_a_project_and_checks_the_order_id() {
-        let error = <(UsageFilter, PageRequest)>::try_from(ListUsagesQuery::default()).unwrap_err();
+        let error =
+            <(UsageFilter, AccountSelection, PageRequest)>::try_from(ListUsagesQuery::default())
+                .unwrap_err();
         assert!(error.to_string().contains("project can't be blank"));
         let query = ListUsagesQuery {
             project: Some("demo".into()),
             order: Some("a b".into()),
             ..Default::default()
         };
-        let error = <(UsageFilter, PageRequest)>::try_from(query).unwrap_err();
+        let error = <(UsageFilter, AccountSelection, PageRequest)>::try_from(query).unwrap_err();
         assert!(error.to_string().contains("orderId"), "{error}");
     }
 }

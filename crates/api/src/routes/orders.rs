@@ -4,6 +4,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
+use domain::account::{AccountPage, AccountSelection};
 use domain::ids::{OrderId, ProjectId};
 use domain::order::OrderStatus;
 use domain::page::PageRequest;
@@ -281,13 +282,17 @@ pub async fn list(
     state: web::Data<AppState>,
     query: web::Query<ListOrdersQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (filter, page) = <(OrderFilter, PageRequest)>::try_from(query.into_inner())?;
-    let orders = state.usecases.list_orders(&principal, filter, page).await?;
+    let (filter, accounts, page) =
+        <(OrderFilter, AccountSelection, PageRequest)>::try_from(query.into_inner())?;
+    let AccountPage { view, page: orders } = state
+        .usecases
+        .list_orders(&principal, filter, accounts, page)
+        .await?;
     let descriptions = state
         .usecases
         .plan_descriptions(orders.items.iter().map(|order| &order.plan_id))
         .await;
     Ok(ok(ListJson::mapped(&orders, |order| {
-        ListedOrderJson::new(order, &descriptions)
+        ListedOrderJson::new(order, &descriptions, &view)
     })))
 }

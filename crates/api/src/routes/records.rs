@@ -2,6 +2,7 @@
 //! refunded, row by row. Read-only; members of the project and admins.
 
 use actix_web::{get, web, HttpResponse};
+use domain::account::{AccountPage, AccountSelection};
 use domain::ids::{OrderId, ProjectId};
 use domain::page::PageRequest;
 use domain::ports::OrderFilter;
@@ -40,17 +41,21 @@ pub async fn list(
     state: web::Data<AppState>,
     query: web::Query<ListRecordsQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (filter, page) = <(OrderFilter, PageRequest)>::try_from(query.into_inner())?;
-    let records = state
+    let (filter, accounts, page) =
+        <(OrderFilter, AccountSelection, PageRequest)>::try_from(query.into_inner())?;
+    let AccountPage {
+        view,
+        page: records,
+    } = state
         .usecases
-        .list_records(&principal, filter, page)
+        .list_records(&principal, filter, accounts, page)
         .await?;
     let descriptions = state
         .usecases
         .plan_descriptions(records.items.iter().map(|r| &r.order.plan_id))
         .await;
     Ok(ok(ListJson::mapped(&records, |record| {
-        RecordJson::new(record, &descriptions)
+        RecordJson::new(record, &descriptions, &view)
     })))
 }
 
@@ -82,10 +87,10 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let id = required(Some(id.as_str()), OrderId::parse)?;
     let project = required(query.project.as_deref(), ProjectId::parse)?;
-    let record = state.usecases.get_record(&principal, &project, &id).await?;
+    let (view, record) = state.usecases.get_record(&principal, &project, &id).await?;
     let descriptions = state
         .usecases
         .plan_descriptions([&record.order.plan_id])
         .await;
-    Ok(ok(RecordJson::new(&record, &descriptions)))
+    Ok(ok(RecordJson::new(&record, &descriptions, &view)))
 }

@@ -1,6 +1,7 @@
 //! `/usages`: consumption history, newest first.
 
 use actix_web::{get, web, HttpResponse};
+use domain::account::{AccountPage, AccountSelection};
 use domain::page::PageRequest;
 use domain::ports::UsageFilter;
 
@@ -33,7 +34,13 @@ pub async fn list(
     state: web::Data<AppState>,
     query: web::Query<ListUsagesQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (filter, page) = <(UsageFilter, PageRequest)>::try_from(query.into_inner())?;
-    let rows = state.usecases.list_usages(&principal, filter, page).await?;
-    Ok(ok(ListJson::<UsageJson>::from_page(rows)))
+    let (filter, accounts, page) =
+        <(UsageFilter, AccountSelection, PageRequest)>::try_from(query.into_inner())?;
+    let AccountPage { view, page: rows } = state
+        .usecases
+        .list_usages(&principal, filter, accounts, page)
+        .await?;
+    Ok(ok(ListJson::mapped(&rows, |row| {
+        UsageJson::new(row, &view)
+    })))
 }

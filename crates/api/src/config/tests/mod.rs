@@ -468,9 +468,60 @@ fn the_demo_file_over_the_default_file_gives_the_demo_users_and_money() {
         .add_source(File::from(Path::new(&format!("{dir}demo.toml"))));
     let settings = Settings::from_builder(builder, Some(Map::new())).unwrap();
     assert!(settings.plans.len() >= 5);
-    assert_eq!(settings.users.len(), 3);
+    assert_eq!(settings.users.len(), 5);
     assert!(settings.users.iter().any(|u| u.principal.admin));
     assert_eq!(settings.opening_balances.len(), 1);
+    let demo = ProjectId::parse("demo").unwrap();
+    let subs = settings.sub_accounts.sub_accounts(&demo);
+    assert_eq!(subs.len(), 2);
+    assert!(subs
+        .iter()
+        .all(|sub| settings.sub_accounts.main_account(sub) == Some(&demo)));
+}
+
+#[test]
+fn sub_accounts_map_each_main_account_to_its_sub_accounts() {
+    let toml = format!(
+        "{VALID}\n[[sub_accounts]]\nmain = \"acme\"\nsubs = [\"acme-dev\", \"acme-test\"]\n"
+    );
+    let settings = load(&toml, &[]).unwrap();
+    let project = |p: &str| ProjectId::parse(p).unwrap();
+    assert_eq!(
+        settings.sub_accounts.main_account(&project("acme-test")),
+        Some(&project("acme"))
+    );
+    assert_eq!(
+        settings.sub_accounts.sub_accounts(&project("acme")),
+        [project("acme-dev"), project("acme-test")]
+    );
+    assert!(load(VALID, &[]).unwrap().sub_accounts == SubAccounts::default());
+}
+
+#[test]
+fn bad_sub_accounts_name_the_key_and_the_rule() {
+    let family =
+        |main: &str, subs: &str| format!("[[sub_accounts]]\nmain = {main}\nsubs = {subs}\n");
+    let cases = [
+        (family(r#""a b""#, r#"["c"]"#), "sub_accounts[0].main"),
+        (
+            family(r#""a""#, r#"["c", "d e"]"#),
+            "sub_accounts[0].subs[1]",
+        ),
+        (family(r#""a""#, r#"["a"]"#), "its own sub-account"),
+        (
+            family(r#""a""#, r#"["b"]"#) + &family(r#""b""#, r#"["c"]"#),
+            "one level only",
+        ),
+        (
+            family(r#""a""#, r#"["c"]"#) + &family(r#""b""#, r#"["c"]"#),
+            "c is a sub-account of both a and b",
+        ),
+        ("[[sub_accounts]]\nsubs = [\"c\"]\n".to_owned(), "main"),
+    ];
+    for (extra, says) in cases {
+        let error = error_of(&format!("{VALID}\n{extra}"), &[]);
+        assert!(error.contains(says), "expected {says:?} in {error}");
+    }
 }
 
 #[test]
