@@ -15,6 +15,7 @@ use domain::Money;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::account::AccountJson;
 use super::labels;
 use super::list::page_or_window;
 use super::orders::{pay_way, resource_type, ListedOrderJson};
@@ -126,10 +127,12 @@ pub struct PriceDetailJson {
     /// Positive: taken from the balance; negative: given back.
     #[schema(value_type = String, pattern = "^-?[0-9]+\\.[0-9]{2,4}$", example = "12.50")]
     pub consume_price: Money,
+    #[serde(flatten)]
+    pub account: AccountJson,
 }
 
 impl PriceDetailJson {
-    fn new(order: &Order, name: &str, row: &Consumption) -> Self {
+    fn new(order: &Order, name: &str, row: &Consumption, view: &AccountView) -> Self {
         Self {
             record_title: format!("{name}: {}", row.kind.label()),
             record_id: format!("{}-{}", row.order_id, row.consume_id),
@@ -141,6 +144,7 @@ impl PriceDetailJson {
             consume_way: pay_way(order.mode),
             datacenter: row.region.to_string(),
             consume_price: row.amount,
+            account: AccountJson::new(view, &order.project),
         }
     }
 }
@@ -170,7 +174,7 @@ impl RecordJson {
         let price_details = record
             .rows
             .iter()
-            .map(|row| PriceDetailJson::new(&record.order, &order.order_name, row))
+            .map(|row| PriceDetailJson::new(&record.order, &order.order_name, row, view))
             .collect();
         Self {
             datacenter: record.order.region.to_string(),

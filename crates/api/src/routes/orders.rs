@@ -265,7 +265,9 @@ pub async fn get(
     description = "Filters combine (every one given must hold). Rows are asked for as \
                    `page`/`size` or as `offset`/`limit`, not both. `total` is exact except \
                    with `start_time`, `end_time` or `search_word`, where it is counted up to \
-                   1,000 (`totalExact`).",
+                   1,000 (`totalExact`). Members of a main account may list its \
+                   sub-accounts' orders (`account_type`); a list of several projects serves \
+                   its first 10,000 rows.",
     params(ListOrdersQuery),
     responses(
         (status = 200, description = "A page of orders.", body = Envelope<ListJson<ListedOrderJson>>),

@@ -24,7 +24,8 @@ use crate::startup::AppState;
     summary = "A page of a project's consumption records (an order and its rows each), newest first",
     description = "The order list's filters for orders in every state (`datacenter` is the \\
                    region). `total` is exact except with `start_time`, `end_time` or \\
-                   `search_word`, where it is counted up to 1,000 (`totalExact`).",
+                   `search_word`, where it is counted up to 1,000 (`totalExact`). \
+                   `account_type` as for orders.",
     params(ListRecordsQuery),
     responses(
         (status = 200, description = "A page of records.", body = Envelope<ListJson<RecordJson>>),

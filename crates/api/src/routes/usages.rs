@@ -18,6 +18,9 @@ use crate::startup::AppState;
     operation_id = "list_usages",
     tag = "usages",
     summary = "A page of a project's consumption rows, newest first",
+    description = "Members of a main account may list its sub-accounts' rows \
+                   (`account_type`, as for orders); a list of several projects serves its \
+                   first 10,000 rows.",
     params(ListUsagesQuery),
     responses(
         (status = 200, description = "A page of rows.", body = Envelope<ListJson<UsageJson>>),
