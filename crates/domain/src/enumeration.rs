@@ -1,9 +1,10 @@
 //! The values a console shows in its drop-downs (51idc's `resource_type`, `order_type`,
-//! `order_state`), with an English and a Chinese label, built from the domain's own enums
+//! `order_state`, `account_type`), with an English and a Chinese label, built from the domain's own enums
 //! and the catalog's plan types so that a console never hard-codes a list that can drift.
 
 use std::collections::BTreeSet;
 
+use crate::account::AccountType;
 use crate::ids::PlanType;
 use crate::order::OrderStatus;
 use crate::order_type::OrderType;
@@ -59,6 +60,21 @@ pub fn order_types() -> Vec<Enumerated> {
         .collect()
 }
 
+/// Every account type: what a list's rows say they are, and what its `account_type`
+/// filter takes (besides `all`).
+pub fn account_types() -> Vec<Enumerated> {
+    AccountType::ALL
+        .into_iter()
+        .map(|kind| {
+            let (en, zh) = match kind {
+                AccountType::Main => ("Main account", "主账号"),
+                AccountType::Sub => ("Sub-account", "子账号"),
+            };
+            Enumerated::new(kind.label(), en, zh)
+        })
+        .collect()
+}
+
 /// The resource types of these plan types, once each, sorted: the types the platform
 /// adapters know are labelled; any other type of the catalog is its own label.
 pub fn resource_types(plan_types: impl IntoIterator<Item = PlanType>) -> Vec<Enumerated> {
@@ -99,6 +115,12 @@ mod tests {
         assert_eq!(types.len(), OrderType::ALL.len());
         for kind in &types {
             assert_eq!(OrderType::parse(&kind.value).unwrap().label(), kind.value);
+        }
+        let accounts = account_types();
+        assert_eq!(accounts.len(), AccountType::ALL.len());
+        for kind in &accounts {
+            assert!(crate::account::AccountSelection::parse(Some(&kind.value)).is_ok());
+            assert!(!kind.en.is_empty() && !kind.zh.is_empty());
         }
     }
 

@@ -7,7 +7,13 @@ use serde_json::json;
 use crate::helpers::{spawn_app, ALICE, CPU, DEMO};
 
 /// What any authenticated caller may read: the catalog and the enumerations.
-const OPEN_TO_ALL: [&str; 4] = ["/plans", "/order-states", "/order-types", "/resource-types"];
+const OPEN_TO_ALL: [&str; 5] = [
+    "/plans",
+    "/order-states",
+    "/order-types",
+    "/resource-types",
+    "/account-types",
+];
 
 /// Every business endpoint, with a body where it takes one; the lists also with every
 /// filter, which must not widen what a caller sees.

@@ -221,6 +221,18 @@ async fn enumerations_list_values_with_english_and_chinese_labels() {
         json!([{"value": "new", "en": "New purchase", "zh": "新购"},
                {"value": "switch", "en": "Plan switch", "zh": "变更"}])
     );
+    let accounts = app.get("/account-types", DEMO).await;
+    assert_eq!(
+        accounts.data()["results"],
+        json!([{"value": "admin", "en": "Main account", "zh": "主账号"},
+               {"value": "sub", "en": "Sub-account", "zh": "子账号"}])
+    );
+    // Every account type listed is one the lists take.
+    for value in ["admin", "sub"] {
+        app.get(&format!("/orders?project=demo&account_type={value}"), DEMO)
+            .await
+            .expect(200, 0);
+    }
     let resources = app.get("/resource-types", DEMO).await;
     let values: Vec<&str> = resources.data()["results"]
         .as_array()
@@ -243,7 +255,12 @@ async fn enumerations_list_values_with_english_and_chinese_labels() {
     app.get("/resource-types?region=", DEMO)
         .await
         .expect(400, 3307);
-    for path in ["/order-states", "/order-types", "/resource-types"] {
+    for path in [
+        "/order-states",
+        "/order-types",
+        "/resource-types",
+        "/account-types",
+    ] {
         let anonymous = app
             .send(app.request(reqwest::Method::GET, path, None))
             .await;

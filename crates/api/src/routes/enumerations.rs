@@ -1,4 +1,4 @@
-//! `/resource-types`, `/order-types`, `/order-states`: the values a console's filters take,
+//! `/resource-types`, `/order-types`, `/order-states`, `/account-types`: the values a console's filters take,
 //! with their labels, from the domain's own enums and the catalog, so that a console never
 //! hard-codes a list that can drift. Any authenticated caller may read them.
 
@@ -78,4 +78,21 @@ pub async fn order_types(_caller: Caller) -> HttpResponse {
 #[get("/order-states")]
 pub async fn order_states(_caller: Caller) -> HttpResponse {
     listed(&enumeration::order_states())
+}
+
+/// `GET /account-types`.
+#[utoipa::path(
+    operation_id = "list_account_types",
+    tag = "enumerations",
+    summary = "The account types (main account, sub-account), for the lists' account_type filter",
+    description = "The filter also takes `all`: a main account's rows and its sub-accounts'.",
+    responses(
+        (status = 200, description = "Every account type.", body = Envelope<ListJson<EnumeratedJson>>),
+        (status = 401, response = Unauthorized)
+    ),
+    security(("bearer" = []))
+)]
+#[get("/account-types")]
+pub async fn account_types(_caller: Caller) -> HttpResponse {
+    listed(&enumeration::account_types())
 }

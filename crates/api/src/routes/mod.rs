@@ -58,6 +58,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(enumerations::resource_types)
                 .service(enumerations::order_types)
                 .service(enumerations::order_states)
+                .service(enumerations::account_types)
                 .service(balances::get)
                 .service(balances::recharge)
                 .service(balances::list_recharges),
