@@ -30,3 +30,4 @@ mod renewal_past_2038;
 mod renewal_runs;
 mod renewal_year;
 mod slow_clients;
+mod sub_accounts;

@@ -15,7 +15,8 @@ use crate::page::{Page, PageRequest, COUNT_CAP};
 
 /// How far into a list across several projects a page may reach (`offset + limit`):
 /// each project's list is read up to there, so the bound keeps a deep page's reads and
-/// memory bounded. Older rows are reached by narrowing the list (a time range).
+/// memory bounded. Older rows are reached one project at a time, or by narrowing the
+/// list (a time range).
 pub const MAX_MERGED_ROWS: u64 = 10_000;
 
 /// One project's list, read chunk by chunk.
@@ -71,7 +72,8 @@ where
     if wanted > MAX_MERGED_ROWS {
         return Err(Error::invalid(format!(
             "a list across sub-accounts serves its first {MAX_MERGED_ROWS} rows (offset + \
-             limit); narrow it, with a time range, to reach older ones"
+             limit); list one project at a time (account_type absent), or narrow the list, \
+             to reach older ones"
         )));
     }
     let chunk = u32::try_from(wanted)
