@@ -10,7 +10,6 @@ use crate::page::PageRequest;
 use crate::ports::OrderFilter;
 use crate::principal::Principal;
 
-use super::merge::merged_page;
 use super::UseCases;
 
 impl UseCases {
@@ -25,14 +24,13 @@ impl UseCases {
         accounts: AccountSelection,
         page: PageRequest,
     ) -> Result<AccountPage<Order>> {
-        let view = self.account_view(principal, &filter.project).await?;
-        let projects = self.account_scope(principal, &view, accounts).await?;
         let orders = &self.ports.orders;
-        let filter = &filter;
-        let page = merged_page(
-            &projects,
+        self.across_accounts(
+            principal,
+            &filter.project,
+            accounts,
             page,
-            move |project, rows| {
+            |project, rows| {
                 orders.list(
                     OrderFilter {
                         project,
@@ -43,8 +41,7 @@ impl UseCases {
             },
             |order| order.start_time,
         )
-        .await?;
-        Ok(AccountPage { view, page })
+        .await
     }
 
     /// The catalog's description of each of these plans, for a list to name its orders by

@@ -7,7 +7,6 @@ use crate::page::PageRequest;
 use crate::ports::UsageFilter;
 use crate::principal::Principal;
 
-use super::merge::merged_page;
 use super::UseCases;
 
 impl UseCases {
@@ -22,14 +21,13 @@ impl UseCases {
         accounts: AccountSelection,
         page: PageRequest,
     ) -> Result<AccountPage<Consumption>> {
-        let view = self.account_view(principal, &filter.project).await?;
-        let projects = self.account_scope(principal, &view, accounts).await?;
         let usages = &self.ports.usages;
-        let filter = &filter;
-        let page = merged_page(
-            &projects,
+        self.across_accounts(
+            principal,
+            &filter.project,
+            accounts,
             page,
-            move |project, rows| {
+            |project, rows| {
                 usages.list(
                     UsageFilter {
                         project,
@@ -40,7 +38,6 @@ impl UseCases {
             },
             |row| row.time,
         )
-        .await?;
-        Ok(AccountPage { view, page })
+        .await
     }
 }

@@ -9,15 +9,46 @@
 use std::collections::VecDeque;
 use std::future::Future;
 
+use crate::account::{AccountPage, AccountSelection};
 use crate::error::{Error, Result};
 use crate::ids::ProjectId;
 use crate::page::{Page, PageRequest, COUNT_CAP};
+use crate::principal::Principal;
+
+use super::UseCases;
 
 /// How far into a list across several projects a page may reach (`offset + limit`):
 /// each project's list is read up to there, so the bound keeps a deep page's reads and
 /// memory bounded. Older rows are reached one project at a time, or by narrowing the
 /// list (a time range).
 pub const MAX_MERGED_ROWS: u64 = 10_000;
+
+impl UseCases {
+    /// A page of a list of `project` or, as `accounts` selects, of its main account or
+    /// sub-accounts (see [`crate::account`]), once the caller may read `project`: the
+    /// lists of the projects selected, merged by [`merged_page`] (`fetch` and `key` as
+    /// there). Errors: `PermissionDenied`, `InvalidParameter` (a page too deep across
+    /// several projects), `Unavailable`.
+    pub(crate) async fn across_accounts<T, K, F, Fut>(
+        &self,
+        principal: &Principal,
+        project: &ProjectId,
+        accounts: AccountSelection,
+        page: PageRequest,
+        fetch: F,
+        key: impl Fn(&T) -> K,
+    ) -> Result<AccountPage<T>>
+    where
+        K: Ord,
+        F: FnMut(ProjectId, PageRequest) -> Fut,
+        Fut: Future<Output = Result<Page<T>>>,
+    {
+        let view = self.account_view(principal, project).await?;
+        let projects = self.account_scope(principal, &view, accounts).await?;
+        let page = merged_page(&projects, page, fetch, key).await?;
+        Ok(AccountPage { view, page })
+    }
+}
 
 /// One project's list, read chunk by chunk.
 struct Source<T> {
