@@ -20,6 +20,10 @@ use tempfile::TempDir;
 pub const DEMO: &str = "demo-token";
 pub const ALICE: &str = "alice-token";
 pub const ADMIN: &str = "admin-token";
+/// The member of `demo-dev`, a sub-account of `demo`.
+pub const DEV: &str = "dev-token";
+/// The member of `demo-test`, the other sub-account of `demo`.
+pub const TESTER: &str = "tester-token";
 
 /// Plans of `config/default.toml`.
 pub const CPU: &str = "cpuquota-monthly"; // prepaid, 99.00 a month, cn-north-1

@@ -6,7 +6,9 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{minor, spawn_app, spawn_app_mysql, TestApp, ADMIN, ALICE, CPU, DEMO, VOLUME};
+use crate::helpers::{
+    minor, spawn_app, spawn_app_mysql, TestApp, ADMIN, ALICE, CPU, DEMO, DEV, VOLUME,
+};
 
 /// Keys the service must refuse: empty, a space (not visible), 256 characters.
 fn malformed_keys() -> [String; 3] {
@@ -160,4 +162,40 @@ async fn mysql_a_create_retried_with_its_key_opens_one_order() {
     {
         create_retried_with_its_key(app).await;
     }
+}
+
+/// A replay is an answer to a write: it goes only to a caller the write itself would
+/// accept. Neither another project's member nor a main account's member (who may read a
+/// sub-account, never write it) gets a keyed write's first answer by sending its key.
+#[tokio::test]
+async fn a_replay_answers_only_a_caller_the_write_itself_would_accept() {
+    let app = spawn_app().await;
+    let body = json!({"project": "demo", "planId": CPU});
+    app.keyed(Method::POST, "/orders", DEMO, "create-9", body.clone())
+        .await
+        .expect(201, 0);
+    app.keyed(Method::POST, "/orders", ALICE, "create-9", body)
+        .await
+        .expect(403, 3306);
+
+    app.recharge("demo-dev", "100.00").await.expect(200, 0);
+    let dev_body = json!({"project": "demo-dev", "planId": CPU});
+    app.keyed(Method::POST, "/orders", DEV, "dev-1", dev_body.clone())
+        .await
+        .expect(201, 0);
+    app.keyed(Method::POST, "/orders", DEMO, "dev-1", dev_body)
+        .await
+        .expect(403, 3306);
+
+    let recharge = json!({"amount": "5.00"});
+    let path = "/balances/demo-dev/recharges";
+    app.keyed(Method::POST, path, ADMIN, "top-up-1", recharge.clone())
+        .await
+        .expect(200, 0);
+    for caller in [DEMO, DEV] {
+        app.keyed(Method::POST, path, caller, "top-up-1", recharge.clone())
+            .await
+            .expect(403, 3306);
+    }
+    assert_eq!(app.balance("demo-dev").await, "6.00");
 }

@@ -11,13 +11,8 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    spawn_app, spawn_app_mysql, TestApp, ADMIN, ALICE, CPU, DEMO, POSTPAID, VOLUME,
+    spawn_app, spawn_app_mysql, TestApp, ADMIN, ALICE, CPU, DEMO, DEV, POSTPAID, TESTER, VOLUME,
 };
-
-/// The member of `demo-dev` (config/demo.toml).
-const DEV: &str = "dev-token";
-/// The member of `demo-test`.
-const TESTER: &str = "tester-token";
 
 /// The whole family, main account first.
 const FAMILY: [&str; 3] = ["demo", "demo-dev", "demo-test"];
