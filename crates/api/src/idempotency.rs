@@ -13,6 +13,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use domain::idempotency::{Idempotency, IdempotencyKey, Remembered};
 use domain::ids::{OrderId, ProjectId};
 use domain::principal::Principal;
+use domain::usecases::UseCases;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -102,12 +103,24 @@ impl Answer {
     }
 }
 
+/// Who may make the write a key stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WriteRight {
+    /// A member of the project (orders).
+    Member,
+    /// An admin (recharges).
+    Recharge,
+}
+
 /// Runs `work` once per key: a request without a key just runs; with one, the first answer
-/// recorded under it is returned instead (or 409 when it was another request).
+/// recorded under it is returned instead (or 409 when it was another request). Keys are
+/// the project's, so the caller's `right` to the write is checked first: a replay answers
+/// only a caller the write itself would accept.
 pub async fn once<F, Fut>(
     state: &AppState,
     principal: &Principal,
     project: &ProjectId,
+    right: WriteRight,
     keyed: Option<Keyed>,
     work: F,
 ) -> Result<HttpResponse, ApiError>
@@ -118,6 +131,10 @@ where
     let Some(keyed) = keyed else {
         return Ok(work(None).await?.response(false));
     };
+    match right {
+        WriteRight::Member => state.usecases.may_write(principal, project).await?,
+        WriteRight::Recharge => UseCases::may_recharge(principal)?,
+    }
     let keys = &state.idempotency;
     if let Some(first) = keys.find(project, &keyed.key).await? {
         return replay(state, principal, project, &keyed, first).await;

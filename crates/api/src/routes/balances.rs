@@ -12,7 +12,7 @@ use crate::dto::json::JsonBody;
 use crate::dto::list::ListJson;
 use crate::envelope::{ok, Envelope};
 use crate::error::ApiError;
-use crate::idempotency::{once, Answer, Keyed};
+use crate::idempotency::{once, Answer, Keyed, WriteRight};
 use crate::openapi::responses::{
     BadRequest, Forbidden, KeyReused, PayloadTooLarge, Unauthorized, Unavailable,
 };
@@ -81,24 +81,31 @@ pub async fn recharge(
     let keyed = Keyed::of(&req, &canonical)?;
     let project = request.project.clone();
     let usecases = &state.usecases;
-    once(&state, &principal, &project, keyed, |idempotency| async {
-        let (recharge, account) = usecases
-            .recharge(
-                &principal,
-                request.project,
-                request.amount,
-                request.comment,
-                idempotency,
+    once(
+        &state,
+        &principal,
+        &project,
+        WriteRight::Recharge,
+        keyed,
+        |idempotency| async {
+            let (recharge, account) = usecases
+                .recharge(
+                    &principal,
+                    request.project,
+                    request.amount,
+                    request.comment,
+                    idempotency,
+                )
+                .await?;
+            Answer::new(
+                StatusCode::OK,
+                RechargedJson {
+                    recharge: RechargeJson::from(&recharge),
+                    balance: BalanceJson::from(&account),
+                },
             )
-            .await?;
-        Answer::new(
-            StatusCode::OK,
-            RechargedJson {
-                recharge: RechargeJson::from(&recharge),
-                balance: BalanceJson::from(&account),
-            },
-        )
-    })
+        },
+    )
     .await
 }
 

@@ -22,7 +22,7 @@ use crate::dto::orders::{
 use crate::dto::required;
 use crate::envelope::{ok, Envelope};
 use crate::error::ApiError;
-use crate::idempotency::{once, Answer, Keyed};
+use crate::idempotency::{once, Answer, Keyed, WriteRight};
 use crate::openapi::responses::{
     BadGateway, BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PaymentRequired,
     Unauthorized, Unavailable,
@@ -103,40 +103,47 @@ pub async fn create(
     }
     let project = request.project.clone();
     let usecases = &state.usecases;
-    once(&state, &principal, &project, keyed, |idempotency| async {
-        let request = CreateOrderRequest {
-            idempotency,
-            ..request
-        };
-        match usecases.create_order(&principal, request).await? {
-            CreateOrderOutcome::Quoted(quote) => {
-                Answer::new(StatusCode::OK, QuoteJson::from(&quote))
+    once(
+        &state,
+        &principal,
+        &project,
+        WriteRight::Member,
+        keyed,
+        |idempotency| async {
+            let request = CreateOrderRequest {
+                idempotency,
+                ..request
+            };
+            match usecases.create_order(&principal, request).await? {
+                CreateOrderOutcome::Quoted(quote) => {
+                    Answer::new(StatusCode::OK, QuoteJson::from(&quote))
+                }
+                CreateOrderOutcome::Created {
+                    order,
+                    charged,
+                    charge,
+                    refund,
+                    settlement,
+                    replaced,
+                } => {
+                    let status = if order.status == OrderStatus::Pending {
+                        StatusCode::ACCEPTED
+                    } else {
+                        StatusCode::CREATED
+                    };
+                    Answer::new(
+                        status,
+                        CreatedOrderJson {
+                            charge,
+                            refund,
+                            settlement,
+                            ..CreatedOrderJson::new(&order, charged, replaced.as_deref())
+                        },
+                    )
+                }
             }
-            CreateOrderOutcome::Created {
-                order,
-                charged,
-                charge,
-                refund,
-                settlement,
-                replaced,
-            } => {
-                let status = if order.status == OrderStatus::Pending {
-                    StatusCode::ACCEPTED
-                } else {
-                    StatusCode::CREATED
-                };
-                Answer::new(
-                    status,
-                    CreatedOrderJson {
-                        charge,
-                        refund,
-                        settlement,
-                        ..CreatedOrderJson::new(&order, charged, replaced.as_deref())
-                    },
-                )
-            }
-        }
-    })
+        },
+    )
     .await
 }
 
@@ -186,38 +193,45 @@ pub async fn modify(
     let keyed = Keyed::of(&req, &canonical)?;
     let project = request.project.clone();
     let usecases = &state.usecases;
-    once(&state, &principal, &project, keyed, |idempotency| async {
-        let request = CancelOrderRequest {
-            idempotency,
-            ..request
-        };
-        match action {
-            OrderAction::Cancel => {
-                let outcome = usecases.cancel_order(&principal, request).await?;
-                telemetry::orders::cancelled(&outcome.order.region);
-                Answer::new(
-                    StatusCode::OK,
-                    ModifiedOrderJson::Cancelled(CancelledOrderJson {
-                        order: OrderJson::from(&outcome.order),
-                        refunded: outcome.refunded,
-                        settled: outcome.settled,
-                    }),
-                )
+    once(
+        &state,
+        &principal,
+        &project,
+        WriteRight::Member,
+        keyed,
+        |idempotency| async {
+            let request = CancelOrderRequest {
+                idempotency,
+                ..request
+            };
+            match action {
+                OrderAction::Cancel => {
+                    let outcome = usecases.cancel_order(&principal, request).await?;
+                    telemetry::orders::cancelled(&outcome.order.region);
+                    Answer::new(
+                        StatusCode::OK,
+                        ModifiedOrderJson::Cancelled(CancelledOrderJson {
+                            order: OrderJson::from(&outcome.order),
+                            refunded: outcome.refunded,
+                            settled: outcome.settled,
+                        }),
+                    )
+                }
+                OrderAction::Renew => {
+                    let outcome = usecases.renew_order(&principal, request).await?;
+                    let status = if outcome.order.is_held() {
+                        StatusCode::ACCEPTED
+                    } else {
+                        StatusCode::OK
+                    };
+                    Answer::new(
+                        status,
+                        ModifiedOrderJson::Renewed(RenewedOrderJson::from(&outcome)),
+                    )
+                }
             }
-            OrderAction::Renew => {
-                let outcome = usecases.renew_order(&principal, request).await?;
-                let status = if outcome.order.is_held() {
-                    StatusCode::ACCEPTED
-                } else {
-                    StatusCode::OK
-                };
-                Answer::new(
-                    status,
-                    ModifiedOrderJson::Renewed(RenewedOrderJson::from(&outcome)),
-                )
-            }
-        }
-    })
+        },
+    )
     .await
 }
 

@@ -105,6 +105,20 @@ impl UseCases {
         )))
     }
 
+    /// Whether the caller may write to `project` (create, cancel or renew its orders),
+    /// for a caller that answers a write without running it: a keyed write's replay must
+    /// go only to whom the write itself would accept. Errors: `PermissionDenied`,
+    /// `Unavailable`.
+    pub async fn may_write(&self, principal: &Principal, project: &ProjectId) -> Result<()> {
+        self.authorize(principal, project).await
+    }
+
+    /// Whether the caller may recharge a balance (admins only), as [`UseCases::may_write`].
+    /// Errors: `PermissionDenied`.
+    pub fn may_recharge(principal: &Principal) -> Result<()> {
+        Self::require_admin(principal, "recharge a balance")
+    }
+
     pub(crate) fn require_admin(principal: &Principal, what: &str) -> Result<()> {
         if principal.admin {
             Ok(())

@@ -50,7 +50,7 @@ impl UseCases {
         comment: Option<String>,
         idempotency: Option<Idempotency>,
     ) -> Result<(Recharge, Account)> {
-        Self::require_admin(principal, "recharge a balance")?;
+        Self::may_recharge(principal)?;
         let now = self.ports.clock.now();
         let recharge = NewRecharge {
             project,
