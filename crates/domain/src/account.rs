@@ -101,18 +101,26 @@ impl AccountView {
         }
     }
 
-    /// The projects `selection` reads, the named project first; `sub_accounts` are the
-    /// named project's (consulted only when it is a main account).
+    /// The projects `selection` reads, the named project first, each once; `sub_accounts`
+    /// are the named project's (consulted only when it is a main account). An identity
+    /// that named the project among its own sub-accounts, or one twice, cannot make a list
+    /// read it twice.
     pub fn scope(&self, selection: AccountSelection, sub_accounts: &[ProjectId]) -> Vec<ProjectId> {
         let own = || vec![self.project.clone()];
+        let mut subs = Vec::with_capacity(sub_accounts.len());
+        for sub in sub_accounts {
+            if *sub != self.project && !subs.contains(sub) {
+                subs.push(sub.clone());
+            }
+        }
         match (self.account_type, selection) {
             (_, AccountSelection::Own) | (AccountType::Main, AccountSelection::Main) => own(),
             (AccountType::Sub, AccountSelection::Main) => Vec::new(),
             (AccountType::Sub, AccountSelection::Sub | AccountSelection::All) => own(),
-            (AccountType::Main, AccountSelection::Sub) => sub_accounts.to_vec(),
+            (AccountType::Main, AccountSelection::Sub) => subs,
             (AccountType::Main, AccountSelection::All) => {
                 let mut projects = own();
-                projects.extend(sub_accounts.iter().cloned());
+                projects.extend(subs);
                 projects
             }
         }
@@ -149,7 +157,12 @@ impl SubAccounts {
                     "main account {main} is listed twice: list its sub-accounts once"
                 )));
             }
-            for sub in subs {
+            for (i, sub) in subs.iter().enumerate() {
+                if subs[..i].contains(sub) {
+                    return Err(Error::invalid(format!(
+                        "project {sub} is listed twice among the sub-accounts of {main}"
+                    )));
+                }
                 if sub == main {
                     return Err(Error::invalid(format!(
                         "project {sub} cannot be its own sub-account"
@@ -244,6 +257,12 @@ mod tests {
             view.scope(AccountSelection::Sub, &[]),
             Vec::<ProjectId>::new()
         );
+        let repeated = projects(&["acme-dev", "acme", "acme-dev", "acme-test"]);
+        assert_eq!(
+            view.scope(AccountSelection::All, &repeated),
+            projects(&["acme", "acme-dev", "acme-test"])
+        );
+        assert_eq!(view.scope(AccountSelection::Sub, &repeated), subs);
     }
 
     #[test]
@@ -338,6 +357,10 @@ mod tests {
                 (project("a"), projects(&["c"])),
             ],
             "main account a is listed twice",
+        );
+        refused(
+            vec![(project("a"), projects(&["b", "c", "b"]))],
+            "b is listed twice among the sub-accounts of a",
         );
     }
 }

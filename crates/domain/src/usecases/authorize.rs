@@ -37,25 +37,30 @@ impl UseCases {
         principal: &Principal,
         project: &ProjectId,
     ) -> Result<()> {
-        if principal.admin || self.ports.identity.is_member(principal, project).await? {
-            return Ok(());
-        }
-        let main = self.ports.identity.main_account(principal, project).await?;
-        self.through_main_account(principal, project, main.as_ref())
-            .await
+        self.account_view(principal, project).await.map(drop)
     }
 
-    /// The project as a list of it sees it, once the caller may read it (as
-    /// [`UseCases::authorize_read`]).
+    /// The project as a list of it sees it, once the caller may read it (see
+    /// [`UseCases::authorize_read`]). Its main account is asked first: the platform
+    /// identity answers it and membership in one request.
     pub(crate) async fn account_view(
         &self,
         principal: &Principal,
         project: &ProjectId,
     ) -> Result<AccountView> {
-        let main = self.ports.identity.main_account(principal, project).await?;
-        if !principal.admin && !self.ports.identity.is_member(principal, project).await? {
-            self.through_main_account(principal, project, main.as_ref())
-                .await?;
+        let identity = &self.ports.identity;
+        let main = identity.main_account(principal, project).await?;
+        let allowed = principal.admin
+            || identity.is_member(principal, project).await?
+            || match &main {
+                Some(main) => identity.is_member(principal, main).await?,
+                None => false,
+            };
+        if !allowed {
+            return Err(Error::PermissionDenied(format!(
+                "{} is not a member of project {project} or of its main account",
+                principal.user
+            )));
         }
         Ok(AccountView {
             project: project.clone(),
@@ -84,25 +89,6 @@ impl UseCases {
                 Vec::new()
             };
         Ok(view.scope(selection, &sub_accounts))
-    }
-
-    /// Whether a caller who is not a member of `project` reads it as a member of its main
-    /// account `main`.
-    async fn through_main_account(
-        &self,
-        principal: &Principal,
-        project: &ProjectId,
-        main: Option<&ProjectId>,
-    ) -> Result<()> {
-        if let Some(main) = main {
-            if self.ports.identity.is_member(principal, main).await? {
-                return Ok(());
-            }
-        }
-        Err(Error::PermissionDenied(format!(
-            "{} is not a member of project {project} or of its main account",
-            principal.user
-        )))
     }
 
     /// Whether the caller may write to `project` (create, cancel or renew its orders),

@@ -28,8 +28,7 @@ impl UseCases {
         self.across_accounts(
             principal,
             &filter.project,
-            accounts,
-            page,
+            (accounts, page),
             |project, rows| {
                 orders.list(
                     OrderFilter {
@@ -40,6 +39,7 @@ impl UseCases {
                 )
             },
             |order| order.start_time,
+            |order| order.id.clone(),
         )
         .await
     }

@@ -25,8 +25,7 @@ impl UseCases {
         self.across_accounts(
             principal,
             &filter.project,
-            accounts,
-            page,
+            (accounts, page),
             |project, rows| {
                 usages.list(
                     UsageFilter {
@@ -37,6 +36,7 @@ impl UseCases {
                 )
             },
             |row| row.time,
+            |row| (row.order_id.clone(), row.consume_id),
         )
         .await
     }

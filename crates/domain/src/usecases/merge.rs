@@ -1,13 +1,14 @@
 //! One page of a list across several projects (a main account with its sub-accounts),
 //! merged from each project's own newest-first list. Each project's list is read through
-//! its own indexes in chunks of `offset + limit` rows (at most 1,000), and a next chunk
-//! only when the merge reaches the end of the last one: a page costs at most a chunk per
-//! project plus `offset + limit` rows, however large the projects. One statement over all
-//! of them could not use an index for its order and would sort every row of every
+//! its own indexes in growing chunks, and a next chunk only when the merge has taken all
+//! of the last one: a page reads about `offset + limit` rows plus a chunk per project,
+//! however large the projects, in a statement or a few per project. One statement over
+//! all of them could not use an index for its order and would sort every row of every
 //! project.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::future::Future;
+use std::hash::Hash;
 
 use crate::account::{AccountPage, AccountSelection};
 use crate::error::{Error, Result};
@@ -26,71 +27,95 @@ pub const MAX_MERGED_ROWS: u64 = 10_000;
 impl UseCases {
     /// A page of a list of `project` or, as `accounts` selects, of its main account or
     /// sub-accounts (see [`crate::account`]), once the caller may read `project`: the
-    /// lists of the projects selected, merged by [`merged_page`] (`fetch` and `key` as
-    /// there). Errors: `PermissionDenied`, `InvalidParameter` (a page too deep across
+    /// lists of the projects selected, merged by [`merged_page`] (`fetch`, `key` and `id`
+    /// as there). Errors: `PermissionDenied`, `InvalidParameter` (a page too deep across
     /// several projects), `Unavailable`.
-    pub(crate) async fn across_accounts<T, K, F, Fut>(
+    pub(crate) async fn across_accounts<T, K, I, F, Fut>(
         &self,
         principal: &Principal,
         project: &ProjectId,
-        accounts: AccountSelection,
-        page: PageRequest,
+        (accounts, page): (AccountSelection, PageRequest),
         fetch: F,
         key: impl Fn(&T) -> K,
+        id: impl Fn(&T) -> I,
     ) -> Result<AccountPage<T>>
     where
         K: Ord,
+        I: Eq + Hash,
         F: FnMut(ProjectId, PageRequest) -> Fut,
         Fut: Future<Output = Result<Page<T>>>,
     {
         let view = self.account_view(principal, project).await?;
         let projects = self.account_scope(principal, &view, accounts).await?;
-        let page = merged_page(&projects, page, fetch, key).await?;
+        let page = merged_page(&projects, page, fetch, key, id).await?;
         Ok(AccountPage { view, page })
     }
 }
 
 /// One project's list, read chunk by chunk.
-struct Source<T> {
+struct Source<T, I> {
     project: ProjectId,
     rows: VecDeque<T>,
+    /// Rows read so far: where the next chunk starts.
     read: u64,
+    /// Rows the next chunk asks for.
+    chunk: u32,
     more: bool,
+    /// The rows already taken, so that one a change between two reads shifted into the
+    /// next chunk is not taken twice.
+    taken: HashSet<I>,
 }
 
-impl<T> Source<T> {
-    fn new(project: ProjectId) -> Self {
+impl<T, I: Eq + Hash> Source<T, I> {
+    fn new(project: ProjectId, chunk: u32) -> Self {
         Self {
             project,
             rows: VecDeque::new(),
             read: 0,
+            chunk,
             more: true,
+            taken: HashSet::new(),
         }
     }
 
-    /// Takes a chunk of `size` rows asked at `self.read`: a short one is the list's end.
-    fn take(&mut self, chunk: Page<T>, size: u32) {
-        self.more = chunk.items.len() == size as usize;
+    /// Takes a chunk asked at `self.read` for `self.chunk` rows (a short one is the
+    /// list's end), but for the rows already taken.
+    fn take(&mut self, chunk: Page<T>, id: &impl Fn(&T) -> I) {
+        self.more = chunk.items.len() == self.chunk as usize;
         self.read += chunk.items.len() as u64;
-        self.rows = chunk.items.into();
+        self.rows = chunk
+            .items
+            .into_iter()
+            .filter(|row| !self.taken.contains(&id(row)))
+            .collect();
     }
 }
 
 /// The page `page` of the lists of `projects` merged newest first by `key` (what each
-/// list is ordered by, descending). Rows of one project keep their list's order, and of
-/// rows with the same key the earlier project's come first, so pages never overlap or
-/// skip. The total is the sum of the lists' totals, exact if all of them are.
-/// `fetch(project, rows)` reads a window of one project's list. One project's list is
-/// served as it is. Errors: `InvalidParameter` when more than one project would be read
-/// past [`MAX_MERGED_ROWS`]; whatever `fetch` returns.
-pub(crate) async fn merged_page<T, K, F, Fut>(
+/// list is ordered by, descending); `id` tells one row from another. Rows of one project
+/// keep their list's order, and of rows with the same key the earlier project's come
+/// first, so pages never overlap or skip. The total is the sum of the lists' totals,
+/// exact if all of them are, else capped at [`COUNT_CAP`] like each of theirs.
+///
+/// `fetch(project, rows)` reads a window of one project's list. Each project is first
+/// asked for its share of `offset + limit` rows, then, whenever the merge has taken all
+/// it read of a project, for twice as many as last time (at most 1,000). A row that a
+/// change between two reads moved into the next window is not taken twice; one that a
+/// change moved back out of it may be missed, as with any page read by offset. One
+/// project's list is served as it is.
+///
+/// Errors: `InvalidParameter` when more than one project would be read past
+/// [`MAX_MERGED_ROWS`]; whatever `fetch` returns.
+pub(crate) async fn merged_page<T, K, I, F, Fut>(
     projects: &[ProjectId],
     page: PageRequest,
     mut fetch: F,
     key: impl Fn(&T) -> K,
+    id: impl Fn(&T) -> I,
 ) -> Result<Page<T>>
 where
     K: Ord,
+    I: Eq + Hash,
     F: FnMut(ProjectId, PageRequest) -> Fut,
     Fut: Future<Output = Result<Page<T>>>,
 {
@@ -103,22 +128,23 @@ where
     if wanted > MAX_MERGED_ROWS {
         return Err(Error::invalid(format!(
             "a list across sub-accounts serves its first {MAX_MERGED_ROWS} rows (offset + \
-             limit); list one project at a time (account_type absent), or narrow the list, \
-             to reach older ones"
+             limit, or page × size); list one project at a time (account_type absent), or \
+             narrow the list, to reach older ones"
         )));
     }
-    let chunk = u32::try_from(wanted)
+    let share = wanted.div_ceil(projects.len() as u64);
+    let first = u32::try_from(share)
         .unwrap_or(PageRequest::MAX_LIMIT)
-        .min(PageRequest::MAX_LIMIT);
+        .clamp(1, PageRequest::MAX_LIMIT);
     let mut total = 0u64;
     let mut exact = true;
     let mut sources = Vec::with_capacity(projects.len());
     for project in projects {
-        let mut source = Source::new(project.clone());
-        let first = fetch(project.clone(), PageRequest::rows(0, chunk)).await?;
-        total = total.saturating_add(first.total);
-        exact &= first.exact;
-        source.take(first, chunk);
+        let mut source = Source::new(project.clone(), first);
+        let chunk = fetch(project.clone(), PageRequest::rows(0, first)).await?;
+        total = total.saturating_add(chunk.total);
+        exact &= chunk.exact;
+        source.take(chunk, &id);
         sources.push(source);
     }
     let mut items = Vec::with_capacity(page.limit() as usize);
@@ -126,11 +152,14 @@ where
     let mut drained: Option<usize> = None;
     while taken < wanted {
         if let Some(source) = drained.take().and_then(|i| sources.get_mut(i)) {
-            let next = fetch(
-                source.project.clone(),
-                PageRequest::rows(source.read, chunk),
-            );
-            source.take(next.await?, chunk);
+            while source.rows.is_empty() && source.more {
+                source.chunk = source.chunk.saturating_mul(2).min(PageRequest::MAX_LIMIT);
+                let next = fetch(
+                    source.project.clone(),
+                    PageRequest::rows(source.read, source.chunk),
+                );
+                source.take(next.await?, &id);
+            }
         }
         let newest = sources
             .iter()
@@ -144,6 +173,7 @@ where
         let Some(row) = source.rows.pop_front() else {
             break;
         };
+        source.taken.insert(id(&row));
         if source.rows.is_empty() && source.more {
             drained = Some(index);
         }
@@ -173,31 +203,36 @@ mod tests {
     }
 
     /// Lists of (key, label) newest first per project, served in windows; every window
-    /// asked for is recorded.
+    /// asked for is recorded. A row may be set to arrive at the top of a project's list
+    /// once its first window is served, as a change between two reads.
     struct Lists {
-        rows: HashMap<ProjectId, Vec<(u32, String)>>,
+        rows: RefCell<HashMap<ProjectId, Vec<(u32, String)>>>,
         exact: bool,
         asked: RefCell<Vec<(String, u64, u32)>>,
+        arriving: RefCell<Option<(ProjectId, (u32, String))>>,
     }
 
     impl Lists {
         fn new(lists: &[(&str, &[u32])]) -> Self {
             Self {
-                rows: lists
-                    .iter()
-                    .map(|(name, keys)| {
-                        let mut keys = keys.to_vec();
-                        keys.sort_unstable_by(|a, b| b.cmp(a));
-                        let rows = keys
-                            .iter()
-                            .enumerate()
-                            .map(|(i, key)| (*key, format!("{name}#{i}")))
-                            .collect();
-                        (project(name), rows)
-                    })
-                    .collect(),
+                rows: RefCell::new(
+                    lists
+                        .iter()
+                        .map(|(name, keys)| {
+                            let mut keys = keys.to_vec();
+                            keys.sort_unstable_by(|a, b| b.cmp(a));
+                            let rows = keys
+                                .iter()
+                                .enumerate()
+                                .map(|(i, key)| (*key, format!("{name}#{i}")))
+                                .collect();
+                            (project(name), rows)
+                        })
+                        .collect(),
+                ),
                 exact: true,
                 asked: RefCell::new(Vec::new()),
+                arriving: RefCell::new(None),
             }
         }
 
@@ -205,8 +240,9 @@ mod tests {
             self.asked
                 .borrow_mut()
                 .push((project.to_string(), rows.offset(), rows.limit()));
-            let all = &self.rows[project];
-            Page {
+            let mut lists = self.rows.borrow_mut();
+            let all = lists.get_mut(project).unwrap();
+            let window = Page {
                 total: all.len() as u64,
                 items: all
                     .iter()
@@ -215,7 +251,14 @@ mod tests {
                     .cloned()
                     .collect(),
                 exact: self.exact,
+            };
+            let mut arriving = self.arriving.borrow_mut();
+            if arriving.as_ref().is_some_and(|(to, _)| to == project) {
+                if let Some((_, row)) = arriving.take() {
+                    all.insert(0, row);
+                }
             }
+            window
         }
 
         fn merged(&self, names: &[&str], page: PageRequest) -> Result<Page<(u32, String)>> {
@@ -228,6 +271,7 @@ mod tests {
                     async move { Ok(window) }
                 },
                 |row| row.0,
+                |row| row.1.clone(),
             ))
         }
 
@@ -238,9 +282,9 @@ mod tests {
                 .iter()
                 .enumerate()
                 .flat_map(|(p, name)| {
-                    self.rows[&project(name)]
-                        .iter()
-                        .cloned()
+                    self.rows.borrow()[&project(name)]
+                        .clone()
+                        .into_iter()
                         .enumerate()
                         .map(move |(i, row)| (p, i, row))
                 })
@@ -309,7 +353,11 @@ mod tests {
         assert_eq!(page.total, 3_001);
         assert_eq!(
             *lists.asked.borrow(),
-            vec![("a".to_owned(), 0, 10), ("b".to_owned(), 0, 10)]
+            vec![
+                ("a".to_owned(), 0, 5),
+                ("b".to_owned(), 0, 5),
+                ("a".to_owned(), 5, 10)
+            ]
         );
         let deep = Lists::new(&[("a", &many), ("b", &[])]);
         let page = deep
@@ -323,6 +371,24 @@ mod tests {
                 ("b".to_owned(), 0, 1_000),
                 ("a".to_owned(), 1_000, 1_000),
                 ("a".to_owned(), 2_000, 1_000),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_row_a_change_shifts_into_the_next_window_is_not_taken_twice() {
+        let keys: Vec<u32> = (91..=100).collect();
+        let lists = Lists::new(&[("a", &keys), ("b", &[50])]);
+        *lists.arriving.borrow_mut() = Some((project("a"), (200, "a#new".to_owned())));
+        let page = lists.merged(&["a", "b"], PageRequest::rows(0, 12)).unwrap();
+        let got: Vec<u32> = page.items.iter().map(|row| row.0).collect();
+        assert_eq!(got, [100, 99, 98, 97, 96, 95, 94, 93, 92, 91, 50]);
+        assert_eq!(
+            *lists.asked.borrow(),
+            vec![
+                ("a".to_owned(), 0, 6),
+                ("b".to_owned(), 0, 6),
+                ("a".to_owned(), 6, 12)
             ]
         );
     }
