@@ -42,7 +42,8 @@ pub struct PaymentRequired(pub ErrorBody);
 /// 403 / 3306.
 #[derive(ToResponse)]
 #[response(
-    description = "Not a member of the project, or an admin-only action (3306).",
+    description = "Not a member of the project (to read: nor of its main account), or an \
+                   admin-only action (3306).",
     content_type = "application/json",
     example = json!({"code": 3306, "msg": "permission denied: demo is not a member of project other"})
 )]

@@ -1,5 +1,6 @@
 //! `/records`: 51idc's consumption records, each an order with what it was charged and
-//! refunded, row by row. Read-only; members of the project and admins.
+//! refunded, row by row. Read-only; members of the project or of its main account, and
+//! admins.
 
 use actix_web::{get, web, HttpResponse};
 use domain::account::{AccountPage, AccountSelection};
@@ -22,8 +23,8 @@ use crate::startup::AppState;
     operation_id = "list_records",
     tag = "records",
     summary = "A page of a project's consumption records (an order and its rows each), newest first",
-    description = "The order list's filters for orders in every state (`datacenter` is the \\
-                   region). `total` is exact except with `start_time`, `end_time` or \\
+    description = "The order list's filters for orders in every state (`datacenter` is the \
+                   region). `total` is exact except with `start_time`, `end_time` or \
                    `search_word`, where it is counted up to 1,000 (`totalExact`). \
                    `account_type` as for orders.",
     params(ListRecordsQuery),
