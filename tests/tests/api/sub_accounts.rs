@@ -6,13 +6,20 @@
 //! newest first, in pages that neither overlap nor skip.
 
 use std::collections::BTreeSet;
+use std::process::Command;
 
+use blackbox_tests::calendar::days_ago;
+use blackbox_tests::catalog;
+use blackbox_tests::db::Db;
+use blackbox_tests::seed::{insert_orders, Keeper, NewOrder};
 use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    spawn_app, spawn_app_mysql, TestApp, ADMIN, ALICE, CPU, DEMO, DEV, POSTPAID, TESTER, VOLUME,
+    command, spawn_app, spawn_app_mysql, MysqlDatabase, SqliteDir, TestApp, ADMIN, ALICE, CPU,
+    DEMO, DEV, POSTPAID, TESTER, VOLUME,
 };
+use crate::renewal_runs::migrate;
 
 /// The whole family, main account first.
 const FAMILY: [&str; 3] = ["demo", "demo-dev", "demo-test"];
@@ -741,4 +748,85 @@ async fn mysql_only_a_list_over_several_projects_refuses_rows_past_the_10000th()
         return;
     };
     only_a_list_over_several_projects_is_bounded(&app).await;
+}
+
+/// Five orders in each project of the family, all started at the same instant, written
+/// straight into the database (the service would stamp each with its own microsecond),
+/// and the server on it.
+fn family_of_ties(url: &str) -> Command {
+    migrate(url);
+    let start = days_ago(1);
+    let orders: Vec<NewOrder> = FAMILY
+        .iter()
+        .flat_map(|project| {
+            (0..5).map(move |n| NewOrder {
+                order_id: format!("{project}-tie-{n}"),
+                project: (*project).to_owned(),
+                plan: catalog::VOLUME,
+                quantities: 1,
+                start,
+                resource_name: Some(format!("tie-{n}")),
+                keeper: Keeper::LocalLedger,
+            })
+        })
+        .collect();
+    let mut db = Db::connect(url).unwrap();
+    insert_orders(&mut db, &orders).unwrap();
+    let mut serve = command(url);
+    serve.env("SERVICEUSAGE__RENEWAL__ENABLED", "false");
+    serve
+}
+
+/// With every order of the family at one instant, the merge's tie rule decides it all:
+/// the main account's orders first, then each sub-account's in the order listed, each
+/// project's in its own list's order; and every window, read in chunks over the real
+/// store, is the matching slice of that.
+async fn ties_follow_the_project_order(app: &TestApp) {
+    let mut expected = Vec::new();
+    for project in FAMILY {
+        let own = read(
+            app,
+            &format!("/orders?project={project}&size=100"),
+            member(project),
+        )
+        .await;
+        assert_eq!(results(&own).len(), 5, "{project}");
+        expected.extend(column(&own, "orderId"));
+    }
+    let all = read(app, "/orders?project=demo&account_type=all&size=100", DEMO).await;
+    assert_eq!(column(&all, "orderId"), expected);
+    for offset in 0..expected.len() {
+        for limit in 1..=4 {
+            let window = read(
+                app,
+                &format!("/orders?project=demo&account_type=all&offset={offset}&limit={limit}"),
+                DEMO,
+            )
+            .await;
+            let slice: Vec<String> = expected.iter().skip(offset).take(limit).cloned().collect();
+            assert_eq!(
+                column(&window, "orderId"),
+                slice,
+                "offset {offset} limit {limit}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn orders_of_one_instant_merge_by_project_then_each_projects_order() {
+    let dir = SqliteDir::new();
+    let serve = family_of_ties(&dir.url());
+    ties_follow_the_project_order(&TestApp::spawn_command(serve, dir)).await;
+}
+
+#[tokio::test]
+async fn mysql_orders_of_one_instant_merge_by_project_then_each_projects_order() {
+    let Some(database) =
+        MysqlDatabase::create("sub_accounts::mysql_orders_of_one_instant_merge_by_project")
+    else {
+        return;
+    };
+    let serve = family_of_ties(&database.url());
+    ties_follow_the_project_order(&TestApp::spawn_command_mysql(serve, database)).await;
 }
